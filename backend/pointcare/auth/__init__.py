@@ -1,0 +1,1 @@
+"""Accounts, roles, passwords, browser sessions and API tokens."""

@@ -1,0 +1,33 @@
+"""Roles and what each may do."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    PHOTOGRAPHER = "photographer"
+    """Captures photos; cannot review a patient's record."""
+    CLINICIAN = "clinician"
+    """Captures and reviews."""
+    ADMIN = "admin"
+    """Everything, including accounts and settings."""
+
+    @classmethod
+    def parse(cls, raw: str) -> Role:
+        try:
+            return cls(raw.strip().lower())
+        except ValueError:
+            choices = ", ".join(r.value for r in cls)
+            raise ValueError(f"role must be one of {choices}, got {raw!r}") from None
+
+    @property
+    def can_review(self) -> bool:
+        return self in {Role.CLINICIAN, Role.ADMIN}
+
+    @property
+    def can_capture(self) -> bool:
+        return True
+
+
+REVIEWERS = frozenset({Role.CLINICIAN, Role.ADMIN})

@@ -1,0 +1,72 @@
+"""Browser sessions kept in the database, so that they can be ended from the server side.
+
+The cookie carries 32 random bytes; the database keeps only their SHA-256. A session ends after
+an idle period or an absolute lifetime, whichever comes first, or when the user signs out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from pointcare.db.models import User, UserSession
+
+COOKIE_NAME = "pointcare_session"
+_TOUCH_INTERVAL = timedelta(seconds=60)
+"""last_seen_at is written at most once a minute per session, not on every request."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    idle: timedelta
+    absolute: timedelta
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(session: Session, user: User, policy: SessionPolicy) -> str:
+    """Start a session for ``user``; returns the cookie value."""
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    session.add(
+        UserSession(
+            token_hash=_digest(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + policy.absolute,
+        )
+    )
+    session.flush()
+    return token
+
+
+def resume_session(session: Session, token: str, policy: SessionPolicy) -> UserSession | None:
+    """The live session for this cookie value, touched; None when unknown, ended or expired."""
+    record = session.scalar(select(UserSession).where(UserSession.token_hash == _digest(token)))
+    now = datetime.now(UTC)
+    if record is None or record.revoked_at is not None or not record.user.active:
+        return None
+    if now >= record.expires_at or now - record.last_seen_at >= policy.idle:
+        record.revoked_at = now
+        session.commit()
+        return None
+    if now - record.last_seen_at >= _TOUCH_INTERVAL:
+        record.last_seen_at = now
+        session.commit()
+    return record
+
+
+def close_session(session: Session, token: str) -> None:
+    session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == _digest(token), UserSession.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )

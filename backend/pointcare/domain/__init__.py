@@ -1,0 +1,1 @@
+"""Pure clinical rules: patients, body sites, views, consent. No I/O."""

@@ -1,0 +1,59 @@
+"""Application errors: raised by services with a user-facing ``detail``.
+
+``pointcare.web.problems`` is the one place that turns them (and framework errors) into HTTP
+answers: problem JSON (RFC 9457) for the API, a readable page for browsers.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class PointcareError(Exception):
+    status_code: ClassVar[int] = 400
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str, *, errors: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or {}
+
+
+class InvalidInput(PointcareError):
+    status_code = 422
+    title = "Invalid input"
+
+
+class NotFound(PointcareError):
+    status_code = 404
+    title = "Not found"
+
+
+class Conflict(PointcareError):
+    status_code = 409
+    title = "Conflict"
+
+
+class NotAuthenticated(PointcareError):
+    status_code = 401
+    title = "Sign-in required"
+
+
+class Forbidden(PointcareError):
+    status_code = 403
+    title = "Not allowed"
+
+
+class PayloadTooLarge(PointcareError):
+    status_code = 413
+    title = "Too large"
+
+
+class UnsupportedMediaType(PointcareError):
+    status_code = 415
+    title = "Unsupported file type"
+
+
+class ConsentRequired(PointcareError):
+    status_code = 422
+    title = "Consent required"
