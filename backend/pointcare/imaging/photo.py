@@ -1,0 +1,311 @@
+"""Turn an uploaded photo into the one JPEG the archive stores: upright, sRGB, no metadata.
+
+Two paths:
+
+* **kept** - a baseline phone JPEG that is already upright and sRGB keeps its compressed data
+  byte for byte; only its metadata segments are removed (no generation loss, and cheap);
+* **re-encoded** - everything else (HEIC, PNG, rotated, progressive, wide-gamut, 4:4:4...) is
+  decoded once, turned upright, converted to sRGB and encoded once as baseline JPEG.
+
+Either way the result is fully decoded before it is accepted, so a truncated or corrupt upload
+is refused here, with a message a clinician can act on, rather than stored.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pillow_heif
+from PIL import Image, ImageFile
+
+from pointcare.imaging import colour, exif, jpeg_markers
+from pointcare.imaging.formats import PhotoFormat, png_dimensions, sniff
+
+# Once, at import: lets Image.open read HEIC/HEIF (iPhone photos).
+pillow_heif.register_heif_opener()
+
+log = logging.getLogger(__name__)
+
+Photometric = Literal["YBR_FULL_422", "MONOCHROME2"]
+"""DICOM Photometric Interpretation of the stored JPEG.
+
+YBR_FULL_422 labels chroma-subsampled YCbCr (4:2:2 and, per PS3.3 C.7.6.3.1.2, 4:2:0 as well).
+YBR_FULL (4:4:4) is never produced: the VL Image module does not allow it, so 4:4:4 input is
+re-encoded at 4:2:0 rather than mislabelled.
+"""
+
+THUMBNAIL_MAX_SIDE = 320
+THUMBNAIL_QUALITY = 80
+# EXIF orientation -> the transpose that makes the picture upright (ImageOps.exif_transpose).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
+_WIDE_GREY_MODES = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
+_KEPT_SUBSAMPLING = frozenset({"4:2:0", "4:2:2"})
+
+_UNSUPPORTED = "This file is not a photo we can store. Please send a JPEG, PNG or HEIC photo."
+_EMPTY = "The file is empty. Please take or choose the photo again."
+_UNREADABLE = (
+    "The photo could not be read: the file is damaged or incomplete. Please take or send it again."
+)
+
+
+class PhotoRejected(ValueError):
+    """The upload cannot be stored; the message is written for the person who sent it."""
+
+
+class UnsupportedImage(PhotoRejected):
+    """The content is not a JPEG, PNG or HEIC/HEIF image (whatever its name or type claims)."""
+
+
+class UnreadableImage(PhotoRejected):
+    """The content looks like a photo but does not decode completely (truncated, corrupt)."""
+
+
+class ImageTooLarge(PhotoRejected):
+    """More pixels than allowed; refused from the header, before any decoding."""
+
+
+@dataclass(frozen=True, slots=True)
+class NormalisedPhoto:
+    jpeg: bytes
+    """Baseline 8-bit JPEG, upright, sRGB, without APPn (EXIF, XMP, ICC, IPTC) or COM segments."""
+    rows: int
+    """Height, from the stored JPEG's frame header."""
+    columns: int
+    """Width, from the stored JPEG's frame header."""
+    photometric: Photometric
+    reencoded: bool
+    """False when the upload's own compressed data was kept."""
+    source_format: PhotoFormat
+    thumbnail: bytes
+    """JPEG, longest side at most 320 pixels, upright, no metadata."""
+
+
+def normalise_photo(data: bytes, *, max_pixels: int, quality: int = 95) -> NormalisedPhoto:
+    """Validate and normalise an uploaded photo; raise :class:`PhotoRejected` to refuse it."""
+    if max_pixels < 1:
+        raise ValueError(f"max_pixels must be positive, got {max_pixels}")
+    if not 1 <= quality <= 100:
+        raise ValueError(f"quality must be between 1 and 100, got {quality}")
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        # With it set, Pillow pads a truncated photo with grey and reports success.
+        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False")
+    if not data:
+        raise UnsupportedImage(_EMPTY)
+    photo_format = sniff(data)
+    if photo_format is None:
+        raise UnsupportedImage(_UNSUPPORTED)
+
+    structure = _jpeg_structure(data) if photo_format is PhotoFormat.JPEG else None
+    _check_header_size(data, photo_format, structure, max_pixels)
+    with _decoding(), Image.open(io.BytesIO(data), formats=[photo_format.value]) as image:
+        _check_pixels(*image.size, max_pixels=max_pixels)
+        if photo_format is PhotoFormat.HEIF:
+            _decode_secondary_images(image, max_pixels)
+            # libheif has already applied the HEIF rotation/mirror (the authoritative ones) and
+            # pillow_heif reset the EXIF copy, so there is nothing left to apply.
+            orientation: int | None = 1
+        else:
+            orientation = _orientation(image)
+        icc: bytes | None = image.info.get("icc_profile")
+        if structure is not None:
+            refusal = _kept_jpeg_refusal(structure, orientation, icc)
+            if refusal is None:
+                return _keep_jpeg(structure)
+            log.debug("re-encoding the JPEG: %s", refusal)
+        return _reencode(image, photo_format, orientation, icc, quality)
+
+
+@contextmanager
+def _decoding() -> Iterator[None]:
+    """Map whatever a decoder raises on hostile input to a plain-language refusal."""
+    try:
+        yield
+    except PhotoRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooLarge("The photo has too many pixels to store.") from exc
+    except Exception as exc:
+        # Pillow and libheif raise OSError, SyntaxError, ValueError, struct.error, EOFError,
+        # IndexError... on malformed files; each means the same to the sender.
+        log.info("photo refused as unreadable (%s)", type(exc).__name__)
+        raise UnreadableImage(_UNREADABLE) from exc
+
+
+def _jpeg_structure(data: bytes) -> jpeg_markers.JpegStructure | None:
+    try:
+        return jpeg_markers.parse(data)
+    except jpeg_markers.JpegStructureError as exc:
+        # Not fatal: libjpeg tolerates some oddities the strict parser refuses; the re-encode
+        # path then lets the decoder decide.
+        log.debug("JPEG marker stream not kept as is: %s", exc)
+        return None
+
+
+def _check_header_size(
+    data: bytes,
+    photo_format: PhotoFormat,
+    structure: jpeg_markers.JpegStructure | None,
+    max_pixels: int,
+) -> None:
+    """Refuse oversized photos from their header alone, before Pillow allocates anything."""
+    if structure is not None:
+        _check_pixels(structure.frame.width, structure.frame.height, max_pixels=max_pixels)
+    elif photo_format is PhotoFormat.PNG and (size := png_dimensions(data)) is not None:
+        _check_pixels(*size, max_pixels=max_pixels)
+
+
+def _check_pixels(width: int, height: int, *, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise ImageTooLarge(
+            f"The photo is too large ({width} x {height} pixels); "
+            f"the most we accept is {max_pixels:,} pixels."
+        )
+
+
+def _decode_secondary_images(image: Image.Image, max_pixels: int) -> None:
+    """Decode every image of a HEIF file but the primary: a file is whole only if all decode."""
+    primary = image.tell()
+    for index in range(getattr(image, "n_frames", 1)):
+        if index != primary:
+            image.seek(index)
+            _check_pixels(*image.size, max_pixels=max_pixels)
+            image.load()
+    image.seek(primary)
+
+
+def _orientation(image: Image.Image) -> int | None:
+    """EXIF orientation 1-8 (XMP tiff:Orientation when EXIF has none); None when unreadable."""
+    return exif.orientation(image.info.get("exif"), image.info.get("xmp"))
+
+
+def _kept_jpeg_refusal(
+    structure: jpeg_markers.JpegStructure, orientation: int | None, icc: bytes | None
+) -> str | None:
+    """Why this JPEG's compressed data cannot be stored as it is, or None when it can."""
+    frame = structure.frame
+    if not frame.is_baseline:
+        return "not baseline 8-bit (progressive, extended, lossless or arithmetic coding)"
+    if not structure.only_baseline_markers:
+        return "marker segments beyond baseline decoding data"
+    if not structure.is_ycbcr_or_grey:
+        return "colour components are not YCbCr (RGB, CMYK or YCCK)"
+    greyscale = len(frame.components) == 1
+    if not greyscale and structure.chroma_subsampling not in _KEPT_SUBSAMPLING:
+        return "chroma not 4:2:0 or 4:2:2 (YBR_FULL is not allowed for VL images)"
+    if orientation is None:
+        # A broken EXIF block cannot vouch for "no rotation"; re-encoding without rotating
+        # is what every viewer would show anyway, and it guarantees the block is gone.
+        return "EXIF cannot be parsed"
+    if orientation != 1:
+        return f"EXIF orientation {orientation}"
+    if not greyscale and colour.needs_conversion(icc, "RGB"):
+        return "ICC profile other than sRGB"
+    return None
+
+
+def _keep_jpeg(structure: jpeg_markers.JpegStructure) -> NormalisedPhoto:
+    jpeg = jpeg_markers.rewrite_without_metadata(structure)
+    with Image.open(io.BytesIO(jpeg), formats=["JPEG"]) as check:
+        # DCT scaling decodes every entropy-coded byte (so truncation fails here) while doing
+        # 1/64 of the inverse DCT work; the small result is the thumbnail's source.
+        check.draft("RGB", (THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE))
+        check.load()
+        thumbnail = _thumbnail(check)
+    frame = structure.frame
+    return NormalisedPhoto(
+        jpeg=jpeg,
+        rows=frame.height,
+        columns=frame.width,
+        photometric="MONOCHROME2" if len(frame.components) == 1 else "YBR_FULL_422",
+        reencoded=False,
+        source_format=PhotoFormat.JPEG,
+        thumbnail=thumbnail,
+    )
+
+
+def _reencode(
+    image: Image.Image,
+    photo_format: PhotoFormat,
+    orientation: int | None,
+    icc: bytes | None,
+    quality: int,
+) -> NormalisedPhoto:
+    image.load()
+    if orientation in _UPRIGHT:
+        image = image.transpose(_UPRIGHT[orientation])
+    pixels = _srgb_or_grey(image, icc)
+    jpeg = _encode_jpeg(pixels, quality=quality, subsampling=2)  # 4:2:0 <-> YBR_FULL_422
+    frame = jpeg_markers.read_frame_header(jpeg)
+    return NormalisedPhoto(
+        jpeg=jpeg,
+        rows=frame.height,
+        columns=frame.width,
+        photometric="MONOCHROME2" if pixels.mode == "L" else "YBR_FULL_422",
+        reencoded=True,
+        source_format=photo_format,
+        thumbnail=_thumbnail(pixels),
+    )
+
+
+def _srgb_or_grey(image: Image.Image, icc: bytes | None) -> Image.Image:
+    """8-bit L for greyscale sources, sRGB RGB otherwise; transparency flattened onto white."""
+    mode = image.mode
+    if mode in _GREY_MODES:
+        # Grey ICC profiles are dropped: a grey gamma difference is not worth a conversion.
+        if mode in _WIDE_GREY_MODES:
+            # convert("L") would clip 16-bit samples at 255 instead of scaling them.
+            image = image.point(lambda value: value / 256)
+        return _flatten(image, "L") if "A" in mode or "a" in mode else image.convert("L")
+    if mode in ("P", "PA"):
+        has_alpha = mode == "PA" or "transparency" in image.info
+        image = image.convert("RGBA" if has_alpha else "RGB")
+    if image.mode in ("RGBA", "RGBa", "LA"):
+        image = _flatten(image, "RGB")
+    elif image.mode not in ("RGB", "CMYK"):
+        image = image.convert("RGB")
+    return colour.to_srgb(image, icc)
+
+
+def _flatten(image: Image.Image, mode: str) -> Image.Image:
+    """Composite onto white: DICOM has no alpha, and black (the usual default) hides wounds."""
+    if image.mode in ("RGBa", "La"):
+        image = image.convert("RGBA" if image.mode == "RGBa" else "LA")
+    background = Image.new(mode, image.size, "white")
+    background.paste(image.convert(mode), mask=image.getchannel("A"))
+    return background
+
+
+def _encode_jpeg(image: Image.Image, *, quality: int, subsampling: int) -> bytes:
+    """Baseline JPEG with nothing but a JFIF header: no EXIF, XMP, ICC or comment."""
+    image.info = {}  # Pillow would copy a decoded comment into the new file
+    options: dict[str, Any] = {"quality": quality, "optimize": False, "progressive": False}
+    if image.mode == "RGB":
+        options["subsampling"] = subsampling
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", **options)
+    return buffer.getvalue()
+
+
+def _thumbnail(image: Image.Image) -> bytes:
+    # One box reduction by the smallest whole factor that fits 320 pixels: an area average
+    # (no aliasing) in a single cheap pass, where a fractional resize would convolve the whole
+    # photo. The longest side ends between 160 and 320 pixels.
+    factor = -(-max(image.size) // THUMBNAIL_MAX_SIDE)
+    small = image.reduce(factor) if factor > 1 else image
+    if small.mode != "RGB":
+        small = small.convert("RGB")
+    return _encode_jpeg(small, quality=THUMBNAIL_QUALITY, subsampling=2)
