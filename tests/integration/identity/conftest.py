@@ -1,0 +1,36 @@
+"""Database fixtures for the identity tests: a migrated SQLite file per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from pointcare.db.engine import Database
+from pointcare.db.migrate import upgrade
+from pointcare.identity.demo import seed_demo
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{tmp_path}/t.db")
+    upgrade(database.engine)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def demo_db(db: Database) -> Database:
+    """The database with the demo patients in it."""
+    with db.write() as session:
+        seed_demo(session)
+    return db
+
+
+@pytest.fixture
+def session(demo_db: Database) -> Iterator[Session]:
+    """A read session on the demo directory."""
+    with demo_db.session() as reader:
+        yield reader
