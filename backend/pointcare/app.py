@@ -1,0 +1,85 @@
+"""The Litestar application: routes, dependencies, templates, static files, error handling."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import CacheControlHeader, State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from pointcare import __version__
+from pointcare.runtime import Runtime, build_runtime
+from pointcare.settings import Settings
+from pointcare.web.api.catalogue import list_body_sites, list_views
+from pointcare.web.api.patients import find_patients
+from pointcare.web.api.photos import upload_photo
+from pointcare.web.assets import htmx_source, pwa_dir
+from pointcare.web.deps import DEPENDENCIES
+from pointcare.web.dicomweb import DICOMWEB_ROUTES
+from pointcare.web.headers import security_headers_middleware
+from pointcare.web.health import healthz
+from pointcare.web.pages import PAGE_ROUTES
+from pointcare.web.problems import EXCEPTION_HANDLERS
+from pointcare.web.security import authentication_middleware
+from pointcare.web.templating import configure_templates
+
+log = logging.getLogger(__name__)
+
+MULTIPART_HEADROOM = 1024 * 1024
+"""Room for the form fields around the photo in a multipart body."""
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    runtime = runtime or build_runtime(settings)
+    static_dir: Path = pwa_dir() / "static"
+    script = htmx_source(settings.htmx_src)
+
+    def on_shutdown() -> None:
+        runtime.close()
+
+    return Litestar(
+        route_handlers=[
+            healthz,
+            upload_photo,
+            find_patients,
+            list_body_sites,
+            list_views,
+            *DICOMWEB_ROUTES,
+            *PAGE_ROUTES,
+            create_static_files_router(
+                path="/static",
+                directories=[static_dir],
+                cache_control=CacheControlHeader(max_age=3600),
+                include_in_schema=False,
+            ),
+        ],
+        dependencies=DEPENDENCIES,
+        middleware=[security_headers_middleware(script), authentication_middleware()],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        template_config=TemplateConfig(
+            directory=pwa_dir() / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: configure_templates(engine, settings, script),
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Pointcare",
+            version=__version__,
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+            security=[{"bearer": []}],
+        ),
+        state=State({"runtime": runtime}),
+        request_max_body_size=settings.max_upload_bytes + MULTIPART_HEADROOM,
+        on_shutdown=[on_shutdown],
+    )

@@ -1,0 +1,1 @@
+"""Where DICOM objects are kept: the built-in archive (files + database index)."""

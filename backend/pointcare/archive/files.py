@@ -1,0 +1,87 @@
+"""The built-in archive's file store: Part-10 files and thumbnails under the data dir.
+
+Every write is atomic and durable: a temporary file in the target folder, fsync, rename, then
+fsync of the folder, so that after a crash a file is either whole or absent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+_UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    relative_path: str
+    size: int
+    sha256: str
+
+
+def _check_uid(uid: str) -> str:
+    if not _UID.match(uid) or len(uid) > 64:
+        raise ValueError(f"not a DICOM UID: {uid!r}")
+    return uid
+
+
+class FileStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def object_path(self, study_uid: str, series_uid: str, sop_uid: str) -> str:
+        return "/".join(
+            ("objects", _check_uid(study_uid), _check_uid(series_uid), _check_uid(sop_uid) + ".dcm")
+        )
+
+    def thumbnail_path(self, sop_uid: str) -> str:
+        return f"thumbnails/{_check_uid(sop_uid)[-2:]}/{sop_uid}.jpg"
+
+    def resolve(self, relative_path: str) -> Path:
+        """Absolute path of a stored file; refuses anything that would leave the archive."""
+        path = (self.root / relative_path).resolve()
+        if not path.is_relative_to(self.root):
+            raise ValueError("path outside the archive")
+        return path
+
+    def write(self, relative_path: str, data: bytes) -> StoredFile:
+        target = self.resolve(relative_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temporary, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        _fsync_directory(target.parent)
+        return StoredFile(relative_path, len(data), hashlib.sha256(data).hexdigest())
+
+    def read(self, relative_path: str) -> bytes:
+        return self.resolve(relative_path).read_bytes()
+
+    def remove(self, relative_path: str) -> None:
+        """Delete a file if present (used to undo a store that did not commit)."""
+        path = self.resolve(relative_path)
+        path.unlink(missing_ok=True)
+        _fsync_directory(path.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,1 @@
+"""Capture: from an uploaded photo to a stored, indexed DICOM object."""

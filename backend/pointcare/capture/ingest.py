@@ -1,0 +1,259 @@
+"""Ingest: a checked photo request becomes a DICOM object in the built-in archive.
+
+Order of work, so that a failure at any step leaves no file and no row behind:
+1. everything that can be refused is checked before anything is written (patient, fields,
+   the image itself: decoded, oriented, stripped, converted off the database lock);
+2. one write transaction files the photo (study, series, consent), builds the DICOM object,
+   writes it and its thumbnail durably, and inserts the index row; if anything fails the files
+   are removed and the transaction rolls back.
+A repeated ``capture_id`` answers with the photo already stored and stores nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pointcare import __version__
+from pointcare.archive.files import FileStore
+from pointcare.auth.principal import Principal
+from pointcare.capture import filing
+from pointcare.capture.submission import PhotoRequest
+from pointcare.db.engine import Database
+from pointcare.db.models import Instance, Patient
+from pointcare.domain.clock import at_offset, offset_minutes
+from pointcare.errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from pointcare.identity.directory import find_by_mrn, identity_of
+from pointcare.imaging.dicom_photo import (
+    JPEG_BASELINE,
+    VL_PHOTOGRAPHIC_IMAGE_STORAGE,
+    Equipment,
+    PhotoDetails,
+    SeriesContext,
+    StudyContext,
+    build_vl_photographic_image,
+    new_uid,
+    to_part10,
+)
+from pointcare.imaging.photo import (
+    ImageTooLarge,
+    NormalisedPhoto,
+    PhotoRejected,
+    UnsupportedImage,
+    normalise_photo,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPhoto:
+    capture_id: str
+    study_instance_uid: str
+    series_instance_uid: str
+    sop_instance_uid: str
+    created: bool
+    """False when the capture_id had been stored before (a retry)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IngestLimits:
+    max_image_pixels: int
+    jpeg_quality: int
+    uid_root: str
+    institution_name: str
+
+
+class PhotoIngest:
+    def __init__(self, db: Database, files: FileStore, limits: IngestLimits) -> None:
+        self.db = db
+        self.files = files
+        self.limits = limits
+
+    def store(self, who: Principal, request: PhotoRequest, image: bytes) -> StoredPhoto:
+        with self.db.session() as session:
+            existing = _stored_before(session, request)
+            if existing is not None:
+                return existing
+            patient = _patient(session, request)
+            patient_id = patient.id
+        photo = self._normalise(image)
+        try:
+            return self._file(who, request, patient_id, photo)
+        except IntegrityError:
+            # Another request with the same capture_id won the race: answer with its photo.
+            with self.db.session() as session:
+                existing = _stored_before(session, request)
+            if existing is None:
+                raise
+            return existing
+
+    def _normalise(self, image: bytes) -> NormalisedPhoto:
+        if not image:
+            raise InvalidInput("The file is empty.", errors={"file": "the file is empty"})
+        try:
+            return normalise_photo(
+                image, max_pixels=self.limits.max_image_pixels, quality=self.limits.jpeg_quality
+            )
+        except UnsupportedImage as exc:
+            raise UnsupportedMediaType(str(exc), errors={"file": str(exc)}) from None
+        except ImageTooLarge as exc:
+            raise PayloadTooLarge(str(exc), errors={"file": str(exc)}) from None
+        except PhotoRejected as exc:
+            raise InvalidInput(str(exc), errors={"file": str(exc)}) from None
+
+    def _file(
+        self, who: Principal, request: PhotoRequest, patient_id: int, photo: NormalisedPhoto
+    ) -> StoredPhoto:
+        written: list[str] = []
+        try:
+            with self.db.write() as session:
+                patient = session.get_one(Patient, patient_id)
+                study = filing.find_or_create_study(
+                    session, patient, request, uid_root=self.limits.uid_root
+                )
+                series = filing.find_or_create_series(
+                    session,
+                    study,
+                    patient,
+                    request,
+                    operator_id=who.user_id,
+                    uid_root=self.limits.uid_root,
+                )
+                consent = filing.find_or_create_consent(
+                    session,
+                    patient,
+                    request,
+                    session_key=series.series_key,
+                    recorded_by_id=who.user_id,
+                )
+                number = filing.next_instance_number(session, series)
+                sop_uid = new_uid(self.limits.uid_root)
+                dataset = build_vl_photographic_image(
+                    photo=photo,
+                    patient=identity_of(patient),
+                    study=StudyContext(
+                        study_instance_uid=study.study_instance_uid,
+                        study_datetime=at_offset(
+                            study.study_datetime, study.study_tz_offset_minutes
+                        ),
+                        study_id=study.study_id,
+                        admission_id=study.visit_number,
+                        description=study.description,
+                    ),
+                    series=SeriesContext(
+                        series_instance_uid=series.series_instance_uid,
+                        series_number=series.series_number,
+                        description=series.description,
+                    ),
+                    details=PhotoDetails(
+                        sop_instance_uid=sop_uid,
+                        instance_number=number,
+                        body_site=request.site,
+                        laterality=request.laterality,
+                        view=request.view,
+                        description=request.description,
+                        operator_name=who.dicom_name,
+                        captured_at=request.captured_at,
+                        consent=request.consent,
+                        recognizable=request.recognizable,
+                        sensitive=request.sensitive,
+                    ),
+                    equipment=Equipment(
+                        software_versions=__version__, institution_name=self.limits.institution_name
+                    ),
+                )
+                object_path = self.files.object_path(
+                    study.study_instance_uid, series.series_instance_uid, sop_uid
+                )
+                stored = self.files.write(object_path, to_part10(dataset))
+                written.append(object_path)
+                thumbnail_path = self.files.thumbnail_path(sop_uid)
+                self.files.write(thumbnail_path, photo.thumbnail)
+                written.append(thumbnail_path)
+                session.add(
+                    Instance(
+                        sop_instance_uid=sop_uid,
+                        sop_class_uid=VL_PHOTOGRAPHIC_IMAGE_STORAGE,
+                        capture_id=request.capture_id,
+                        patient_id=patient.id,
+                        study_id=study.id,
+                        series_id=series.id,
+                        instance_number=number,
+                        body_site_code=request.site.snomed_id,
+                        laterality=request.laterality.value,
+                        view=request.view.value if request.view else None,
+                        description=request.description,
+                        sensitive=request.sensitive,
+                        recognizable=request.recognizable,
+                        consent_id=consent.id,
+                        captured_at=request.captured_at,
+                        captured_tz_offset_minutes=offset_minutes(request.captured_at),
+                        operator_id=who.user_id,
+                        storage_path=object_path,
+                        thumbnail_path=thumbnail_path,
+                        size_bytes=stored.size,
+                        sha256=stored.sha256,
+                        rows=photo.rows,
+                        columns=photo.columns,
+                        transfer_syntax_uid=JPEG_BASELINE,
+                        source_format=photo.source_format,
+                        reencoded=photo.reencoded,
+                    )
+                )
+                session.flush()
+                result = StoredPhoto(
+                    request.capture_id,
+                    study.study_instance_uid,
+                    series.series_instance_uid,
+                    sop_uid,
+                    True,
+                )
+        except BaseException:
+            for path in written:
+                self.files.remove(path)
+            raise
+        log.info(
+            "photo stored capture_id=%s sop=%s patient_id=%s user_id=%s reencoded=%s",
+            request.capture_id,
+            result.sop_instance_uid,
+            patient_id,
+            who.user_id,
+            photo.reencoded,
+        )
+        return result
+
+
+def _stored_before(session: Session, request: PhotoRequest) -> StoredPhoto | None:
+    instance = session.scalar(select(Instance).where(Instance.capture_id == request.capture_id))
+    if instance is None:
+        return None
+    if instance.patient.mrn != request.patient_mrn or (
+        request.issuer is not None and instance.patient.issuer != request.issuer
+    ):
+        raise Conflict(
+            "This capture_id was already used for a photo of another patient; "
+            "a retry must send the same patient."
+        )
+    return StoredPhoto(
+        instance.capture_id,
+        instance.study.study_instance_uid,
+        instance.series.series_instance_uid,
+        instance.sop_instance_uid,
+        False,
+    )
+
+
+def _patient(session: Session, request: PhotoRequest) -> Patient:
+    patient = find_by_mrn(session, request.patient_mrn, request.issuer)
+    if patient is None:
+        raise InvalidInput(
+            f"No patient with MRN {request.patient_mrn!r} is known; "
+            "check the wristband or search by name.",
+            errors={"patient_id": "unknown patient"},
+        )
+    return patient

@@ -1,0 +1,1 @@
+"""HTTP: Litestar controllers for the API, the pages and DICOMweb."""

@@ -1,0 +1,103 @@
+"""POST /api/v1/photos: a photo in, a DICOM object out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+import anyio
+from litestar import Response, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+
+from pointcare.auth.principal import Principal
+from pointcare.capture.ingest import StoredPhoto
+from pointcare.capture.submission import RawSubmission, check_submission
+from pointcare.errors import InvalidInput, PayloadTooLarge
+from pointcare.runtime import Runtime
+
+
+@dataclass
+class PhotoForm:
+    """Multipart form fields. Booleans are ``true``/``false``; dates ISO 8601 with an offset."""
+
+    file: UploadFile | None = None
+    patient_id: str | None = None
+    issuer: str | None = None
+    body_site: str | None = None
+    laterality: str | None = None
+    view: str | None = None
+    description: str | None = None
+    consent_clinical: str | None = None
+    consent_teaching: str | None = None
+    consent_publication: str | None = None
+    consent_method: str | None = None
+    sensitive: str | None = None
+    recognizable: str | None = None
+    capture_id: str | None = None
+    captured_at: str | None = None
+    session_id: str | None = None
+
+
+@dataclass
+class PhotoStored:
+    capture_id: str
+    study_instance_uid: str
+    series_instance_uid: str
+    sop_instance_uid: str
+
+
+def raw_submission(form: PhotoForm) -> RawSubmission:
+    return RawSubmission(
+        patient_id=form.patient_id,
+        issuer=form.issuer,
+        body_site=form.body_site,
+        laterality=form.laterality,
+        view=form.view,
+        description=form.description,
+        consent_clinical=form.consent_clinical,
+        consent_teaching=form.consent_teaching,
+        consent_publication=form.consent_publication,
+        consent_method=form.consent_method,
+        sensitive=form.sensitive,
+        recognizable=form.recognizable,
+        capture_id=form.capture_id,
+        captured_at=form.captured_at,
+        session_id=form.session_id,
+    )
+
+
+async def store_photo(runtime: Runtime, principal: Principal, form: PhotoForm) -> StoredPhoto:
+    """Check the form, then ingest the photo off the event loop (shared with the capture page)."""
+    if form.file is None or not isinstance(form.file, UploadFile):
+        raise InvalidInput("Choose a photo to send.", errors={"file": "a photo file is required"})
+    request = check_submission(raw_submission(form), now=datetime.now().astimezone())
+    image = await form.file.read()
+    if len(image) > runtime.settings.max_upload_bytes:
+        raise PayloadTooLarge("The photo is larger than this server accepts.")
+    return await anyio.to_thread.run_sync(
+        runtime.ingest.store, principal, request, image, limiter=runtime.image_limiter
+    )
+
+
+@post("/api/v1/photos", tags=["photos"], status_code=201)
+async def upload_photo(
+    runtime: Runtime,
+    principal: Principal,
+    data: Annotated[PhotoForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+) -> Response[PhotoStored]:
+    """Store one photo for a patient as a DICOM VL Photographic Image.
+
+    Answers 201 with the new UIDs, or 200 with the earlier ones when this ``capture_id`` was
+    stored before (a retry stores nothing new).
+    """
+    stored = await store_photo(runtime, principal, data)
+    body = PhotoStored(
+        stored.capture_id,
+        stored.study_instance_uid,
+        stored.series_instance_uid,
+        stored.sop_instance_uid,
+    )
+    return Response(body, status_code=201 if stored.created else 200)

@@ -1,0 +1,110 @@
+"""The one place where errors become HTTP answers.
+
+API and DICOMweb callers get problem JSON (RFC 9457); browsers get a readable page (or, for an
+htmx request, the error fragment). No stack trace, no patient data, ever leaves this module.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    ValidationException,
+)
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from pointcare.errors import PointcareError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+MACHINE_PREFIXES = ("/api/", "/dicomweb", "/schema")
+
+_TITLES = {
+    400: "Bad request",
+    401: "Sign-in required",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    413: "Too large",
+    415: "Unsupported file type",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Something went wrong",
+}
+
+
+def wants_html(request: Request[Any, Any, Any]) -> bool:
+    if request.url.path.startswith(MACHINE_PREFIXES):
+        return False
+    return "text/html" in request.headers.get("accept", "") or bool(
+        request.headers.get("hx-request")
+    )
+
+
+def _describe(exc: Exception) -> tuple[int, str, str, dict[str, str]]:
+    """(status, title, detail, field errors) for any exception."""
+    if isinstance(exc, PointcareError):
+        return exc.status_code, exc.title, exc.detail, exc.errors
+    if isinstance(exc, ValidationException):
+        errors: dict[str, str] = {}
+        for item in exc.extra if isinstance(exc.extra, list) else []:
+            if isinstance(item, dict):
+                errors[str(item.get("key", "request"))] = str(item.get("message", "invalid"))
+        if errors:
+            detail = "; ".join(f"{key}: {message}" for key, message in errors.items())
+        else:
+            detail = "The request could not be read."
+        return 400, _TITLES[400], detail, errors
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+        detail = exc.detail if exc.detail and status < 500 else _TITLES.get(status, "Error")
+        return status, _TITLES.get(status, "Error"), detail, {}
+    return (
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        _TITLES[500],
+        "An unexpected error occurred; it was logged.",
+        {},
+    )
+
+
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    status, title, detail, errors = _describe(exc)
+    if status >= 500:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+    if wants_html(request):
+        if isinstance(exc, NotAuthorizedException) and request.method == "GET":
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return Redirect(f"/login?next={quote(target, safe='')}", status_code=303)
+        name = "partials/_error.html" if request.headers.get("hx-request") else "pages/error.html"
+        return Template(
+            template_name=name,
+            context={"status": status, "title": title, "detail": detail, "errors": errors},
+            status_code=status,
+            headers={"Cache-Control": "no-store"},
+        )
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    headers = {"Cache-Control": "no-store"}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="pointcare"'
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+EXCEPTION_HANDLERS = {Exception: handle_exception}
+
+__all__ = ["EXCEPTION_HANDLERS", "handle_exception", "wants_html"]

@@ -1,0 +1,56 @@
+"""Jinja globals and filters every template may use."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from litestar.contrib.jinja import JinjaTemplateEngine
+
+from pointcare import __version__
+from pointcare.domain.body_sites import BODY_SITES, Laterality, body_site
+from pointcare.domain.clock import at_offset
+from pointcare.domain.patients import age_on
+from pointcare.domain.views import View
+from pointcare.settings import Settings
+from pointcare.web.assets import ScriptSource
+
+
+def site_label(code: str) -> str:
+    try:
+        return body_site(code).meaning
+    except ValueError:
+        return code
+
+
+def laterality_label(value: str) -> str:
+    try:
+        return Laterality(value).label
+    except ValueError:
+        return value
+
+
+def age(birth_date: date | None) -> str:
+    if birth_date is None:
+        return ""
+    return f"{age_on(birth_date, date.today())} y"
+
+
+def local_time(moment: datetime, offset_minutes: int = 0) -> str:
+    return at_offset(moment, offset_minutes).strftime("%Y-%m-%d %H:%M")
+
+
+def configure_templates(
+    engine: JinjaTemplateEngine, settings: Settings, script: ScriptSource
+) -> None:
+    env = engine.engine
+    env.globals.update(
+        htmx=script,
+        app_version=__version__,
+        institution=settings.institution_name,
+        body_sites=BODY_SITES,
+        lateralities=list(Laterality),
+        views=list(View),
+    )
+    env.filters.update(
+        site_label=site_label, laterality_label=laterality_label, age=age, local_time=local_time
+    )

@@ -1,0 +1,100 @@
+"""The ``pointcare`` command, run as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pointcare.auth.tokens import read_api_token
+from pointcare.settings import Settings
+
+
+def pointcare(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "POINTCARE_DATA_DIR": str(data_dir)}
+    return subprocess.run(
+        [sys.executable, "-m", "pointcare", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_add_user_then_mint_a_token(tmp_path: Path) -> None:
+    added = pointcare(
+        tmp_path, "users", "add", "nora", "--role", "photographer", stdin="a-long-password\n"
+    )
+    assert added.returncode == 0, added.stderr
+    assert "nora" in added.stdout
+    minted = pointcare(tmp_path, "token", "--user", "nora", "--ttl", "60")
+    assert minted.returncode == 0, minted.stderr
+    secret = Settings.from_env(data_dir=tmp_path).secret_key
+    assert read_api_token(minted.stdout.strip(), secret_key=secret) > 0
+
+
+def test_users_add_refuses_short_passwords_and_duplicates(tmp_path: Path) -> None:
+    short = pointcare(tmp_path, "users", "add", "nora", "--role", "clinician", stdin="short\n")
+    assert short.returncode == 1
+    assert "at least" in short.stderr
+    assert (
+        pointcare(
+            tmp_path, "users", "add", "nora", "--role", "clinician", stdin="long-enough-pw\n"
+        ).returncode
+        == 0
+    )
+    again = pointcare(
+        tmp_path, "users", "add", "nora", "--role", "clinician", stdin="long-enough-pw\n"
+    )
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+
+
+def test_token_for_an_unknown_user_fails(tmp_path: Path) -> None:
+    result = pointcare(tmp_path, "token", "--user", "ghost")
+    assert result.returncode == 1
+    assert "ghost" in result.stderr
+
+
+def test_patient_import_all_or_nothing(tmp_path: Path) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "mrn,family_name,given_name,birth_date,sex,visit_number\n"
+        "X1,Ångström,Zoë,1971-02-03,F,V1\n"
+        "X2,O'Brien,Seán,1980-12-24,M,\n",
+        encoding="utf-8",
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "mrn,family_name,given_name,birth_date,sex\n"
+        "Y1,Good,Row,1970-01-01,F\n"
+        "Y2,Bad,Date,1970-13-01,M\n",
+        encoding="utf-8",
+    )
+    failed = pointcare(tmp_path, "patients", "import", str(bad))
+    assert failed.returncode == 1
+    assert "line 3" in failed.stderr
+    imported = pointcare(tmp_path, "patients", "import", str(good))
+    assert imported.returncode == 0, imported.stderr
+    assert "2 new" in imported.stdout
+
+
+@pytest.mark.parametrize("value", ["not-a-number", "-5"])
+def test_bad_settings_are_reported_not_raised(tmp_path: Path, value: str) -> None:
+    env = {**os.environ, "POINTCARE_DATA_DIR": str(tmp_path), "POINTCARE_MAX_UPLOAD_BYTES": value}
+    result = subprocess.run(
+        [sys.executable, "-m", "pointcare", "migrate"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "POINTCARE_MAX_UPLOAD_BYTES" in result.stderr
+    assert "Traceback" not in result.stderr
