@@ -75,6 +75,10 @@ class Settings:
     workers: int = 0
     """Threads for image work (decode, re-encode, thumbnail). Default 0: one per CPU core."""
 
+    public_url: str = ""
+    """The address clients use to reach Pointcare (e.g. ``https://photos.hospital.org``), written
+    into absolute links such as DICOMweb Retrieve URLs. Default: taken from each request."""
+
     secure_cookies: bool = False
     """Mark the session cookie ``Secure``; set it when Pointcare is served behind TLS."""
 
@@ -84,6 +88,8 @@ class Settings:
         for name in ("max_upload_bytes", "max_image_pixels", "token_ttl_seconds"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"POINTCARE_{name.upper()} must be positive")
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise ValueError("POINTCARE_PUBLIC_URL must start with http:// or https://")
         if not 1 <= self.jpeg_quality <= 100:
             raise ValueError("POINTCARE_JPEG_QUALITY must be between 1 and 100")
 

@@ -30,6 +30,11 @@ class Sex(StrEnum):
     def label(self) -> str:
         return {"M": "Male", "F": "Female", "O": "Other", "U": "Unknown"}[self.value]
 
+    @property
+    def dicom_value(self) -> str:
+        """Patient's Sex (0010,0040): DICOM has no code for unknown, it leaves the value empty."""
+        return "" if self is Sex.UNKNOWN else self.value
+
 
 _FORBIDDEN_IN_NAMES = re.compile(r"[\\^=\x00-\x1f\x7f]")
 _FORBIDDEN_IN_IDS = re.compile(r"[\\\x00-\x1f\x7f]")

@@ -20,7 +20,7 @@ from pydicom.uid import UID
 from pointcare.domain.body_sites import BodySite, Laterality
 from pointcare.domain.codes import LOCAL_SCHEME
 from pointcare.domain.consent import Consent
-from pointcare.domain.patients import PatientIdentity, Sex
+from pointcare.domain.patients import PatientIdentity
 from pointcare.domain.views import View
 from pointcare.imaging import dicom_values as v
 from pointcare.imaging import jpeg_markers
@@ -43,9 +43,6 @@ _VL_PHOTOMETRICS = {"YBR_FULL_422": 3, "MONOCHROME2": 1}
 Samples per Pixel; YBR_FULL is not among the VL Image module's enumerated values."""
 _LOCAL_SCHEME_NAME = "Pointcare local codes"
 _YES_NO = {True: "YES", False: "NO"}
-_DICOM_SEX = {Sex.MALE: "M", Sex.FEMALE: "F", Sex.OTHER: "O", Sex.UNKNOWN: ""}
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StudyContext:
     study_instance_uid: str
@@ -128,7 +125,7 @@ def build_vl_photographic_image(
     ds.PatientID = patient.mrn
     ds.IssuerOfPatientID = patient.issuer
     ds.PatientBirthDate = v.da(patient.birth_date) if patient.birth_date else ""
-    ds.PatientSex = _DICOM_SEX[patient.sex]
+    ds.PatientSex = patient.sex.dicom_value
 
     # General Study Module (C.7.2.1)
     ds.StudyInstanceUID = v.uid(study.study_instance_uid, "StudyInstanceUID")

@@ -1,0 +1,336 @@
+"""DICOMweb routes (PS3.18): QIDO-RS search and WADO-RS retrieval, for clinicians and admins.
+
+Each handler checks the path UIDs, negotiates the answer's media type, and calls one function of
+``qido`` or ``wado``. Errors are raised, never answered here: ``pointcare.web.problems`` turns
+them into problem JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import anyio
+from litestar import Controller, Request, Response, get
+from litestar.exceptions import ClientException
+from litestar.response import Stream
+from sqlalchemy.orm import Session
+
+from pointcare.auth.principal import Principal
+from pointcare.runtime import Runtime
+from pointcare.web.dicomweb import links, wado
+from pointcare.web.dicomweb.dicom_json import encode
+from pointcare.web.dicomweb.matching import Level, parse_search
+from pointcare.web.dicomweb.media import (
+    DICOM,
+    DICOM_JSON,
+    JPEG,
+    JSON,
+    require_multipart,
+    require_single,
+)
+from pointcare.web.dicomweb.multipart import Part, multipart_response
+from pointcare.web.dicomweb.qido import Scope, run_search
+from pointcare.web.dicomweb.rendering import RenderOptions, parse_render_options
+from pointcare.web.dicomweb.uids import require_uid
+from pointcare.web.security import REVIEW
+
+log = logging.getLogger(__name__)
+
+AnyRequest = Request[Any, Any, Any]
+
+STUDY = "/studies/{study:str}"
+SERIES = STUDY + "/series/{series:str}"
+INSTANCE = SERIES + "/instances/{instance:str}"
+
+
+def _accept(request: AnyRequest) -> str | None:
+    return request.headers.get("accept")
+
+
+def _service(request: AnyRequest) -> str:
+    """The DICOMweb root written into answers: the configured public URL, else the request's."""
+    runtime: Runtime = request.app.state.runtime
+    return links.service_url(runtime.settings.public_url or str(request.base_url))
+
+
+def _checked(
+    study: str, series: str | None = None, instance: str | None = None
+) -> tuple[str, str | None, str | None]:
+    return (
+        require_uid(study, "Study Instance UID"),
+        None if series is None else require_uid(series, "Series Instance UID"),
+        None if instance is None else require_uid(instance, "SOP Instance UID"),
+    )
+
+
+def _json_media_type(request: AnyRequest) -> str:
+    return require_single(_accept(request), DICOM_JSON, JSON)
+
+
+def _search(request: AnyRequest, db: Session, level: Level, scope: Scope) -> Response[bytes]:
+    media_type = _json_media_type(request)
+    search = parse_search(request.query_params.multi_items(), level)
+    service = _service(request)
+    result = run_search(db, search, scope, service=service)
+    warnings = list(search.warnings)
+    if result.more:
+        warnings.append("There are additional results that can be requested.")
+    headers = {}
+    if warnings:
+        headers["Warning"] = ", ".join(f"299 {service}: {text}" for text in warnings)
+    # 200 with [] when nothing matches: RFC 9110 and DICOM CP-2473 (204 would carry no body).
+    return Response(encode(result.objects), media_type=media_type, headers=headers)
+
+
+def _retrieve(
+    request: AnyRequest,
+    db: Session,
+    runtime: Runtime,
+    principal: Principal,
+    *uids: str,
+) -> Stream:
+    objects = wado.locate(db, *_checked(*uids))
+    require_multipart(
+        _accept(request),
+        part_type=DICOM,
+        transfer_syntaxes={stored.transfer_syntax_uid for stored in objects},
+        default_part_type=DICOM,
+    )
+    log.info(
+        "dicomweb retrieve user_id=%s uids=%s instances=%d",
+        principal.user_id,
+        "/".join(uids),
+        len(objects),
+    )
+    return multipart_response(wado.dicom_parts(runtime.files, objects), part_type=DICOM)
+
+
+def _metadata(request: AnyRequest, db: Session, runtime: Runtime, *uids: str) -> Response[bytes]:
+    media_type = _json_media_type(request)
+    objects = wado.locate(db, *_checked(*uids))
+    body = encode(wado.metadata(runtime.files, objects, service=_service(request)))
+    return Response(body, media_type=media_type)
+
+
+def _render_options(viewport: str | None, quality: str | None) -> RenderOptions:
+    try:
+        return parse_render_options(viewport, quality)
+    except ValueError as exc:
+        raise ClientException(detail=str(exc)) from None
+
+
+async def _thumbnail(
+    request: AnyRequest,
+    db: Session,
+    runtime: Runtime,
+    options: RenderOptions,
+    *uids: str,
+) -> Response[bytes]:
+    require_single(_accept(request), JPEG)
+    checked = _checked(*uids)
+    [first] = await anyio.to_thread.run_sync(lambda: wado.locate(db, *checked, first_only=True))
+    body = await anyio.to_thread.run_sync(
+        wado.thumbnail, runtime.files, first, options, limiter=runtime.image_limiter
+    )
+    return Response(body, media_type=JPEG)
+
+
+class DicomwebController(Controller):
+    path = links.PREFIX
+    guards = [REVIEW]  # noqa: RUF012 - Litestar reads these class attributes
+    tags = ["dicomweb"]  # noqa: RUF012
+
+    # --- QIDO-RS ------------------------------------------------------------------------------
+
+    @get("/studies", sync_to_thread=True)
+    def search_studies(self, request: AnyRequest, db: Session) -> Response[bytes]:
+        """Search for studies (QIDO-RS); answers ``application/dicom+json``."""
+        return _search(request, db, Level.STUDY, Scope())
+
+    @get("/series", sync_to_thread=True)
+    def search_series(self, request: AnyRequest, db: Session) -> Response[bytes]:
+        """Search for series in all studies (QIDO-RS)."""
+        return _search(request, db, Level.SERIES, Scope())
+
+    @get("/instances", sync_to_thread=True)
+    def search_instances(self, request: AnyRequest, db: Session) -> Response[bytes]:
+        """Search for instances in all studies (QIDO-RS)."""
+        return _search(request, db, Level.INSTANCE, Scope())
+
+    @get(STUDY + "/series", sync_to_thread=True)
+    def search_study_series(self, request: AnyRequest, db: Session, study: str) -> Response[bytes]:
+        """Search for the series of a study (QIDO-RS)."""
+        return _search(request, db, Level.SERIES, Scope(_checked(study)[0]))
+
+    @get(STUDY + "/instances", sync_to_thread=True)
+    def search_study_instances(
+        self, request: AnyRequest, db: Session, study: str
+    ) -> Response[bytes]:
+        """Search for the instances of a study (QIDO-RS)."""
+        return _search(request, db, Level.INSTANCE, Scope(_checked(study)[0]))
+
+    @get(SERIES + "/instances", sync_to_thread=True)
+    def search_series_instances(
+        self, request: AnyRequest, db: Session, study: str, series: str
+    ) -> Response[bytes]:
+        """Search for the instances of a series (QIDO-RS)."""
+        study_uid, series_uid, _ = _checked(study, series)
+        return _search(request, db, Level.INSTANCE, Scope(study_uid, series_uid))
+
+    # --- WADO-RS: objects ---------------------------------------------------------------------
+
+    @get(STUDY, sync_to_thread=True)
+    def retrieve_study(
+        self, request: AnyRequest, db: Session, runtime: Runtime, principal: Principal, study: str
+    ) -> Stream:
+        """Every stored object of a study, ``multipart/related; type="application/dicom"``."""
+        return _retrieve(request, db, runtime, principal, study)
+
+    @get(SERIES, sync_to_thread=True)
+    def retrieve_series(
+        self,
+        request: AnyRequest,
+        db: Session,
+        runtime: Runtime,
+        principal: Principal,
+        study: str,
+        series: str,
+    ) -> Stream:
+        """Every stored object of a series, as stored."""
+        return _retrieve(request, db, runtime, principal, study, series)
+
+    @get(INSTANCE, sync_to_thread=True)
+    def retrieve_instance(
+        self,
+        request: AnyRequest,
+        db: Session,
+        runtime: Runtime,
+        principal: Principal,
+        study: str,
+        series: str,
+        instance: str,
+    ) -> Stream:
+        """One stored object, byte for byte as archived."""
+        return _retrieve(request, db, runtime, principal, study, series, instance)
+
+    # --- WADO-RS: metadata --------------------------------------------------------------------
+
+    @get(STUDY + "/metadata", sync_to_thread=True)
+    def study_metadata(
+        self, request: AnyRequest, db: Session, runtime: Runtime, study: str
+    ) -> Response[bytes]:
+        """The header of every object of a study in DICOM JSON (Pixel Data as a link)."""
+        return _metadata(request, db, runtime, study)
+
+    @get(SERIES + "/metadata", sync_to_thread=True)
+    def series_metadata(
+        self, request: AnyRequest, db: Session, runtime: Runtime, study: str, series: str
+    ) -> Response[bytes]:
+        """The header of every object of a series in DICOM JSON."""
+        return _metadata(request, db, runtime, study, series)
+
+    @get(INSTANCE + "/metadata", sync_to_thread=True)
+    def instance_metadata(
+        self,
+        request: AnyRequest,
+        db: Session,
+        runtime: Runtime,
+        study: str,
+        series: str,
+        instance: str,
+    ) -> Response[bytes]:
+        """The header of one object in DICOM JSON."""
+        return _metadata(request, db, runtime, study, series, instance)
+
+    # --- WADO-RS: frames, rendered, thumbnails ------------------------------------------------
+
+    @get(INSTANCE + "/frames/{frames:str}", sync_to_thread=True)
+    def retrieve_frames(
+        self,
+        request: AnyRequest,
+        db: Session,
+        runtime: Runtime,
+        study: str,
+        series: str,
+        instance: str,
+        frames: str,
+    ) -> Stream:
+        """The frame of a photo: its JPEG as stored, ``multipart/related; type="image/jpeg"``."""
+        checked = _checked(study, series, instance)
+        wado.parse_frame_numbers(frames)
+        [stored] = wado.locate(db, *checked)
+        media_type = wado.frame_media_type(stored)
+        require_multipart(
+            _accept(request),
+            part_type=media_type,
+            transfer_syntaxes={stored.transfer_syntax_uid},
+            default_part_type="application/octet-stream",
+        )
+        frame = wado.first_frame(runtime.files, stored)
+        part = Part.from_bytes(frame, f"{media_type}; transfer-syntax={stored.transfer_syntax_uid}")
+        return multipart_response([part], part_type=media_type)
+
+    @get(INSTANCE + "/rendered")
+    async def retrieve_rendered(
+        self,
+        request: AnyRequest,
+        db: Session,
+        runtime: Runtime,
+        study: str,
+        series: str,
+        instance: str,
+        viewport: str | None = None,
+        quality: str | None = None,
+    ) -> Response[bytes]:
+        """The photo as ``image/jpeg``: as stored, or fitted to ``viewport=w,h`` / ``quality``."""
+        options = _render_options(viewport, quality)
+        require_single(_accept(request), JPEG)
+        checked = _checked(study, series, instance)
+        [stored] = await anyio.to_thread.run_sync(lambda: wado.locate(db, *checked))
+        body = await anyio.to_thread.run_sync(
+            wado.rendered, runtime.files, stored, options, limiter=runtime.image_limiter
+        )
+        return Response(body, media_type=JPEG)
+
+    @get(STUDY + "/thumbnail")
+    async def study_thumbnail(
+        self,
+        request: AnyRequest,
+        db: Session,
+        runtime: Runtime,
+        study: str,
+        viewport: str | None = None,
+    ) -> Response[bytes]:
+        """Thumbnail of the study's first photo (``image/jpeg``, at most 320 px)."""
+        return await _thumbnail(request, db, runtime, _render_options(viewport, None), study)
+
+    @get(SERIES + "/thumbnail")
+    async def series_thumbnail(
+        self,
+        request: AnyRequest,
+        db: Session,
+        runtime: Runtime,
+        study: str,
+        series: str,
+        viewport: str | None = None,
+    ) -> Response[bytes]:
+        """Thumbnail of the series' first photo."""
+        options = _render_options(viewport, None)
+        return await _thumbnail(request, db, runtime, options, study, series)
+
+    @get(INSTANCE + "/thumbnail")
+    async def instance_thumbnail(
+        self,
+        request: AnyRequest,
+        db: Session,
+        runtime: Runtime,
+        study: str,
+        series: str,
+        instance: str,
+        viewport: str | None = None,
+    ) -> Response[bytes]:
+        """Thumbnail of one photo."""
+        return await _thumbnail(
+            request, db, runtime, _render_options(viewport, None), study, series, instance
+        )

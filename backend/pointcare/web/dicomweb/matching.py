@@ -1,0 +1,269 @@
+"""QIDO-RS query parameters (PS3.18 8.3.4) turned into SQL conditions on the archive index.
+
+Keys are accepted by keyword (``PatientID``) or tag (``00100020``). Matching follows PS3.4
+C.2.2.2: single value, UID lists (comma or backslash separated), date ranges
+(``YYYYMMDD-YYYYMMDD``, open at either end), and wildcards (``*``, ``?``) on text, which match
+case-insensitively. An empty value, or a lone ``*``, is universal matching: no condition.
+
+A key we cannot match on is refused with 400 rather than ignored (as some origin servers do):
+ignoring a filter *widens* the answer, and a query meant for one patient's photos would list
+other patients'. ``includefield`` is accepted and ignored (answers always carry the
+same attribute set), and ``fuzzymatching=true`` is answered with literal matching and the
+Warning header PS3.18 prescribes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import IntEnum
+
+from litestar.exceptions import ClientException
+from pydicom.datadict import keyword_for_tag, tag_for_keyword
+from sqlalchemy import ColumnElement, SQLColumnExpression, case, exists, false, func, select
+from sqlalchemy.orm import aliased
+
+from pointcare.db.models import Instance, Patient, Series, Study
+from pointcare.web.dicomweb.modalities import sop_classes_of
+from pointcare.web.dicomweb.sql import has_wildcards, local_date, wildcard_like
+from pointcare.web.dicomweb.uids import is_uid
+
+MAX_RESULTS = 1000
+"""Most objects in one answer; beyond it a Warning tells the caller to page with ``offset``."""
+
+Matcher = Callable[[str], ColumnElement[bool]]
+
+
+class Level(IntEnum):
+    """Query levels of the Study Root model; a search may use keys of its level and above."""
+
+    STUDY = 1
+    SERIES = 2
+    INSTANCE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """A checked QIDO query: SQL conditions, paging, and warnings for the answer."""
+
+    level: Level
+    conditions: list[ColumnElement[bool]] = field(default_factory=list)
+    limit: int = MAX_RESULTS
+    offset: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- Matching rules, one per kind of attribute ----------------------------------------------
+
+
+def _bad(detail: str) -> ClientException:
+    return ClientException(detail=detail)
+
+
+def _uid_list(column: SQLColumnExpression[str]) -> Matcher:
+    def match(value: str) -> ColumnElement[bool]:
+        uids = [item.strip() for item in re.split(r"[,\\]", value) if item.strip()]
+        for uid in uids:
+            if not is_uid(uid):
+                raise _bad(f"{uid[:80]!r} is not a valid DICOM UID (UIDs take no wildcards).")
+        return column.in_(uids)
+
+    return match
+
+
+def _text(column: SQLColumnExpression[str], *, ignore_case: bool = False) -> Matcher:
+    def match(value: str) -> ColumnElement[bool]:
+        if has_wildcards(value):
+            return wildcard_like(column, value)
+        if ignore_case:
+            return func.lower(column) == func.lower(value)
+        return column == value
+
+    return match
+
+
+def _parse_da(text: str, keyword: str) -> date:
+    try:
+        return datetime.strptime(text, "%Y%m%d").date()
+    except ValueError:
+        raise _bad(
+            f"{keyword} must be a date YYYYMMDD or a range YYYYMMDD-YYYYMMDD "
+            f"(either end may be left open), got {text!r}."
+        ) from None
+
+
+def _date_range(expression: SQLColumnExpression[date | None], keyword: str) -> Matcher:
+    def match(value: str) -> ColumnElement[bool]:
+        if "-" not in value:
+            return expression == _parse_da(value, keyword)
+        start, _, end = value.partition("-")
+        if not start and not end:
+            raise _bad(f"{keyword}: '-' is not a date range.")
+        conditions = []
+        if start:
+            conditions.append(expression >= _parse_da(start, keyword))
+        if end:
+            conditions.append(expression <= _parse_da(end, keyword))
+        if start and end and start > end:
+            raise _bad(f"{keyword}: the range {value!r} ends before it starts.")
+        return conditions[0] if len(conditions) == 1 else conditions[0] & conditions[1]
+
+    return match
+
+
+def _integer(column: SQLColumnExpression[int], keyword: str) -> Matcher:
+    def match(value: str) -> ColumnElement[bool]:
+        if not re.fullmatch(r"[+-]?[0-9]{1,9}", value):
+            raise _bad(f"{keyword} must be a whole number, got {value!r}.")
+        return column == int(value)
+
+    return match
+
+
+def _never_recorded(value: str) -> ColumnElement[bool]:
+    """Attributes this archive leaves empty (no orders, so no accession number): a non-empty
+    value matches nothing."""
+    return false()
+
+
+def _modality_in(scope: SQLColumnExpression[int], link: str) -> Matcher:
+    """Whether the study or series (``scope``) holds an object of the modality; ``link`` names
+    the column of ``instances`` pointing at it."""
+
+    def match(value: str) -> ColumnElement[bool]:
+        wanted = [
+            sop_class
+            for modality in re.split(r"[,\\]", value)
+            for sop_class in sop_classes_of(modality.strip().upper())
+        ]
+        # An alias, so that an instance-level search (whose FROM already holds ``instances``)
+        # asks about the other objects of the study, not about the row itself.
+        other = aliased(Instance)
+        return exists(
+            select(other.id).where(getattr(other, link) == scope, other.sop_class_uid.in_(wanted))
+        )
+
+    return match
+
+
+_PERSON_NAME = case(
+    (Patient.given_name == "", Patient.family_name),
+    else_=Patient.family_name + "^" + Patient.given_name,
+)
+"""Patient's Name as in the stored objects: FAMILY^GIVEN (PatientIdentity.dicom_name's rule)."""
+
+_STUDY_DATE = local_date(Study.study_datetime, Study.study_tz_offset_minutes)
+
+_KEYS: dict[str, tuple[Level, Matcher]] = {
+    # Patient and study keys
+    "PatientID": (Level.STUDY, _text(Patient.mrn)),
+    "IssuerOfPatientID": (Level.STUDY, _text(Patient.issuer)),
+    "PatientName": (Level.STUDY, _text(_PERSON_NAME, ignore_case=True)),
+    "PatientBirthDate": (Level.STUDY, _date_range(Patient.birth_date, "PatientBirthDate")),
+    "PatientSex": (Level.STUDY, _text(Patient.sex, ignore_case=True)),
+    "StudyInstanceUID": (Level.STUDY, _uid_list(Study.study_instance_uid)),
+    "StudyDate": (Level.STUDY, _date_range(_STUDY_DATE, "StudyDate")),
+    "StudyID": (Level.STUDY, _text(Study.study_id)),
+    "StudyDescription": (Level.STUDY, _text(Study.description)),
+    "AccessionNumber": (Level.STUDY, _never_recorded),
+    "ReferringPhysicianName": (Level.STUDY, _never_recorded),
+    "ModalitiesInStudy": (Level.STUDY, _modality_in(Study.id, "study_id")),
+    # Series keys
+    "SeriesInstanceUID": (Level.SERIES, _uid_list(Series.series_instance_uid)),
+    "SeriesNumber": (Level.SERIES, _integer(Series.series_number, "SeriesNumber")),
+    "SeriesDescription": (Level.SERIES, _text(Series.description)),
+    "Modality": (Level.SERIES, _modality_in(Series.id, "series_id")),
+    # Instance keys
+    "SOPInstanceUID": (Level.INSTANCE, _uid_list(Instance.sop_instance_uid)),
+    "SOPClassUID": (Level.INSTANCE, _uid_list(Instance.sop_class_uid)),
+    "InstanceNumber": (Level.INSTANCE, _integer(Instance.instance_number, "InstanceNumber")),
+    "ImageLaterality": (Level.INSTANCE, _text(Instance.laterality, ignore_case=True)),
+}
+
+_FLAGS = {
+    "fuzzymatching": "The fuzzymatching parameter is not supported. "
+    "Only literal matching has been performed.",
+    "emptyvaluematching": "The emptyvaluematching parameter is not supported. "
+    "Empty Value Matching has not been performed.",
+    "multiplevaluematching": "The multiplevaluematching parameter is not supported. "
+    "Multiple Value Matching has not been performed.",
+}
+"""Optional PS3.18 search flags we do not implement: set true, they get the Warning PS3.18
+prescribes for that case."""
+_IGNORED = frozenset({"includefield"})
+
+
+def supported_keys(level: Level) -> list[str]:
+    return [keyword for keyword, (key_level, _) in _KEYS.items() if key_level <= level]
+
+
+def attribute_keyword(name: str) -> str | None:
+    """The DICOM keyword that a query key names, by keyword or by 8-digit hex tag."""
+    if re.fullmatch(r"[0-9A-Fa-f]{8}", name):
+        return keyword_for_tag(int(name, 16)) or None
+    return name if tag_for_keyword(name) is not None else None
+
+
+def parse_search(parameters: Iterable[tuple[str, str]], level: Level) -> Search:
+    """Check the query parameters of a search at ``level``; 400 with the reason when one is bad."""
+    conditions: list[ColumnElement[bool]] = []
+    warnings: list[str] = []
+    paging = {"limit": MAX_RESULTS, "offset": 0}
+    seen: set[str] = set()
+    for name, raw in parameters:
+        value = raw.strip()
+        if name in _IGNORED:
+            continue
+        if name in _FLAGS:
+            if value.lower() not in {"true", "false"}:
+                raise _bad(f"{name} must be true or false, got {value!r}.")
+            if value.lower() == "true":
+                warnings.append(_FLAGS[name])
+            continue
+        if name in paging:
+            paging[name] = _paging_number(name, value)
+            continue
+        keyword = attribute_keyword(name)
+        if keyword is None:
+            raise _bad(
+                f"Unknown query parameter {name!r}: use a DICOM keyword or tag (e.g. PatientID or "
+                f"00100020), or limit, offset, includefield, fuzzymatching."
+            )
+        if keyword in seen:
+            raise _bad(f"{keyword} is given more than once; give one value (or a list for UIDs).")
+        seen.add(keyword)
+        if value == "" or set(value) == {"*"}:
+            continue  # universal matching
+        conditions.append(_condition(keyword, value, level))
+    return Search(
+        level,
+        conditions,
+        limit=min(paging["limit"], MAX_RESULTS),
+        offset=paging["offset"],
+        warnings=warnings,
+    )
+
+
+def _condition(keyword: str, value: str, level: Level) -> ColumnElement[bool]:
+    known = _KEYS.get(keyword)
+    if known is None:
+        raise _bad(
+            f"Matching on {keyword} is not supported. Keys supported at the {level.name.lower()} "
+            f"level: {', '.join(supported_keys(level))}."
+        )
+    key_level, match = known
+    if key_level > level:
+        raise _bad(
+            f"{keyword} is a {key_level.name.lower()}-level key and cannot be used in a "
+            f"{level.name.lower()}-level search."
+        )
+    return match(value)
+
+
+def _paging_number(name: str, value: str) -> int:
+    lowest = 1 if name == "limit" else 0
+    if not re.fullmatch(r"[0-9]{1,9}", value) or int(value) < lowest:
+        raise _bad(f"{name} must be a whole number of at least {lowest}, got {value!r}.")
+    return int(value)

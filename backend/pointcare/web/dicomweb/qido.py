@@ -1,0 +1,242 @@
+"""QIDO-RS searches answered from the archive index: one SQL statement per request, no files read.
+
+Counts and the modalities of a study are correlated subqueries, evaluated only for the rows of
+the page being answered. Studies are listed newest first; series by number; instances by number.
+Dates and times are given in the study's own local time, as in the stored objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import Select, distinct, exists, func, select
+from sqlalchemy.orm import Session
+
+from pointcare.db.models import Instance, Patient, Series, Study
+from pointcare.domain.body_sites import body_site
+from pointcare.identity.directory import identity_of
+from pointcare.imaging import dicom_values
+from pointcare.web.dicomweb import links
+from pointcare.web.dicomweb.dicom_json import JsonObject, to_dicom_json
+from pointcare.web.dicomweb.matching import Level, Search
+from pointcare.web.dicomweb.modalities import modalities_of, modality_of
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The study (and series) a search is confined to by its path, already checked as UIDs."""
+
+    study_uid: str | None = None
+    series_uid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    objects: list[JsonObject]
+    more: bool
+    """True when further matches exist beyond this page (answered with a Warning)."""
+
+
+def run_search(session: Session, search: Search, scope: Scope, *, service: str) -> SearchResult:
+    if search.level is Level.STUDY:
+        return _studies(session, search, service)
+    if search.level is Level.SERIES:
+        return _series(session, search, scope, service)
+    return _instances(session, search, scope, service)
+
+
+def _page(
+    session: Session, query: Select[*tuple[Any, ...]], search: Search
+) -> tuple[list[Any], bool]:
+    # One row more than asked for tells whether another page exists, without a COUNT query.
+    rows = list(session.execute(query.limit(search.limit + 1).offset(search.offset)).all())
+    return rows[: search.limit], len(rows) > search.limit
+
+
+# --- Studies ---------------------------------------------------------------------------------
+
+
+def _studies(session: Session, search: Search, service: str) -> SearchResult:
+    in_study = Instance.study_id == Study.id
+    series_count = (
+        select(func.count(distinct(Instance.series_id))).where(in_study).scalar_subquery()
+    )
+    instance_count = select(func.count(Instance.id)).where(in_study).scalar_subquery()
+    sop_classes = (
+        select(Instance.sop_class_uid.label("sop_class"))
+        .where(in_study)
+        .distinct()
+        .correlate(Study)
+    ).subquery()
+    classes = select(func.aggregate_strings(sop_classes.c.sop_class, ",")).scalar_subquery()
+    query = (
+        select(Study, Patient, series_count, instance_count, classes)
+        .join(Patient, Patient.id == Study.patient_id)
+        .where(exists(select(Instance.id).where(in_study)), *search.conditions)
+        .order_by(Study.study_datetime.desc(), Study.id.desc())
+    )
+    rows, more = _page(session, query, search)
+    objects = [
+        to_dicom_json(
+            {
+                **_patient_attributes(patient),
+                **_study_attributes(study, service),
+                "ModalitiesInStudy": modalities_of((sop_class_list or "").split(",")),
+                "NumberOfStudyRelatedSeries": n_series,
+                "NumberOfStudyRelatedInstances": n_instances,
+            }
+        )
+        for study, patient, n_series, n_instances, sop_class_list in rows
+    ]
+    return SearchResult(objects, more)
+
+
+# --- Series ----------------------------------------------------------------------------------
+
+
+def _series(session: Session, search: Search, scope: Scope, service: str) -> SearchResult:
+    in_series = Instance.series_id == Series.id
+    instance_count = select(func.count(Instance.id)).where(in_series).scalar_subquery()
+    # All instances of a series share one modality (PS3.3 C.7.3.1), so any one SOP Class tells it.
+    sop_class = select(func.min(Instance.sop_class_uid)).where(in_series).scalar_subquery()
+    query = (
+        select(Series, Study, Patient, instance_count, sop_class)
+        .join(Study, Study.id == Series.study_id)
+        .join(Patient, Patient.id == Study.patient_id)
+        .where(exists(select(Instance.id).where(in_series)), *search.conditions)
+        .order_by(Study.study_datetime.desc(), Study.id.desc(), Series.series_number, Series.id)
+    )
+    if scope.study_uid is not None:
+        query = query.where(Study.study_instance_uid == scope.study_uid)
+    rows, more = _page(session, query, search)
+    objects = []
+    for series, study, patient, n_instances, series_sop_class in rows:
+        attributes = {"StudyInstanceUID": study.study_instance_uid}
+        if scope.study_uid is None:
+            attributes |= _patient_attributes(patient) | _study_attributes(study, service)
+        attributes |= _series_attributes(series, study, service)
+        attributes |= {
+            "Modality": modality_of(series_sop_class),
+            "NumberOfSeriesRelatedInstances": n_instances,
+        }
+        objects.append(to_dicom_json(attributes))
+    return SearchResult(objects, more)
+
+
+# --- Instances -------------------------------------------------------------------------------
+
+
+def _instances(session: Session, search: Search, scope: Scope, service: str) -> SearchResult:
+    query = (
+        select(Instance, Series, Study, Patient)
+        .join(Series, Series.id == Instance.series_id)
+        .join(Study, Study.id == Series.study_id)
+        .join(Patient, Patient.id == Study.patient_id)
+        .where(*search.conditions)
+        .order_by(
+            Study.study_datetime.desc(),
+            Study.id.desc(),
+            Series.series_number,
+            Series.id,
+            Instance.instance_number,
+            Instance.id,
+        )
+    )
+    if scope.study_uid is not None:
+        query = query.where(Study.study_instance_uid == scope.study_uid)
+    if scope.series_uid is not None:
+        query = query.where(Series.series_instance_uid == scope.series_uid)
+    rows, more = _page(session, query, search)
+    objects = []
+    for instance, series, study, patient in rows:
+        attributes: dict[str, Any] = {"StudyInstanceUID": study.study_instance_uid}
+        if scope.study_uid is None:
+            attributes |= _patient_attributes(patient) | _study_attributes(study, service)
+        attributes["SeriesInstanceUID"] = series.series_instance_uid
+        if scope.series_uid is None:
+            attributes |= _series_attributes(series, study, service)
+            attributes["Modality"] = modality_of(instance.sop_class_uid)
+        attributes |= _instance_attributes(instance, series, study, service)
+        objects.append(to_dicom_json(attributes))
+    return SearchResult(objects, more)
+
+
+# --- Attributes of each level ----------------------------------------------------------------
+
+
+def _local(moment: datetime, offset_minutes: int) -> datetime:
+    """``moment`` as the wall-clock time where it happened (``offset_minutes`` from UTC)."""
+    return moment.astimezone(timezone(timedelta(minutes=offset_minutes)))
+
+
+def _patient_attributes(patient: Patient) -> dict[str, Any]:
+    identity = identity_of(patient)
+    return {
+        "PatientName": identity.dicom_name,
+        "PatientID": patient.mrn,
+        "IssuerOfPatientID": patient.issuer,
+        "PatientBirthDate": f"{identity.birth_date:%Y%m%d}" if identity.birth_date else None,
+        "PatientSex": identity.sex.dicom_value or None,
+    }
+
+
+def _study_attributes(study: Study, service: str) -> dict[str, Any]:
+    local = _local(study.study_datetime, study.study_tz_offset_minutes)
+    return {
+        "StudyInstanceUID": study.study_instance_uid,
+        "StudyDate": dicom_values.da(local),
+        "StudyTime": dicom_values.tm(local),
+        "AccessionNumber": None,
+        "ReferringPhysicianName": None,
+        "StudyID": study.study_id,
+        "StudyDescription": study.description,
+        "RetrieveURL": links.study_url(service, study.study_instance_uid),
+    }
+
+
+def _series_attributes(series: Series, study: Study, service: str) -> dict[str, Any]:
+    return {
+        "SeriesInstanceUID": series.series_instance_uid,
+        "SeriesNumber": series.series_number,
+        "SeriesDescription": series.description,
+        "RetrieveURL": links.series_url(
+            service, study.study_instance_uid, series.series_instance_uid
+        ),
+    }
+
+
+def _instance_attributes(
+    instance: Instance, series: Series, study: Study, service: str
+) -> dict[str, Any]:
+    captured = _local(instance.captured_at, instance.captured_tz_offset_minutes)
+    return {
+        "SOPClassUID": instance.sop_class_uid,
+        "SOPInstanceUID": instance.sop_instance_uid,
+        "InstanceNumber": instance.instance_number,
+        "ContentDate": dicom_values.da(captured),
+        "ContentTime": dicom_values.tm(captured),
+        "Rows": instance.rows,
+        "Columns": instance.columns,
+        "ImageLaterality": instance.laterality,
+        "AnatomicRegionSequence": _anatomic_region(instance.body_site_code),
+        "AvailableTransferSyntaxUID": instance.transfer_syntax_uid,
+        "RetrieveURL": links.instance_url(
+            service, study.study_instance_uid, series.series_instance_uid, instance.sop_instance_uid
+        ),
+    }
+
+
+def _anatomic_region(snomed_id: str) -> list[dict[str, str]]:
+    try:
+        site = body_site(snomed_id)
+    except ValueError:
+        return []  # a code no longer offered: its meaning is in the stored object, not here
+    return [
+        {
+            "CodeValue": site.code.value,
+            "CodingSchemeDesignator": site.code.scheme,
+            "CodeMeaning": site.code.meaning,
+        }
+    ]

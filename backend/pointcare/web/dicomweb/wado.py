@@ -1,0 +1,152 @@
+"""WADO-RS over the built-in archive: find stored objects by UID, then serve their files.
+
+Part-10 files go out byte for byte as stored. Metadata is read from each file's header (pixels
+not read); the single frame of a photo is its encapsulated JPEG, served as-is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar.exceptions import ClientException
+from pydicom import dcmread
+from pydicom.encaps import generate_frames
+from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pointcare.archive.files import FileStore
+from pointcare.db.models import Instance, Series, Study
+from pointcare.errors import NotFound
+from pointcare.web.dicomweb import links
+from pointcare.web.dicomweb.dicom_json import JsonObject, dataset_to_dicom_json
+from pointcare.web.dicomweb.media import DICOM, JPEG, NotAcceptable
+from pointcare.web.dicomweb.multipart import Part
+from pointcare.web.dicomweb.rendering import RenderOptions, render_jpeg
+
+JPEG_END_OF_IMAGE = b"\xff\xd9"
+FRAME_MEDIA_TYPES: dict[str, str] = {JPEGBaseline8Bit: JPEG, JPEGExtended12Bit: JPEG}
+"""Transfer syntaxes whose frames we can serve as they are stored, and their media type."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    """Where one instance of the archive is, and how it was stored."""
+
+    study_uid: str
+    series_uid: str
+    sop_uid: str
+    storage_path: str
+    thumbnail_path: str
+    transfer_syntax_uid: str
+
+
+def locate(
+    session: Session,
+    study_uid: str,
+    series_uid: str | None = None,
+    sop_uid: str | None = None,
+    *,
+    first_only: bool = False,
+) -> list[StoredObject]:
+    """The stored objects under a study, series or instance, in series and instance order;
+    ``NotFound`` when there are none."""
+    query = (
+        select(
+            Study.study_instance_uid,
+            Series.series_instance_uid,
+            Instance.sop_instance_uid,
+            Instance.storage_path,
+            Instance.thumbnail_path,
+            Instance.transfer_syntax_uid,
+        )
+        .join(Series, Series.id == Instance.series_id)
+        .join(Study, Study.id == Series.study_id)
+        .where(Study.study_instance_uid == study_uid)
+        .order_by(Series.series_number, Series.id, Instance.instance_number, Instance.id)
+    )
+    if series_uid is not None:
+        query = query.where(Series.series_instance_uid == series_uid)
+    if sop_uid is not None:
+        query = query.where(Instance.sop_instance_uid == sop_uid)
+    if first_only:
+        query = query.limit(1)
+    found = [StoredObject(*row) for row in session.execute(query)]
+    if not found:
+        raise NotFound(_not_found(study_uid, series_uid, sop_uid))
+    return found
+
+
+def _not_found(study_uid: str, series_uid: str | None, sop_uid: str | None) -> str:
+    where = f"study {study_uid}"
+    if series_uid is not None:
+        where = f"series {series_uid} of {where}"
+    if sop_uid is not None:
+        where = f"instance {sop_uid} in {where}"
+    return f"There is no {where} in this archive."
+
+
+def dicom_parts(files: FileStore, objects: list[StoredObject]) -> list[Part]:
+    """The Part-10 files of ``objects``, each labelled with its stored transfer syntax."""
+    return [
+        Part.from_file(
+            files.resolve(stored.storage_path),
+            f"{DICOM}; transfer-syntax={stored.transfer_syntax_uid}",
+        )
+        for stored in objects
+    ]
+
+
+def metadata(files: FileStore, objects: list[StoredObject], *, service: str) -> list[JsonObject]:
+    """The full header of each object in DICOM JSON, Pixel Data as a link to its frame."""
+    result = []
+    for stored in objects:
+        dataset = dcmread(files.resolve(stored.storage_path), stop_before_pixels=True)
+        url = links.instance_url(service, stored.study_uid, stored.series_uid, stored.sop_uid)
+        dataset.AvailableTransferSyntaxUID = stored.transfer_syntax_uid
+        result.append(dataset_to_dicom_json(dataset, bulk_data={"PixelData": f"{url}/frames/1"}))
+    return result
+
+
+def frame_media_type(stored: StoredObject) -> str:
+    """The media type the frames of ``stored`` are served in; 406 when we could only transcode."""
+    media_type = FRAME_MEDIA_TYPES.get(stored.transfer_syntax_uid)
+    if media_type is None:
+        raise NotAcceptable(
+            detail=f"Frames stored in transfer syntax {stored.transfer_syntax_uid} cannot be "
+            "served as they are, and this archive does not transcode."
+        )
+    return media_type
+
+
+def parse_frame_numbers(text: str) -> list[int]:
+    """``"1"`` or ``"1,2"`` from a frames path; 400 when malformed, 404 past the one frame."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isascii() and part.isdigit() and int(part) >= 1 for part in parts):
+        raise ClientException(
+            detail="frames must be a comma-separated list of frame numbers from 1, "
+            f"got {text[:80]!r}."
+        )
+    numbers = [int(part) for part in parts]
+    if any(number != 1 for number in numbers):
+        raise NotFound("This instance has a single frame: ask for frame 1.")
+    return numbers
+
+
+def first_frame(files: FileStore, stored: StoredObject) -> bytes:
+    """The first (for a photo, the only) frame: the encapsulated JPEG, without item padding."""
+    dataset = dcmread(files.resolve(stored.storage_path))
+    frame = next(generate_frames(dataset.PixelData, number_of_frames=1))
+    # Encapsulated items have even lengths: a JPEG of odd length carries one padding byte.
+    trimmed = frame.rstrip(b"\x00")
+    return trimmed if trimmed.endswith(JPEG_END_OF_IMAGE) else frame
+
+
+def rendered(files: FileStore, stored: StoredObject, options: RenderOptions) -> bytes:
+    """The photo as a JPEG: the stored frame itself, or fitted to ``options``."""
+    return render_jpeg(first_frame(files, stored), options)
+
+
+def thumbnail(files: FileStore, stored: StoredObject, options: RenderOptions) -> bytes:
+    """The stored thumbnail (at most 320 px), or fitted to a smaller viewport."""
+    return render_jpeg(files.read(stored.thumbnail_path), options)
