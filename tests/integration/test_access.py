@@ -16,16 +16,23 @@ from pointcare.runtime import Runtime
 from pointcare.web.security import PUBLIC_PATHS
 
 PUBLIC = [re.compile(pattern) for pattern in PUBLIC_PATHS]
-PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
+PARAMETER = re.compile(r"\{(\w+)(?::(\w+))?\}")
+
+
+def _example(match: re.Match[str]) -> str:
+    """A value of the right shape for a path parameter, so the route itself is reached."""
+    name, kind = match.group(1), match.group(2)
+    if kind == "int":
+        return "1"
+    if "uid" in name.lower() or name in {"study", "series", "instance"}:
+        return "1.2.3"
+    return "x"
 
 
 def protected_routes(app: Litestar) -> list[tuple[str, str]]:
     routes = []
     for route in app.routes:
-        path = PARAMETER.sub(
-            lambda m: "1.2.3" if "uid" in m.group(1).lower() or "study" in m.group(1) else "x",
-            route.path,
-        )
+        path = PARAMETER.sub(_example, route.path)
         if any(pattern.search(path) for pattern in PUBLIC):
             continue
         for method in sorted(getattr(route, "methods", {"GET"}) - {"HEAD", "OPTIONS"}):

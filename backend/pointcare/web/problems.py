@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from litestar import Request, Response
 from litestar.exceptions import (
@@ -81,9 +81,8 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if status >= 500:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
     if wants_html(request):
-        if isinstance(exc, NotAuthorizedException) and request.method == "GET":
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return Redirect(f"/login?next={quote(target, safe='')}", status_code=303)
+        if isinstance(exc, NotAuthorizedException):
+            return _to_sign_in(request)
         name = "partials/_error.html" if request.headers.get("hx-request") else "pages/error.html"
         return Template(
             template_name=name,
@@ -103,6 +102,21 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="pointcare"'
     return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _to_sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Send a browser whose session ended back to sign-in, then to where it was."""
+    if request.headers.get("hx-request"):
+        # htmx would follow a redirect and swap the sign-in page into a fragment: ask it to
+        # navigate the whole page instead, back to the page the user was on.
+        current = urlsplit(request.headers.get("hx-current-url", "/"))
+        target = (current.path or "/") + (f"?{current.query}" if current.query else "")
+        location = f"/login?next={quote(target, safe='')}"
+        return Response(content=b"", status_code=401, headers={"HX-Redirect": location})
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        target = "/"
+    return Redirect(f"/login?next={quote(target, safe='')}", status_code=303)
 
 
 EXCEPTION_HANDLERS = {Exception: handle_exception}

@@ -17,7 +17,7 @@ from pointcare.auth.sessions import COOKIE_NAME, resume_session
 from pointcare.auth.tokens import InvalidToken, read_api_token
 from pointcare.runtime import Runtime
 
-PUBLIC_PATHS = [r"^/healthz$", r"^/login$", r"^/static/", r"^/favicon\.ico$"]
+PUBLIC_PATHS = [r"^/healthz$", r"^/login$", r"^/logout$", r"^/static/", r"^/favicon\.ico$"]
 """Everything else needs a signed-in user."""
 
 

@@ -30,9 +30,17 @@ def laterality_label(value: str) -> str:
 
 
 def age(birth_date: date | None) -> str:
+    """Age as the banner shows it: years, or months for children under two."""
     if birth_date is None:
         return ""
-    return f"{age_on(birth_date, date.today())} y"
+    today = date.today()
+    years = age_on(birth_date, today)
+    if years >= 2:
+        return f"{years} y"
+    months = (today.year - birth_date.year) * 12 + today.month - birth_date.month
+    if today.day < birth_date.day:
+        months -= 1
+    return f"{max(months, 0)} mo"
 
 
 def local_time(moment: datetime, offset_minutes: int = 0) -> str:

@@ -1,0 +1,129 @@
+"""Helpers every page controller shares: htmx detection, safe redirects, the patient in context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from litestar import Request
+from litestar.response import Template
+from sqlalchemy.orm import Session
+
+from pointcare.db.models import Patient
+from pointcare.domain.body_sites import Laterality
+from pointcare.domain.patients import PatientIdentity
+from pointcare.errors import NotFound
+from pointcare.identity.directory import find_by_mrn, identity_of, same_name_exists
+from pointcare.web.templating import site_label
+
+HOME = "/"
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def page(
+    name: str, *, status: int = 200, headers: dict[str, str] | None = None, **context: Any
+) -> Template:
+    return Template(template_name=name, context=context, status_code=status, headers=headers)
+
+
+def fragment(name: str, *, target: str, status: int = 200, **context: Any) -> Template:
+    """An htmx answer that replaces the element ``#target``, whatever its status.
+
+    The htmx config in base.html sends 4xx/5xx answers to the page's alert area; a form that
+    comes back with field errors must replace itself instead, so it names its target here.
+    """
+    headers = {"HX-Retarget": f"#{target}", "HX-Reswap": "outerHTML"}
+    return page(name, status=status, headers=headers, **context)
+
+
+def safe_next(raw: str | None) -> str:
+    """Where to go after sign-in: a path on this site, never another origin.
+
+    "//host" and "/\\host" are refused because browsers read both as another host.
+    """
+    if not raw or not raw.startswith("/") or raw.startswith(("//", "/\\")):
+        return HOME
+    if any(ch < " " or ch == "\x7f" for ch in raw):
+        return HOME
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc or parts.path.startswith(("/login", "/logout")):
+        return HOME
+    return raw
+
+
+def site_with_side(code: str, laterality: str) -> str:
+    """'Left forearm', 'Forearm (both sides)', 'Sacrum': how clinicians say where a photo is."""
+    site = site_label(code)
+    if laterality in (Laterality.RIGHT, Laterality.LEFT):
+        return f"{Laterality(laterality).label} {site[:1].lower()}{site[1:]}"
+    if laterality == Laterality.BOTH:
+        return f"{site} (both sides)"
+    return site
+
+
+@dataclass(frozen=True, slots=True)
+class PatientUrls:
+    """Where a patient's pages are. Every URL names the issuer too: an MRN alone may be held by
+    several issuers, and a page must never have to guess whose photos it shows."""
+
+    mrn: str
+    issuer: str
+
+    @classmethod
+    def of(cls, patient: Patient | PatientIdentity) -> PatientUrls:
+        return cls(patient.mrn, patient.issuer)
+
+    def _path(self, suffix: str) -> str:
+        return f"/patients/{quote(self.mrn, safe='')}{suffix}?issuer={quote(self.issuer, safe='')}"
+
+    @property
+    def review(self) -> str:
+        return self._path("")
+
+    @property
+    def capture(self) -> str:
+        return self._path("/capture")
+
+    @property
+    def photos(self) -> str:
+        """Where the capture form sends photos."""
+        return self._path("/photos")
+
+    def photo(self, sop_instance_uid: str) -> str:
+        return self._path(f"/photos/{quote(sop_instance_uid, safe='')}")
+
+
+@dataclass(frozen=True, slots=True)
+class PatientContext:
+    """The patient a page is about, as the banner shows them."""
+
+    patient: Patient
+    identity: PatientIdentity
+    same_name: bool
+    """Another patient has the same name: the banner warns to check birth date and MRN."""
+
+    @property
+    def urls(self) -> PatientUrls:
+        return PatientUrls.of(self.patient)
+
+    def as_context(self) -> dict[str, Any]:
+        return {
+            "patient": self.patient,
+            "identity": self.identity,
+            "same_name": self.same_name,
+            "urls": self.urls,
+        }
+
+
+def load_patient(session: Session, mrn: str, issuer: str | None = None) -> PatientContext:
+    patient = find_by_mrn(session, mrn, issuer or None)
+    if patient is None:
+        raise NotFound(
+            f"No patient with MRN {mrn} is known. Check the wristband, or search by name "
+            "and birth date."
+        )
+    return PatientContext(patient, identity_of(patient), same_name_exists(session, patient))

@@ -1,0 +1,196 @@
+"""What the review pages show of a patient's photos: one query, shaped for the templates.
+
+The listing loads every photo of the patient with its study, series, consent and operator in a
+single SELECT (joined eager loads), newest first, and groups them by the local date on which
+they were taken (the offset of the phone that took each photo).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from itertools import groupby
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from pointcare.db.models import ConsentRecord, Instance, Patient
+from pointcare.domain.consent import ConsentMethod
+from pointcare.domain.views import View
+from pointcare.errors import NotFound
+from pointcare.web.pages.common import PatientUrls, site_with_side
+
+THUMBNAIL_SIZE = 320
+"""The longest side of a DICOMweb thumbnail, in pixels."""
+
+
+def local_moment(instance: Instance) -> datetime:
+    return instance.captured_at.astimezone(
+        timezone(timedelta(minutes=instance.captured_tz_offset_minutes))
+    )
+
+
+def dicomweb_url(instance: Instance, kind: str) -> str:
+    return (
+        f"/dicomweb/studies/{instance.study.study_instance_uid}"
+        f"/series/{instance.series.series_instance_uid}"
+        f"/instances/{instance.sop_instance_uid}/{kind}"
+    )
+
+
+def thumbnail_size(instance: Instance) -> tuple[int, int]:
+    """Width and height of the thumbnail, so the page reserves its box before it loads."""
+    longest = max(instance.columns, instance.rows, 1)
+    scale = min(1.0, THUMBNAIL_SIZE / longest)
+    return max(1, round(instance.columns * scale)), max(1, round(instance.rows * scale))
+
+
+def view_label(value: str | None) -> str:
+    return View(value).label if value else ""
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoCard:
+    sop_instance_uid: str
+    href: str
+    thumbnail_url: str
+    width: int
+    height: int
+    where: str
+    view: str
+    time: str
+    teaching: bool
+    publication: bool
+    sensitive: bool
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class DayGroup:
+    day: date
+    photos: list[PhotoCard]
+
+    @property
+    def label(self) -> str:
+        """'Monday 4 May 2026'."""
+        return f"{self.day:%A} {self.day.day} {self.day:%B %Y}"
+
+    @property
+    def anchor(self) -> str:
+        return f"day-{self.day.isoformat()}"
+
+
+def _card(urls: PatientUrls, instance: Instance) -> PhotoCard:
+    width, height = thumbnail_size(instance)
+    return PhotoCard(
+        sop_instance_uid=instance.sop_instance_uid,
+        href=urls.photo(instance.sop_instance_uid),
+        thumbnail_url=dicomweb_url(instance, "thumbnail"),
+        width=width,
+        height=height,
+        where=site_with_side(instance.body_site_code, instance.laterality),
+        view=view_label(instance.view),
+        time=local_moment(instance).strftime("%H:%M"),
+        teaching=instance.consent.teaching,
+        publication=instance.consent.publication,
+        sensitive=instance.sensitive,
+        description=instance.description,
+    )
+
+
+def photo_days(session: Session, patient: Patient) -> list[DayGroup]:
+    """The patient's photos, newest first, grouped by local capture date (one SELECT)."""
+    instances = session.scalars(
+        select(Instance)
+        .where(Instance.patient_id == patient.id)
+        .options(
+            joinedload(Instance.study),
+            joinedload(Instance.series),
+            joinedload(Instance.consent),
+        )
+        .order_by(Instance.captured_at.desc(), Instance.id.desc())
+    ).all()
+    # Newest first by the local date the clinic saw, then by the moment itself: a photo taken
+    # late in the evening abroad may be newer than one taken early the next local day.
+    ordered = sorted(
+        instances, key=lambda item: (local_moment(item).date(), item.captured_at), reverse=True
+    )
+    urls = PatientUrls.of(patient)
+    return [
+        DayGroup(day, [_card(urls, instance) for instance in group])
+        for day, group in groupby(ordered, key=lambda item: local_moment(item).date())
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoDetail:
+    instance: Instance
+    where: str
+    view: str
+    taken: datetime
+    rendered_url: str
+    consent_method: str
+    newer_href: str | None
+    older_href: str | None
+
+    @property
+    def utc_offset(self) -> str:
+        minutes = self.instance.captured_tz_offset_minutes
+        sign = "+" if minutes >= 0 else "-"
+        hours, rest = divmod(abs(minutes), 60)
+        return f"UTC{sign}{hours:02d}:{rest:02d}"
+
+
+def photo_detail(session: Session, patient: Patient, sop_instance_uid: str) -> PhotoDetail:
+    instance = session.scalar(
+        select(Instance)
+        .where(Instance.sop_instance_uid == sop_instance_uid, Instance.patient_id == patient.id)
+        .options(
+            joinedload(Instance.study),
+            joinedload(Instance.series),
+            joinedload(Instance.operator),
+            joinedload(Instance.consent).joinedload(ConsentRecord.recorded_by),
+        )
+    )
+    if instance is None:
+        raise NotFound("This photo is not in this patient's record.")
+    try:
+        method = ConsentMethod(instance.consent.method).label
+    except ValueError:
+        method = instance.consent.method
+    newer, older = _neighbours(session, instance)
+    return PhotoDetail(
+        instance=instance,
+        where=site_with_side(instance.body_site_code, instance.laterality),
+        view=view_label(instance.view),
+        taken=local_moment(instance),
+        rendered_url=dicomweb_url(instance, "rendered"),
+        consent_method=method,
+        newer_href=PatientUrls.of(patient).photo(newer) if newer else None,
+        older_href=PatientUrls.of(patient).photo(older) if older else None,
+    )
+
+
+def _neighbours(session: Session, instance: Instance) -> tuple[str | None, str | None]:
+    """SOP Instance UIDs of the next newer and next older photo of the same patient."""
+    same_patient = Instance.patient_id == instance.patient_id
+    at, ident = instance.captured_at, instance.id
+    newer = session.scalar(
+        select(Instance.sop_instance_uid)
+        .where(
+            same_patient,
+            or_(Instance.captured_at > at, and_(Instance.captured_at == at, Instance.id > ident)),
+        )
+        .order_by(Instance.captured_at.asc(), Instance.id.asc())
+        .limit(1)
+    )
+    older = session.scalar(
+        select(Instance.sop_instance_uid)
+        .where(
+            same_patient,
+            or_(Instance.captured_at < at, and_(Instance.captured_at == at, Instance.id < ident)),
+        )
+        .order_by(Instance.captured_at.desc(), Instance.id.desc())
+        .limit(1)
+    )
+    return newer, older

@@ -1,0 +1,81 @@
+"""Home: find the patient, by MRN or by name and birth date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from sqlalchemy.orm import Session
+
+from pointcare.db.models import Patient
+from pointcare.domain.patients import PatientIdentity
+from pointcare.errors import InvalidInput, PointcareError
+from pointcare.identity.directory import find_by_mrn, identity_of, search
+from pointcare.web.api.patients import parse_birth_date
+from pointcare.web.pages.common import PatientUrls, fragment, is_htmx, page
+
+BIRTH_DATE_FORMAT = "Type the birth date as YYYY-MM-DD, for example 1950-03-31."
+
+
+@dataclass
+class PatientSearch:
+    """What was asked, what was found, and what to tell the user about it."""
+
+    mrn: str = ""
+    name: str = ""
+    birth_date: str = ""
+    asked: bool = False
+    results: list[tuple[PatientIdentity, PatientUrls]] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def find(session: Session, mrn: str, name: str, birth_date: str) -> PatientSearch:
+    query = PatientSearch(mrn=mrn, name=name, birth_date=birth_date)
+    if mrn:
+        query.asked = True
+        try:
+            found = find_by_mrn(session, mrn)
+        except PointcareError as exc:  # a malformed MRN, or one held by several issuers
+            query.errors["mrn"] = exc.detail[:1].upper() + exc.detail[1:] + "."
+            return query
+        query.results = [_found(found)] if found is not None else []
+    elif name or birth_date:
+        query.asked = True
+        try:
+            born = parse_birth_date(birth_date)
+        except InvalidInput:
+            query.errors["birth_date"] = BIRTH_DATE_FORMAT
+            return query
+        try:
+            found_all = search(session, name=name or None, birth_date=born)
+        except InvalidInput as exc:
+            query.errors["name"] = exc.detail
+            return query
+        except ValueError as exc:  # the name rules speak in lower case: "a name search takes..."
+            query.errors["name"] = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
+            return query
+        query.results = [_found(patient) for patient in found_all]
+    return query
+
+
+def _found(patient: Patient) -> tuple[PatientIdentity, PatientUrls]:
+    return identity_of(patient), PatientUrls.of(patient)
+
+
+@get("/", sync_to_thread=True, include_in_schema=False)
+def home(
+    request: Request[Any, Any, Any],
+    db: NamedDependency[Session],
+    mrn: FromQuery[str | None] = None,
+    name: FromQuery[str | None] = None,
+    birth_date: FromQuery[str | None] = None,
+) -> Response[Any]:
+    typed_name = " ".join((name or "").split())
+    query = find(db, (mrn or "").strip(), typed_name, (birth_date or "").strip())
+    status = 422 if query.errors else 200
+    if is_htmx(request):
+        return fragment("partials/_find_patient.html", target="find", status=status, query=query)
+    return page("pages/home.html", status=status, query=query)
