@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,27 @@ import pytest
 from pointcare.auth.tokens import read_api_token
 from pointcare.settings import Settings
 
+Pointcare = Callable[..., subprocess.CompletedProcess[str]]
 
-def pointcare(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "POINTCARE_DATA_DIR": str(data_dir)}
+
+@pytest.fixture
+def pointcare(tmp_path: Path, database_url: str) -> Pointcare:
+    """``pointcare(*args, stdin="")`` runs the command on this test's data dir and database."""
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return run_pointcare(tmp_path, database_url, *args, stdin=stdin)
+
+    return run
+
+
+def run_pointcare(
+    data_dir: Path, database_url: str, *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "POINTCARE_DATA_DIR": str(data_dir),
+        "POINTCARE_DATABASE_URL": database_url,
+    }
     return subprocess.run(
         [sys.executable, "-m", "pointcare", *args],
         input=stdin,
@@ -26,42 +45,38 @@ def pointcare(data_dir: Path, *args: str, stdin: str = "") -> subprocess.Complet
     )
 
 
-def test_add_user_then_mint_a_token(tmp_path: Path) -> None:
-    added = pointcare(
-        tmp_path, "users", "add", "nora", "--role", "photographer", stdin="a-long-password\n"
-    )
+def test_add_user_then_mint_a_token(pointcare: Pointcare, tmp_path: Path) -> None:
+    added = pointcare("users", "add", "nora", "--role", "photographer", stdin="a-long-password\n")
     assert added.returncode == 0, added.stderr
     assert "nora" in added.stdout
-    minted = pointcare(tmp_path, "token", "--user", "nora", "--ttl", "60")
+    minted = pointcare("token", "--user", "nora", "--ttl", "60")
     assert minted.returncode == 0, minted.stderr
     secret = Settings.from_env(data_dir=tmp_path).secret_key
     assert read_api_token(minted.stdout.strip(), secret_key=secret) > 0
 
 
-def test_users_add_refuses_short_passwords_and_duplicates(tmp_path: Path) -> None:
-    short = pointcare(tmp_path, "users", "add", "nora", "--role", "clinician", stdin="short\n")
+def test_users_add_refuses_short_passwords_and_duplicates(pointcare: Pointcare) -> None:
+    short = pointcare("users", "add", "nora", "--role", "clinician", stdin="short\n")
     assert short.returncode == 1
     assert "at least" in short.stderr
     assert (
         pointcare(
-            tmp_path, "users", "add", "nora", "--role", "clinician", stdin="long-enough-pw\n"
+            "users", "add", "nora", "--role", "clinician", stdin="long-enough-pw\n"
         ).returncode
         == 0
     )
-    again = pointcare(
-        tmp_path, "users", "add", "nora", "--role", "clinician", stdin="long-enough-pw\n"
-    )
+    again = pointcare("users", "add", "nora", "--role", "clinician", stdin="long-enough-pw\n")
     assert again.returncode == 1
     assert "already exists" in again.stderr
 
 
-def test_token_for_an_unknown_user_fails(tmp_path: Path) -> None:
-    result = pointcare(tmp_path, "token", "--user", "ghost")
+def test_token_for_an_unknown_user_fails(pointcare: Pointcare) -> None:
+    result = pointcare("token", "--user", "ghost")
     assert result.returncode == 1
     assert "ghost" in result.stderr
 
 
-def test_patient_import_all_or_nothing(tmp_path: Path) -> None:
+def test_patient_import_all_or_nothing(pointcare: Pointcare, tmp_path: Path) -> None:
     good = tmp_path / "good.csv"
     good.write_text(
         "mrn,family_name,given_name,birth_date,sex,visit_number\n"
@@ -76,10 +91,10 @@ def test_patient_import_all_or_nothing(tmp_path: Path) -> None:
         "Y2,Bad,Date,1970-13-01,M\n",
         encoding="utf-8",
     )
-    failed = pointcare(tmp_path, "patients", "import", str(bad))
+    failed = pointcare("patients", "import", str(bad))
     assert failed.returncode == 1
     assert "line 3" in failed.stderr
-    imported = pointcare(tmp_path, "patients", "import", str(good))
+    imported = pointcare("patients", "import", str(good))
     assert imported.returncode == 0, imported.stderr
     assert "2 new" in imported.stdout
 

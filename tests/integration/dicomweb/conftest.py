@@ -63,9 +63,14 @@ class Archive:
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> Settings:
     data_dir = tmp_path_factory.mktemp("dicomweb") / "var"
-    return Settings(data_dir=data_dir, secret_key=TEST_SECRET, htmx_src="local")
+    return Settings(
+        data_dir=data_dir,
+        database_url=module_database_url,
+        secret_key=TEST_SECRET,
+        htmx_src="local",
+    )
 
 
 @pytest.fixture(scope="module")

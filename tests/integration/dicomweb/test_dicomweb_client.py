@@ -54,10 +54,14 @@ class Live:
         return files.resolve(files.object_path(self.study, self.series, sop)).read_bytes()
 
 
-def cli_tokens(server: LiveServer, *users: str) -> list[str]:
-    """Bearer tokens from ``pointcare token --user USER`` on the server's data folder (the
-    commands run side by side: each one starts a Python and opens the database)."""
-    env = {**os.environ, "POINTCARE_DATA_DIR": str(server.data_dir)}
+def cli_tokens(server: LiveServer, database_url: str, *users: str) -> list[str]:
+    """Bearer tokens from ``pointcare token --user USER`` on the server's data folder and
+    database (the commands run side by side: each one starts a Python and opens the database)."""
+    env = {
+        **os.environ,
+        "POINTCARE_DATA_DIR": str(server.data_dir),
+        "POINTCARE_DATABASE_URL": database_url,
+    }
     commands = [
         subprocess.Popen(
             [sys.executable, "-m", "pointcare", "token", "--user", user],
@@ -77,9 +81,9 @@ def cli_tokens(server: LiveServer, *users: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def live() -> Iterator[Live]:
-    with LiveServer(demo=True) as server:
-        doctor, nurse = cli_tokens(server, "doctor", "nurse")
+def live(module_database_url: str) -> Iterator[Live]:
+    with LiveServer(demo=True, env={"POINTCARE_DATABASE_URL": module_database_url}) as server:
+        doctor, nurse = cli_tokens(server, module_database_url, "doctor", "nurse")
         stored = []
         with httpx.Client(base_url=server.url, trust_env=False, timeout=60) as http:
             for name in PHOTOS:

@@ -1,9 +1,8 @@
-"""Database fixtures for the identity tests: a migrated SQLite file per test."""
+"""Database fixtures for the identity tests: a migrated database per test, on each backend."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
@@ -14,8 +13,8 @@ from pointcare.identity.demo import seed_demo
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path}/t.db")
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
     upgrade(database.engine)
     yield database
     database.dispose()
