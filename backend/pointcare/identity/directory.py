@@ -49,8 +49,9 @@ def get_patient(session: Session, patient_id: int) -> Patient:
 def find_by_mrn(session: Session, mrn: str, issuer: str | None = None) -> Patient | None:
     """The patient with this MRN; with ``issuer`` None (or blank), under whichever issuer holds it.
 
-    Raises ``Conflict`` when, without an issuer, several issuers hold the MRN: guessing could file
-    photos under the wrong patient.
+    An MRN merged into another patient (ADT A40) finds the surviving patient. Raises ``Conflict``
+    when, without an issuer, several issuers hold the MRN for different patients: guessing could
+    file photos under the wrong patient.
     """
     try:
         wanted_mrn = check_identifier(mrn, "MRN")
@@ -60,7 +61,9 @@ def find_by_mrn(session: Session, mrn: str, issuer: str | None = None) -> Patien
     query = select(Patient).where(Patient.mrn == wanted_mrn)
     if wanted_issuer is not None:
         query = query.where(Patient.issuer == wanted_issuer)
-    found = session.scalars(query.order_by(Patient.issuer)).all()
+    found = list(
+        dict.fromkeys(current(session, p) for p in session.scalars(query.order_by(Patient.issuer)))
+    )
     if len(found) > 1:
         issuers = ", ".join(p.issuer for p in found)
         raise Conflict(
@@ -68,6 +71,16 @@ def find_by_mrn(session: Session, mrn: str, issuer: str | None = None) -> Patien
             errors={"issuer": "required: the MRN is not unique across issuers"},
         )
     return found[0] if found else None
+
+
+def current(session: Session, patient: Patient) -> Patient:
+    """``patient``, or the patient it was merged into (merges are kept one hop deep)."""
+    if patient.merged_into_id is None:
+        return patient
+    survivor = session.get(Patient, patient.merged_into_id)
+    if survivor is None or survivor.merged_into_id is not None:
+        raise RuntimeError(f"patient {patient.id} has a broken merge link")
+    return survivor
 
 
 def search(
@@ -88,7 +101,7 @@ def search(
         )
     if not 1 <= limit <= MAX_SEARCH_RESULTS:
         raise InvalidInput(f"limit must be between 1 and {MAX_SEARCH_RESULTS}")
-    query = select(Patient)
+    query = select(Patient).where(Patient.merged_into_id.is_(None))
     if name is not None:
         try:
             readings = name_prefixes(name)
@@ -139,7 +152,11 @@ def identity_of(patient: Patient) -> PatientIdentity:
 
 def same_name_exists(session: Session, patient: Patient) -> bool:
     """Whether another patient has the same folded family and given name (a look-alike)."""
-    other = select(Patient.id).where(Patient.name_key == patient.name_key, Patient.id != patient.id)
+    other = select(Patient.id).where(
+        Patient.name_key == patient.name_key,
+        Patient.id != patient.id,
+        Patient.merged_into_id.is_(None),
+    )
     return session.scalar(other.limit(1)) is not None
 
 
@@ -165,9 +182,19 @@ def record_patient(
     The identity is the whole truth, visit number included (a stale visit would file photos
     under the wrong encounter), except with ``keep_visit_number``: feeds that carry no visit at
     all pass it so that their None leaves the stored visit alone.
+
+    Raises ``Conflict`` for an MRN that was merged into another patient: its demographics are
+    no longer kept, and changing the survivor through its old MRN would hide a late message.
     """
     wanted = normalised(identity)
     patient = _by_issuer_and_mrn(session, wanted.issuer, wanted.mrn)
+    if patient is not None and patient.merged_into_id is not None:
+        survivor = current(session, patient)
+        raise Conflict(
+            f"MRN {wanted.mrn} ({wanted.issuer}) was merged into MRN {survivor.mrn} "
+            f"({survivor.issuer}); record the surviving patient instead",
+            errors={"mrn": "merged into another patient"},
+        )
     if patient is None:
         try:
             return _insert(session, wanted), Change.CREATED
@@ -205,6 +232,11 @@ def _clean_name(name: str) -> str:
     return " ".join(unicodedata.normalize("NFC", name).split())
 
 
+def by_issuer_and_mrn(session: Session, issuer: str, mrn: str) -> Patient | None:
+    """The record under exactly this (issuer, MRN), merged or not."""
+    return _by_issuer_and_mrn(session, issuer, mrn)
+
+
 def _by_issuer_and_mrn(session: Session, issuer: str, mrn: str) -> Patient | None:
     return session.scalar(select(Patient).where(Patient.issuer == issuer, Patient.mrn == mrn))
 
@@ -234,6 +266,8 @@ __all__ = [
     "LIKE_ESCAPE",
     "MAX_SEARCH_RESULTS",
     "Change",
+    "by_issuer_and_mrn",
+    "current",
     "escape_like",
     "find_by_mrn",
     "get_patient",
