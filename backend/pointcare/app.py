@@ -14,11 +14,14 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from pointcare import __version__
+from pointcare.archive.forwarder import ForwarderThread
+from pointcare.identity.adt_feed import adt_lifespan
 from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings
 from pointcare.web.api.catalogue import list_body_sites, list_views
 from pointcare.web.api.patients import find_patients
 from pointcare.web.api.photos import upload_photo
+from pointcare.web.api.wristbands import WRISTBAND_ROUTES
 from pointcare.web.assets import htmx_source, pwa_dir
 from pointcare.web.deps import DEPENDENCIES
 from pointcare.web.dicomweb import DICOMWEB_ROUTES
@@ -35,13 +38,32 @@ MULTIPART_HEADROOM = 1024 * 1024
 """Room for the form fields around the photo in a multipart body."""
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    forward_to_pacs: bool = True,
+) -> Litestar:
+    """The application. With a PACS as the archive and ``forward_to_pacs``, a forwarder thread
+    delivers the outbox while the app runs (started on startup, stopped on shutdown)."""
     settings = settings or Settings.from_env()
     runtime = runtime or build_runtime(settings)
     static_dir: Path = pwa_dir() / "static"
     script = htmx_source(settings.htmx_src)
+    forwarder = runtime.new_forwarder() if forward_to_pacs else None
+    background = (
+        ForwarderThread(forwarder, join_timeout=settings.dicomweb_timeout_seconds + 5)
+        if forwarder is not None
+        else None
+    )
+
+    def on_startup() -> None:
+        if background is not None:
+            background.start()
 
     def on_shutdown() -> None:
+        if background is not None:
+            background.stop()
         runtime.close()
 
     return Litestar(
@@ -51,6 +73,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             find_patients,
             list_body_sites,
             list_views,
+            *WRISTBAND_ROUTES,
             *DICOMWEB_ROUTES,
             *PAGE_ROUTES,
             create_static_files_router(
@@ -81,5 +104,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         ),
         state=State({"runtime": runtime}),
         request_max_body_size=settings.max_upload_bytes + MULTIPART_HEADROOM,
+        on_startup=[on_startup],
         on_shutdown=[on_shutdown],
+        # The HL7 ADT listener (POINTCARE_ADT_PORT, `serve --adt-port`); stops before the db closes.
+        lifespan=[adt_lifespan(runtime.db, settings)] if settings.adt_port else [],
     )

@@ -1,11 +1,14 @@
-"""The ``pointcare`` command: serve, accounts, tokens, patient import."""
+"""The ``pointcare`` command: serve, deliver to the PACS, accounts, tokens, patient import."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,7 +56,22 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo", action="store_true", help="seed demo patients and users on first start"
     )
+    serve.add_argument(
+        "--no-forwarder",
+        action="store_true",
+        help="do not deliver to the PACS from this process (leave it to `pointcare worker`)",
+    )
+    serve.add_argument(
+        "--adt-port",
+        type=_tcp_port,
+        help="also run the HL7 ADT listener (MLLP) on this port (default: POINTCARE_ADT_PORT)",
+    )
     serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser(
+        "worker", help="deliver photos to the PACS until SIGTERM (POINTCARE_ARCHIVE=dicomweb)"
+    )
+    worker.set_defaults(handler=_worker)
 
     users = commands.add_parser("users", help="manage local accounts").add_subparsers(
         dest="action", required=True
@@ -78,6 +96,13 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("file", type=Path)
     load.set_defaults(handler=_patients_import)
 
+    adt = commands.add_parser("adt-listen", help="apply HL7 v2 ADT messages received over MLLP")
+    adt.add_argument("--host", help="address to bind (default: POINTCARE_ADT_HOST, 127.0.0.1)")
+    adt.add_argument(
+        "--port", type=_tcp_port, help="TCP port (default: POINTCARE_ADT_PORT, else 2575)"
+    )
+    adt.set_defaults(handler=_adt_listen)
+
     migrate = commands.add_parser("migrate", help="apply database migrations and exit")
     migrate.set_defaults(handler=_migrate)
     return parser
@@ -88,12 +113,41 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from pointcare.app import create_app
 
+    if args.adt_port is not None:
+        settings = dataclasses.replace(settings, adt_port=args.adt_port)
     runtime = build_runtime(settings)
     if args.demo:
         _seed_demo(runtime)
-    app = create_app(settings, runtime=runtime)
+    app = create_app(settings, runtime=runtime, forward_to_pacs=not args.no_forwarder)
     print(f"Pointcare {settings.institution_name}: http://{args.host}:{args.port}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
+    return 0
+
+
+def _worker(settings: Settings, _args: argparse.Namespace) -> int:
+    runtime = build_runtime(settings)
+    forwarder = runtime.new_forwarder()
+    if forwarder is None:
+        runtime.close()
+        print(
+            "pointcare: the worker delivers to a PACS: set POINTCARE_ARCHIVE=dicomweb and "
+            "POINTCARE_DICOMWEB_URL",
+            file=sys.stderr,
+        )
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        logging.getLogger(__name__).info("signal %d: stopping after the batch in flight", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    print(f"Pointcare worker {forwarder.owner}: delivering to the PACS", flush=True)
+    try:
+        forwarder.run(stop)
+    finally:
+        runtime.close()
     return 0
 
 
@@ -177,4 +231,40 @@ def _patients_import(settings: Settings, args: argparse.Namespace) -> int:
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
     build_runtime(settings).close()
     print("database is up to date")
+    return 0
+
+
+ADT_DEFAULT_PORT = 2575
+"""The port IANA registered for HL7 over MLLP."""
+
+
+def _tcp_port(raw: str) -> int:
+    port = int(raw)
+    if not 0 < port <= 65535:
+        raise argparse.ArgumentTypeError(f"{raw} is not a TCP port (1-65535)")
+    return port
+
+
+def _adt_listen(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from pointcare.identity.adt_feed import adt_server
+    from pointcare.identity.mllp import serve_until_signalled
+
+    runtime = build_runtime(settings)
+    server = adt_server(
+        runtime.db,
+        settings,
+        host=args.host or settings.adt_host,
+        port=args.port or settings.adt_port or ADT_DEFAULT_PORT,
+    )
+
+    def ready() -> None:
+        host, port = server.address
+        print(f"Pointcare ADT listener (HL7 v2 over MLLP) on {host}:{port}", flush=True)
+
+    try:
+        asyncio.run(serve_until_signalled(server, ready=ready))
+    finally:
+        runtime.close()
     return 0

@@ -8,7 +8,13 @@ from datetime import timedelta
 
 import anyio
 
+from pointcare.archive.backoff import RetryPolicy
+from pointcare.archive.builtin import BuiltinArchive
+from pointcare.archive.dicomweb import DicomwebArchive, DicomwebConnection
 from pointcare.archive.files import FileStore
+from pointcare.archive.forwarder import Forwarder, ForwarderSettings
+from pointcare.archive.protocol import Archive
+from pointcare.archive.reader import InstanceReader
 from pointcare.auth.sessions import SessionPolicy
 from pointcare.capture.ingest import IngestLimits, PhotoIngest
 from pointcare.db.engine import Database
@@ -25,14 +31,60 @@ class Runtime:
     session_policy: SessionPolicy
     image_limiter: anyio.CapacityLimiter
     """Bounds concurrent image work (decode, re-encode) to the cores we have."""
+    archive: Archive
+    """Where photos are archived: the built-in archive, or the PACS (``POINTCARE_ARCHIVE``)."""
+    instances: InstanceReader
+    """Reads a captured photo from its spool copy, or from the archive once that is gone."""
+
+    def new_forwarder(self) -> Forwarder | None:
+        """A forwarder from the outbox to the PACS; None with the built-in archive."""
+        if not self.settings.delivers_to_pacs:
+            return None
+        s = self.settings
+        return Forwarder(
+            self.db,
+            self.files,
+            self.archive,
+            ForwarderSettings(
+                batch_size=s.delivery_batch_size,
+                lease=timedelta(seconds=s.delivery_lease_seconds),
+                poll_seconds=s.delivery_poll_seconds,
+                retry=RetryPolicy(
+                    max_attempts=s.delivery_max_attempts,
+                    base_seconds=s.delivery_backoff_seconds,
+                    cap_seconds=max(s.delivery_backoff_max_seconds, s.delivery_backoff_seconds),
+                ),
+            ),
+        )
 
     def close(self) -> None:
+        self.archive.close()
         self.db.dispose()
+
+
+def build_archive(settings: Settings, db: Database, files: FileStore) -> Archive:
+    if settings.delivers_to_pacs:
+        return DicomwebArchive(
+            DicomwebConnection(
+                url=settings.dicomweb_url,
+                username=settings.dicomweb_username,
+                password=settings.dicomweb_password,
+                token=settings.dicomweb_token,
+                verify_tls=settings.dicomweb_verify_tls,
+                ca_bundle=settings.dicomweb_ca_bundle,
+                timeout_seconds=settings.dicomweb_timeout_seconds,
+            )
+        )
+    return BuiltinArchive(db, files)
 
 
 def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.effective_database_url)
+    db = Database(
+        settings.effective_database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     if migrate:
         upgrade(db.engine)
     files = FileStore(settings.archive_dir)
@@ -45,7 +97,9 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
             uid_root=settings.uid_root,
             institution_name=settings.institution_name,
         ),
+        deliver_to_pacs=settings.delivers_to_pacs,
     )
+    archive = build_archive(settings, db, files)
     workers = settings.workers or os.cpu_count() or 2
     return Runtime(
         settings=settings,
@@ -57,4 +111,6 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
             absolute=timedelta(hours=settings.session_max_hours),
         ),
         image_limiter=anyio.CapacityLimiter(workers),
+        archive=archive,
+        instances=InstanceReader(files, archive),
     )

@@ -9,10 +9,26 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, fields, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+from pointcare.domain.wristbands import (
+    DEFAULT_MRN_PATTERN,
+    DEFAULT_PREFIXES,
+    WristbandConfigError,
+    WristbandRules,
+)
 
 ENV_PREFIX = "POINTCARE_"
+
+
+class ArchiveKind(StrEnum):
+    """Values of ``POINTCARE_ARCHIVE``."""
+
+    BUILTIN = "builtin"
+    DICOMWEB = "dicomweb"
 
 
 def _env(name: str) -> str | None:
@@ -37,6 +53,13 @@ class Settings:
     database_url: str = ""
     """SQLAlchemy URL. Default: SQLite file ``pointcare.db`` in the data dir (WAL mode).
     Production: ``postgresql+psycopg://user:password@host:5432/pointcare``."""
+
+    db_pool_size: int = 10
+    """PostgreSQL: connections each process keeps open in its pool (ignored for SQLite)."""
+
+    db_max_overflow: int = 20
+    """PostgreSQL: connections a process may open beyond the pool under load, closed when
+    returned. A process uses at most ``DB_POOL_SIZE + DB_MAX_OVERFLOW`` connections."""
 
     secret_key: str = ""
     """Key that signs API tokens. Default: generated once and kept in ``DATA_DIR/secret_key``."""
@@ -69,6 +92,17 @@ class Settings:
     issuer_of_patient_id: str = "PCDEMO"
     """Default assigning authority of MRNs (DICOM Issuer of Patient ID) when none is given."""
 
+    adt_port: int = 0
+    """TCP port of the HL7 v2 ADT listener (MLLP) that ``pointcare serve`` runs. Default 0: none
+    (``pointcare adt-listen`` runs one on its own, on port 2575 unless told otherwise)."""
+
+    adt_host: str = "127.0.0.1"
+    """Address the ADT listener binds to; ``0.0.0.0`` accepts the interface engine from the
+    network (MLLP has no encryption or authentication: keep it on a trusted network)."""
+
+    adt_max_message_bytes: int = 1024 * 1024
+    """Largest HL7 message accepted; a larger one is refused with an AR acknowledgement."""
+
     uid_root: str = ""
     """Organisation UID root for new DICOM UIDs. Default: UUID-derived UIDs under ``2.25``."""
 
@@ -82,6 +116,69 @@ class Settings:
     secure_cookies: bool = False
     """Mark the session cookie ``Secure``; set it when Pointcare is served behind TLS."""
 
+    wristband_prefixes: str = ",".join(DEFAULT_PREFIXES)
+    """Comma-separated prefixes that introduce an MRN on a wristband (``MRN:PC100001``, also
+    HL7 style ``MRN:PC100001^^^ISSUER``); matched ignoring case; ``none`` turns the form off."""
+
+    wristband_mrn_pattern: str = DEFAULT_MRN_PATTERN
+    """Regular expression a wristband MRN must match in full (plain and prefixed forms)."""
+
+    wristband_gsrn_issuer: str = ""
+    """Issuer under which the directory holds GSRNs (GS1 AI 8018) as patient identifiers.
+    Default: empty, a GSRN is looked up as an MRN under whichever issuer holds it."""
+
+    # --- Delivery to a PACS (see archive/) -------------------------------------------------
+
+    archive: str = "builtin"
+    """Where photos are archived: ``builtin`` (files + database index, served under /dicomweb)
+    or ``dicomweb`` (a PACS over STOW-RS/QIDO-RS/WADO-RS; the built-in files are a spool that
+    is emptied once the PACS confirms each object)."""
+
+    dicomweb_url: str = ""
+    """Base URL of the PACS's DICOMweb service, e.g. ``http://127.0.0.1:8042/dicom-web``."""
+
+    dicomweb_username: str = ""
+    """User for HTTP basic authentication at the PACS (with ``DICOMWEB_PASSWORD``)."""
+
+    dicomweb_password: str = ""
+    """Password for HTTP basic authentication at the PACS."""
+
+    dicomweb_token: str = ""
+    """Bearer token for the PACS, instead of a user name and password."""
+
+    dicomweb_ca_bundle: str = ""
+    """PEM file of the CA certificates that sign the PACS's TLS certificate. Default: the
+    system's trusted CAs."""
+
+    dicomweb_verify_tls: bool = True
+    """Verify the PACS's TLS certificate. Turn off only for a test PACS, never in production."""
+
+    dicomweb_timeout_seconds: float = 30.0
+    """Longest wait for the PACS to connect, or to send or answer any part of a request."""
+
+    delivery_batch_size: int = 10
+    """Photos a forwarder claims and sends in one STOW-RS request."""
+
+    delivery_max_attempts: int = 10
+    """Failed attempts after which a delivery is parked until an admin retries it."""
+
+    delivery_backoff_seconds: float = 30.0
+    """Wait before the first retry; it doubles after each failure (with random jitter)."""
+
+    delivery_backoff_max_seconds: float = 3600.0
+    """Longest wait between two attempts of one delivery."""
+
+    delivery_poll_seconds: float = 2.0
+    """How often an idle forwarder looks for photos to deliver."""
+
+    delivery_lease_seconds: float = 300.0
+    """How long a forwarder holds the photos it claimed; after that, a forwarder that died is
+    presumed dead and another one takes them over. Must exceed the request timeout."""
+
+    viewer_url: str = ""
+    """Link to an external viewer for a study, with ``{study}`` for the Study Instance UID, e.g.
+    ``https://viewer.hospital.org/viewer?StudyInstanceUIDs={study}`` (OHIF). Default: no link."""
+
     def __post_init__(self) -> None:
         if self.htmx_src not in {"cdn", "local"}:
             raise ValueError(f"POINTCARE_HTMX_SRC must be 'cdn' or 'local', got {self.htmx_src!r}")
@@ -92,6 +189,74 @@ class Settings:
             raise ValueError("POINTCARE_PUBLIC_URL must start with http:// or https://")
         if not 1 <= self.jpeg_quality <= 100:
             raise ValueError("POINTCARE_JPEG_QUALITY must be between 1 and 100")
+        self._check_database_and_adt()
+        try:
+            WristbandRules.from_config(
+                prefixes=self.wristband_prefixes,
+                mrn_pattern=self.wristband_mrn_pattern,
+                gsrn_issuer=self.wristband_gsrn_issuer,
+            )
+        except WristbandConfigError as exc:
+            raise ValueError(f"POINTCARE_WRISTBAND_{exc.option.upper()}: {exc}") from None
+        self._check_delivery()
+
+    def _check_database_and_adt(self) -> None:
+        if self.db_pool_size < 1:
+            raise ValueError("POINTCARE_DB_POOL_SIZE must be at least 1")
+        if self.db_max_overflow < 0:
+            raise ValueError("POINTCARE_DB_MAX_OVERFLOW must not be negative")
+        if not 0 <= self.adt_port <= 65535:
+            raise ValueError("POINTCARE_ADT_PORT must be between 0 (off) and 65535")
+        if self.adt_max_message_bytes <= 0:
+            raise ValueError("POINTCARE_ADT_MAX_MESSAGE_BYTES must be positive")
+
+    def _check_delivery(self) -> None:
+        if self.archive not in set(ArchiveKind):
+            raise ValueError(
+                f"POINTCARE_ARCHIVE must be 'builtin' or 'dicomweb', got {self.archive!r}"
+            )
+        if self.delivers_to_pacs and not self.dicomweb_url.startswith(("http://", "https://")):
+            raise ValueError(
+                "POINTCARE_DICOMWEB_URL must be set to an http:// or https:// URL when "
+                "POINTCARE_ARCHIVE is 'dicomweb'"
+            )
+        if self.dicomweb_token and (self.dicomweb_username or self.dicomweb_password):
+            raise ValueError(
+                "set either POINTCARE_DICOMWEB_TOKEN or POINTCARE_DICOMWEB_USERNAME and "
+                "POINTCARE_DICOMWEB_PASSWORD, not both"
+            )
+        if bool(self.dicomweb_username) != bool(self.dicomweb_password):
+            raise ValueError(
+                "POINTCARE_DICOMWEB_USERNAME and POINTCARE_DICOMWEB_PASSWORD go together"
+            )
+        for name in (
+            "dicomweb_timeout_seconds",
+            "delivery_batch_size",
+            "delivery_max_attempts",
+            "delivery_backoff_seconds",
+            "delivery_backoff_max_seconds",
+            "delivery_poll_seconds",
+        ):
+            if not getattr(self, name) > 0:  # also refuses NaN
+                raise ValueError(f"POINTCARE_{name.upper()} must be positive")
+        if self.delivery_lease_seconds <= self.dicomweb_timeout_seconds:
+            raise ValueError(
+                "POINTCARE_DELIVERY_LEASE_SECONDS must be longer than "
+                "POINTCARE_DICOMWEB_TIMEOUT_SECONDS"
+            )
+        if self.viewer_url and "{study}" not in self.viewer_url:
+            raise ValueError("POINTCARE_VIEWER_URL must contain {study}")
+
+    @property
+    def delivers_to_pacs(self) -> bool:
+        """A PACS is the archive: photos go through the delivery outbox."""
+        return self.archive == ArchiveKind.DICOMWEB
+
+    def viewer_link(self, study_instance_uid: str) -> str | None:
+        """The external viewer's address for a study, when a viewer is configured."""
+        if not self.viewer_url:
+            return None
+        return self.viewer_url.replace("{study}", quote(study_instance_uid, safe=""))
 
     @property
     def archive_dir(self) -> Path:
@@ -117,6 +282,11 @@ class Settings:
                     raise ValueError(
                         f"{ENV_PREFIX}{f.name.upper()} must be a whole number"
                     ) from None
+            elif kind == "float":
+                try:
+                    values[f.name] = float(raw)
+                except ValueError:
+                    raise ValueError(f"{ENV_PREFIX}{f.name.upper()} must be a number") from None
             elif kind == "bool":
                 values[f.name] = _parse_bool(raw)
             elif kind == "Path":
@@ -145,4 +315,4 @@ def documented_variables() -> list[str]:
     return [ENV_PREFIX + f.name.upper() for f in fields(Settings)]
 
 
-__all__ = ["ENV_PREFIX", "Settings", "documented_variables"]
+__all__ = ["ENV_PREFIX", "ArchiveKind", "Settings", "documented_variables"]

@@ -4,8 +4,9 @@ Order of work, so that a failure at any step leaves no file and no row behind:
 1. everything that can be refused is checked before anything is written (patient, fields,
    the image itself: decoded, oriented, stripped, converted off the database lock);
 2. one write transaction files the photo (study, series, consent), builds the DICOM object,
-   writes it and its thumbnail durably, and inserts the index row; if anything fails the files
-   are removed and the transaction rolls back.
+   writes it and its thumbnail durably, and inserts the index row (and, when a PACS is the
+   archive, the photo's delivery in the outbox); if anything fails the files are removed and
+   the transaction rolls back.
 A repeated ``capture_id`` answers with the photo already stored and stores nothing new.
 """
 
@@ -19,14 +20,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pointcare import __version__
+from pointcare.archive import outbox
 from pointcare.archive.files import FileStore
 from pointcare.auth.principal import Principal
 from pointcare.capture import filing
+from pointcare.capture.rejections import image_refused
 from pointcare.capture.submission import PhotoRequest
 from pointcare.db.engine import Database
 from pointcare.db.models import Instance, Patient
+from pointcare.db.types import utcnow
 from pointcare.domain.clock import at_offset, offset_minutes
-from pointcare.errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from pointcare.errors import Conflict, InvalidInput
 from pointcare.identity.directory import find_by_mrn, identity_of
 from pointcare.imaging.dicom_photo import (
     JPEG_BASELINE,
@@ -39,15 +43,12 @@ from pointcare.imaging.dicom_photo import (
     new_uid,
     to_part10,
 )
-from pointcare.imaging.photo import (
-    ImageTooLarge,
-    NormalisedPhoto,
-    PhotoRejected,
-    UnsupportedImage,
-    normalise_photo,
-)
+from pointcare.imaging.photo import NormalisedPhoto, PhotoRejected, normalise_photo
 
 log = logging.getLogger(__name__)
+
+FILING_ATTEMPTS = 3
+"""Tries to file a photo when concurrent uploads race to create its study, then its series."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +70,19 @@ class IngestLimits:
 
 
 class PhotoIngest:
-    def __init__(self, db: Database, files: FileStore, limits: IngestLimits) -> None:
+    def __init__(
+        self,
+        db: Database,
+        files: FileStore,
+        limits: IngestLimits,
+        *,
+        deliver_to_pacs: bool = False,
+    ) -> None:
         self.db = db
         self.files = files
         self.limits = limits
+        self.deliver_to_pacs = deliver_to_pacs
+        """Queue each stored photo in the delivery outbox, in the same transaction."""
 
     def store(self, who: Principal, request: PhotoRequest, image: bytes) -> StoredPhoto:
         with self.db.session() as session:
@@ -82,15 +92,21 @@ class PhotoIngest:
             patient = _patient(session, request)
             patient_id = patient.id
         photo = self._normalise(image)
-        try:
-            return self._file(who, request, patient_id, photo)
-        except IntegrityError:
-            # Another request with the same capture_id won the race: answer with its photo.
-            with self.db.session() as session:
-                existing = _stored_before(session, request)
-            if existing is None:
-                raise
-            return existing
+        attempt = 1
+        while True:
+            try:
+                return self._file(who, request, patient_id, photo)
+            except IntegrityError:
+                # Another request with the same capture_id won the race: answer with its photo.
+                # Or (PostgreSQL, where writers do not queue as on SQLite) a concurrent upload of
+                # the same session created the study or series first: filing again finds it.
+                with self.db.session() as session:
+                    existing = _stored_before(session, request)
+                if existing is not None:
+                    return existing
+                if attempt >= FILING_ATTEMPTS:
+                    raise
+                attempt += 1
 
     def _normalise(self, image: bytes) -> NormalisedPhoto:
         if not image:
@@ -99,12 +115,8 @@ class PhotoIngest:
             return normalise_photo(
                 image, max_pixels=self.limits.max_image_pixels, quality=self.limits.jpeg_quality
             )
-        except UnsupportedImage as exc:
-            raise UnsupportedMediaType(str(exc), errors={"file": str(exc)}) from None
-        except ImageTooLarge as exc:
-            raise PayloadTooLarge(str(exc), errors={"file": str(exc)}) from None
         except PhotoRejected as exc:
-            raise InvalidInput(str(exc), errors={"file": str(exc)}) from None
+            raise image_refused(exc, "file") from None
 
     def _file(
         self, who: Principal, request: PhotoRequest, patient_id: int, photo: NormalisedPhoto
@@ -175,37 +187,38 @@ class PhotoIngest:
                 thumbnail_path = self.files.thumbnail_path(sop_uid)
                 self.files.write(thumbnail_path, photo.thumbnail)
                 written.append(thumbnail_path)
-                session.add(
-                    Instance(
-                        sop_instance_uid=sop_uid,
-                        sop_class_uid=VL_PHOTOGRAPHIC_IMAGE_STORAGE,
-                        capture_id=request.capture_id,
-                        patient_id=patient.id,
-                        study_id=study.id,
-                        series_id=series.id,
-                        instance_number=number,
-                        body_site_code=request.site.snomed_id,
-                        laterality=request.laterality.value,
-                        view=request.view.value if request.view else None,
-                        description=request.description,
-                        sensitive=request.sensitive,
-                        recognizable=request.recognizable,
-                        consent_id=consent.id,
-                        captured_at=request.captured_at,
-                        captured_tz_offset_minutes=offset_minutes(request.captured_at),
-                        operator_id=who.user_id,
-                        storage_path=object_path,
-                        thumbnail_path=thumbnail_path,
-                        size_bytes=stored.size,
-                        sha256=stored.sha256,
-                        rows=photo.rows,
-                        columns=photo.columns,
-                        transfer_syntax_uid=JPEG_BASELINE,
-                        source_format=photo.source_format,
-                        reencoded=photo.reencoded,
-                    )
+                instance = Instance(
+                    sop_instance_uid=sop_uid,
+                    sop_class_uid=VL_PHOTOGRAPHIC_IMAGE_STORAGE,
+                    capture_id=request.capture_id,
+                    patient_id=patient.id,
+                    study_id=study.id,
+                    series_id=series.id,
+                    instance_number=number,
+                    body_site_code=request.site.snomed_id,
+                    laterality=request.laterality.value,
+                    view=request.view.value if request.view else None,
+                    description=request.description,
+                    sensitive=request.sensitive,
+                    recognizable=request.recognizable,
+                    consent_id=consent.id,
+                    captured_at=request.captured_at,
+                    captured_tz_offset_minutes=offset_minutes(request.captured_at),
+                    operator_id=who.user_id,
+                    storage_path=object_path,
+                    thumbnail_path=thumbnail_path,
+                    size_bytes=stored.size,
+                    sha256=stored.sha256,
+                    rows=photo.rows,
+                    columns=photo.columns,
+                    transfer_syntax_uid=JPEG_BASELINE,
+                    source_format=photo.source_format,
+                    reencoded=photo.reencoded,
                 )
+                session.add(instance)
                 session.flush()
+                if self.deliver_to_pacs:
+                    outbox.enqueue(session, instance.id, utcnow())
                 result = StoredPhoto(
                     request.capture_id,
                     study.study_instance_uid,

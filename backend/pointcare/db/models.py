@@ -75,6 +75,10 @@ class Patient(Base):
     visit_number: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
+    """Set when an ADT A40 merged this record into another: the surviving patient, which now
+    holds its studies, photos and consent. The row stays so that the old MRN still resolves."""
+    merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # --- What we archived -----------------------------------------------------------------------
@@ -178,9 +182,47 @@ class Instance(Base):
     operator: Mapped[User] = relationship()
 
 
+# --- Delivery to a PACS ---------------------------------------------------------------------
+
+
+class Delivery(Base):
+    """The outbox: one row per instance to send to the PACS, written in the ingest transaction.
+
+    ``state`` is pending, delivered or parked (``pointcare.archive.outbox.DeliveryState``). A
+    forwarder claims due pending rows by setting ``lease_owner`` and ``lease_expires_at``; a
+    lease that expired belongs to a forwarder that died, and its rows may be claimed again.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_state_next_attempt", "state", "next_attempt_at"),
+        Index("ix_deliveries_state_spool_removed", "state", "spool_removed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("instances.id", ondelete="CASCADE"), unique=True
+    )
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(1024))
+    """Why the last attempt failed (or the PACS's warning for a delivered instance)."""
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    spool_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the spool copy (the Part-10 file) was deleted after delivery; the thumbnail stays."""
+
+    instance: Mapped[Instance] = relationship()
+
+
 __all__ = [
     "Base",
     "ConsentRecord",
+    "Delivery",
     "Instance",
     "Patient",
     "Series",

@@ -43,6 +43,8 @@ _VL_PHOTOMETRICS = {"YBR_FULL_422": 3, "MONOCHROME2": 1}
 Samples per Pixel; YBR_FULL is not among the VL Image module's enumerated values."""
 _LOCAL_SCHEME_NAME = "Pointcare local codes"
 _YES_NO = {True: "YES", False: "NO"}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StudyContext:
     study_instance_uid: str

@@ -16,7 +16,7 @@ def new_uid(root: str = "") -> str:
     """A new globally unique UID.
 
     Without ``root`` it is a UUID-derived ``2.25.<decimal>`` UID (PS3.5 B.2), which needs no
-    registration. With an organisation root it is ``root.<random digits>``, 64 characters long.
+    registration. With an organisation root it is ``root.<random digits>``, up to 64 characters.
     """
     if not root:
         return str(generate_uid(prefix=None))

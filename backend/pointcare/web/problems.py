@@ -81,7 +81,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if status >= 500:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
     if wants_html(request):
-        if isinstance(exc, NotAuthorizedException):
+        if isinstance(exc, NotAuthorizedException) and request.method == "GET":
             return _to_sign_in(request)
         name = "partials/_error.html" if request.headers.get("hx-request") else "pages/error.html"
         return Template(
@@ -105,7 +105,10 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
 
 
 def _to_sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
-    """Send a browser whose session ended back to sign-in, then to where it was."""
+    """Send a browser whose session ended back to sign-in, then to where it was.
+
+    Only for GETs: a form sent after the session ended (a photo being sent) is answered in place,
+    with a sign-in link, so that the page and the photo in it are not thrown away."""
     if request.headers.get("hx-request"):
         # htmx would follow a redirect and swap the sign-in page into a fragment: ask it to
         # navigate the whole page instead, back to the page the user was on.
@@ -114,8 +117,6 @@ def _to_sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
         location = f"/login?next={quote(target, safe='')}"
         return Response(content=b"", status_code=401, headers={"HX-Redirect": location})
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if request.method != "GET":
-        target = "/"
     return Redirect(f"/login?next={quote(target, safe='')}", status_code=303)
 
 

@@ -98,7 +98,7 @@ def test_stored_objects_pass_dciodvfy(upload: Upload, runtime: Runtime, folder: 
 def _upright_pixels(runtime: Runtime, upload: Upload, photo: Path) -> list[int]:
     dataset = stored_dataset(runtime, upload(photo).json()["sop_instance_uid"])
     image = Image.open(io.BytesIO(only_frame(dataset))).convert("L").resize((32, 24))
-    return list(image.getdata())
+    return list(image.tobytes())
 
 
 @pytest.mark.parametrize("shape", ["landscape", "portrait"])

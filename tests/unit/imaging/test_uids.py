@@ -13,11 +13,14 @@ def test_without_a_root_uids_are_uuid_derived() -> None:
     assert UID(first).is_valid
 
 
-def test_with_an_organisation_root_uids_fill_64_characters() -> None:
-    uid = new_uid("1.2.826.0.1.3680043.10.543")
-    assert uid.startswith("1.2.826.0.1.3680043.10.543.")
-    assert len(uid) == 64
-    assert UID(uid).is_valid
+def test_with_an_organisation_root_uids_are_long_and_distinct() -> None:
+    uids = {new_uid("1.2.826.0.1.3680043.10.543") for _ in range(200)}
+    assert len(uids) == 200
+    for uid in uids:
+        assert uid.startswith("1.2.826.0.1.3680043.10.543.")
+        # Random digits fill the UID to 64 characters; a leading zero is dropped, never kept.
+        assert 60 <= len(uid) <= 64
+        assert UID(uid).is_valid
 
 
 @pytest.mark.parametrize("root", ["1.2.03", "1..2", "1.2.", "abc", "1." + "2" * 45])

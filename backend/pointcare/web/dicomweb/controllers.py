@@ -103,13 +103,13 @@ def _retrieve(
         "/".join(uids),
         len(objects),
     )
-    return multipart_response(wado.dicom_parts(runtime.files, objects), part_type=DICOM)
+    return multipart_response(wado.dicom_parts(runtime.instances, objects), part_type=DICOM)
 
 
 def _metadata(request: AnyRequest, db: Session, runtime: Runtime, *uids: str) -> Response[bytes]:
     media_type = _json_media_type(request)
     objects = wado.locate(db, *_checked(*uids))
-    body = encode(wado.metadata(runtime.files, objects, service=_service(request)))
+    body = encode(wado.metadata(runtime.instances, objects, service=_service(request)))
     return Response(body, media_type=media_type)
 
 
@@ -267,7 +267,7 @@ class DicomwebController(Controller):
             transfer_syntaxes={stored.transfer_syntax_uid},
             default_part_type="application/octet-stream",
         )
-        frame = wado.first_frame(runtime.files, stored)
+        frame = wado.first_frame(runtime.instances, stored)
         part = Part.from_bytes(frame, f"{media_type}; transfer-syntax={stored.transfer_syntax_uid}")
         return multipart_response([part], part_type=media_type)
 
@@ -289,7 +289,7 @@ class DicomwebController(Controller):
         checked = _checked(study, series, instance)
         [stored] = await anyio.to_thread.run_sync(lambda: wado.locate(db, *checked))
         body = await anyio.to_thread.run_sync(
-            wado.rendered, runtime.files, stored, options, limiter=runtime.image_limiter
+            wado.rendered, runtime.instances, stored, options, limiter=runtime.image_limiter
         )
         return Response(body, media_type=JPEG)
 

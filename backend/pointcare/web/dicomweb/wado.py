@@ -1,21 +1,26 @@
 """WADO-RS over the built-in archive: find stored objects by UID, then serve their files.
 
 Part-10 files go out byte for byte as stored. Metadata is read from each file's header (pixels
-not read); the single frame of a photo is its encapsulated JPEG, served as-is.
+not read); the single frame of a photo is its encapsulated JPEG, served as-is. When a PACS is
+the archive and has confirmed an object, its spool copy is gone: the ``InstanceReader`` then
+retrieves the object from the PACS (WADO-RS) instead. Thumbnails are always kept here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from litestar.exceptions import ClientException
 from pydicom import dcmread
-from pydicom.encaps import generate_frames
 from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pointcare.archive.files import FileStore
+from pointcare.archive.part10 import first_jpeg_frame, readable
+from pointcare.archive.protocol import InstanceRef
+from pointcare.archive.reader import InstanceReader
 from pointcare.db.models import Instance, Series, Study
 from pointcare.errors import NotFound
 from pointcare.web.dicomweb import links
@@ -24,7 +29,6 @@ from pointcare.web.dicomweb.media import DICOM, JPEG, NotAcceptable
 from pointcare.web.dicomweb.multipart import Part
 from pointcare.web.dicomweb.rendering import RenderOptions, render_jpeg
 
-JPEG_END_OF_IMAGE = b"\xff\xd9"
 FRAME_MEDIA_TYPES: dict[str, str] = {JPEGBaseline8Bit: JPEG, JPEGExtended12Bit: JPEG}
 """Transfer syntaxes whose frames we can serve as they are stored, and their media type."""
 
@@ -39,6 +43,10 @@ class StoredObject:
     storage_path: str
     thumbnail_path: str
     transfer_syntax_uid: str
+
+    @property
+    def ref(self) -> InstanceRef:
+        return InstanceRef(self.study_uid, self.series_uid, self.sop_uid)
 
 
 def locate(
@@ -86,22 +94,27 @@ def _not_found(study_uid: str, series_uid: str | None, sop_uid: str | None) -> s
     return f"There is no {where} in this archive."
 
 
-def dicom_parts(files: FileStore, objects: list[StoredObject]) -> list[Part]:
-    """The Part-10 files of ``objects``, each labelled with its stored transfer syntax."""
-    return [
-        Part.from_file(
-            files.resolve(stored.storage_path),
-            f"{DICOM}; transfer-syntax={stored.transfer_syntax_uid}",
-        )
-        for stored in objects
-    ]
+def dicom_parts(reader: InstanceReader, objects: list[StoredObject]) -> list[Part]:
+    """The Part-10 objects of ``objects``, each labelled with its stored transfer syntax."""
+    parts = []
+    for stored in objects:
+        content_type = f"{DICOM}; transfer-syntax={stored.transfer_syntax_uid}"
+        source = reader.part10(stored.ref, stored.storage_path)
+        if isinstance(source, Path):
+            parts.append(Part.from_file(source, content_type))
+        else:
+            parts.append(Part.from_bytes(source, content_type))
+    return parts
 
 
-def metadata(files: FileStore, objects: list[StoredObject], *, service: str) -> list[JsonObject]:
+def metadata(
+    reader: InstanceReader, objects: list[StoredObject], *, service: str
+) -> list[JsonObject]:
     """The full header of each object in DICOM JSON, Pixel Data as a link to its frame."""
     result = []
     for stored in objects:
-        dataset = dcmread(files.resolve(stored.storage_path), stop_before_pixels=True)
+        source = reader.part10(stored.ref, stored.storage_path)
+        dataset = dcmread(readable(source), stop_before_pixels=True)
         url = links.instance_url(service, stored.study_uid, stored.series_uid, stored.sop_uid)
         dataset.AvailableTransferSyntaxUID = stored.transfer_syntax_uid
         result.append(dataset_to_dicom_json(dataset, bulk_data={"PixelData": f"{url}/frames/1"}))
@@ -133,18 +146,14 @@ def parse_frame_numbers(text: str) -> list[int]:
     return numbers
 
 
-def first_frame(files: FileStore, stored: StoredObject) -> bytes:
+def first_frame(reader: InstanceReader, stored: StoredObject) -> bytes:
     """The first (for a photo, the only) frame: the encapsulated JPEG, without item padding."""
-    dataset = dcmread(files.resolve(stored.storage_path))
-    frame = next(generate_frames(dataset.PixelData, number_of_frames=1))
-    # Encapsulated items have even lengths: a JPEG of odd length carries one padding byte.
-    trimmed = frame.rstrip(b"\x00")
-    return trimmed if trimmed.endswith(JPEG_END_OF_IMAGE) else frame
+    return first_jpeg_frame(reader.part10(stored.ref, stored.storage_path))
 
 
-def rendered(files: FileStore, stored: StoredObject, options: RenderOptions) -> bytes:
+def rendered(reader: InstanceReader, stored: StoredObject, options: RenderOptions) -> bytes:
     """The photo as a JPEG: the stored frame itself, or fitted to ``options``."""
-    return render_jpeg(first_frame(files, stored), options)
+    return render_jpeg(first_frame(reader, stored), options)
 
 
 def thumbnail(files: FileStore, stored: StoredObject, options: RenderOptions) -> bytes:

@@ -8,7 +8,7 @@ from pointcare.web.pages.admin import deliveries_page, retry_all_parked, retry_o
 from pointcare.web.pages.capture import capture_by_query, capture_page, capture_photo
 from pointcare.web.pages.home import home
 from pointcare.web.pages.login import sign_in, sign_in_page, sign_out
-from pointcare.web.pages.review import photo_page, review_page
+from pointcare.web.pages.review import pacs_studies, pacs_study_thumbnail, photo_page, review_page
 
 PAGE_ROUTES: list[ControllerRouterHandler] = [
     sign_in_page,
@@ -20,6 +20,8 @@ PAGE_ROUTES: list[ControllerRouterHandler] = [
     capture_photo,
     review_page,
     photo_page,
+    pacs_studies,
+    pacs_study_thumbnail,
 ]
 
 # Admin: deliveries to the PACS.

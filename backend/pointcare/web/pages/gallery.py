@@ -14,6 +14,7 @@ from itertools import groupby
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from pointcare.archive.outbox import DeliveryState, delivery_state, delivery_states
 from pointcare.db.models import ConsentRecord, Instance, Patient
 from pointcare.domain.consent import ConsentMethod
 from pointcare.domain.views import View
@@ -50,6 +51,27 @@ def view_label(value: str | None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryBadge:
+    """Where a photo is on its way to the PACS, in words and an icon (never colour alone)."""
+
+    label: str
+    icon: str
+    tone: str
+    """CSS modifier: ``yes`` (delivered), ``pending`` or ``alert`` (parked)."""
+
+
+DELIVERY_BADGES = {
+    DeliveryState.DELIVERED: DeliveryBadge("In PACS", "tick", "yes"),
+    DeliveryState.PENDING: DeliveryBadge("Sending to PACS", "send", "pending"),
+    DeliveryState.PARKED: DeliveryBadge("Not delivered \u2014 admin notified", "warning", "alert"),
+}
+
+
+def delivery_badge(state: DeliveryState | None) -> DeliveryBadge | None:
+    return DELIVERY_BADGES[state] if state is not None else None
+
+
+@dataclass(frozen=True, slots=True)
 class PhotoCard:
     sop_instance_uid: str
     href: str
@@ -63,6 +85,8 @@ class PhotoCard:
     publication: bool
     sensitive: bool
     description: str
+    delivery: DeliveryBadge | None = None
+    """None with the built-in archive (nothing is delivered)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +104,7 @@ class DayGroup:
         return f"day-{self.day.isoformat()}"
 
 
-def _card(urls: PatientUrls, instance: Instance) -> PhotoCard:
+def _card(urls: PatientUrls, instance: Instance, delivery: DeliveryBadge | None) -> PhotoCard:
     width, height = thumbnail_size(instance)
     return PhotoCard(
         sop_instance_uid=instance.sop_instance_uid,
@@ -95,11 +119,15 @@ def _card(urls: PatientUrls, instance: Instance) -> PhotoCard:
         publication=instance.consent.publication,
         sensitive=instance.sensitive,
         description=instance.description,
+        delivery=delivery,
     )
 
 
-def photo_days(session: Session, patient: Patient) -> list[DayGroup]:
-    """The patient's photos, newest first, grouped by local capture date (one SELECT)."""
+def photo_days(
+    session: Session, patient: Patient, *, with_delivery: bool = False
+) -> list[DayGroup]:
+    """The patient's photos, newest first, grouped by local capture date (one SELECT; with
+    ``with_delivery``, one more for the delivery states of all of them)."""
     instances = session.scalars(
         select(Instance)
         .where(Instance.patient_id == patient.id)
@@ -115,9 +143,13 @@ def photo_days(session: Session, patient: Patient) -> list[DayGroup]:
     ordered = sorted(
         instances, key=lambda item: (local_moment(item).date(), item.captured_at), reverse=True
     )
+    states = delivery_states(session, [item.id for item in instances]) if with_delivery else {}
     urls = PatientUrls.of(patient)
     return [
-        DayGroup(day, [_card(urls, instance) for instance in group])
+        DayGroup(
+            day,
+            [_card(urls, instance, delivery_badge(states.get(instance.id))) for instance in group],
+        )
         for day, group in groupby(ordered, key=lambda item: local_moment(item).date())
     ]
 
@@ -132,6 +164,7 @@ class PhotoDetail:
     consent_method: str
     newer_href: str | None
     older_href: str | None
+    delivery: DeliveryBadge | None = None
 
     @property
     def utc_offset(self) -> str:
@@ -141,7 +174,9 @@ class PhotoDetail:
         return f"UTC{sign}{hours:02d}:{rest:02d}"
 
 
-def photo_detail(session: Session, patient: Patient, sop_instance_uid: str) -> PhotoDetail:
+def photo_detail(
+    session: Session, patient: Patient, sop_instance_uid: str, *, with_delivery: bool = False
+) -> PhotoDetail:
     instance = session.scalar(
         select(Instance)
         .where(Instance.sop_instance_uid == sop_instance_uid, Instance.patient_id == patient.id)
@@ -168,6 +203,7 @@ def photo_detail(session: Session, patient: Patient, sop_instance_uid: str) -> P
         consent_method=method,
         newer_href=PatientUrls.of(patient).photo(newer) if newer else None,
         older_href=PatientUrls.of(patient).photo(older) if older else None,
+        delivery=delivery_badge(delivery_state(session, instance.id)) if with_delivery else None,
     )
 
 
