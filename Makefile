@@ -16,8 +16,8 @@ PYTHON ?= python3
 VENV ?= .venv
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Extra arguments for pytest, e.g. PYTEST_ARGS='-x -k dicom' or PYTEST_ARGS='-n 2 --dist loadgroup'.
-PYTEST_ARGS ?=
+# Arguments for pytest: by default one worker per core (pytest-xdist); e.g. PYTEST_ARGS='-x -k dicom'.
+PYTEST_ARGS ?= -n auto
 
 BIN := $(VENV)/bin
 VENV_OK := $(VENV)/.created
