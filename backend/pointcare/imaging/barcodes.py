@@ -16,8 +16,7 @@ import io
 import logging
 import math
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -30,9 +29,8 @@ from pointcare.imaging.formats import sniff
 # Importing the photo module also registers the HEIF opener, so HEIC frames open too.
 from pointcare.imaging.photo import (
     ImageTooLarge,
-    PhotoRejected,
-    UnreadableImage,
     UnsupportedImage,
+    decoding,
 )
 
 log = logging.getLogger(__name__)
@@ -74,6 +72,12 @@ _PILLOW_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "HEIF": "HEIF", "WEBP": "WEBP"}
 _EMPTY = "The camera frame is empty."
 _UNSUPPORTED = "The camera frame is not an image we can read: send JPEG, PNG, WebP or HEIC."
 _UNREADABLE = "The camera frame could not be read: the image is damaged or incomplete."
+
+
+def _frame_decoding() -> AbstractContextManager[None]:
+    return decoding(
+        "camera frame", unreadable=_UNREADABLE, too_large="The camera frame has too many pixels."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +126,10 @@ def load_greyscale(image: bytes, *, max_pixels: int) -> Image.Image:
     kind = _sniff(image)
     if kind is None:
         raise UnsupportedImage(_UNSUPPORTED)
-    with _decoding(), Image.open(io.BytesIO(image), formats=[_PILLOW_FORMATS[kind]]) as opened:
+    with (
+        _frame_decoding(),
+        Image.open(io.BytesIO(image), formats=[_PILLOW_FORMATS[kind]]) as opened,
+    ):
         width, height = opened.size
         if width * height > max_pixels:
             raise ImageTooLarge(
@@ -136,20 +143,6 @@ def load_greyscale(image: bytes, *, max_pixels: int) -> Image.Image:
         grey = _to_grey(opened)
     remaining = _reduction(*grey.size)
     return grey.reduce(remaining) if remaining > 1 else grey
-
-
-@contextmanager
-def _decoding() -> Iterator[None]:
-    """Whatever a decoder raises on hostile bytes becomes a plain-language refusal."""
-    try:
-        yield
-    except PhotoRejected:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageTooLarge("The camera frame has too many pixels.") from exc
-    except Exception as exc:
-        log.info("camera frame refused as unreadable (%s)", type(exc).__name__)
-        raise UnreadableImage(_UNREADABLE) from exc
 
 
 def _sniff(image: bytes) -> str | None:

@@ -111,7 +111,7 @@ def normalise_photo(data: bytes, *, max_pixels: int, quality: int = 95) -> Norma
 
     structure = _jpeg_structure(data) if photo_format is PhotoFormat.JPEG else None
     _check_header_size(data, photo_format, structure, max_pixels)
-    with _decoding(), Image.open(io.BytesIO(data), formats=[photo_format.value]) as image:
+    with decoding(), Image.open(io.BytesIO(data), formats=[photo_format.value]) as image:
         _check_pixels(*image.size, max_pixels=max_pixels)
         if photo_format is PhotoFormat.HEIF:
             _decode_secondary_images(image, max_pixels)
@@ -130,19 +130,24 @@ def normalise_photo(data: bytes, *, max_pixels: int, quality: int = 95) -> Norma
 
 
 @contextmanager
-def _decoding() -> Iterator[None]:
+def decoding(
+    subject: str = "photo",
+    *,
+    unreadable: str = _UNREADABLE,
+    too_large: str = "The photo has too many pixels to store.",
+) -> Iterator[None]:
     """Map whatever a decoder raises on hostile input to a plain-language refusal."""
     try:
         yield
     except PhotoRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageTooLarge("The photo has too many pixels to store.") from exc
+        raise ImageTooLarge(too_large) from exc
     except Exception as exc:
         # Pillow and libheif raise OSError, SyntaxError, ValueError, struct.error, EOFError,
         # IndexError... on malformed files; each means the same to the sender.
-        log.info("photo refused as unreadable (%s)", type(exc).__name__)
-        raise UnreadableImage(_UNREADABLE) from exc
+        log.info("%s refused as unreadable (%s)", subject, type(exc).__name__)
+        raise UnreadableImage(unreadable) from exc
 
 
 def _jpeg_structure(data: bytes) -> jpeg_markers.JpegStructure | None:
