@@ -15,19 +15,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from pydicom import Dataset
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pointcare import __version__
 from pointcare.archive import outbox
-from pointcare.archive.files import FileStore
+from pointcare.archive.files import FileStore, StoredFile
 from pointcare.auth.principal import Principal
 from pointcare.capture import filing
 from pointcare.capture.rejections import image_refused
 from pointcare.capture.submission import PhotoRequest
 from pointcare.db.engine import Database
-from pointcare.db.models import Instance, Patient
+from pointcare.db.models import ConsentRecord, Instance, Patient, Series, Study
 from pointcare.db.types import utcnow
 from pointcare.domain.clock import at_offset, offset_minutes
 from pointcare.errors import Conflict, InvalidInput
@@ -145,39 +146,8 @@ class PhotoIngest:
                 )
                 number = filing.next_instance_number(session, series)
                 sop_uid = new_uid(self.limits.uid_root)
-                dataset = build_vl_photographic_image(
-                    photo=photo,
-                    patient=identity_of(patient),
-                    study=StudyContext(
-                        study_instance_uid=study.study_instance_uid,
-                        study_datetime=at_offset(
-                            study.study_datetime, study.study_tz_offset_minutes
-                        ),
-                        study_id=study.study_id,
-                        admission_id=study.visit_number,
-                        description=study.description,
-                    ),
-                    series=SeriesContext(
-                        series_instance_uid=series.series_instance_uid,
-                        series_number=series.series_number,
-                        description=series.description,
-                    ),
-                    details=PhotoDetails(
-                        sop_instance_uid=sop_uid,
-                        instance_number=number,
-                        body_site=request.site,
-                        laterality=request.laterality,
-                        view=request.view,
-                        description=request.description,
-                        operator_name=who.dicom_name,
-                        captured_at=request.captured_at,
-                        consent=request.consent,
-                        recognizable=request.recognizable,
-                        sensitive=request.sensitive,
-                    ),
-                    equipment=Equipment(
-                        software_versions=__version__, institution_name=self.limits.institution_name
-                    ),
+                dataset = self._photo_object(
+                    who, request, photo, patient, study, series, sop_uid=sop_uid, number=number
                 )
                 object_path = self.files.object_path(
                     study.study_instance_uid, series.series_instance_uid, sop_uid
@@ -187,33 +157,15 @@ class PhotoIngest:
                 thumbnail_path = self.files.thumbnail_path(sop_uid)
                 self.files.write(thumbnail_path, photo.thumbnail)
                 written.append(thumbnail_path)
-                instance = Instance(
-                    sop_instance_uid=sop_uid,
-                    sop_class_uid=VL_PHOTOGRAPHIC_IMAGE_STORAGE,
-                    capture_id=request.capture_id,
-                    patient_id=patient.id,
-                    study_id=study.id,
-                    series_id=series.id,
-                    instance_number=number,
-                    body_site_code=request.site.snomed_id,
-                    laterality=request.laterality.value,
-                    view=request.view.value if request.view else None,
-                    description=request.description,
-                    sensitive=request.sensitive,
-                    recognizable=request.recognizable,
-                    consent_id=consent.id,
-                    captured_at=request.captured_at,
-                    captured_tz_offset_minutes=offset_minutes(request.captured_at),
-                    operator_id=who.user_id,
-                    storage_path=object_path,
+                instance = _index_row(
+                    who,
+                    request,
+                    photo,
+                    (patient, study, series, consent),
+                    sop_uid=sop_uid,
+                    number=number,
+                    stored=stored,
                     thumbnail_path=thumbnail_path,
-                    size_bytes=stored.size,
-                    sha256=stored.sha256,
-                    rows=photo.rows,
-                    columns=photo.columns,
-                    transfer_syntax_uid=JPEG_BASELINE,
-                    source_format=photo.source_format,
-                    reencoded=photo.reencoded,
                 )
                 session.add(instance)
                 session.flush()
@@ -239,6 +191,95 @@ class PhotoIngest:
             photo.reencoded,
         )
         return result
+
+    def _photo_object(
+        self,
+        who: Principal,
+        request: PhotoRequest,
+        photo: NormalisedPhoto,
+        patient: Patient,
+        study: Study,
+        series: Series,
+        *,
+        sop_uid: str,
+        number: int,
+    ) -> Dataset:
+        """The VL Photographic Image for this photo, filed in its study and series."""
+        return build_vl_photographic_image(
+            photo=photo,
+            patient=identity_of(patient),
+            study=StudyContext(
+                study_instance_uid=study.study_instance_uid,
+                study_datetime=at_offset(study.study_datetime, study.study_tz_offset_minutes),
+                study_id=study.study_id,
+                admission_id=study.visit_number,
+                description=study.description,
+            ),
+            series=SeriesContext(
+                series_instance_uid=series.series_instance_uid,
+                series_number=series.series_number,
+                description=series.description,
+            ),
+            details=PhotoDetails(
+                sop_instance_uid=sop_uid,
+                instance_number=number,
+                body_site=request.site,
+                laterality=request.laterality,
+                view=request.view,
+                description=request.description,
+                operator_name=who.dicom_name,
+                captured_at=request.captured_at,
+                consent=request.consent,
+                recognizable=request.recognizable,
+                sensitive=request.sensitive,
+            ),
+            equipment=Equipment(
+                software_versions=__version__, institution_name=self.limits.institution_name
+            ),
+        )
+
+
+def _index_row(
+    who: Principal,
+    request: PhotoRequest,
+    photo: NormalisedPhoto,
+    filed: tuple[Patient, Study, Series, ConsentRecord],
+    *,
+    sop_uid: str,
+    number: int,
+    stored: StoredFile,
+    thumbnail_path: str,
+) -> Instance:
+    """The index row that makes a stored object searchable."""
+    patient, study, series, consent = filed
+    return Instance(
+        sop_instance_uid=sop_uid,
+        sop_class_uid=VL_PHOTOGRAPHIC_IMAGE_STORAGE,
+        capture_id=request.capture_id,
+        patient_id=patient.id,
+        study_id=study.id,
+        series_id=series.id,
+        instance_number=number,
+        body_site_code=request.site.snomed_id,
+        laterality=request.laterality.value,
+        view=request.view.value if request.view else None,
+        description=request.description,
+        sensitive=request.sensitive,
+        recognizable=request.recognizable,
+        consent_id=consent.id,
+        captured_at=request.captured_at,
+        captured_tz_offset_minutes=offset_minutes(request.captured_at),
+        operator_id=who.user_id,
+        storage_path=stored.relative_path,
+        thumbnail_path=thumbnail_path,
+        size_bytes=stored.size,
+        sha256=stored.sha256,
+        rows=photo.rows,
+        columns=photo.columns,
+        transfer_syntax_uid=JPEG_BASELINE,
+        source_format=photo.source_format,
+        reencoded=photo.reencoded,
+    )
 
 
 def _stored_before(session: Session, request: PhotoRequest) -> StoredPhoto | None:
