@@ -119,7 +119,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if args.demo:
         _seed_demo(runtime)
     app = create_app(settings, runtime=runtime, forward_to_pacs=not args.no_forwarder)
-    print(f"Pointcare {settings.institution_name}: http://{args.host}:{args.port}", flush=True)
+    print(f"Pointcare for {settings.institution_name}: http://{args.host}:{args.port}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
     return 0
 
