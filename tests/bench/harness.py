@@ -1,0 +1,947 @@
+"""The benchmark harness: scenarios, repeats, figures, and the reports in ``var/bench/``.
+
+Everything runs on 127.0.0.1: the Pointcare server (``LiveServer``, a subprocess with a fresh
+data dir) and Orthanc (``infra/orthanc.sh``) are other processes; this process only drives them
+over HTTP with a pool of client threads (one ``httpx.Client`` each). Each run stops by itself
+after a count of requests or a time cap, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import io
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.support.tools import CORPUS_DIR, REPO_ROOT
+
+BACKEND = REPO_ROOT / "backend"
+OUT_DIR = REPO_ROOT / "var" / "bench"
+MB = 1_000_000
+PATIENT = "PC100001"
+BODY_SITE = "14975008"
+NOT_MEASURED = "not measured"
+
+# A unit of work for a client thread: index -> (bytes sent, bytes answered); raises on failure.
+Request = Callable[[httpx.Client, int], int]
+
+
+# -- figures -------------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[rank]
+
+
+def summary(values: Sequence[float]) -> dict[str, float]:
+    """Median, min and max over the repeats."""
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+@dataclass
+class Run:
+    """One timed run: ``count`` requests by ``clients`` threads."""
+
+    clients: int
+    latencies: list[float] = field(default_factory=list)
+    sent_bytes: int = 0
+    errors: list[str] = field(default_factory=list)
+    wall: float = 0.0
+
+    @property
+    def ok(self) -> int:
+        return len(self.latencies)
+
+    def figures(self) -> dict[str, float]:
+        return {
+            "photos_per_s": self.ok / self.wall if self.wall else 0.0,
+            "mb_per_s": self.sent_bytes / MB / self.wall if self.wall else 0.0,
+            "p50_ms": percentile(self.latencies, 50) * 1000,
+            "p95_ms": percentile(self.latencies, 95) * 1000,
+            "max_ms": max(self.latencies, default=float("nan")) * 1000,
+            "count": float(self.ok),
+            "errors": float(len(self.errors)),
+        }
+
+
+def drive(
+    make_client: Callable[[], httpx.Client],
+    request: Request,
+    *,
+    clients: int,
+    count: int,
+    time_cap: float,
+) -> Run:
+    """``count`` requests (or as many as fit in ``time_cap`` seconds) by ``clients`` threads."""
+    run = Run(clients)
+    lock = threading.Lock()
+    next_index = [0]
+    deadline = time.monotonic() + time_cap
+
+    def worker() -> None:
+        with make_client() as client:
+            while True:
+                with lock:
+                    if next_index[0] >= count or time.monotonic() > deadline:
+                        return
+                    index = next_index[0]
+                    next_index[0] += 1
+                start = time.perf_counter()
+                try:
+                    sent = request(client, index)
+                except Exception as error:
+                    with lock:
+                        run.errors.append(f"{type(error).__name__}: {error}"[:300])
+                    continue
+                elapsed = time.perf_counter() - start
+                with lock:
+                    run.latencies.append(elapsed)
+                    run.sent_bytes += sent
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    run.wall = time.perf_counter() - start
+    return run
+
+
+def combine(runs: Sequence[Run], extra: Sequence[dict[str, float]] = ()) -> dict[str, Any]:
+    """Median/min/max over repeats of every figure of the runs (and of per-repeat extras)."""
+    per_repeat = [run.figures() for run in runs]
+    for figures, more in zip(per_repeat, extra, strict=False):
+        figures.update(more)
+    keys = per_repeat[0].keys() if per_repeat else ()
+    result: dict[str, Any] = {key: summary([f[key] for f in per_repeat]) for key in keys}
+    result["repeats"] = len(runs)
+    errors = [e for run in runs for e in run.errors]
+    if errors:
+        result["first_errors"] = errors[:3]
+    return result
+
+
+# -- machine -------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    import PIL
+    import pydicom
+
+    mem_kb = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kb = int(line.split()[1])
+    cpu_model = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu_model = line.split(":", 1)[1].strip()
+            break
+    orthanc = shutil.which("Orthanc")
+    orthanc_version = ""
+    if orthanc:
+        result = subprocess.run(
+            [orthanc, "--version"], capture_output=True, text=True, timeout=10, check=False
+        )
+        orthanc_version = (result.stdout or result.stderr).splitlines()[0:1]
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cpu_count": os.cpu_count(),
+        "cpu_model": cpu_model,
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "pillow": PIL.__version__,
+        "pydicom": pydicom.__version__,
+        "httpx": httpx.__version__,
+        "orthanc": orthanc_version[0] if orthanc_version else "absent",
+        "platform": platform.platform(),
+        "loadavg_1_5_15_min_at_end": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
+    }
+
+
+# -- photos --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Photos:
+    upright: bytes
+    rotated: bytes
+    heic: list[tuple[str, bytes]]
+
+
+def make_photos(cache: Path) -> Photos:
+    """The 12 MP upright JPEG (no metadata), the same with EXIF Orientation=6, the corpus HEICs."""
+    from PIL import Image, ImageOps
+
+    cache.mkdir(parents=True, exist_ok=True)
+    upright_path = cache / "upright_12mp.jpg"
+    rotated_path = cache / "rotated_12mp_exif6.jpg"
+    if not upright_path.exists() or not rotated_path.exists():
+        source = CORPUS_DIR / "photos" / "phone" / "jolla.jpg"
+        with Image.open(source) as image:
+            upright = ImageOps.exif_transpose(image).convert("RGB").resize((4000, 3000))
+        buffer = io.BytesIO()
+        upright.save(buffer, "JPEG", quality=92)  # no exif= argument: no metadata at all
+        upright_path.write_bytes(buffer.getvalue())
+        # The phone's sensor orientation: pixels stored rotated, EXIF Orientation=6 says
+        # "rotate 90 degrees clockwise to view" (the upright picture once applied).
+        stored = upright.transpose(Image.Transpose.ROTATE_90)
+        exif = Image.Exif()
+        exif[0x0112] = 6
+        buffer = io.BytesIO()
+        stored.save(buffer, "JPEG", quality=92, exif=exif.tobytes())
+        rotated_path.write_bytes(buffer.getvalue())
+    heic_dir = CORPUS_DIR / "photos" / "heic"
+    heic = [(p.name, p.read_bytes()) for p in sorted(heic_dir.glob("*.heic"))]
+    return Photos(upright_path.read_bytes(), rotated_path.read_bytes(), heic)
+
+
+# -- processes -----------------------------------------------------------------------------------
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment for ``python -m pointcare`` when it is not installed in the venv."""
+    paths = [str(BACKEND), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+
+
+def peak_rss_reset(pid: int) -> bool:
+    """Reset the kernel's peak-RSS counter (VmHWM) of ``pid``; False if not allowed."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def bearer_token(data_dir: Path, user: str = "nurse") -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "pointcare", "token", "--user", user],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**subprocess_env(), "POINTCARE_DATA_DIR": str(data_dir)},
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def dir_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+# -- the harness ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Config:
+    quick: bool
+    repeat: int
+    clients: tuple[int, ...] = (1, 4, 16)
+    time_cap: float = 60.0
+
+    def count(self, clients: int) -> int:
+        """Requests per run: enough for a p95, few enough to stay bounded."""
+        if self.quick:
+            return max(8, 4 * clients)
+        return max(30, 10 * clients)
+
+
+class Bench:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.results: dict[str, Any] = {}
+        self.work = Path(tempfile.mkdtemp(prefix="pointcare-bench-"))
+        self.photos = make_photos(OUT_DIR / "photos")
+        self.started = time.monotonic()
+
+    def log(self, message: str) -> None:
+        print(f"[bench {time.monotonic() - self.started:6.1f} s] {message}", flush=True)
+
+    # -- Pointcare -----------------------------------------------------------------------------
+
+    def ingest_request(self, photo: bytes, name: str, content_type: str) -> Request:
+        def request(client: httpx.Client, _index: int) -> int:
+            response = client.post(
+                "/api/v1/photos",
+                files={"file": (name, photo, content_type)},
+                data={
+                    "patient_id": PATIENT,
+                    "body_site": BODY_SITE,
+                    "laterality": "L",
+                    "capture_id": str(uuid.uuid4()),
+                },
+            )
+            if response.status_code != 201:
+                raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+            return len(photo)
+
+        return request
+
+    def ingest(
+        self,
+        server: Any,
+        token: str,
+        photo: bytes,
+        name: str,
+        content_type: str,
+        clients_list: Sequence[int],
+    ) -> dict[str, Any]:
+        pid: int = server._process.pid  # LiveServer keeps the Popen private; read only
+        request = self.ingest_request(photo, name, content_type)
+
+        def make_client() -> httpx.Client:
+            return httpx.Client(
+                base_url=server.url,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=60,
+                trust_env=False,
+            )
+
+        out: dict[str, Any] = {}
+        archive = server.data_dir / "archive"
+        for clients in clients_list:
+            runs, extra = [], []
+            for _ in range(self.config.repeat):
+                reset = peak_rss_reset(pid)
+                before = dir_bytes(archive) if archive.exists() else 0
+                run = drive(
+                    make_client,
+                    request,
+                    clients=clients,
+                    count=self.config.count(clients),
+                    time_cap=self.config.time_cap,
+                )
+                stored = dir_bytes(archive) - before
+                runs.append(run)
+                extra.append(
+                    {
+                        "server_peak_rss_mb": peak_rss_mb(pid),
+                        "stored_bytes_per_photo": stored / run.ok if run.ok else float("nan"),
+                    }
+                )
+                if not reset:
+                    self.results.setdefault("notes", []).append(
+                        "could not reset VmHWM: server peak RSS is the peak since start"
+                    )
+            out[str(clients)] = combine(runs, extra)
+            figures = out[str(clients)]
+            self.log(
+                f"  {name} x{clients}: {figures['photos_per_s']['median']:.2f} photos/s, "
+                f"p95 {figures['p95_ms']['median']:.0f} ms, "
+                f"peak RSS {figures['server_peak_rss_mb']['median']:.0f} MB, "
+                f"errors {figures['errors']['max']:.0f}"
+            )
+        return out
+
+    def pointcare_scenarios(self) -> list[Path]:
+        """Scenarios 1 and 2; returns the DICOM objects scenario 1 stored (copied out)."""
+        from tests.support.server import LiveServer
+
+        data_dir = self.work / "pointcare-data"
+        objects_copy = self.work / "scenario1-objects"
+        with LiveServer(demo=True, data_dir=data_dir, env=subprocess_env()) as server:
+            token = bearer_token(data_dir)
+            self.log("scenario 1: ingest, fast path (12 MP upright JPEG)")
+            self.results["1_ingest_fast"] = self.ingest(
+                server, token, self.photos.upright, "upright.jpg", "image/jpeg", self.config.clients
+            )
+            self.results["1_ingest_fast"]["photo_bytes"] = len(self.photos.upright)
+            objects_dir = data_dir / "archive" / "objects"
+            shutil.copytree(objects_dir, objects_copy)
+            objects = sorted(objects_copy.rglob("*.dcm"))
+            self.log("scenario 2: ingest, re-encode path (rotated JPEG, HEIC)")
+            re_encode: dict[str, Any] = {}
+            re_encode["rotated_jpeg"] = self.ingest(
+                server, token, self.photos.rotated, "rotated.jpg", "image/jpeg", (1, 4)
+            )
+            re_encode["rotated_jpeg"]["photo_bytes"] = len(self.photos.rotated)
+            self.floor()  # next to the server's figures for the same photo (server idle now)
+            for name, data in self.photos.heic:
+                re_encode[name] = self.ingest(server, token, data, name, "image/heic", (1, 4))
+                re_encode[name]["photo_bytes"] = len(data)
+            self.results["2_ingest_reencode"] = re_encode
+            self.log("scenario 6: read side on the photos ingested above (one patient)")
+            self.results["6_read_side"] = self.read_side(server, bearer_token(data_dir, "doctor"))
+        shutil.rmtree(data_dir, ignore_errors=True)
+        return objects
+
+    def read_side(self, server: Any, token: str) -> dict[str, Any]:
+        """QIDO-RS by PatientID and an instance thumbnail, one client, on the archive as the
+        ingest scenarios left it (not the issue's 10,000 instances across 500 patients)."""
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/dicom+json"}
+
+        def make_client() -> httpx.Client:
+            return httpx.Client(base_url=server.url, headers=headers, timeout=60, trust_env=False)
+
+        with make_client() as client:
+            response = client.get("/dicomweb/instances", params={"PatientID": PATIENT})
+            response.raise_for_status()
+            found = response.json()
+        first = found[0]
+        uids = [first[tag]["Value"][0] for tag in ("0020000D", "0020000E", "00080018")]
+        thumb_path = "/dicomweb/studies/{}/series/{}/instances/{}/thumbnail".format(*uids)
+
+        def qido(client: httpx.Client, _index: int) -> int:
+            answer = client.get("/dicomweb/instances", params={"PatientID": PATIENT})
+            answer.raise_for_status()
+            return 0
+
+        def thumbnail(client: httpx.Client, _index: int) -> int:
+            answer = client.get(thumb_path, headers={"Accept": "image/jpeg"})
+            answer.raise_for_status()
+            return 0
+
+        count = 30 if self.config.quick else 200
+        out: dict[str, Any] = {"instances_in_archive": len(found), "patients": 1}
+        for name, request in (("qido_instances_by_patient", qido), ("thumbnail", thumbnail)):
+            runs = [
+                drive(make_client, request, clients=1, count=count, time_cap=self.config.time_cap)
+                for _ in range(self.config.repeat)
+            ]
+            out[name] = combine(runs)
+            self.log(f"  {name}: p50 {out[name]['p50_ms']['median']:.1f} ms")
+        out["review_page"] = {"status": NOT_MEASURED, "why": "not implemented yet"}
+        return out
+
+    # -- Orthanc -------------------------------------------------------------------------------
+
+    def orthanc_scenarios(self, objects: list[Path]) -> None:
+        if shutil.which("Orthanc") is None:
+            for key in ("3_orthanc_stow", "4_orthanc_create_dicom"):
+                self.results[key] = {"status": NOT_MEASURED, "why": "Orthanc is not installed"}
+            return
+        from tests.support.orthanc import Orthanc
+
+        orthanc = Orthanc.create()
+        orthanc.start()
+        try:
+            self.log("scenario 3: Orthanc STOW-RS of scenario 1's objects")
+            self.results["3_orthanc_stow"] = self.orthanc_stow(orthanc, objects)
+            self.log("scenario 4: Orthanc /tools/create-dicom with the JPEG")
+            self.results["4_orthanc_create_dicom"] = self.orthanc_create(orthanc)
+            self.log("scenario 7: delivery, outbox to Orthanc by a `pointcare worker`")
+            self.results["7_delivery"] = self.delivery(orthanc)
+        finally:
+            orthanc.remove()
+
+    def delivery(self, orthanc: Any) -> dict[str, Any]:
+        """Fill the outbox (server with ``--no-forwarder``), then time one ``pointcare worker``
+        until Orthanc holds every photo (QIDO count by PatientID, polled every 50 ms)."""
+        from tests.support.server import LiveServer
+
+        data_dir = self.work / "delivery-data"
+        count = 20 if self.config.quick else 100
+        env = {**subprocess_env(), **orthanc.env()}
+        totals, windows = [], []
+        with LiveServer(
+            demo=True, data_dir=data_dir, env=env, extra_args=["--no-forwarder"]
+        ) as server:
+            token = bearer_token(data_dir)
+            request = self.ingest_request(self.photos.upright, "upright.jpg", "image/jpeg")
+
+            def make_client() -> httpx.Client:
+                return httpx.Client(
+                    base_url=server.url,
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=60,
+                    trust_env=False,
+                )
+
+            for _ in range(self.config.repeat):
+                baseline = orthanc.count_patient_instances(PATIENT)
+                filled = drive(
+                    make_client, request, clients=4, count=count, time_cap=self.config.time_cap
+                )
+                target = baseline + filled.ok
+                worker = subprocess.Popen(
+                    [sys.executable, "-m", "pointcare", "worker"],
+                    env={**env, "POINTCARE_DATA_DIR": str(data_dir)},
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                start = time.perf_counter()
+                first: float | None = None
+                deadline = time.monotonic() + self.config.time_cap * 3
+                try:
+                    while time.monotonic() < deadline:
+                        held = orthanc.count_patient_instances(PATIENT)
+                        if first is None and baseline < held < target:
+                            first = time.perf_counter()
+                        if held >= target:
+                            break
+                        time.sleep(0.05)
+                    end = time.perf_counter()
+                finally:
+                    worker.terminate()
+                    worker.wait(timeout=30)
+                delivered = orthanc.count_patient_instances(PATIENT) - baseline
+                totals.append(delivered / (end - start))
+                if first is not None and end > first:
+                    windows.append(delivered / (end - first))
+        shutil.rmtree(data_dir, ignore_errors=True)
+        out: dict[str, Any] = {
+            "photos_per_repeat": count,
+            "photos_per_s_incl_worker_startup": summary(totals),
+            "note": "from worker start: includes its Python start-up (~1 s); first to last: "
+            "only repeats where a poll saw a partial delivery",
+        }
+        if windows:
+            out["photos_per_s_first_to_last"] = summary(windows)
+        self.log(f"  delivery: {out['photos_per_s_incl_worker_startup']['median']:.2f} photos/s")
+        return out
+
+    def orthanc_client(self, orthanc: Any) -> Callable[[], httpx.Client]:
+        def make() -> httpx.Client:
+            return httpx.Client(
+                base_url=orthanc.url,
+                auth=(orthanc.user, orthanc.password),
+                timeout=60,
+                trust_env=False,
+            )
+
+        return make
+
+    def orthanc_stow(self, orthanc: Any, objects: list[Path]) -> dict[str, Any]:
+        # Each run gets objects Orthanc does not hold yet (it would skip a stored one); the pool
+        # is what scenario 1 produced, the same count per run as Pointcare ingested.
+        payloads = [p.read_bytes() for p in objects]
+        cursor = [0]
+        out: dict[str, Any] = {"objects_available": len(payloads)}
+        boundary = "pointcare-bench-boundary"
+
+        def request_for(offset: int) -> Request:
+            def request(client: httpx.Client, index: int) -> int:
+                data = payloads[(offset + index) % len(payloads)]
+                body = (
+                    f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode()
+                    + data
+                    + f"\r\n--{boundary}--\r\n".encode()
+                )
+                response = client.post(
+                    "/dicom-web/studies",
+                    content=body,
+                    headers={
+                        "Content-Type": (
+                            f'multipart/related; type="application/dicom"; boundary={boundary}'
+                        ),
+                        "Accept": "application/dicom+json",
+                    },
+                )
+                if response.status_code != 200:
+                    raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+                return len(data)
+
+            return request
+
+        for clients in self.config.clients:
+            runs = []
+            for _ in range(self.config.repeat):
+                count = self.config.count(clients)
+                run = drive(
+                    self.orthanc_client(orthanc),
+                    request_for(cursor[0]),
+                    clients=clients,
+                    count=count,
+                    time_cap=self.config.time_cap,
+                )
+                cursor[0] += count
+                runs.append(run)
+            out[str(clients)] = combine(runs)
+            self.log(
+                f"  STOW x{clients}: {out[str(clients)]['photos_per_s']['median']:.2f} photos/s"
+            )
+        if cursor[0] > len(payloads):
+            out["note"] = "fewer objects than requests: some were sent again (already stored)"
+        return out
+
+    def orthanc_create(self, orthanc: Any) -> dict[str, Any]:
+        uri = "data:image/jpeg;base64," + base64.b64encode(self.photos.upright).decode("ascii")
+
+        def request(client: httpx.Client, index: int) -> int:
+            response = client.post(
+                "/tools/create-dicom",
+                json={
+                    "Tags": {
+                        "PatientID": PATIENT,
+                        "PatientName": "Bench^Patient",
+                        "Modality": "XC",
+                        "SeriesDescription": f"bench {index}",
+                    },
+                    "Content": uri,
+                },
+            )
+            if response.status_code != 200:
+                raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+            return len(self.photos.upright)
+
+        def disk_size(client: httpx.Client) -> int:
+            response = client.get("/statistics")
+            response.raise_for_status()
+            return int(response.json()["TotalDiskSize"])
+
+        out: dict[str, Any] = {}
+        for clients in self.config.clients:
+            runs, extra = [], []
+            for _ in range(self.config.repeat):
+                with self.orthanc_client(orthanc)() as client:
+                    before = disk_size(client)
+                run = drive(
+                    self.orthanc_client(orthanc),
+                    request,
+                    clients=clients,
+                    count=self.config.count(clients),
+                    time_cap=self.config.time_cap,
+                )
+                with self.orthanc_client(orthanc)() as client:
+                    stored = disk_size(client) - before
+                runs.append(run)
+                extra.append(
+                    {"stored_bytes_per_photo": stored / run.ok if run.ok else float("nan")}
+                )
+            out[str(clients)] = combine(runs, extra)
+            self.log(
+                f"  create-dicom x{clients}: "
+                f"{out[str(clients)]['photos_per_s']['median']:.2f} photos/s"
+            )
+        return out
+
+    # -- floor ---------------------------------------------------------------------------------
+
+    def floor(self) -> None:
+        self.log("scenario 5: floor (Pillow alone) and normalise_photo in-process")
+        sys.path.insert(0, str(BACKEND))
+        from PIL import Image, ImageOps
+
+        from pointcare.imaging.photo import normalise_photo
+
+        data = self.photos.rotated
+
+        def pillow_only() -> None:
+            with Image.open(io.BytesIO(data)) as image:
+                upright = ImageOps.exif_transpose(image)
+                upright.save(io.BytesIO(), "JPEG", quality=95)
+
+        def normalise() -> None:
+            normalise_photo(data, max_pixels=64_000_000)
+
+        iterations = 3 if self.config.quick else 10
+        pillow_times: list[float] = []
+        normalise_times: list[float] = []
+        for _ in range(self.config.repeat):
+            for fn, into in ((pillow_only, pillow_times), (normalise, normalise_times)):
+                times = []
+                for _ in range(iterations):
+                    start = time.perf_counter()
+                    fn()
+                    times.append(time.perf_counter() - start)
+                into.append(statistics.median(times) * 1000)
+        self.results["5_floor"] = {
+            "pillow_decode_orient_encode_ms": summary(pillow_times),
+            "normalise_photo_ms": summary(normalise_times),
+            "iterations_per_repeat": iterations,
+        }
+
+    # -- report --------------------------------------------------------------------------------
+
+    def ratios(self) -> dict[str, Any]:
+        r = self.results
+        out: dict[str, Any] = {}
+
+        def median(*path: str) -> float | None:
+            node: Any = r
+            for key in path:
+                if not isinstance(node, dict) or key not in node:
+                    return None
+                node = node[key]
+            return node["median"] if isinstance(node, dict) and "median" in node else None
+
+        for clients in ("1", "4", "16"):
+            pc = median("1_ingest_fast", clients, "photos_per_s")
+            stow = median("3_orthanc_stow", clients, "photos_per_s")
+            create = median("4_orthanc_create_dicom", clients, "photos_per_s")
+            if pc and stow:
+                out[f"pointcare_over_orthanc_stow_x{clients}"] = pc / stow
+            if pc and create:
+                out[f"pointcare_over_orthanc_create_x{clients}"] = pc / create
+        pc_bytes = median("1_ingest_fast", "4", "stored_bytes_per_photo")
+        oc_bytes = median("4_orthanc_create_dicom", "4", "stored_bytes_per_photo")
+        if pc_bytes and oc_bytes:
+            out["pointcare_over_orthanc_create_stored_bytes"] = pc_bytes / oc_bytes
+        floor = median("5_floor", "pillow_decode_orient_encode_ms")
+        inproc = median("5_floor", "normalise_photo_ms")
+        served = median("2_ingest_reencode", "rotated_jpeg", "1", "p50_ms")
+        if floor and inproc:
+            out["normalise_photo_over_floor"] = inproc / floor
+        if floor and served:
+            out["server_reencode_p50_x1_over_floor"] = served / floor
+        return out
+
+    def targets(self, ratios: dict[str, Any]) -> list[tuple[str, str, str]]:
+        r = self.results
+
+        def verdict(ok: bool | None) -> str:
+            return NOT_MEASURED if ok is None else ("met" if ok else "MISSED")
+
+        rows: list[tuple[str, str, str]] = []
+        stow = ratios.get("pointcare_over_orthanc_stow_x4")
+        rows.append(
+            (
+                "fast path x4 >= Orthanc STOW-RS",
+                f"{stow:.2f}x" if stow else "-",
+                verdict(None if stow is None else stow >= 1.0),
+            )
+        )
+        create = ratios.get("pointcare_over_orthanc_create_x4")
+        rows.append(
+            (
+                ">= 10x Orthanc create-dicom throughput (x4)",
+                f"{create:.2f}x" if create else "-",
+                verdict(None if create is None else create >= 10),
+            )
+        )
+        size = ratios.get("pointcare_over_orthanc_create_stored_bytes")
+        rows.append(
+            (
+                "<= 1/10 of Orthanc create-dicom stored bytes",
+                f"{size:.3f}" if size else "-",
+                verdict(None if size is None else size <= 0.1),
+            )
+        )
+        floor = ratios.get("server_reencode_p50_x1_over_floor")
+        rows.append(
+            (
+                "re-encode path <= 1.25x Pillow floor (server p50, 1 client)",
+                f"{floor:.2f}x" if floor else "-",
+                verdict(None if floor is None else floor <= 1.25),
+            )
+        )
+        x16 = r.get("1_ingest_fast", {}).get("16")
+        if x16:
+            rss, worst, errors = (
+                x16["server_peak_rss_mb"]["max"],
+                x16["max_ms"]["max"],
+                x16["errors"]["max"],
+            )
+            rows.append(
+                (
+                    "16 clients: peak RSS < 1 GB, no request > 10 s, no error",
+                    f"{rss:.0f} MB, {worst / 1000:.1f} s, {errors:.0f} errors",
+                    verdict(rss < 1024 and worst < 10_000 and errors == 0),
+                )
+            )
+        else:
+            rows.append(
+                ("16 clients: peak RSS < 1 GB, no request > 10 s, no error", "-", NOT_MEASURED)
+            )
+        read = r.get("6_read_side", {})
+        if "qido_instances_by_patient" in read:
+            qido = read["qido_instances_by_patient"]["p95_ms"]["median"]
+            thumb = read["thumbnail"]["p50_ms"]["median"]
+            rows.append(
+                (
+                    "read side: QIDO p95 < 50 ms (on the instances ingested here)",
+                    f"{qido:.1f} ms over {read['instances_in_archive']} instances",
+                    verdict(qido < 50),
+                )
+            )
+            rows.append(
+                ("read side: thumbnail p50 < 10 ms", f"{thumb:.1f} ms", verdict(thumb < 10))
+            )
+        else:
+            rows.append(("read side: QIDO p95 < 50 ms, thumbnail p50 < 10 ms", "-", NOT_MEASURED))
+        rows.append(("read side: review page p95 < 200 ms", "-", NOT_MEASURED))
+        return rows
+
+    def write(self) -> None:
+        ratios = self.ratios()
+        self.results["ratios"] = ratios
+        for key, why in (
+            ("6_read_side", "not implemented in this harness yet"),
+            ("7_delivery", "not implemented in this harness yet"),
+        ):
+            self.results.setdefault(key, {"status": NOT_MEASURED, "why": why})
+        document = {
+            "machine": machine(),
+            "config": {
+                "quick": self.config.quick,
+                "repeat": self.config.repeat,
+                "clients": list(self.config.clients),
+                "requests_per_run": {str(c): self.config.count(c) for c in self.config.clients},
+                "time_cap_s": self.config.time_cap,
+            },
+            "results": self.results,
+            "targets": [
+                {"target": t, "figure": f, "verdict": v} for t, f, v in self.targets(ratios)
+            ],
+        }
+        OUT_DIR.mkdir(parents=True, exist_ok=True)
+        (OUT_DIR / "latest.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
+        (OUT_DIR / "latest.md").write_text(markdown(document))
+        self.log(f"wrote {OUT_DIR / 'latest.json'} and {OUT_DIR / 'latest.md'}")
+
+
+# -- markdown ------------------------------------------------------------------------------------
+
+
+def fmt(figure: dict[str, float] | None, digits: int = 1) -> str:
+    if not figure:
+        return "-"
+    return f"{figure['median']:.{digits}f} ({figure['min']:.{digits}f}–{figure['max']:.{digits}f})"
+
+
+def throughput_table(title: str, block: dict[str, Any], with_rss: bool = True) -> list[str]:
+    lines = [
+        f"#### {title}",
+        "",
+        "| clients | photos/s | MB/s | p50 ms | p95 ms | max ms | server peak RSS MB "
+        "| stored bytes/photo | errors |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for clients, figures in block.items():
+        if not isinstance(figures, dict) or "photos_per_s" not in figures:
+            continue
+        rss = fmt(figures.get("server_peak_rss_mb"), 0) if with_rss else "-"
+        lines.append(
+            f"| {clients} | {fmt(figures['photos_per_s'], 2)} | {fmt(figures['mb_per_s'])} "
+            f"| {fmt(figures['p50_ms'], 0)} | {fmt(figures['p95_ms'], 0)} "
+            f"| {fmt(figures['max_ms'], 0)} | {rss} "
+            f"| {fmt(figures.get('stored_bytes_per_photo'), 0)} | {figures['errors']['max']:.0f} |"
+        )
+    return [*lines, ""]
+
+
+def markdown(document: dict[str, Any]) -> str:
+    m, c, r = document["machine"], document["config"], document["results"]
+    lines = [
+        "# Pointcare benchmark",
+        "",
+        f"{m['date']} · {m['cpu_count']} CPUs ({m['cpu_model']}) · {m['memory_gb']} GB · "
+        f"Python {m['python']} · Pillow {m['pillow']} · pydicom {m['pydicom']} · "
+        f"{m['orthanc']} · load average at the end {m['loadavg_1_5_15_min_at_end']} "
+        "(other work on the machine makes the figures noisy)",
+        "",
+        f"Mode: {'quick' if c['quick'] else 'full'}, {c['repeat']} repeats, requests per run "
+        f"{c['requests_per_run']}, time cap {c['time_cap_s']:g} s per run. Every figure: "
+        "median (min–max) over the repeats.",
+        "",
+        "## Targets",
+        "",
+        "| target | figure | verdict |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {t['target']} | {t['figure']} | {t['verdict']} |" for t in document["targets"]]
+    lines += ["", "## Ratios (same run)", ""]
+    lines += [f"- {k}: {v:.3f}" for k, v in r.get("ratios", {}).items()]
+    lines += ["", "## Scenarios", ""]
+    fast = r.get("1_ingest_fast")
+    if fast:
+        lines += throughput_table(
+            f"1. Ingest, fast path (12 MP upright JPEG, {fast.get('photo_bytes', 0) / MB:.2f} MB)",
+            fast,
+        )
+    for name, block in r.get("2_ingest_reencode", {}).items():
+        lines += throughput_table(
+            f"2. Ingest, re-encode path: {name} ({block.get('photo_bytes', 0) / MB:.2f} MB)", block
+        )
+    for key, title in (
+        ("3_orthanc_stow", "3. Orthanc STOW-RS of scenario 1's objects"),
+        ("4_orthanc_create_dicom", "4. Orthanc /tools/create-dicom (JPEG data URI)"),
+    ):
+        block = r.get(key, {})
+        if block.get("status") == NOT_MEASURED:
+            lines += [f"#### {title}", "", f"{NOT_MEASURED}: {block.get('why')}", ""]
+        elif block:
+            lines += throughput_table(title, block, with_rss=False)
+    floor = r.get("5_floor")
+    if floor:
+        lines += [
+            "#### 5. Floor (rotated 12 MP JPEG, in one process)",
+            "",
+            f"- Pillow decode + exif_transpose + encode q95: "
+            f"{fmt(floor['pillow_decode_orient_encode_ms'], 0)} ms",
+            f"- normalise_photo: {fmt(floor['normalise_photo_ms'], 0)} ms",
+            "",
+        ]
+    read = r.get("6_read_side", {})
+    if "qido_instances_by_patient" in read:
+        lines += [
+            f"#### 6. Read side ({read['instances_in_archive']} instances, 1 patient, 1 client; "
+            "not the issue's 10,000 across 500)",
+            "",
+            "| request | p50 ms | p95 ms | errors |",
+            "|---|---|---|---|",
+        ]
+        for name in ("qido_instances_by_patient", "thumbnail"):
+            f = read[name]
+            lines.append(
+                f"| {name} | {fmt(f['p50_ms'])} | {fmt(f['p95_ms'])} | {f['errors']['max']:.0f} |"
+            )
+        lines += ["", f"- review page: {NOT_MEASURED}", ""]
+    delivery = r.get("7_delivery", {})
+    if "photos_per_s_incl_worker_startup" in delivery:
+        lines += [
+            f"#### 7. Delivery (outbox of {delivery['photos_per_repeat']} photos to Orthanc, "
+            "one `pointcare worker`)",
+            "",
+            f"- photos/s from worker start: {fmt(delivery['photos_per_s_incl_worker_startup'], 2)}",
+            f"- photos/s first to last delivered: "
+            f"{fmt(delivery.get('photos_per_s_first_to_last'), 2)}",
+            "",
+        ]
+    for key, title in (("6_read_side", "6. Read side"), ("7_delivery", "7. Delivery")):
+        block = r.get(key, {})
+        if block.get("status") == NOT_MEASURED:
+            lines += [f"#### {title}", "", f"{NOT_MEASURED}: {block.get('why')}", ""]
+    for note in sorted(set(r.get("notes", []))):
+        lines.append(f"- note: {note}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# -- main ----------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer requests per run")
+    parser.add_argument("--repeat", type=int, default=None, help="repeats per figure")
+    args = parser.parse_args(argv)
+    repeat = args.repeat or (3 if args.quick else 5)
+    config = Config(quick=args.quick, repeat=repeat, time_cap=20.0 if args.quick else 60.0)
+    bench = Bench(config)
+    try:
+        objects = bench.pointcare_scenarios()
+        bench.orthanc_scenarios(objects)
+    finally:
+        bench.write()
+        shutil.rmtree(bench.work, ignore_errors=True)
+    return 0
