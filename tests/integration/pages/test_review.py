@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -179,20 +178,18 @@ def test_the_photo_list_is_one_query(browser: SignIn, capture: Capture, runtime:
     assert "JOIN consent_records" in photo_queries[0]
 
 
-def test_a_thousand_photos_render_fast(
+def test_a_thousand_photos_are_listed_with_lazy_thumbnails(
     browser: SignIn, runtime: Runtime, accounts: dict[str, Account]
 ) -> None:
+    # How fast this page is with 1,000 photos is measured by the benchmarks, not here.
     doctor = browser("clinician")
     bulk_photos(runtime, accounts["photographer"].user_id, count=1000)
 
-    started = time.perf_counter()
     page = doctor.get(REVIEW)
-    elapsed = time.perf_counter() - started
 
     assert page.status_code == 200
     assert page.text.count('class="photo-card') == 1000
     assert page.text.count('loading="lazy"') == 1000
-    assert elapsed < 3.0, f"review page took {elapsed:.2f} s for 1,000 photos"
 
 
 def bulk_photos(runtime: Runtime, operator_id: int, *, count: int) -> None:

@@ -4,8 +4,6 @@ frames, refusals, and the read rate on the real-world barcode corpus."""
 from __future__ import annotations
 
 import io
-import statistics
-import time
 from pathlib import Path
 
 import pillow_heif
@@ -25,6 +23,7 @@ from pointcare.imaging.photo import ImageTooLarge, UnreadableImage, UnsupportedI
 from tests.support.tools import CORPUS_DIR, corpus
 
 MAX_PIXELS = 64_000_000
+UNHURRIED_SECONDS = 10.0
 GSRN = "123456789012345675"
 GS1_WRISTBAND = f"(01)09506000134352(8018){GSRN}(8019)12(10)LOT7"
 
@@ -110,38 +109,22 @@ def test_gs1_text_printed_without_fnc1_is_still_read_from_brackets() -> None:
 # --- Camera frames ------------------------------------------------------------------------------
 
 
+def decode_unhurried(image: bytes) -> list[DecodedBarcode]:
+    """Decode with every pass allowed: what the decoder can read must not depend on how busy the
+    test machine is (the per-frame time budget is a serving policy, timed in its own test)."""
+    return decode_barcodes(image, max_pixels=MAX_PIXELS, budget_seconds=UNHURRIED_SECONDS)
+
+
 @pytest.mark.parametrize("angle", [0, 90, 180, 270])
 @pytest.mark.parametrize("symbology", list(Symbology))
 def test_wristband_in_a_camera_frame(symbology: Symbology, angle: int) -> None:
     frame = camera_frame(barcode_image("PC100009", symbology), angle=angle)
-    assert [b.text for b in decode_barcodes(frame, max_pixels=MAX_PIXELS)] == ["PC100009"]
+    assert [b.text for b in decode_unhurried(frame)] == ["PC100009"]
 
 
 def test_frame_without_a_barcode_is_an_empty_list() -> None:
     blank = encoded(Image.effect_noise((640, 480), 40).convert("RGB"), "JPEG", quality=80)
     assert decode_barcodes(blank, max_pixels=MAX_PIXELS) == []
-
-
-def test_decode_time_of_a_640x480_frame() -> None:
-    frames = {
-        "code_128": camera_frame(barcode_image("PC100001", Symbology.CODE_128)),
-        "data_matrix": camera_frame(barcode_image(GS1_WRISTBAND, Symbology.DATA_MATRIX, gs1=True)),
-        "no barcode": encoded(Image.effect_noise((640, 480), 40).convert("RGB"), "JPEG"),
-    }
-    medians: dict[str, float] = {}
-    for name, frame in frames.items():
-        decode_barcodes(frame, max_pixels=MAX_PIXELS)  # warm-up
-        runs = []
-        for _ in range(7):
-            started = time.perf_counter()
-            decode_barcodes(frame, max_pixels=MAX_PIXELS)
-            runs.append(time.perf_counter() - started)
-        medians[name] = statistics.median(runs) * 1000
-    print(
-        "decode time per 640x480 frame (median ms):", {k: round(v, 1) for k, v in medians.items()}
-    )
-    # The target is 50 ms; the bound leaves room for a loaded CI machine.
-    assert max(medians.values()) < 200
 
 
 @pytest.mark.parametrize(
@@ -209,7 +192,7 @@ def test_too_many_pixels_is_refused_from_the_header() -> None:
 CORPUS_FLOORS = {
     # Measured: every image of every folder reads (7/7, 2/2, 18/18, 25/25, 20/20). The floors
     # allow no miss in the small folders and one in pdf417-2 (its 22.png reads only on the
-    # second, budgeted pass).
+    # second pass, which a busy server may skip for a live frame).
     "code128-1": 0.95,
     "code128-3": 0.95,
     "datamatrix-2": 0.95,
@@ -219,7 +202,7 @@ CORPUS_FLOORS = {
 
 
 def _reads_as_expected(image: Path) -> bool:
-    found = decode_barcodes(image.read_bytes(), max_pixels=MAX_PIXELS)
+    found = decode_unhurried(image.read_bytes())
     text_file, binary_file = image.with_suffix(".txt"), image.with_suffix(".bin")
     if text_file.exists():
         expected = text_file.read_bytes().decode("utf-8")
