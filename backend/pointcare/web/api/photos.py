@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Annotated
 
@@ -50,23 +50,8 @@ class PhotoStored:
 
 
 def raw_submission(form: PhotoForm) -> RawSubmission:
-    return RawSubmission(
-        patient_id=form.patient_id,
-        issuer=form.issuer,
-        body_site=form.body_site,
-        laterality=form.laterality,
-        view=form.view,
-        description=form.description,
-        consent_clinical=form.consent_clinical,
-        consent_teaching=form.consent_teaching,
-        consent_publication=form.consent_publication,
-        consent_method=form.consent_method,
-        sensitive=form.sensitive,
-        recognizable=form.recognizable,
-        capture_id=form.capture_id,
-        captured_at=form.captured_at,
-        session_id=form.session_id,
-    )
+    """The form's text fields, as the submission check takes them (the file travels apart)."""
+    return RawSubmission(**{f.name: getattr(form, f.name) for f in fields(RawSubmission)})
 
 
 async def store_photo(runtime: Runtime, principal: Principal, form: PhotoForm) -> StoredPhoto:

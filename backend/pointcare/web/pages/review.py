@@ -88,6 +88,13 @@ def _pacs_path(patient: Patient, study: str | None = None) -> str:
     )
 
 
+def _patient_with_pacs(db: Session, runtime: Runtime, mrn: str, issuer: str | None) -> Patient:
+    """The patient whose PACS holdings are asked for; 404 when there is no PACS."""
+    if not runtime.settings.delivers_to_pacs:
+        raise NotFound("There is no PACS to ask: photos are kept here.")
+    return load_patient(db, mrn, issuer).patient
+
+
 def _key(patient: Patient) -> PatientKey:
     return PatientKey(patient.mrn, patient.issuer or None)
 
@@ -105,9 +112,7 @@ def pacs_studies(
     issuer: FromQuery[str | None] = None,
 ) -> Response[Any]:
     """The fragment "In the PACS": every study the PACS holds for the patient, any modality."""
-    if not runtime.settings.delivers_to_pacs:
-        raise NotFound("There is no PACS to ask: photos are kept here.")
-    patient = load_patient(db, mrn, issuer).patient
+    patient = _patient_with_pacs(db, runtime, mrn, issuer)
     try:
         found = runtime.archive.search_studies(_key(patient))
     except (ArchiveUnavailable, ValueError) as exc:
@@ -143,9 +148,7 @@ def pacs_study_thumbnail(
     issuer: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     """A thumbnail (320 px) of the first instance of one of the patient's PACS studies."""
-    if not runtime.settings.delivers_to_pacs:
-        raise NotFound("There is no PACS to ask: photos are kept here.")
-    patient = load_patient(db, mrn, issuer).patient
+    patient = _patient_with_pacs(db, runtime, mrn, issuer)
     archive = runtime.archive
     if study not in {s.study_instance_uid for s in archive.search_studies(_key(patient))}:
         raise NotFound("The PACS holds no such study for this patient.")
