@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from litestar.contrib.jinja import JinjaTemplateEngine
+from markupsafe import Markup, escape
 
 from pointcare import __version__
 from pointcare.domain.body_sites import BODY_SITES, Laterality, body_site
@@ -47,6 +50,19 @@ def local_time(moment: datetime, offset_minutes: int = 0) -> str:
     return at_offset(moment, offset_minutes).strftime("%Y-%m-%d %H:%M")
 
 
+@pass_context
+def csrf_token(context: Context) -> str:
+    """The request's CSRF token (empty until CSRF protection is wired in)."""
+    return ""
+
+
+@pass_context
+def csrf_field(context: Context) -> Markup:
+    """The hidden form field carrying the request's CSRF token, for every state-changing form."""
+    token = csrf_token(context)
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(escape(token))
+
+
 def configure_templates(
     engine: JinjaTemplateEngine, settings: Settings, script: ScriptSource
 ) -> None:
@@ -58,6 +74,8 @@ def configure_templates(
         body_sites=BODY_SITES,
         lateralities=list(Laterality),
         views=list(View),
+        csrf_token=csrf_token,
+        csrf_field=csrf_field,
     )
     env.filters.update(
         site_label=site_label, laterality_label=laterality_label, age=age, local_time=local_time
