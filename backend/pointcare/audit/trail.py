@@ -1,0 +1,85 @@
+"""Appending to the trail, inside the caller's transaction.
+
+Appends are serialised so that the chain stays a line: on PostgreSQL a transaction-scoped
+advisory lock (held until the caller commits or rolls back, so an event that rolls back leaves
+no trace and no gap); on SQLite the caller's ``Database.write()`` transaction already holds the
+database's one write lock (``BEGIN IMMEDIATE``). The cost per event: the lock (PostgreSQL only),
+one read of the chain head, one INSERT.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from pointcare.audit.chain import GENESIS_HASH, event_hash
+from pointcare.audit.events import AuditEvent
+from pointcare.db.engine import Database
+from pointcare.db.models import AuditRecord
+from pointcare.db.types import utcnow
+
+log = logging.getLogger(__name__)
+
+AUDIT_CHAIN_LOCK = 0x706F696E74617564
+"""PostgreSQL advisory lock key held while appending ("pointaud" in ASCII)."""
+
+
+def record(session: Session, event: AuditEvent) -> AuditRecord:
+    """Append ``event`` in the caller's transaction; it commits or rolls back with the action.
+
+    Call it last in the transaction: on PostgreSQL it holds the chain's lock until commit.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_CHAIN_LOCK})
+    head = session.execute(
+        select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (head.seq + 1, head.hash) if head is not None else (1, GENESIS_HASH)
+    row = _row_values(event, seq, prev_hash)
+    row["hash"] = event_hash(row)
+    entry = AuditRecord(**row)
+    session.add(entry)
+    session.flush()
+    log.info(
+        "audit seq=%d action=%s outcome=%s user_id=%s patient_id=%s objects=%d",
+        seq,
+        event.action.value,
+        event.outcome.value,
+        event.actor.user_id,
+        event.patient.patient_id if event.patient else None,
+        len(event.objects),
+    )
+    return entry
+
+
+def record_now(db: Database, *events: AuditEvent) -> None:
+    """Append ``events`` in a transaction of their own: for events with no write of their own
+    (a view, a search, a refused sign-in)."""
+    with db.write() as session:
+        for event in events:
+            record(session, event)
+
+
+def _row_values(event: AuditEvent, seq: int, prev_hash: str) -> dict[str, Any]:
+    actor, patient = event.actor, event.patient
+    return {
+        "seq": seq,
+        "recorded_at": utcnow(),
+        "user_id": actor.user_id,
+        "username": actor.username,
+        "role": actor.role,
+        "client_address": actor.client_address,
+        "user_agent": actor.user_agent,
+        "action": event.action.value,
+        "patient_id": patient.patient_id if patient else None,
+        "patient_mrn": patient.mrn if patient else None,
+        "patient_issuer": patient.issuer if patient else None,
+        "objects": list(event.objects),
+        "outcome": event.outcome.value,
+        "reason": event.reason,
+        "details": dict(event.details),
+        "prev_hash": prev_hash,
+    }
