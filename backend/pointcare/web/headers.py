@@ -1,15 +1,29 @@
-"""Headers on every response: no caching of patient data, and a strict browser policy."""
+"""Headers on every response: no caching of patient data, and a strict browser policy.
+
+- Content-Security-Policy: scripts and styles from this origin only (no inline script), and
+  ``frame-ancestors`` from ``POINTCARE_FRAME_ANCESTORS`` (an EHR may embed Pointcare).
+- ``Referrer-Policy: no-referrer``: URLs hold MRNs; they must not leak to other sites.
+- ``Permissions-Policy``: the camera for this origin only; no microphone, no location.
+- ``Strict-Transport-Security`` when the request came over TLS, or the public URL is https.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
+from pointcare.settings import Settings, frame_ancestors_sources
 from pointcare.web.assets import ScriptSource
 
+BeforeSend = Callable[[Message, Scope], Awaitable[None]]
+HSTS = "max-age=31536000; includeSubDomains"
+PERMISSIONS = "camera=(self), microphone=(), geolocation=()"
 
-def content_security_policy(script: ScriptSource) -> str:
+
+def content_security_policy(script: ScriptSource, frame_ancestors: str = "'none'") -> str:
     script_src = "'self'" + (f" {script.origin}" if script.origin else "")
     return "; ".join(
         [
@@ -24,37 +38,29 @@ def content_security_policy(script: ScriptSource) -> str:
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",
-            "frame-ancestors 'none'",
+            f"frame-ancestors {frame_ancestors_sources(frame_ancestors)}",
         ]
     )
 
 
-def security_headers_middleware(script: ScriptSource) -> type:
-    policy = content_security_policy(script)
+def security_headers(script: ScriptSource, settings: Settings | None = None) -> BeforeSend:
+    """A ``before_send`` hook: it sees every answer, also those the exception handlers send
+    for errors raised before a route (sign-in redirects, 401s), which a middleware misses."""
+    frame_ancestors = settings.frame_ancestors if settings else "'none'"
+    policy = content_security_policy(script, frame_ancestors)
+    always_tls = bool(settings and settings.public_url.startswith("https://"))
 
-    class SecurityHeaders:
-        def __init__(self, app: ASGIApp) -> None:
-            self.app = app
+    async def add_headers(message: Message, scope: Scope) -> None:
+        if scope["type"] != ScopeType.HTTP or message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        headers.setdefault("Content-Security-Policy", policy)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("Permissions-Policy", PERMISSIONS)
+        if always_tls or scope.get("scheme") == "https":
+            headers.setdefault("Strict-Transport-Security", HSTS)
+        if not scope["path"].startswith("/static/"):
+            headers["Cache-Control"] = "no-store"
 
-        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP:
-                await self.app(scope, receive, send)
-                return
-            is_static = scope["path"].startswith("/static/")
-
-            async def send_with_headers(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    headers = MutableScopeHeaders.from_message(message)
-                    headers.setdefault("Content-Security-Policy", policy)
-                    headers.setdefault("X-Content-Type-Options", "nosniff")
-                    headers.setdefault("Referrer-Policy", "no-referrer")
-                    headers.setdefault(
-                        "Permissions-Policy", "camera=(self), microphone=(), geolocation=()"
-                    )
-                    if not is_static:
-                        headers["Cache-Control"] = "no-store"
-                await send(message)
-
-            await self.app(scope, receive, send_with_headers)
-
-    return SecurityHeaders
+    return add_headers

@@ -64,6 +64,8 @@ def _describe(exc: Exception) -> tuple[int, str, str, dict[str, str]]:
         else:
             detail = "The request could not be read."
         return 400, _TITLES[400], detail, errors
+    if isinstance(exc, UnicodeDecodeError):  # a form's text field that is not UTF-8
+        return 400, _TITLES[400], "The request could not be read: text must be UTF-8.", {}
     if isinstance(exc, HTTPException):
         status = exc.status_code
         detail = exc.detail if exc.detail and status < 500 else _TITLES.get(status, "Error")

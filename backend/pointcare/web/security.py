@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
 import anyio
+from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.middleware.base import DefineMiddleware
-from litestar.types import Guard
+from litestar.types import (
+    ASGIApp,
+    Guard,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Receive,
+    Scope,
+    Send,
+)
 
 from pointcare.auth.accounts import active_user, principal_of
+from pointcare.auth.csrf import check_request
 from pointcare.auth.principal import Principal
 from pointcare.auth.roles import Role
 from pointcare.auth.sessions import COOKIE_NAME, resume_session
 from pointcare.auth.tokens import InvalidToken, read_api_token
 from pointcare.runtime import Runtime
+from pointcare.web.shell import SHELL_PATHS
 
 PUBLIC_PATHS = [r"^/healthz$", r"^/login$", r"^/logout$", r"^/static/", r"^/favicon\.ico$"]
+PUBLIC_PATHS += SHELL_PATHS  # manifest, service worker, offline page: no patient data
+PUBLIC_PATHS += [r"^/launch$"]  # the signed launch token is the credential (pointcare.launch)
 """Everything else needs a signed-in user."""
 
 
@@ -53,23 +72,71 @@ def _from_token(runtime: Runtime, token: str) -> Principal | None:
 def _from_cookie(runtime: Runtime, cookie: str) -> Principal | None:
     with runtime.db.session() as session:
         record = resume_session(session, cookie, runtime.session_policy)
-        return principal_of(record.user, record.id) if record else None
+        return principal_of(record.user, record.id, record.launch_patient_id) if record else None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_BAD_PATH = json.dumps(
+    {
+        "type": "about:blank",
+        "title": "Bad request",
+        "status": 400,
+        "detail": "The address contains control characters.",
+    }
+).encode()
+
+
+class RejectControlCharacters:
+    """400 for a path with control characters (a NUL, a newline): no route, file or query may
+    ever see one (a NUL makes file system calls fail with a 500, and it is never legitimate)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or not _CONTROL.search(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        start: HTTPResponseStartEvent = {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [(b"content-type", b"application/problem+json")],
+        }
+        body: HTTPResponseBodyEvent = {
+            "type": "http.response.body",
+            "body": _BAD_PATH,
+            "more_body": False,
+        }
+        await send(start)
+        await send(body)
 
 
 def authentication_middleware() -> DefineMiddleware:
     return DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS)
 
 
-def requires(*roles: Role) -> Guard:
-    """A guard admitting only callers with one of ``roles``."""
-    allowed = frozenset(roles)
+async def csrf_protection(request: Request[Any, Any, Any]) -> None:
+    """App-wide ``before_request``: state-changing browser requests must carry the CSRF token."""
+    runtime: Runtime = request.app.state.runtime
+    await check_request(request, runtime.settings.secret_key)
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:  # type: ignore[type-arg]
+
+@dataclass(frozen=True, slots=True)
+class RoleGuard:
+    """A guard admitting only callers with one of ``roles`` (tests read ``roles`` to check that
+    every route refuses the others)."""
+
+    roles: frozenset[Role]
+
+    def __call__(self, connection: ASGIConnection, _: BaseRouteHandler) -> None:  # type: ignore[type-arg]
         principal = connection.user
-        if not isinstance(principal, Principal) or principal.role not in allowed:
+        if not isinstance(principal, Principal) or principal.role not in self.roles:
             raise PermissionDeniedException("Your role does not allow this.")
 
-    return guard
+
+def requires(*roles: Role) -> Guard:
+    """A guard admitting only callers with one of ``roles``."""
+    return RoleGuard(frozenset(roles))
 
 
 REVIEW = requires(Role.CLINICIAN, Role.ADMIN)
