@@ -12,15 +12,17 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
-from litestar import post
+from litestar import Request, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from sqlalchemy.orm import Session
 
+from pointcare import audit
+from pointcare.auth.principal import Principal
 from pointcare.capture.rejections import image_refused
 from pointcare.db.models import Patient
 from pointcare.domain.wristbands import (
@@ -33,6 +35,7 @@ from pointcare.errors import Conflict, InvalidInput, NotFound
 from pointcare.identity.directory import find_by_mrn
 from pointcare.imaging.barcodes import decode_barcodes
 from pointcare.imaging.photo import PhotoRejected
+from pointcare.launch.binding import remember_search
 from pointcare.runtime import Runtime
 from pointcare.settings import Settings
 from pointcare.web.api.patients import PatientOut, patient_out
@@ -158,9 +161,22 @@ def _not_found(wristband: WristbandId) -> str:
     )
 
 
-def _identify_in_thread(runtime: Runtime, reads: list[_Read]) -> WristbandScan:
+def _identify_in_thread(
+    runtime: Runtime, actor: audit.Actor, principal: Principal, reads: list[_Read]
+) -> WristbandScan:
+    """Identify, then treat the wristband like a search that found its patient: audited, and
+    (for a session opened from the EHR) that patient may now be opened."""
     with runtime.db.session() as session:
-        return identify(session, wristband_rules(runtime.settings), reads)
+        scan = identify(session, wristband_rules(runtime.settings), reads)
+        if scan.patient is None:
+            return scan
+        patient = find_by_mrn(session, scan.patient.mrn, scan.patient.issuer)
+        assert patient is not None, "identify() found this patient"
+        session.expunge(patient)
+    event = audit.patient_search(actor, criteria=["wristband"], found=[patient], via="wristband")
+    audit.record_now(runtime.db, event)
+    remember_search(runtime.db, principal, [patient])
+    return scan
 
 
 # --- Controllers --------------------------------------------------------------------------------
@@ -168,7 +184,9 @@ def _identify_in_thread(runtime: Runtime, reads: list[_Read]) -> WristbandScan:
 
 @post("/api/v1/wristbands/scan", tags=["wristbands"], status_code=200)
 async def scan_wristband(
+    request: Request[Principal, Any, Any],
     runtime: Runtime,
+    principal: Principal,
     data: Annotated[ScanForm, Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> WristbandScan:
     """Decode one camera frame and name the patient its wristband barcode identifies."""
@@ -182,14 +200,17 @@ async def scan_wristband(
         lambda: decode_frame(frame, max_pixels=runtime.settings.max_image_pixels),
         limiter=runtime.image_limiter,
     )
-    return await anyio.to_thread.run_sync(_identify_in_thread, runtime, reads)
+    actor = audit.actor_of(request, principal)
+    return await anyio.to_thread.run_sync(_identify_in_thread, runtime, actor, principal, reads)
 
 
 @post("/api/v1/wristbands/parse", tags=["wristbands"], status_code=200, sync_to_thread=True)
-def parse_wristband(runtime: Runtime, db: Session, data: ParseIn) -> WristbandScan:
+def parse_wristband(
+    request: Request[Principal, Any, Any], runtime: Runtime, principal: Principal, data: ParseIn
+) -> WristbandScan:
     """Name the patient a barcode text identifies (the client decoded the barcode itself)."""
     read = _Read(data.format, data.text, data.symbology_identifier)
-    return identify(db, wristband_rules(runtime.settings), [read])
+    return _identify_in_thread(runtime, audit.actor_of(request, principal), principal, [read])
 
 
 WRISTBAND_ROUTES = [scan_wristband, parse_wristband]

@@ -1,0 +1,575 @@
+"""The bedside flow: scan the wristband, confirm the patient, record consent, capture, summary.
+
+Each step is a page of its own, and each step after the confirmation works on a bedside session
+(``pointcare.bedside``) that only its user can open: the patient and the consent of every photo
+come from the session, never from what the capture screen sends.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+import anyio
+from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pointcare import audit
+from pointcare.auth import throttle
+from pointcare.auth.accounts import authenticate
+from pointcare.auth.principal import Principal
+from pointcare.bedside.consent import DECLINED, ConsentAnswers
+from pointcare.bedside.sessions import (
+    capture_consent,
+    confirmation_key,
+    consent_answers,
+    end_session,
+    load_session,
+    open_session,
+    recent_sites,
+    record_consent,
+    stored_photos,
+)
+from pointcare.db.models import BedsideSession, Instance
+from pointcare.domain.body_sites import BODY_SITES
+from pointcare.domain.consent import ConsentMethod
+from pointcare.domain.views import View
+from pointcare.errors import InvalidInput, NotAuthenticated, NotFound, PointcareError
+from pointcare.identity.directory import find_by_mrn, identity_of, same_name_exists
+from pointcare.launch.binding import check_may_open
+from pointcare.runtime import Runtime
+from pointcare.web.api.photos import PhotoForm, store_photo
+from pointcare.web.pages.common import (
+    PatientContext,
+    PatientUrls,
+    fragment,
+    is_htmx,
+    load_patient,
+    page,
+    site_with_side,
+)
+from pointcare.web.pages.home import search_patients
+
+SCAN_URL = "/bedside"
+UNLOCK_URL = "/bedside/unlock"
+FIND = "bedside-find"
+WRONG_PASSWORD = "That is not your password. Type it again."  # noqa: S105 (a message)
+YES_NO = {"yes": True, "no": False}
+
+
+def confirm_url(mrn: str, issuer: str) -> str:
+    return "/bedside/confirm?" + urlencode({"mrn": mrn, "issuer": issuer})
+
+
+def session_url(session_id: str, suffix: str = "") -> str:
+    return f"/bedside/sessions/{quote(session_id, safe='')}{suffix}"
+
+
+# --- What the pages show ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentSummary:
+    """The session's consent in the clinic's words."""
+
+    clinical_record: bool
+    teaching: bool
+    publication: bool
+    method: ConsentMethod
+    recorded_by: str
+    recorded_at: datetime | None
+
+    @property
+    def scopes(self) -> str:
+        """'Clinical record and teaching', 'Clinical record only', 'Declined'."""
+        if not self.clinical_record:
+            return "Declined"
+        extra = [
+            name
+            for name, given in (("teaching", self.teaching), ("publication", self.publication))
+            if given
+        ]
+        return "Clinical record" + (" and " + " and ".join(extra) if extra else " only")
+
+
+@dataclass(frozen=True, slots=True)
+class BedsideView:
+    """The session as the capture screen shows it."""
+
+    id: str
+    encounter: str | None
+    started_at: datetime
+    consent: ConsentSummary | None
+
+
+def _view(record: BedsideSession) -> BedsideView:
+    answers = consent_answers(record)
+    summary = None
+    if answers is not None:
+        recorder = record.consent_recorded_by
+        summary = ConsentSummary(
+            answers.clinical_record,
+            answers.teaching,
+            answers.publication,
+            answers.method,
+            recorder.display_name if recorder is not None else "",
+            record.consent_recorded_at,
+        )
+    return BedsideView(record.id, record.encounter, record.started_at, summary)
+
+
+def _patient_context(db: Session, record: BedsideSession) -> PatientContext:
+    patient = record.patient
+    return PatientContext(patient, identity_of(patient), same_name_exists(db, patient))
+
+
+def _load(db: Session, runtime: Runtime, principal: Principal, session_id: str) -> BedsideSession:
+    return load_session(db, session_id, principal, max_age=runtime.session_policy.absolute)
+
+
+# --- Scan and search --------------------------------------------------------------------------
+
+
+@get(SCAN_URL, sync_to_thread=True, include_in_schema=False)
+def bedside_scan(
+    request: Request[Any, Any, Any],
+    db: NamedDependency[Session],
+    runtime: NamedDependency[Runtime],
+    mrn: FromQuery[str | None] = None,
+    name: FromQuery[str | None] = None,
+    birth_date: FromQuery[str | None] = None,
+) -> Response[Any]:
+    """The viewfinder, with typed MRN and name + birth date search below it.
+
+    A typed MRN that names one patient goes straight to the confirmation card. A search is
+    audited, and (for a session opened from the EHR) lets the patients it found be opened."""
+    query = search_patients(
+        request, db, runtime, mrn=mrn, name=name, birth_date=birth_date, via="bedside"
+    )
+    if query.mrn and not query.errors and len(query.results) == 1:
+        identity, _urls = query.results[0]
+        target = confirm_url(identity.mrn, identity.issuer)
+        if is_htmx(request):
+            return Response(content=b"", status_code=200, headers={"HX-Redirect": target})
+        return Redirect(target, status_code=303)
+    results = [
+        (identity, confirm_url(identity.mrn, identity.issuer)) for identity, _ in query.results
+    ]
+    status = 422 if query.errors else 200
+    context: dict[str, Any] = {"query": query, "results": results}
+    if is_htmx(request):
+        return fragment("partials/_bedside_find.html", target=FIND, status=status, **context)
+    return page("pages/bedside_scan.html", status=status, **context)
+
+
+# --- Confirm ----------------------------------------------------------------------------------
+
+
+@get("/bedside/confirm", sync_to_thread=True, include_in_schema=False)
+def bedside_confirm(
+    db: NamedDependency[Session],
+    mrn: FromQuery[str] = "",
+    issuer: FromQuery[str | None] = None,
+) -> Response[Any]:
+    """The confirmation card: two identifiers large, then sex, MRN and the current encounter."""
+    if not mrn.strip():
+        return Redirect(SCAN_URL, status_code=303)
+    context = load_patient(db, mrn.strip(), issuer)
+    return page(
+        "pages/bedside_confirm.html",
+        **context.as_context(),
+        confirmation=confirmation_key(context.patient),
+    )
+
+
+@dataclass
+class OpenForm:
+    mrn: str = ""
+    issuer: str = ""
+    confirmation: str = ""
+
+
+@post("/bedside/sessions", sync_to_thread=True, include_in_schema=False)
+def bedside_open(
+    runtime: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    data: Annotated[OpenForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Response[Any]:
+    """ "This is the patient": open a session for exactly the identity the card showed."""
+    if not data.mrn.strip():
+        raise InvalidInput(
+            "No patient was chosen. Scan the wristband or search for the patient.",
+            errors={"mrn": "required"},
+        )
+    with runtime.db.write() as db:
+        patient = find_by_mrn(db, data.mrn, data.issuer or None)
+        if patient is None:
+            raise NotFound(f"No patient with MRN {data.mrn.strip()} is known. Scan again.")
+        # The MRN comes in the form body, out of reach of the launch-binding guard: check here.
+        check_may_open(db, principal, patient)
+        record = open_session(db, principal, patient, confirmation=data.confirmation)
+        session_id = record.id
+    return Redirect(session_url(session_id, "/consent"), status_code=303)
+
+
+# --- Consent ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ConsentForm:
+    consent_clinical: str = ""
+    consent_teaching: str = ""
+    consent_publication: str = ""
+    consent_method: str = ""
+
+
+def _answers(form: ConsentForm) -> ConsentAnswers:
+    """The form's answers, or ``InvalidInput`` naming every question left or answered wrongly."""
+    errors: dict[str, str] = {}
+    clinical = YES_NO.get(form.consent_clinical.strip().lower())
+    if clinical is None:
+        errors["consent_clinical"] = "Answer whether the patient agrees to photos for the record."
+    scopes = {}
+    for key in ("consent_teaching", "consent_publication"):
+        answer = YES_NO.get(getattr(form, key).strip().lower() or "no")
+        if answer is None:
+            errors[key] = "Answer Yes or No."
+        scopes[key] = bool(answer)
+    try:
+        method = ConsentMethod(form.consent_method.strip())
+    except ValueError:
+        errors["consent_method"] = "Choose how consent was given."
+    if not errors:
+        try:
+            return ConsentAnswers(
+                clinical_record=bool(clinical),
+                teaching=scopes["consent_teaching"],
+                publication=scopes["consent_publication"],
+                method=method,
+            )
+        except ValueError as exc:
+            errors["consent_teaching"] = str(exc)
+    raise InvalidInput("The consent was not recorded.", errors=errors)
+
+
+def _consent_page(
+    db: Session,
+    record: BedsideSession,
+    principal: Principal,
+    *,
+    form: ConsentForm | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response[Any]:
+    view = _view(record)
+    if form is None:
+        consent = view.consent
+        form = ConsentForm(
+            consent_clinical=_yes_no(consent.clinical_record) if consent else "",
+            consent_teaching=_yes_no(consent.teaching) if consent else "no",
+            consent_publication=_yes_no(consent.publication) if consent else "no",
+            consent_method=consent.method.value if consent else "",
+        )
+    return page(
+        "pages/bedside_consent.html",
+        status=status,
+        **_patient_context(db, record).as_context(),
+        bedside=view,
+        form=form,
+        errors=errors or {},
+        declined=view.consent is not None and not view.consent.clinical_record,
+        declined_message=DECLINED,
+        methods=list(ConsentMethod),
+        recorder=principal.display_name or principal.username,
+        consent_url=session_url(record.id, "/consent"),
+        end_url=session_url(record.id, "/end"),
+    )
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _show_consent(runtime: Runtime, principal: Principal, session_id: str) -> Response[Any]:
+    with runtime.db.session() as db:
+        return _consent_page(db, _load(db, runtime, principal, session_id), principal)
+
+
+# Async, with the work in a thread: a sync_to_thread GET that shares its path with a POST is
+# wrapped twice by Litestar 2.x (it then returns an un-awaited coroutine).
+@get("/bedside/sessions/{session_id:str}/consent", include_in_schema=False)
+async def bedside_consent(
+    runtime: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    session_id: FromPath[str],
+) -> Response[Any]:
+    return await anyio.to_thread.run_sync(_show_consent, runtime, principal, session_id)
+
+
+@post("/bedside/sessions/{session_id:str}/consent", sync_to_thread=True, include_in_schema=False)
+def bedside_record_consent(
+    runtime: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    session_id: FromPath[str],
+    data: Annotated[ConsentForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Response[Any]:
+    """Record the answers; declined clinical record: back to this page, which says why."""
+    with runtime.db.write() as db:
+        record = _load(db, runtime, principal, session_id)
+        try:
+            answers = _answers(data)
+        except InvalidInput as exc:
+            return _consent_page(db, record, principal, form=data, errors=exc.errors, status=422)
+        record_consent(db, record, principal, answers)
+        record_id = record.id
+    target = "/consent" if not answers.clinical_record else ""
+    return Redirect(session_url(record_id, target), status_code=303)
+
+
+# --- Capture ----------------------------------------------------------------------------------
+
+
+@get("/bedside/sessions/{session_id:str}", sync_to_thread=True, include_in_schema=False)
+def bedside_capture(
+    db: NamedDependency[Session],
+    runtime: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    session_id: FromPath[str],
+) -> Response[Any]:
+    """The camera screen, once consent allows it; before that, the consent step."""
+    record = _load(db, runtime, principal, session_id)
+    answers = consent_answers(record)
+    if answers is None or not answers.clinical_record:
+        return Redirect(session_url(record.id, "/consent"), status_code=303)
+    return page(
+        "pages/bedside_capture.html",
+        **_patient_context(db, record).as_context(),
+        bedside=_view(record),
+        body_sites=BODY_SITES,
+        views=list(View),
+        recent_sites=recent_sites(db, record.patient_id),
+        idle_lock_seconds=runtime.settings.idle_lock_seconds,
+        photos_url=session_url(record.id, "/photos"),
+        summary_url=session_url(record.id, "/summary"),
+        unlock_url=UNLOCK_URL,
+        scan_url=SCAN_URL,
+    )
+
+
+@dataclass
+class BedsidePhotoForm:
+    """What the capture screen sends with each photo: the tags, never the patient or consent."""
+
+    file: UploadFile | None = None
+    body_site: str | None = None
+    laterality: str | None = None
+    view: str | None = None
+    description: str | None = None
+    sensitive: str | None = None
+    capture_id: str | None = None
+    captured_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What a photo takes from its session."""
+
+    mrn: str
+    issuer: str
+    session_id: str
+    answers: ConsentAnswers
+
+
+def _photo_context(runtime: Runtime, principal: Principal, session_id: str) -> _Context:
+    with runtime.db.session() as db:
+        record = _load(db, runtime, principal, session_id)
+        answers = capture_consent(record)
+        return _Context(record.patient.mrn, record.patient.issuer, record.id, answers)
+
+
+def _stored_label(runtime: Runtime, sop_instance_uid: str) -> str:
+    with runtime.db.session() as db:
+        instance = db.scalar(select(Instance).where(Instance.sop_instance_uid == sop_instance_uid))
+        if instance is None:  # pragma: no cover - it was stored a moment ago
+            return ""
+        return site_with_side(instance.body_site_code, instance.laterality)
+
+
+@post("/bedside/sessions/{session_id:str}/photos", include_in_schema=False)
+async def bedside_photo(
+    request: Request[Any, Any, Any],
+    runtime: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    session_id: FromPath[str],
+    data: Annotated[BedsidePhotoForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+) -> Response[Any]:
+    """Store one photo of the session's patient, under the session's consent (same ingest as the
+    API: 201 new, 200 a retry of the same ``capture_id``, problem JSON otherwise)."""
+    context = await anyio.to_thread.run_sync(_photo_context, runtime, principal, session_id)
+    answers = context.answers
+    form = PhotoForm(
+        file=data.file if isinstance(data.file, UploadFile) and data.file.filename else None,
+        patient_id=context.mrn,
+        issuer=context.issuer,
+        body_site=data.body_site,
+        laterality=data.laterality,
+        view=data.view,
+        description=data.description,
+        consent_clinical=_flag(answers.clinical_record),
+        consent_teaching=_flag(answers.teaching),
+        consent_publication=_flag(answers.publication),
+        consent_method=answers.method.value,
+        sensitive=data.sensitive,
+        capture_id=data.capture_id,
+        captured_at=data.captured_at,
+        session_id=context.session_id,
+    )
+    stored = await store_photo(runtime, principal, form, actor=audit.actor_of(request, principal))
+    label = await anyio.to_thread.run_sync(_stored_label, runtime, stored.sop_instance_uid)
+    body = {
+        "capture_id": stored.capture_id,
+        "sop_instance_uid": stored.sop_instance_uid,
+        "study_instance_uid": stored.study_instance_uid,
+        "created": stored.created,
+        "body_site_label": label,
+    }
+    return Response(
+        content=body,
+        status_code=201 if stored.created else 200,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+# --- Summary and the end of a session ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSite:
+    label: str
+    count: int
+
+
+@get("/bedside/sessions/{session_id:str}/summary", sync_to_thread=True, include_in_schema=False)
+def bedside_summary(
+    db: NamedDependency[Session],
+    runtime: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    session_id: FromPath[str],
+) -> Response[Any]:
+    """What this session stored: how many photos, of which sites, in which study."""
+    record = _load(db, runtime, principal, session_id)
+    photos = stored_photos(db, record)
+    counts = Counter(site_with_side(p.body_site_code, p.laterality) for p in photos)
+    studies = list({p.study.study_instance_uid: p.study for p in photos}.values())
+    context = _patient_context(db, record)
+    return page(
+        "pages/bedside_summary.html",
+        **context.as_context(),
+        bedside=_view(record),
+        count=len(photos),
+        sites=[StoredSite(label, count) for label, count in counts.items()],
+        studies=studies,
+        capture_url=session_url(record.id),
+        end_url=session_url(record.id, "/end"),
+        review_url=PatientUrls.of(record.patient).review if principal.role.can_review else None,
+    )
+
+
+@post("/bedside/sessions/{session_id:str}/end", sync_to_thread=True, include_in_schema=False)
+def bedside_end(
+    runtime: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    session_id: FromPath[str],
+) -> Response[Any]:
+    """ "Next patient": end the session (its id opens nothing any more) and scan again."""
+    with runtime.db.write() as db:
+        end_session(db, _load(db, runtime, principal, session_id))
+    return Redirect(SCAN_URL, status_code=303)
+
+
+# --- Idle lock ----------------------------------------------------------------------------------
+
+
+async def _password(request: Request[Any, Any, Any]) -> str:
+    """The ``password`` of a JSON body or a form; ``InvalidInput`` when there is none."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    value: object = None
+    if media_type == "application/json":
+        try:
+            body = json.loads(await request.body() or b"null")
+        except ValueError:
+            body = None
+        value = body.get("password") if isinstance(body, dict) else None
+    elif media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        value = (await request.form()).get("password")
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(
+            "Type your password to unlock.", errors={"password": "a password is required"}
+        )
+    return value
+
+
+class TooManyAttempts(PointcareError):
+    status_code = 429
+    title = "Too many attempts"
+
+
+def _check_password(
+    request: Request[Any, Any, Any], runtime: Runtime, principal: Principal, password: str
+) -> None:
+    """The password check, throttled as a sign-in is (same keys, same lockout)."""
+    client = request.client.host if request.client else None
+    attempt = throttle.guarded(
+        runtime.db,
+        throttle.sign_in_keys(principal.username, client),
+        throttle.ThrottlePolicy.from_settings(runtime.settings),
+        lambda db: authenticate(db, principal.username, password),
+        actor=audit.actor_of(request, principal),
+    )
+    if attempt.lockout is not None:
+        raise TooManyAttempts(attempt.lockout.message())
+    if attempt.result is None:
+        raise NotAuthenticated(WRONG_PASSWORD, errors={"password": "wrong password"})
+
+
+@post(UNLOCK_URL, include_in_schema=False, status_code=204)
+async def bedside_unlock(
+    request: Request[Any, Any, Any],
+    runtime: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+) -> Response[None]:
+    """204 when ``password`` is the signed-in user's own; 401 otherwise (a failed sign-in for
+    the lockout: 429 once locked)."""
+    password = await _password(request)
+    await anyio.to_thread.run_sync(_check_password, request, runtime, principal, password)
+    return Response(content=None, status_code=204, headers={"Cache-Control": "no-store"})
+
+
+BEDSIDE_ROUTES = [
+    bedside_scan,
+    bedside_confirm,
+    bedside_open,
+    bedside_consent,
+    bedside_record_consent,
+    bedside_capture,
+    bedside_photo,
+    bedside_summary,
+    bedside_end,
+    bedside_unlock,
+]
+
+__all__ = ["BEDSIDE_ROUTES", "confirm_url", "session_url"]

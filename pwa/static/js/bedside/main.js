@@ -1,0 +1,191 @@
+// The bedside capture screen: camera (or the file input) -> tag sheet -> upload queue, with the
+// idle lock and the leave guard around them. Photos live only in page memory: no storage API,
+// no cache, no download is ever used. The server names the patient and the consent: the page
+// sends only photos and their tags to this session's photos URL.
+import { Camera } from "./camera.js";
+import { IdleLock } from "./idle-lock.js";
+import { guardLeaving } from "./leave-guard.js";
+import { localIso } from "./local-time.js";
+import { FAILED, QUEUED, SENDING, STORED, UploadQueue, WAITING } from "./queue.js";
+import { readCatalogue } from "./sites.js";
+import { FIX, NEW, NEXT, TagSheet } from "./tags.js";
+import { uuid4 } from "../lib/uuid.js";
+
+const root = document.getElementById("bedside");
+const shutter = root.querySelector("[data-shutter]");
+const shutterText = shutter.querySelector(".shutter-text");
+const chip = root.querySelector("[data-tag-chip]");
+const chipText = root.querySelector("[data-tag-chip-text]");
+const files = root.querySelector("[data-camera-files]");
+const finish = root.querySelector("[data-finish]");
+const finishNote = root.querySelector("[data-finish-note]");
+const empty = root.querySelector("[data-queue-empty]");
+const summary = root.querySelector("[data-queue-summary]");
+
+const sheet = new TagSheet(document.querySelector("[data-tag-sheet]"), readCatalogue(document));
+const queue = new UploadQueue({
+  url: root.dataset.photosUrl,
+  list: root.querySelector("[data-queue-list]"),
+  template: root.querySelector("[data-queue-item]"),
+  announcer: root.querySelector("[data-queue-announcer]"),
+  describe: (tags) => sheet.describe(tags),
+});
+const camera = new Camera(root.querySelector("[data-camera]"));
+const lock = new IdleLock(document.querySelector("[data-idle-lock]"), {
+  seconds: Number(root.dataset.idleLockSeconds) || 0,
+  url: root.dataset.unlockUrl,
+});
+guardLeaving(queue);
+
+function newPhoto(blob, fileName, takenAt) {
+  return {
+    captureId: uuid4(),
+    blob,
+    fileName,
+    capturedAt: localIso(takenAt),
+    tags: null,
+    url: URL.createObjectURL(blob),
+  };
+}
+
+// With tags that are complete, photos go straight to the queue (quick tagging); otherwise the
+// tag sheet asks first.
+function take(photos) {
+  if (sheet.ready) {
+    photos.forEach((photo) => {
+      photo.tags = { ...sheet.current };
+      queue.add(photo);
+    });
+  } else {
+    sheet.open(NEW, photos);
+  }
+}
+
+function showTags() {
+  chipText.textContent = sheet.describe(sheet.current);
+}
+
+// "2 stored · 1 sending · 1 not stored": the queue at a glance, next to the shutter.
+function summarise() {
+  const count = (state) => queue.photos.filter((photo) => photo.state === state).length;
+  const stored = count(STORED);
+  const sending = count(QUEUED) + count(SENDING);
+  const trouble = count(WAITING) + count(FAILED);
+  const parts = [];
+  if (stored) {
+    parts.push(`${stored} stored`);
+  }
+  if (sending) {
+    parts.push(`${sending} sending`);
+  }
+  if (trouble) {
+    parts.push(`${trouble} not stored yet`);
+  }
+  summary.textContent = parts.join(" · ");
+  summary.hidden = parts.length === 0;
+  summary.classList.toggle("has-trouble", trouble > 0);
+  summary.classList.toggle("is-done", trouble === 0 && sending === 0);
+}
+
+function showQueue() {
+  summarise();
+  const unsent = queue.unsent;
+  empty.hidden = queue.photos.length > 0;
+  // Still a working link while photos are unsent: tapping it says what to wait for.
+  finish.classList.toggle("is-waiting", unsent > 0);
+  if (unsent === 0) {
+    finishNote.textContent = "";
+  }
+  const sending = queue.sending;
+  lock.setUploads(sending ? `${sending === 1 ? "1 photo is" : `${sending} photos are`} still being sent.` : "");
+}
+
+shutter.addEventListener("click", async () => {
+  if (!camera.ready || shutter.disabled) {
+    return;
+  }
+  // Say "taken" at once (flash, buzz, "Saving…"): making the JPEG may take a moment.
+  shutter.disabled = true;
+  shutter.setAttribute("aria-busy", "true");
+  shutterText.textContent = "Saving…";
+  root.classList.add("is-flash");
+  setTimeout(() => root.classList.remove("is-flash"), 150);
+  if (navigator.vibrate) {
+    navigator.vibrate(30);
+  }
+  try {
+    const blob = await camera.capture();
+    take([newPhoto(blob, "photo.jpg", new Date())]);
+  } catch (error) {
+    finishNote.textContent = `${error.message} Try again.`;
+  } finally {
+    shutter.removeAttribute("aria-busy");
+    shutterText.textContent = "Take photo";
+    shutter.disabled = lock.locked;
+  }
+});
+
+files.addEventListener("change", () => {
+  const now = Date.now();
+  const chosen = Array.from(files.files || []).map((file) => {
+    // A photo from the phone's camera app keeps the time it was taken; never a future one.
+    const taken = file.lastModified && file.lastModified <= now ? file.lastModified : now;
+    return newPhoto(file, file.name || "photo.jpg", new Date(taken));
+  });
+  files.value = "";
+  if (chosen.length) {
+    take(chosen);
+  }
+});
+
+chip.addEventListener("click", () => sheet.open(NEXT));
+
+sheet.addEventListener("apply", (event) => {
+  const { mode, photos, tags } = event.detail;
+  if (mode === NEW) {
+    photos.forEach((photo) => {
+      photo.tags = { ...tags };
+      queue.add(photo);
+    });
+  } else if (mode === FIX) {
+    queue.resend(photos[0], tags);
+  }
+  showTags();
+});
+sheet.addEventListener("discard", (event) => {
+  event.detail.photos.forEach((photo) => URL.revokeObjectURL(photo.url));
+});
+queue.addEventListener("fix", (event) => sheet.open(FIX, [event.detail], event.detail.tags));
+queue.addEventListener("change", showQueue);
+
+finish.addEventListener("click", (event) => {
+  const unsent = queue.unsent;
+  if (unsent > 0) {
+    event.preventDefault();
+    finishNote.textContent = `Wait until every photo is stored: ${unsent === 1 ? "1 photo is" : `${unsent} photos are`} not stored yet.`;
+  }
+});
+
+camera.addEventListener("ready", () => {
+  shutter.disabled = false;
+});
+camera.addEventListener("unavailable", () => {
+  shutter.hidden = true;
+});
+lock.addEventListener("lock", () => {
+  camera.stop();
+  shutter.disabled = true;
+});
+lock.addEventListener("unlock", () => camera.start());
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden) {
+    camera.stop();
+  } else if (!lock.locked) {
+    camera.start();
+  }
+});
+window.addEventListener("pagehide", () => camera.stop());
+
+showTags();
+showQueue();
+camera.start();

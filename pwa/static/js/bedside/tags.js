@@ -1,0 +1,301 @@
+// The tag sheet: body site (body map, search, recent sites), side, view, description and the
+// sensitive flag, in a modal dialog. It is opened for new photos (apply = send them), for the
+// tags of the next photos (from the chip), or to fix a photo the server refused. Tags applied to
+// new photos become the tags of the next ones too, until they are changed.
+import { BodyMap } from "./body-map.js";
+import { searchKey, siteWithSide } from "./sites.js";
+
+const RECENT_LIMIT = 6;
+export const NEW = "new";
+export const NEXT = "next";
+export const FIX = "fix";
+
+export class TagSheet extends EventTarget {
+  constructor(dialog, catalogue) {
+    super();
+    this.dialog = dialog;
+    this.catalogue = catalogue;
+    this.form = dialog.querySelector("[data-tag-form]");
+    this.title = dialog.querySelector("[data-tag-title]");
+    this.photoStrip = dialog.querySelector("[data-tag-photos]");
+    this.error = dialog.querySelector("[data-tag-error]");
+    this.choice = dialog.querySelector("[data-tag-choice]");
+    this.applyText = dialog.querySelector("[data-tag-apply-text]");
+    this.sides = Array.from(dialog.querySelectorAll("[data-tag-side]"));
+    this.views = Array.from(dialog.querySelectorAll("[data-tag-view]"));
+    this.description = dialog.querySelector("[data-tag-description]");
+    this.sensitive = dialog.querySelector("[data-tag-sensitive]");
+    this.search = dialog.querySelector("[data-site-search]");
+    this.count = dialog.querySelector("[data-site-count]");
+    this.recent = dialog.querySelector("[data-recent-sites]");
+    this.map = new BodyMap(dialog.querySelector("[data-body-map]"));
+    this.site = "";
+    this.mode = NEXT;
+    this.photos = [];
+    this.current = { site: "", laterality: "", view: this.views.length ? this.views[0].value : "", description: "", sensitive: false };
+
+    this.map.addEventListener("pick", (event) => this.choose(event.detail.site, event.detail.side));
+    dialog.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-site]");
+      if (button) {
+        this.choose(button.dataset.site, null);
+      }
+    });
+    this.sides.forEach((side) => side.addEventListener("change", () => this.showChoice()));
+    this.search.addEventListener("input", () => this.filter());
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.apply();
+    });
+    dialog.querySelector("[data-tag-cancel]").addEventListener("click", () => this.cancel());
+    // Escape: the same as Cancel (which may ask first), never a silent close.
+    dialog.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      this.cancel();
+    });
+  }
+
+  get isOpen() {
+    return this.dialog.open;
+  }
+
+  // "Right forearm · Close-up": what a photo's tags say, for the chip and the queue.
+  describe(tags) {
+    const site = this.catalogue.get(tags.site);
+    if (!site) {
+      return "No body site yet";
+    }
+    const view = this.views.find((input) => input.value === tags.view);
+    const parts = [siteWithSide(site, tags.laterality)];
+    if (view) {
+      parts.push(view.labels[0].textContent.trim());
+    }
+    if (tags.sensitive) {
+      parts.push("Sensitive");
+    }
+    return parts.join(" · ");
+  }
+
+  // What is missing before photos with these tags can be sent, or "".
+  missing(tags) {
+    const site = this.catalogue.get(tags.site);
+    if (!site) {
+      return "Choose the body site: tap it on the body map, or find it in the list.";
+    }
+    if (site.paired && !["R", "L", "B"].includes(tags.laterality)) {
+      return `Choose the side: ${site.meaning.toLowerCase()} is on both sides of the body.`;
+    }
+    return "";
+  }
+
+  get ready() {
+    return this.missing(this.current) === "";
+  }
+
+  open(mode, photos = [], tags = this.current) {
+    this.mode = mode;
+    this.photos = photos;
+    const count = photos.length;
+    if (mode === NEW) {
+      this.title.textContent = count > 1 ? `Tag ${count} photos` : "Tag the photo";
+      this.applyText.textContent = count > 1 ? `Send ${count} photos` : "Send photo";
+    } else if (mode === FIX) {
+      this.title.textContent = `Change the tags of photo ${photos[0].number}`;
+      this.applyText.textContent = "Send again";
+    } else {
+      this.title.textContent = "Tags for the next photos";
+      this.applyText.textContent = "Use these tags";
+    }
+    this.showPhotos(photos);
+    this.load(tags);
+    this.hideError();
+    this.search.value = "";
+    this.filter();
+    if (!this.dialog.open) {
+      this.dialog.showModal();
+    }
+  }
+
+  close() {
+    this.photos = [];
+    this.showPhotos([]);
+    if (this.dialog.open) {
+      this.dialog.close();
+    }
+  }
+
+  apply() {
+    const tags = this.read();
+    const missing = this.missing(tags);
+    if (missing) {
+      this.error.textContent = missing;
+      this.error.hidden = false;
+      this.error.focus();
+      return;
+    }
+    const detail = { mode: this.mode, photos: this.photos, tags };
+    if (this.mode !== FIX) {
+      this.current = { ...tags };
+      this.remember(tags.site);
+    }
+    this.close();
+    this.dispatchEvent(new CustomEvent("apply", { detail }));
+  }
+
+  cancel() {
+    const photos = this.photos;
+    if (this.mode === NEW && photos.length) {
+      const what = photos.length > 1 ? `these ${photos.length} photos` : "this photo";
+      if (!window.confirm(`Discard ${what}? They have not been sent and will be lost.`)) {
+        return;
+      }
+      this.close();
+      this.dispatchEvent(new CustomEvent("discard", { detail: { photos } }));
+      return;
+    }
+    this.close();
+  }
+
+  read() {
+    const side = this.sides.find((input) => input.checked);
+    const view = this.views.find((input) => input.checked);
+    return {
+      site: this.site,
+      laterality: side ? side.value : "",
+      view: view ? view.value : "",
+      description: this.description.value.trim(),
+      sensitive: this.sensitive.checked,
+    };
+  }
+
+  load(tags) {
+    this.site = tags.site;
+    this.sides.forEach((input) => {
+      input.checked = input.value === tags.laterality;
+    });
+    this.views.forEach((input) => {
+      input.checked = input.value === tags.view;
+    });
+    this.description.value = tags.description;
+    this.sensitive.checked = tags.sensitive;
+    this.applyRules(null);
+    this.showChoice();
+  }
+
+  // A site picked on the map (with its side), in the list or among the recent ones (side kept
+  // when it still fits).
+  choose(code, side) {
+    const site = this.catalogue.get(code);
+    if (!site) {
+      return;
+    }
+    const previous = this.catalogue.get(this.site);
+    this.site = code;
+    if (side && (side !== "U" || !site.paired)) {
+      this.sides.forEach((input) => {
+        input.checked = input.value === side;
+      });
+    }
+    this.applyRules(previous);
+    this.hideError();
+    this.showChoice();
+  }
+
+  // The site's rules: a paired site needs R, L or B ("unpaired" is off); an unpaired one starts
+  // at "unpaired"; an intimate site is always sensitive (the server says the same).
+  applyRules(previous) {
+    const site = this.catalogue.get(this.site);
+    if (!site) {
+      this.sides.forEach((input) => {
+        input.disabled = false;
+      });
+      this.sensitive.disabled = false;
+      return;
+    }
+    const changed = previous && previous.code !== site.code;
+    this.sides.forEach((input) => {
+      input.disabled = site.paired && input.value === "U";
+      if (input.disabled) {
+        input.checked = false;
+      }
+    });
+    const side = this.sides.find((input) => input.checked);
+    if (!site.paired && (changed || !side)) {
+      this.sides.forEach((input) => {
+        input.checked = input.value === "U";
+      });
+    }
+    if (site.intimate) {
+      this.sensitive.checked = true;
+    } else if (previous && previous.intimate && changed) {
+      this.sensitive.checked = false;
+    }
+    this.sensitive.disabled = site.intimate;
+  }
+
+  showChoice() {
+    const tags = this.read();
+    const site = this.catalogue.get(tags.site);
+    this.choice.textContent = site ? `Chosen: ${siteWithSide(site, tags.laterality)}` : "None chosen yet";
+    this.choice.classList.toggle("is-chosen", Boolean(site));
+    this.map.mark(tags.site, tags.laterality);
+    this.dialog.querySelectorAll("button[data-site]").forEach((button) => {
+      button.setAttribute("aria-pressed", String(button.dataset.site === tags.site));
+    });
+  }
+
+  filter() {
+    const key = searchKey(this.search.value);
+    let shown = 0;
+    this.dialog.querySelectorAll("[data-site-group]").forEach((group) => {
+      let inGroup = 0;
+      group.querySelectorAll("[data-site]").forEach((button) => {
+        const match = !key || searchKey(button.textContent).includes(key);
+        button.parentElement.hidden = !match;
+        inGroup += match ? 1 : 0;
+      });
+      group.hidden = inGroup === 0;
+      shown += inGroup;
+    });
+    this.count.textContent = key ? (shown ? `${shown} found` : "No body site matches. Try another word.") : "";
+  }
+
+  // The session's own choices join the patient's recent sites, newest first.
+  remember(code) {
+    if (!this.recent) {
+      return;
+    }
+    const existing = this.recent.querySelector(`[data-site="${CSS.escape(code)}"]`);
+    let item = existing ? existing.parentElement : null;
+    if (!item) {
+      const source = this.dialog.querySelector(`[data-site-list] [data-site="${CSS.escape(code)}"]`);
+      item = document.createElement("li");
+      const chip = source.cloneNode(true);
+      chip.className = "chip";
+      item.append(chip);
+    }
+    this.recent.prepend(item);
+    while (this.recent.children.length > RECENT_LIMIT) {
+      this.recent.lastElementChild.remove();
+    }
+    this.recent.closest("[data-recent]").hidden = false;
+  }
+
+  showPhotos(photos) {
+    this.photoStrip.replaceChildren(
+      ...photos.filter((photo) => photo.url).map((photo) => {
+        const img = document.createElement("img");
+        img.src = photo.url;
+        img.alt = photo.number ? `Photo ${photo.number}` : "The new photo";
+        img.draggable = false;
+        return img;
+      }),
+    );
+    this.photoStrip.hidden = this.photoStrip.children.length === 0;
+  }
+
+  hideError() {
+    this.error.hidden = true;
+    this.error.textContent = "";
+  }
+}
