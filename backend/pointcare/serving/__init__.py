@@ -1,0 +1,1 @@
+"""Serving Pointcare to phones on the ward's network: HTTPS certificates, LAN addresses, QR."""
