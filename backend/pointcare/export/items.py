@@ -1,0 +1,135 @@
+"""What an export holds: the selected photos of one patient, each with its verified object."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from pointcare.archive.part10 import Part10Source
+from pointcare.archive.protocol import InstanceRef
+from pointcare.archive.reader import InstanceReader
+from pointcare.consent.changes import ConsentInForce, consent_in_force
+from pointcare.corrections.visibility import not_rejected
+from pointcare.db.models import ConsentRecord, Instance, Patient
+from pointcare.domain.consent import ConsentMethod
+from pointcare.errors import InvalidInput, PointcareError
+from pointcare.web.pages.common import site_with_side
+from pointcare.web.pages.gallery import local_moment, view_label
+
+MAX_ITEMS = 200
+"""The most photos one export may hold: a report of 200 full-size photos is already ~1 GB."""
+
+
+class StoredObjectAltered(PointcareError):
+    """A stored object no longer has the SHA-256 recorded when it was stored."""
+
+    status_code = 500
+    title = "Stored object failed its integrity check"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportItem:
+    """One photo as every export describes it."""
+
+    instance: Instance
+    where: str
+    """'Left forearm', as the review pages say it."""
+    view: str
+    taken: datetime
+    """When it was taken, at the offset of the device that took it."""
+    consent_method: str
+    """How consent was given at capture."""
+    in_force: ConsentInForce
+    """What the photo may be used for now, after any later change of consent."""
+
+    @property
+    def ref(self) -> InstanceRef:
+        return InstanceRef(
+            self.instance.study.study_instance_uid,
+            self.instance.series.series_instance_uid,
+            self.instance.sop_instance_uid,
+        )
+
+    @property
+    def consent(self) -> ConsentRecord:
+        return self.instance.consent
+
+
+def select_items(session: Session, patient: Patient, sop_uids: Sequence[str]) -> list[ExportItem]:
+    """The patient's photos named by ``sop_uids``, oldest first; all of them when none is named.
+
+    A UID that is not one of this patient's photos is refused (422, naming it): an export never
+    silently leaves out what was asked for, nor takes in another patient's photo.
+    """
+    wanted = list(dict.fromkeys(uid.strip() for uid in sop_uids if uid.strip()))
+    query = (
+        select(Instance)
+        .where(Instance.patient_id == patient.id, not_rejected())
+        .options(
+            joinedload(Instance.study),
+            joinedload(Instance.series),
+            joinedload(Instance.operator),
+            joinedload(Instance.consent).joinedload(ConsentRecord.recorded_by),
+        )
+        .order_by(Instance.captured_at.asc(), Instance.id.asc())
+    )
+    if wanted:
+        query = query.where(Instance.sop_instance_uid.in_(wanted))
+    instances = list(session.scalars(query).unique())
+    missing = sorted(set(wanted) - {instance.sop_instance_uid for instance in instances})
+    if missing:
+        raise InvalidInput(
+            "Some selected photos are not in this patient's record.",
+            errors={"photos": "Not this patient's photos: " + ", ".join(missing[:5])},
+        )
+    if not instances:
+        raise InvalidInput(
+            "This patient has no photos to export.", errors={"photos": "Nothing to export."}
+        )
+    if len(instances) > MAX_ITEMS:
+        raise InvalidInput(
+            f"An export holds at most {MAX_ITEMS} photos; {len(instances)} were selected.",
+            errors={"photos": f"Select at most {MAX_ITEMS} photos."},
+        )
+    in_force = consent_in_force(session, instances)
+    return [_item(instance, in_force[instance.id]) for instance in instances]
+
+
+def _item(instance: Instance, in_force: ConsentInForce) -> ExportItem:
+    try:
+        method = ConsentMethod(instance.consent.method).label
+    except ValueError:
+        method = instance.consent.method
+    return ExportItem(
+        instance=instance,
+        where=site_with_side(instance.body_site_code, instance.laterality),
+        view=view_label(instance.view),
+        taken=local_moment(instance),
+        consent_method=method,
+        in_force=in_force,
+    )
+
+
+def stored_object(reader: InstanceReader, item: ExportItem) -> bytes:
+    """The stored Part-10 object, checked against the SHA-256 recorded when it was stored."""
+    source: Part10Source = reader.part10(item.ref, item.instance.storage_path)
+    data = source.read_bytes() if not isinstance(source, bytes) else source
+    if hashlib.sha256(data).hexdigest() != item.instance.sha256:
+        raise StoredObjectAltered(
+            f"The stored object {item.instance.sop_instance_uid} does not match the SHA-256 "
+            "recorded when it was stored. Nothing was exported; tell the system administrator."
+        )
+    return data
+
+
+def with_objects(
+    reader: InstanceReader, items: Sequence[ExportItem]
+) -> Iterator[tuple[ExportItem, bytes]]:
+    """Each item with its verified stored object, read one at a time (bounded memory)."""
+    for item in items:
+        yield item, stored_object(reader, item)

@@ -1,0 +1,117 @@
+"""Compare: two to four photos side by side, with their dates, zoomed and panned together.
+
+How wound healing is followed: by default the photo asked for and the latest other photos of
+the same site and side, oldest first, each labelled with its date and the days since the first.
+A sensitive photo shows only once the user broke the glass for the patient; until then a
+placeholder says how.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from pointcare.access import glass
+from pointcare.auth.principal import Principal
+from pointcare.corrections.visibility import not_rejected
+from pointcare.db.models import Instance, Patient
+from pointcare.errors import InvalidInput
+from pointcare.web.pages.common import load_patient, page, site_with_side
+from pointcare.web.pages.gallery import dicomweb_url, local_moment, view_label
+from pointcare.web.security import REVIEW
+
+MAX_PANES = 4
+SCREEN_VIEWPORT = "1600,1600"
+"""What each pane loads first: enough for a screen; full resolution comes when zoomed in."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pane:
+    instance: Instance
+    where: str
+    view: str
+    taken: datetime
+    days_since_first: int
+    screen_url: str
+    full_url: str
+    href: str
+    sealed: bool
+    """A sensitive photo this user has not broken the glass for: not shown here."""
+
+
+def compare_set(session: Session, patient: Patient, sop_uids: list[str]) -> list[Instance]:
+    """The photos to compare, oldest first: those named (2 to 4), or the one named with the
+    latest other photos of the same site and side (up to 4 in all)."""
+    wanted = list(dict.fromkeys(uid for uid in sop_uids if uid))
+    if not wanted:
+        raise InvalidInput("Choose a photo to compare.", errors={"photo": "none chosen"})
+    if len(wanted) > MAX_PANES:
+        raise InvalidInput(
+            f"Compare at most {MAX_PANES} photos at a time.", errors={"photo": "too many"}
+        )
+    mine = (Instance.patient_id == patient.id, not_rejected())
+    found = list(
+        session.scalars(
+            select(Instance)
+            .where(*mine, Instance.sop_instance_uid.in_(wanted))
+            .options(joinedload(Instance.study), joinedload(Instance.series))
+        )
+    )
+    if len(found) != len(wanted):
+        raise InvalidInput(
+            "Some chosen photos are not in this patient's record.", errors={"photo": "not found"}
+        )
+    if len(found) == 1:
+        (anchor,) = found
+        found += list(
+            session.scalars(
+                select(Instance)
+                .where(
+                    *mine,
+                    Instance.body_site_code == anchor.body_site_code,
+                    Instance.laterality == anchor.laterality,
+                    Instance.id != anchor.id,
+                    Instance.sensitive.is_(False),
+                )
+                .options(joinedload(Instance.study), joinedload(Instance.series))
+                .order_by(Instance.captured_at.desc(), Instance.id.desc())
+                .limit(MAX_PANES - 1)
+            )
+        )
+    return sorted(found, key=lambda instance: (instance.captured_at, instance.id))
+
+
+@get("/patients/{mrn:str}/compare", guards=[REVIEW], sync_to_thread=True, include_in_schema=False)
+def compare_page(
+    request: Request[Principal, Any, Any],
+    db: NamedDependency[Session],
+    mrn: FromPath[str],
+    issuer: FromQuery[str | None] = None,
+    photo: FromQuery[list[str] | None] = None,
+) -> Response[Any]:
+    context = load_patient(db, mrn, issuer)
+    chosen = compare_set(db, context.patient, photo or [])
+    first = local_moment(chosen[0]).date()
+    sealed = glass.sealed_uids(db, request.user.user_id, [i.sop_instance_uid for i in chosen])
+    panes = [
+        Pane(
+            instance=instance,
+            where=site_with_side(instance.body_site_code, instance.laterality),
+            view=view_label(instance.view),
+            taken=local_moment(instance),
+            days_since_first=(local_moment(instance).date() - first).days,
+            screen_url=f"{dicomweb_url(instance, 'rendered')}?viewport={SCREEN_VIEWPORT}",
+            full_url=dicomweb_url(instance, "rendered"),
+            href=context.urls.photo(instance.sop_instance_uid),
+            sealed=instance.sop_instance_uid in sealed,
+        )
+        for instance in chosen
+    ]
+    return page("pages/compare.html", **context.as_context(), panes=panes)

@@ -1,0 +1,44 @@
+"""Add images from the desk: many files at once (JPEG, PNG, HEIC, TIFF), one set of tags for
+all or per file, each sent with its own progress through the same API as the bedside.
+
+The page is the patient's (banner always shown): the files go to this patient only. Each file
+gets a capture id when it is chosen, so a retry after a network failure never stores it twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from sqlalchemy.orm import Session
+
+from pointcare.domain.consent import ConsentMethod
+from pointcare.web.pages.capture import SITE_GROUPS
+from pointcare.web.pages.common import load_patient, page
+
+ACCEPTED = (
+    "image/jpeg,image/png,image/heic,image/heif,image/tiff,application/pdf,"
+    ".heic,.heif,.tif,.tiff,.pdf"
+)
+MAX_FILES = 50
+
+
+@get("/patients/{mrn:str}/upload", sync_to_thread=True, include_in_schema=False)
+def upload_page(
+    db: NamedDependency[Session],
+    mrn: FromPath[str],
+    issuer: FromQuery[str | None] = None,
+) -> Response[Any]:
+    context = load_patient(db, mrn, issuer)
+    return page(
+        "pages/upload.html",
+        **context.as_context(),
+        site_groups=SITE_GROUPS,
+        consent_methods=list(ConsentMethod),
+        session_id=str(uuid.uuid4()),
+        accepted=ACCEPTED,
+        max_files=MAX_FILES,
+    )
