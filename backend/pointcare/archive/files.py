@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,17 +49,22 @@ class FileStore:
             raise ValueError("path outside the archive")
         return path
 
-    def write(self, relative_path: str, data: bytes) -> StoredFile:
+    def write(self, relative_path: str, data: bytes | Sequence[bytes]) -> StoredFile:
+        """Write ``data`` (or the concatenation of its pieces, never joined in memory)."""
+        chunks = (data,) if isinstance(data, bytes) else tuple(data)
+        digest = hashlib.sha256()
         target = self.resolve(relative_path)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._make_folders(target.parent)
         temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
         try:
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
             try:
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
+                for chunk in chunks:
+                    digest.update(chunk)
+                    view = memoryview(chunk)
+                    while view:
+                        written = os.write(fd, view)
+                        view = view[written:]
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -67,7 +73,20 @@ class FileStore:
             temporary.unlink(missing_ok=True)
             raise
         _fsync_directory(target.parent)
-        return StoredFile(relative_path, len(data), hashlib.sha256(data).hexdigest())
+        return StoredFile(relative_path, sum(map(len, chunks)), digest.hexdigest())
+
+    def _make_folders(self, folder: Path) -> None:
+        """Create ``folder`` and any missing parents, each made durable: a new folder's entry
+        is in its parent's directory, which is fsync'd too (else a crash could lose the folder,
+        and the file in it, after the row that points to it committed)."""
+        missing: list[Path] = []
+        current = folder
+        while not current.exists():
+            missing.append(current)
+            current = current.parent
+        for created in reversed(missing):
+            created.mkdir(exist_ok=True)
+            _fsync_directory(created.parent)
 
     def read(self, relative_path: str) -> bytes:
         return self.resolve(relative_path).read_bytes()

@@ -7,8 +7,10 @@ failing when it upgrades a read lock. PostgreSQL needs neither trick.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,14 @@ class Database:
             else self.engine
         )
         self._writer = sessionmaker(writer_bind, expire_on_commit=False)
+        # SQLite has one writer at a time; threads of this process queue here, woken the moment
+        # the lock is free, rather than in SQLite's busy handler, which polls with sleeps of up
+        # to 100 ms (the busy timeout still covers writers in other processes).
+        self._write_turn: AbstractContextManager[Any] = (
+            _WriteTurn(SQLITE_BUSY_TIMEOUT_MS / 1000)
+            if self.is_sqlite
+            else contextlib.nullcontext()
+        )
 
     def session(self) -> Session:
         """A session for reads (and small writes that cannot conflict)."""
@@ -51,7 +61,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that holds the write lock from its first statement; commits on success."""
-        with self._writer() as session, session.begin():
+        with self._write_turn, self._writer() as session, session.begin():
             yield session
 
     def dispose(self) -> None:
@@ -74,3 +84,19 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class _WriteTurn:
+    """This process's queue for SQLite's single writer: a lock with the busy timeout, so that
+    a writer that hangs makes the others fail after the same wait SQLite would give them."""
+
+    def __init__(self, timeout: float) -> None:
+        self._lock = threading.RLock()
+        self._timeout = timeout
+
+    def __enter__(self) -> None:
+        if not self._lock.acquire(timeout=self._timeout):
+            raise TimeoutError("the database stayed busy: another write did not finish in time")
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()

@@ -290,3 +290,32 @@ def test_uids_in_the_object_are_valid() -> None:
     for keyword in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
         assert UID(ds[keyword].value).is_valid
     assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
+
+
+@pytest.mark.parametrize("length", [1, 2, 1001, 4096])
+def test_single_frame_encapsulation_matches_pydicom(length: int) -> None:
+    # Odd lengths get the pad byte; the result must equal pydicom's general encapsulation.
+    from pydicom.encaps import encapsulate
+
+    from pointcare.imaging.dicom_photo import encapsulate_single_frame
+
+    frame = bytes(range(256)) * (length // 256) + bytes(range(length % 256))
+    assert encapsulate_single_frame(frame) == encapsulate([frame], has_bot=False)
+    frames = list(generate_frames(encapsulate_single_frame(frame), number_of_frames=1))
+    assert frames == [frame + b"\x00" * (length % 2)]
+
+
+@pytest.mark.parametrize("source", REPRESENTATIVE.values(), ids=REPRESENTATIVE.keys())
+def test_part10_pieces_are_exactly_pydicoms_file(
+    source: PhotoSource, normalised: NormaliseCorpus
+) -> None:
+    from pointcare.imaging.dicom_photo import part10_chunks
+
+    ds = build(source(normalised))
+    whole = io.BytesIO()
+    pydicom.dcmwrite(whole, ds, enforce_file_format=True)
+    chunks = part10_chunks(ds)
+    assert len(chunks) == 4  # the photo was passed on, not re-encoded through pydicom
+    assert b"".join(chunks) == whole.getvalue()
+    assert "PixelData" in ds  # the data set is left as it was
+    assert to_part10(ds) == whole.getvalue()
