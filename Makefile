@@ -104,6 +104,19 @@ pytest: system-packages $(TEST_STAMP) vendor ## Only the tests (PYTEST_ARGS=... 
 bench: $(TEST_STAMP) ## Run the benchmarks (python -m tests.bench)
 	@$(BIN)/python -m tests.bench
 
+# Lighthouse 12 from npm into var/tools (gitignored); not part of `make test`.
+LIGHTHOUSE := var/tools/node_modules/.bin/lighthouse
+
+$(LIGHTHOUSE):
+	@echo "==> installing Lighthouse 12 into var/tools"
+	@mkdir -p var/tools
+	@npm install --prefix var/tools --no-audit --no-fund --loglevel=error lighthouse@12
+
+.PHONY: lighthouse
+lighthouse: $(RUN_STAMP) vendor $(LIGHTHOUSE) ## Lighthouse (mobile) on sign-in, scan, capture, review
+	@CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(BIN)/python infra/lighthouse.py \
+	  --lighthouse $(LIGHTHOUSE)
+
 # --- cleaning ---------------------------------------------------------------------------
 
 .PHONY: clean distclean

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import CacheControlHeader, State
 from litestar.openapi import OpenAPIConfig
@@ -15,21 +15,30 @@ from litestar.template import TemplateConfig
 
 from pointcare import __version__
 from pointcare.archive.forwarder import ForwarderThread
+from pointcare.auth.csrf import pre_session_cookie_middleware
 from pointcare.identity.adt_feed import adt_lifespan
+from pointcare.launch.logs import install_token_redaction
 from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings
 from pointcare.web.api.catalogue import list_body_sites, list_views
+from pointcare.web.api.documents import upload_document
 from pointcare.web.api.patients import find_patients
 from pointcare.web.api.photos import upload_photo
 from pointcare.web.api.wristbands import WRISTBAND_ROUTES
 from pointcare.web.assets import htmx_source, pwa_dir
 from pointcare.web.deps import DEPENDENCIES
 from pointcare.web.dicomweb import DICOMWEB_ROUTES
-from pointcare.web.headers import security_headers_middleware
+from pointcare.web.headers import security_headers
 from pointcare.web.health import healthz
+from pointcare.web.launch_binding import bound_patient_guard
+from pointcare.web.openapi_problems import document_problems
 from pointcare.web.pages import PAGE_ROUTES
 from pointcare.web.problems import EXCEPTION_HANDLERS
-from pointcare.web.security import authentication_middleware
+from pointcare.web.security import (
+    RejectControlCharacters,
+    authentication_middleware,
+    csrf_protection,
+)
 from pointcare.web.templating import configure_templates
 
 log = logging.getLogger(__name__)
@@ -58,6 +67,7 @@ def create_app(
     )
 
     def on_startup() -> None:
+        install_token_redaction()  # after the server set up logging: no launch token logged
         if background is not None:
             background.start()
 
@@ -66,16 +76,20 @@ def create_app(
             background.stop()
         runtime.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             healthz,
             upload_photo,
+            upload_document,
             find_patients,
             list_body_sites,
             list_views,
             *WRISTBAND_ROUTES,
             *DICOMWEB_ROUTES,
-            *PAGE_ROUTES,
+            # One Router, registered once: Litestar 2.25 registers a handler again each time
+            # another handler joins its path, and a sync GET beside a sync POST on one path
+            # would be wrapped for the worker thread twice (its answer: a coroutine).
+            Router(path="/", route_handlers=PAGE_ROUTES),
             create_static_files_router(
                 path="/static",
                 directories=[static_dir],
@@ -84,7 +98,14 @@ def create_app(
             ),
         ],
         dependencies=DEPENDENCIES,
-        middleware=[security_headers_middleware(script), authentication_middleware()],
+        guards=[bound_patient_guard],  # launch-bound sessions: their patient, or one searched for
+        middleware=[
+            RejectControlCharacters,
+            pre_session_cookie_middleware(secure=settings.secure_cookies),
+            authentication_middleware(),
+        ],
+        before_request=csrf_protection,
+        before_send=[security_headers(script, settings)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         template_config=TemplateConfig(
             directory=pwa_dir() / "templates",
@@ -105,7 +126,13 @@ def create_app(
         state=State({"runtime": runtime}),
         request_max_body_size=settings.max_upload_bytes + MULTIPART_HEADROOM,
         on_startup=[on_startup],
+        # Logging is the process's (``pointcare serve`` configures it; unhandled errors are
+        # logged by web/problems.py). Litestar's default would start a queue-listener thread per
+        # app, never stopped before exit: one more thread for every app a process builds.
+        logging_config=None,
         on_shutdown=[on_shutdown],
         # The HL7 ADT listener (POINTCARE_ADT_PORT, `serve --adt-port`); stops before the db closes.
         lifespan=[adt_lifespan(runtime.db, settings)] if settings.adt_port else [],
     )
+    document_problems(app)  # the OpenAPI document lists the problem JSON errors of each route
+    return app

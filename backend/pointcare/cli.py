@@ -12,9 +12,12 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from pointcare import audit
+from pointcare.audit import commands as audit_commands
 from pointcare.auth.accounts import add_user, find_user
 from pointcare.auth.tokens import mint_api_token
 from pointcare.errors import PointcareError
+from pointcare.launch.errors import LaunchConfigError
 from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings
 
@@ -39,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.handler(settings, args)
         return result
+    except LaunchConfigError as exc:
+        print(f"pointcare: bad EHR launch configuration: {exc}", file=sys.stderr)
+        return 2
     except PointcareError as exc:
         print(f"pointcare: {exc.detail}", file=sys.stderr)
         for key, message in exc.errors.items():
@@ -51,8 +57,17 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the web server")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument(
+        "--host", help="address to listen on (default: 127.0.0.1; with TLS 0.0.0.0, for phones)"
+    )
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a certificate made once for this machine (kept in the data dir)",
+    )
+    serve.add_argument("--tls-cert", type=Path, help="serve HTTPS with this PEM certificate chain")
+    serve.add_argument("--tls-key", type=Path, help="the PEM private key of --tls-cert")
     serve.add_argument(
         "--demo", action="store_true", help="seed demo patients and users on first start"
     )
@@ -89,6 +104,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     token.set_defaults(handler=_token)
 
+    launch = commands.add_parser(
+        "launch-url", help="print an EHR launch link (issuers with a local signing key only)"
+    )
+    launch.add_argument("--user", required=True, help="the user's id at the EHR (sub)")
+    launch.add_argument("--patient", required=True, help="the patient's MRN")
+    launch.add_argument("--view", choices=["capture", "review"])
+    launch.add_argument("--issuer", help="issuer id (default: the only one that can sign)")
+    launch.add_argument(
+        "--role", help="the EHR role (default: the local user's role, else clinician)"
+    )
+    launch.add_argument(
+        "--base-url", help="where Pointcare is reached (default: POINTCARE_PUBLIC_URL)"
+    )
+    launch.set_defaults(handler=_launch_url)
+
     patients = commands.add_parser("patients", help="the patient directory").add_subparsers(
         dest="action", required=True
     )
@@ -103,6 +133,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     adt.set_defaults(handler=_adt_listen)
 
+    audit_commands.add_commands(commands)
+
     migrate = commands.add_parser("migrate", help="apply database migrations and exit")
     migrate.set_defaults(handler=_migrate)
     return parser
@@ -112,15 +144,39 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from pointcare.app import create_app
+    from pointcare.serving.endpoint import endpoint
 
     if args.adt_port is not None:
         settings = dataclasses.replace(settings, adt_port=args.adt_port)
+    listen = endpoint(
+        settings.data_dir,
+        host=args.host,
+        port=args.port,
+        tls=args.tls,
+        cert=args.tls_cert,
+        key=args.tls_key,
+    )
+    if listen.tls is not None:  # a cookie sent over HTTPS only, whatever POINTCARE_SECURE_COOKIES
+        settings = dataclasses.replace(settings, secure_cookies=True)
+    if args.demo and not (settings.launch_issuers_file or settings.launch_issuer):
+        from pointcare.launch.demo import demo_issuers_file
+
+        settings = dataclasses.replace(
+            settings, launch_issuers_file=str(demo_issuers_file(settings.data_dir))
+        )
     runtime = build_runtime(settings)
     if args.demo:
         _seed_demo(runtime)
     app = create_app(settings, runtime=runtime, forward_to_pacs=not args.no_forwarder)
-    print(f"Pointcare for {settings.institution_name}: http://{args.host}:{args.port}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
+    listen.announce(settings.institution_name, sys.stdout)
+    uvicorn.run(
+        app,
+        host=listen.host,
+        port=listen.port,
+        log_level="info",
+        proxy_headers=False,
+        **listen.uvicorn_options(),
+    )
     return 0
 
 
@@ -164,6 +220,11 @@ def _seed_demo(runtime: Runtime) -> None:
     print(f"Demo data: {count} patients. Demo sign-ins (user / password / role):", flush=True)
     for username, role, _display, password in DEMO_USERS:
         print(f"  {username:<8} {password:<18} {role}", flush=True)
+    print(
+        "Try an EHR launch (demo issuer): pointcare launch-url --user nurse --patient PC100001"
+        " [--view review] [--base-url URL, default http://127.0.0.1:8000]",
+        flush=True,
+    )
 
 
 def _users_add(settings: Settings, args: argparse.Namespace) -> int:
@@ -184,6 +245,13 @@ def _users_add(settings: Settings, args: argparse.Namespace) -> int:
                 password=password,
                 display_name=args.display_name,
             )
+            event = audit.AuditEvent(
+                action=audit.AuditAction.USER_ADDED,
+                actor=audit_commands.operator(),
+                objects=(f"user:{user.id}",),
+                details={"username": user.username, "role": user.role},
+            )
+            audit.record(session, event)
             print(f"added {user.username} ({user.role})")
     finally:
         runtime.close()
@@ -202,7 +270,39 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
             if ttl <= 0:
                 print("pointcare: --ttl must be positive", file=sys.stderr)
                 return 2
-            print(mint_api_token(secret_key=settings.secret_key, user_id=user.id, ttl_seconds=ttl))
+            token = mint_api_token(secret_key=settings.secret_key, user_id=user.id, ttl_seconds=ttl)
+        with runtime.db.write() as session:
+            event = audit.AuditEvent(
+                action=audit.AuditAction.TOKEN_ISSUED,
+                actor=audit_commands.operator(),
+                objects=(f"user:{user.id}",),
+                details={"for_user": user.username, "ttl_seconds": ttl},
+            )
+            audit.record(session, event)
+        print(token)
+    finally:
+        runtime.close()
+    return 0
+
+
+def _launch_url(settings: Settings, args: argparse.Namespace) -> int:
+    from pointcare.launch.links import launch_url
+
+    runtime = build_runtime(settings)
+    try:
+        with runtime.db.session() as session:
+            print(
+                launch_url(
+                    session,
+                    settings,
+                    user=args.user,
+                    patient_mrn=args.patient,
+                    view=args.view,
+                    issuer_id=args.issuer,
+                    role=args.role,
+                    base_url=args.base_url,
+                )
+            )
     finally:
         runtime.close()
     return 0
@@ -217,6 +317,16 @@ def _patients_import(settings: Settings, args: argparse.Namespace) -> int:
             report = import_patients(
                 session, args.file, default_issuer=settings.issuer_of_patient_id
             )
+            event = audit.AuditEvent(
+                action=audit.AuditAction.PATIENTS_IMPORTED,
+                actor=audit_commands.operator(),
+                details={
+                    "file": args.file.name,
+                    "created": report.created,
+                    "updated": report.updated,
+                },
+            )
+            audit.record(session, event)
     except ImportFailed as exc:
         print(f"pointcare: {args.file}: nothing imported.", file=sys.stderr)
         for error in exc.rows:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,6 +20,8 @@ from pointcare.auth.sessions import SessionPolicy
 from pointcare.capture.ingest import IngestLimits, PhotoIngest
 from pointcare.db.engine import Database
 from pointcare.db.migrate import upgrade
+from pointcare.launch.registry import build_verifier
+from pointcare.launch.verify import LaunchVerifier
 from pointcare.settings import Settings
 
 
@@ -35,6 +38,8 @@ class Runtime:
     """Where photos are archived: the built-in archive, or the PACS (``POINTCARE_ARCHIVE``)."""
     instances: InstanceReader
     """Reads a captured photo from its spool copy, or from the archive once that is gone."""
+    launch: LaunchVerifier
+    """Verifies EHR launch tokens against the trusted issuers (holds their JWKS caches)."""
 
     def new_forwarder(self) -> Forwarder | None:
         """A forwarder from the outbox to the PACS; None with the built-in archive."""
@@ -80,6 +85,7 @@ def build_archive(settings: Settings, db: Database, files: FileStore) -> Archive
 
 def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    launch = build_verifier(settings)  # first: a bad issuers file stops start-up at once
     db = Database(
         settings.effective_database_url,
         pool_size=settings.db_pool_size,
@@ -88,6 +94,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     if migrate:
         upgrade(db.engine)
     files = FileStore(settings.archive_dir)
+    workers = settings.workers or os.cpu_count() or 2
     ingest = PhotoIngest(
         db,
         files,
@@ -98,9 +105,9 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
             institution_name=settings.institution_name,
         ),
         deliver_to_pacs=settings.delivers_to_pacs,
+        image_slots=threading.BoundedSemaphore(workers),
     )
     archive = build_archive(settings, db, files)
-    workers = settings.workers or os.cpu_count() or 2
     return Runtime(
         settings=settings,
         db=db,
@@ -113,4 +120,5 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         image_limiter=anyio.CapacityLimiter(workers),
         archive=archive,
         instances=InstanceReader(files, archive),
+        launch=launch,
     )

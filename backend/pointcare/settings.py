@@ -7,6 +7,7 @@ fails when one is missing there.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
@@ -82,6 +83,10 @@ class Settings:
     session_max_hours: int = 12
     """A browser session ends this many hours after sign-in, whatever its activity."""
 
+    idle_lock_seconds: int = 120
+    """The bedside capture screen locks after this many seconds without input: patient data and
+    thumbnails are hidden until the user types their password again (uploads carry on)."""
+
     htmx_src: str = "cdn"
     """Where pages load htmx from: ``cdn`` (pinned version with SRI) or ``local`` (a copy fetched
     at install time by ``make vendor`` and served by Pointcare, for offline hospitals)."""
@@ -115,6 +120,28 @@ class Settings:
 
     secure_cookies: bool = False
     """Mark the session cookie ``Secure``; set it when Pointcare is served behind TLS."""
+
+    # --- Access control and hardening (see auth/throttle.py, access/, web/headers.py) --------
+
+    frame_ancestors: str = "'none'"
+    """Who may show Pointcare in a frame (CSP ``frame-ancestors``): ``'none'`` (default),
+    ``'self'``, or the EHR's origins separated by spaces, e.g. ``https://ehr.hospital.org``."""
+
+    login_max_failures: int = 5
+    """Failed sign-ins (per user name, and per client address) after which sign-in is locked."""
+
+    login_max_failures_per_address: int = 20
+    """Failed sign-ins from one client address (any user names) after which sign-in is locked
+    for that address; higher than per user, as a ward computer or a proxy serves many users."""
+
+    login_window_minutes: int = 15
+    """Failed sign-ins are counted over this many minutes."""
+
+    login_lockout_minutes: int = 15
+    """How long sign-in stays locked after too many failures."""
+
+    break_glass_minutes: int = 30
+    """How long a "break the glass" grant lets one user open one patient's sensitive photos."""
 
     wristband_prefixes: str = ",".join(DEFAULT_PREFIXES)
     """Comma-separated prefixes that introduce an MRN on a wristband (``MRN:PC100001``, also
@@ -175,6 +202,30 @@ class Settings:
     """How long a forwarder holds the photos it claimed; after that, a forwarder that died is
     presumed dead and another one takes them over. Must exceed the request timeout."""
 
+    # --- EHR launch (see launch/) ---------------------------------------------------------
+
+    launch_issuers_file: str = ""
+    """TOML (or ``.json``) file of the EHRs trusted to open Pointcare with a signed launch token:
+    issuer id, algorithms, key (HS256 secret, RS256/ES256 public key, or JWKS URL). See the
+    README's "EHR launch" section. Default: none (``/launch`` refuses every token)."""
+
+    launch_issuer: str = ""
+    """One trusted issuer without a file (the tokens' ``iss``), with ``LAUNCH_ISSUER_SECRET``
+    (HS256) or ``LAUNCH_ISSUER_JWKS_URL`` (RS256/ES256)."""
+
+    launch_issuer_secret: str = ""
+    """HS256 shared secret of ``LAUNCH_ISSUER`` (at least 32 bytes)."""
+
+    launch_issuer_jwks_url: str = ""
+    """JWKS URL of ``LAUNCH_ISSUER``; keys are cached by ``kid`` and fetched again on rotation."""
+
+    launch_audience: str = ""
+    """The ``aud`` launch tokens must carry. Default: ``PUBLIC_URL`` when set, else
+    ``pointcare``."""
+
+    launch_leeway_seconds: int = 30
+    """Clock difference tolerated between the EHR and Pointcare when checking ``exp``/``nbf``."""
+
     viewer_url: str = ""
     """Link to an external viewer for a study, with ``{study}`` for the Study Instance UID, e.g.
     ``https://viewer.hospital.org/viewer?StudyInstanceUIDs={study}`` (OHIF). Default: no link."""
@@ -182,7 +233,12 @@ class Settings:
     def __post_init__(self) -> None:
         if self.htmx_src not in {"cdn", "local"}:
             raise ValueError(f"POINTCARE_HTMX_SRC must be 'cdn' or 'local', got {self.htmx_src!r}")
-        for name in ("max_upload_bytes", "max_image_pixels", "token_ttl_seconds"):
+        for name in (
+            "max_upload_bytes",
+            "max_image_pixels",
+            "token_ttl_seconds",
+            "idle_lock_seconds",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"POINTCARE_{name.upper()} must be positive")
         if self.public_url and not self.public_url.startswith(("http://", "https://")):
@@ -190,6 +246,7 @@ class Settings:
         if not 1 <= self.jpeg_quality <= 100:
             raise ValueError("POINTCARE_JPEG_QUALITY must be between 1 and 100")
         self._check_database_and_adt()
+        self._check_access()
         try:
             WristbandRules.from_config(
                 prefixes=self.wristband_prefixes,
@@ -199,6 +256,21 @@ class Settings:
         except WristbandConfigError as exc:
             raise ValueError(f"POINTCARE_WRISTBAND_{exc.option.upper()}: {exc}") from None
         self._check_delivery()
+
+    def _check_access(self) -> None:
+        for name in (
+            "login_max_failures",
+            "login_max_failures_per_address",
+            "login_window_minutes",
+            "login_lockout_minutes",
+            "break_glass_minutes",
+        ):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"POINTCARE_{name.upper()} must be positive")
+        try:
+            frame_ancestors_sources(self.frame_ancestors)
+        except ValueError as exc:
+            raise ValueError(f"POINTCARE_FRAME_ANCESTORS: {exc}") from None
 
     def _check_database_and_adt(self) -> None:
         if self.db_pool_size < 1:
@@ -246,6 +318,27 @@ class Settings:
             )
         if self.viewer_url and "{study}" not in self.viewer_url:
             raise ValueError("POINTCARE_VIEWER_URL must contain {study}")
+        self._check_launch()
+
+    def _check_launch(self) -> None:
+        if not 0 <= self.launch_leeway_seconds <= 300:
+            raise ValueError("POINTCARE_LAUNCH_LEEWAY_SECONDS must be between 0 and 300")
+        keys = [k for k in (self.launch_issuer_secret, self.launch_issuer_jwks_url) if k]
+        if self.launch_issuer and len(keys) != 1:
+            raise ValueError(
+                "POINTCARE_LAUNCH_ISSUER needs exactly one of POINTCARE_LAUNCH_ISSUER_SECRET "
+                "(HS256) or POINTCARE_LAUNCH_ISSUER_JWKS_URL (RS256/ES256)"
+            )
+        if keys and not self.launch_issuer:
+            raise ValueError(
+                "POINTCARE_LAUNCH_ISSUER_SECRET and POINTCARE_LAUNCH_ISSUER_JWKS_URL need "
+                "POINTCARE_LAUNCH_ISSUER"
+            )
+
+    @property
+    def effective_launch_audience(self) -> str:
+        """The ``aud`` launch tokens must name: this Pointcare."""
+        return self.launch_audience or self.public_url.rstrip("/") or "pointcare"
 
     @property
     def delivers_to_pacs(self) -> bool:
@@ -308,6 +401,27 @@ class Settings:
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
         return replace(self, secret_key=key_file.read_text().strip())
+
+
+_ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def frame_ancestors_sources(raw: str) -> str:
+    """The CSP ``frame-ancestors`` source list of ``POINTCARE_FRAME_ANCESTORS``, checked.
+
+    Only ``'none'``, ``'self'`` and origins (scheme, host, optional port; no path, no
+    wildcard scheme) are accepted: anything else could open Pointcare to any framing site."""
+    sources = raw.replace(",", " ").split()
+    if not sources:
+        raise ValueError("give 'none', 'self' or the origins of the EHRs that embed Pointcare")
+    for source in sources:
+        if source in {"'none'", "'self'"}:
+            continue
+        if not _ORIGIN.fullmatch(source.rstrip("/")):
+            raise ValueError(f"{source!r} is not an origin like https://ehr.hospital.org")
+    if "'none'" in sources and len(sources) > 1:
+        raise ValueError("'none' cannot be combined with other sources")
+    return " ".join(source.rstrip("/") for source in sources)
 
 
 def documented_variables() -> list[str]:

@@ -105,7 +105,7 @@ def test_a_doctor_reviews_the_photos(screen: Visit) -> None:
     expect(image).to_have_js_property("complete", True)
     assert image.evaluate("img => img.naturalWidth") > 320
     expect(page.locator(".photo-record")).to_contain_text("Dr Dan Doctor")
-    expect(page.locator(".photo-record")).to_contain_text("Verbal")
+    expect(page.locator(".photo-record")).to_contain_text("At capture: verbal")
     screen.check("photo")
 
     page.keyboard.press("ArrowLeft")

@@ -14,12 +14,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import CursorResult, Subquery, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
+from pointcare import audit
 from pointcare.archive.backoff import RetryPolicy
 from pointcare.archive.protocol import InstanceRef, InstanceResult, Outcome
-from pointcare.db.models import Delivery, Instance, Patient, Series, Study
+from pointcare.db.models import (
+    Delivery,
+    Document,
+    Instance,
+    Patient,
+    RejectionNote,
+    Series,
+    Study,
+)
 
 MAX_ERROR_CHARS = 1024
 
@@ -51,17 +60,69 @@ class Recorded:
     """Results not recorded because another forwarder had taken the delivery over."""
 
 
-def enqueue(session: Session, instance_id: int, now: datetime) -> None:
-    """Add a delivery for a newly stored instance (in the ingest transaction)."""
+def enqueue(
+    session: Session,
+    instance_id: int | None,
+    now: datetime,
+    *,
+    rejection_note_id: int | None = None,
+    document_id: int | None = None,
+) -> None:
+    """Add a delivery for a newly stored photo (in the ingest transaction), a rejection note
+    (in the correction's transaction) or a document: exactly one of them."""
+    if sum(ref is not None for ref in (instance_id, rejection_note_id, document_id)) != 1:
+        raise ValueError("a delivery sends one photo, rejection note or document")
     session.add(
         Delivery(
             instance_id=instance_id,
+            rejection_note_id=rejection_note_id,
+            document_id=document_id,
             state=DeliveryState.PENDING.value,
             attempts=0,
             next_attempt_at=now,
             created_at=now,
         )
     )
+
+
+def _objects() -> Subquery:
+    """What each delivery sends (a photo, a rejection note or a document): its UIDs, spool path
+    and patient, one row per delivery."""
+    photos = (
+        select(
+            Delivery.id.label("delivery_id"),
+            Study.study_instance_uid.label("study"),
+            Series.series_instance_uid.label("series"),
+            Instance.sop_instance_uid.label("sop"),
+            Instance.storage_path.label("path"),
+            Instance.patient_id.label("patient_id"),
+        )
+        .join(Instance, Instance.id == Delivery.instance_id)
+        .join(Series, Series.id == Instance.series_id)
+        .join(Study, Study.id == Instance.study_id)
+    )
+    notes = select(
+        Delivery.id,
+        RejectionNote.study_instance_uid,
+        RejectionNote.series_instance_uid,
+        RejectionNote.sop_instance_uid,
+        RejectionNote.storage_path,
+        RejectionNote.patient_id,
+    ).join(RejectionNote, RejectionNote.id == Delivery.rejection_note_id)
+    documents = (
+        select(
+            Delivery.id,
+            Study.study_instance_uid,
+            Series.series_instance_uid,
+            Document.sop_instance_uid,
+            Document.storage_path,
+            Document.patient_id,
+        )
+        .join(Document, Document.id == Delivery.document_id)
+        .join(Series, Series.id == Document.series_id)
+        .join(Study, Study.id == Document.study_id)
+    )
+    return union_all(photos, notes, documents).subquery("delivered_objects")
 
 
 def claim(
@@ -91,17 +152,10 @@ def claim(
         .where(Delivery.id.in_(ids))
         .values(lease_owner=owner, lease_expires_at=now + lease)
     )
+    objects = _objects()
     rows = session.execute(
-        select(
-            Delivery.id,
-            Study.study_instance_uid,
-            Series.series_instance_uid,
-            Instance.sop_instance_uid,
-            Instance.storage_path,
-        )
-        .join(Instance, Instance.id == Delivery.instance_id)
-        .join(Series, Series.id == Instance.series_id)
-        .join(Study, Study.id == Instance.study_id)
+        select(Delivery.id, objects.c.study, objects.c.series, objects.c.sop, objects.c.path)
+        .join(objects, objects.c.delivery_id == Delivery.id)
         .where(Delivery.id.in_(ids))
         .order_by(Delivery.next_attempt_at, Delivery.id)
     )
@@ -145,17 +199,35 @@ def record(
         elif policy.gives_up_after(delivery.attempts):
             delivery.state = DeliveryState.PARKED.value
             parked += 1
+            audit.record(session, _parked_event(owner, delivery))
         else:
             delivery.next_attempt_at = now + policy.delay(delivery.attempts)
             retrying += 1
     return Recorded(delivered, retrying, parked, lost=len(results) - len(held))
 
 
+def _parked_event(owner: str, delivery: Delivery) -> audit.AuditEvent:
+    """A parked delivery needs an admin: the trail says which photo, and why (the PACS's words,
+    which name UIDs and statuses, not the patient)."""
+    sent = delivery.instance or delivery.rejection_note or delivery.document
+    assert sent is not None, "a delivery sends a photo, a rejection note or a document"
+    return audit.AuditEvent(
+        action=audit.AuditAction.DELIVERY_PARKED,
+        actor=audit.Actor.system(f"forwarder {owner}"[:64]),
+        outcome=audit.Outcome.FAILURE,
+        patient=audit.PatientRef.of(sent.patient),
+        objects=(sent.sop_instance_uid,),
+        reason=delivery.last_error,
+        details={"delivery_id": delivery.id, "attempts": delivery.attempts},
+    )
+
+
 def spool_to_remove(session: Session, limit: int = 500) -> list[tuple[int, str]]:
     """(delivery id, Part-10 path) of delivered instances whose spool copy is still kept."""
+    objects = _objects()
     rows = session.execute(
-        select(Delivery.id, Instance.storage_path)
-        .join(Instance, Instance.id == Delivery.instance_id)
+        select(Delivery.id, objects.c.path)
+        .join(objects, objects.c.delivery_id == Delivery.id)
         .where(
             Delivery.state == DeliveryState.DELIVERED.value,
             Delivery.spool_removed_at.is_(None),
@@ -206,7 +278,9 @@ def delivery_states(session: Session, instance_ids: Collection[int]) -> dict[int
             Delivery.instance_id.in_(list(instance_ids))
         )
     )
-    return {instance_id: DeliveryState(state) for instance_id, state in rows}
+    return {
+        instance_id: DeliveryState(state) for instance_id, state in rows if instance_id is not None
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,10 +304,11 @@ class OpenDelivery:
 def open_deliveries(session: Session, now: datetime, limit: int = 500) -> list[OpenDelivery]:
     """Parked deliveries first (oldest first), then pending ones by next attempt."""
     parked_first = (Delivery.state == DeliveryState.PARKED.value).desc()
+    objects = _objects()
     rows = session.execute(
-        select(Delivery, Instance.sop_instance_uid, Patient.mrn, Patient.issuer)
-        .join(Instance, Instance.id == Delivery.instance_id)
-        .join(Patient, Patient.id == Instance.patient_id)
+        select(Delivery, objects.c.sop, Patient.mrn, Patient.issuer)
+        .join(objects, objects.c.delivery_id == Delivery.id)
+        .join(Patient, Patient.id == objects.c.patient_id)
         .where(Delivery.state != DeliveryState.DELIVERED.value)
         .order_by(parked_first, Delivery.next_attempt_at, Delivery.id)
         .limit(limit)

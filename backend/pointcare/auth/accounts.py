@@ -13,8 +13,12 @@ from pointcare.domain.patients import check_identifier
 from pointcare.errors import Conflict, InvalidInput
 
 
-def principal_of(user: User, session_id: int | None = None) -> Principal:
-    return Principal(user.id, user.username, user.display_name, Role(user.role), session_id)
+def principal_of(
+    user: User, session_id: int | None = None, bound_patient_id: int | None = None
+) -> Principal:
+    return Principal(
+        user.id, user.username, user.display_name, Role(user.role), session_id, bound_patient_id
+    )
 
 
 def add_user(

@@ -16,6 +16,9 @@ class Principal:
     role: Role
     session_id: int | None = None
     """Set for browser sessions; None for bearer tokens."""
+    bound_patient_id: int | None = None
+    """A session opened by an EHR launch is bound to that patient (``pointcare.launch.binding``):
+    others only after an explicit search. None: not bound."""
 
     @property
     def dicom_name(self) -> str:

@@ -31,8 +31,16 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(session: Session, user: User, policy: SessionPolicy) -> str:
-    """Start a session for ``user``; returns the cookie value."""
+def open_session(
+    session: Session,
+    user: User,
+    policy: SessionPolicy,
+    *,
+    launch_patient_id: int | None = None,
+    launch_encounter: str | None = None,
+) -> str:
+    """Start a session for ``user``; returns the cookie value. An EHR launch binds the session
+    to its patient (``launch_patient_id``, see ``pointcare.launch``)."""
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     session.add(
@@ -42,6 +50,8 @@ def open_session(session: Session, user: User, policy: SessionPolicy) -> str:
             created_at=now,
             last_seen_at=now,
             expires_at=now + policy.absolute,
+            launch_patient_id=launch_patient_id,
+            launch_encounter=launch_encounter,
         )
     )
     session.flush()
@@ -64,9 +74,35 @@ def resume_session(session: Session, token: str, policy: SessionPolicy) -> UserS
     return record
 
 
-def close_session(session: Session, token: str) -> None:
-    session.execute(
+def close_session(session: Session, token: str) -> int | None:
+    """End the session of this cookie value; the id of its user (None: no live session)."""
+    return session.scalar(
         update(UserSession)
         .where(UserSession.token_hash == _digest(token), UserSession.revoked_at.is_(None))
         .values(revoked_at=datetime.now(UTC))
+        .returning(UserSession.user_id)
+    )
+
+
+def close_all_sessions(session: Session, user_id: int) -> int:
+    """End every live session of a user ("sign out everywhere"); how many were live."""
+    result = session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def live_session_count(session: Session, user_id: int) -> int:
+    """Sessions of a user that are not ended (some may have timed out without a request yet)."""
+    now = datetime.now(UTC)
+    return len(
+        session.scalars(
+            select(UserSession.id).where(
+                UserSession.user_id == user_id,
+                UserSession.revoked_at.is_(None),
+                UserSession.expires_at > now,
+            )
+        ).all()
     )

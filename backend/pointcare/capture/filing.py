@@ -7,19 +7,33 @@ unique index, so concurrent uploads for one patient land in one study and one se
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pointcare.capture.submission import PhotoRequest
 from pointcare.db.models import ConsentRecord, Patient, Series, Study
-from pointcare.domain.clock import offset_minutes
-from pointcare.imaging.dicom_photo import new_uid
+from pointcare.domain.clock import at_offset, offset_minutes
+from pointcare.imaging.dicom_photo import SeriesContext, StudyContext, new_uid
 
 STUDY_DESCRIPTION = "Clinical photography"
+DOCUMENTS = "Documents"
+"""Series description (and key prefix) of the documents filed with a session's photos."""
 
 
-def study_key(patient: Patient, request: PhotoRequest) -> str:
+class Filed(Protocol):
+    """What filing needs of a photo or a document: its session and when it was made."""
+
+    @property
+    def session_id(self) -> str | None: ...
+
+    @property
+    def captured_at(self) -> datetime: ...
+
+
+def study_key(patient: Patient, request: Filed) -> str:
     if patient.visit_number:
         return f"visit:{patient.id}:{patient.visit_number}"
     if request.session_id:
@@ -27,14 +41,14 @@ def study_key(patient: Patient, request: PhotoRequest) -> str:
     return f"day:{patient.id}:{request.captured_at.date().isoformat()}"
 
 
-def series_key(patient: Patient, request: PhotoRequest, operator_id: int) -> str:
+def series_key(patient: Patient, request: Filed, operator_id: int) -> str:
     if request.session_id:
         return f"session:{request.session_id}"
     return f"day:{patient.id}:{operator_id}:{request.captured_at.date().isoformat()}"
 
 
 def find_or_create_study(
-    session: Session, patient: Patient, request: PhotoRequest, *, uid_root: str
+    session: Session, patient: Patient, request: Filed, *, uid_root: str
 ) -> Study:
     key = study_key(patient, request)
     study = session.scalar(select(Study).where(Study.study_key == key))
@@ -59,12 +73,16 @@ def find_or_create_series(
     session: Session,
     study: Study,
     patient: Patient,
-    request: PhotoRequest,
+    request: Filed,
     *,
     operator_id: int,
     uid_root: str,
+    documents: bool = False,
 ) -> Series:
+    """The session's series of photos, or with ``documents`` its series of documents."""
     key = series_key(patient, request, operator_id)
+    if documents:
+        key = f"{DOCUMENTS.lower()}:{key}"
     series = session.scalar(select(Series).where(Series.series_key == key))
     if series is not None:
         return series
@@ -73,7 +91,7 @@ def find_or_create_series(
         series_key=key,
         study_id=study.id,
         series_number=_next_series_number(session, study),
-        description="Bedside capture",
+        description=DOCUMENTS if documents else "Bedside capture",
         instance_count=0,
     )
     session.add(series)
@@ -134,3 +152,22 @@ def find_or_create_consent(
     session.add(record)
     session.flush()
     return record
+
+
+def study_context(study: Study) -> StudyContext:
+    """What a DICOM object filed in ``study`` says of it (its time at the study's own offset)."""
+    return StudyContext(
+        study_instance_uid=study.study_instance_uid,
+        study_datetime=at_offset(study.study_datetime, study.study_tz_offset_minutes),
+        study_id=study.study_id,
+        admission_id=study.visit_number,
+        description=study.description,
+    )
+
+
+def series_context(series: Series) -> SeriesContext:
+    return SeriesContext(
+        series_instance_uid=series.series_instance_uid,
+        series_number=series.series_number,
+        description=series.description,
+    )

@@ -3,16 +3,20 @@
 Order of work, so that a failure at any step leaves no file and no row behind:
 1. everything that can be refused is checked before anything is written (patient, fields,
    the image itself: decoded, oriented, stripped, converted off the database lock);
-2. one write transaction files the photo (study, series, consent), builds the DICOM object,
-   writes it and its thumbnail durably, and inserts the index row (and, when a PACS is the
-   archive, the photo's delivery in the outbox); if anything fails the files are removed and
-   the transaction rolls back.
+2. the thumbnail is written durably, then one write transaction files the photo (study,
+   series, consent), builds the DICOM object, writes it durably, and inserts the index row
+   (and, when a PACS is the archive, the photo's delivery in the outbox); if anything fails the
+   files are removed and the transaction rolls back.
+Only the image work (step 1's decoding) takes one of the ``image_slots``: a request waiting for
+the database or the disk leaves the cores to the others.
 A repeated ``capture_id`` answers with the photo already stored and stores nothing new.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from dataclasses import dataclass
 
 from pydicom import Dataset
@@ -20,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pointcare import __version__
+from pointcare import __version__, audit
 from pointcare.archive import outbox
 from pointcare.archive.files import FileStore, StoredFile
 from pointcare.auth.principal import Principal
@@ -30,7 +34,7 @@ from pointcare.capture.submission import PhotoRequest
 from pointcare.db.engine import Database
 from pointcare.db.models import ConsentRecord, Instance, Patient, Series, Study
 from pointcare.db.types import utcnow
-from pointcare.domain.clock import at_offset, offset_minutes
+from pointcare.domain.clock import offset_minutes
 from pointcare.errors import Conflict, InvalidInput
 from pointcare.identity.directory import find_by_mrn, identity_of
 from pointcare.imaging.dicom_photo import (
@@ -38,11 +42,9 @@ from pointcare.imaging.dicom_photo import (
     VL_PHOTOGRAPHIC_IMAGE_STORAGE,
     Equipment,
     PhotoDetails,
-    SeriesContext,
-    StudyContext,
     build_vl_photographic_image,
     new_uid,
-    to_part10,
+    part10_chunks,
 )
 from pointcare.imaging.photo import NormalisedPhoto, PhotoRejected, normalise_photo
 
@@ -78,14 +80,26 @@ class PhotoIngest:
         limits: IngestLimits,
         *,
         deliver_to_pacs: bool = False,
+        image_slots: threading.Semaphore | None = None,
     ) -> None:
         self.db = db
         self.files = files
         self.limits = limits
         self.deliver_to_pacs = deliver_to_pacs
         """Queue each stored photo in the delivery outbox, in the same transaction."""
+        self.image_slots = image_slots or threading.BoundedSemaphore(os.cpu_count() or 2)
+        """Bounds concurrent decoding (CPU and memory: a 12 MP decode is 36 MB) to the cores."""
 
-    def store(self, who: Principal, request: PhotoRequest, image: bytes) -> StoredPhoto:
+    def store(
+        self,
+        who: Principal,
+        request: PhotoRequest,
+        image: bytes,
+        *,
+        actor: audit.Actor | None = None,
+    ) -> StoredPhoto:
+        """Store the photo; ``actor`` (who, from where) goes into the audit trail, which gets
+        the event in the same transaction as the photo's rows (default: ``who``, no address)."""
         with self.db.session() as session:
             existing = _stored_before(session, request)
             if existing is not None:
@@ -96,7 +110,7 @@ class PhotoIngest:
         attempt = 1
         while True:
             try:
-                return self._file(who, request, patient_id, photo)
+                return self._file(who, request, patient_id, photo, actor or audit.Actor.of(who))
             except IntegrityError:
                 # Another request with the same capture_id won the race: answer with its photo.
                 # Or (PostgreSQL, where writers do not queue as on SQLite) a concurrent upload of
@@ -113,17 +127,31 @@ class PhotoIngest:
         if not image:
             raise InvalidInput("The file is empty.", errors={"file": "the file is empty"})
         try:
-            return normalise_photo(
-                image, max_pixels=self.limits.max_image_pixels, quality=self.limits.jpeg_quality
-            )
+            with self.image_slots:
+                return normalise_photo(
+                    image,
+                    max_pixels=self.limits.max_image_pixels,
+                    quality=self.limits.jpeg_quality,
+                )
         except PhotoRejected as exc:
             raise image_refused(exc, "file") from None
 
     def _file(
-        self, who: Principal, request: PhotoRequest, patient_id: int, photo: NormalisedPhoto
+        self,
+        who: Principal,
+        request: PhotoRequest,
+        patient_id: int,
+        photo: NormalisedPhoto,
+        actor: audit.Actor,
     ) -> StoredPhoto:
         written: list[str] = []
         try:
+            # The thumbnail depends on nothing the transaction decides: written (durably) before
+            # it, it keeps its fsyncs out of the time the write lock is held.
+            sop_uid = new_uid(self.limits.uid_root)
+            thumbnail_path = self.files.thumbnail_path(sop_uid)
+            self.files.write(thumbnail_path, photo.thumbnail)
+            written.append(thumbnail_path)
             with self.db.write() as session:
                 patient = session.get_one(Patient, patient_id)
                 study = filing.find_or_create_study(
@@ -145,18 +173,14 @@ class PhotoIngest:
                     recorded_by_id=who.user_id,
                 )
                 number = filing.next_instance_number(session, series)
-                sop_uid = new_uid(self.limits.uid_root)
                 dataset = self._photo_object(
                     who, request, photo, patient, study, series, sop_uid=sop_uid, number=number
                 )
                 object_path = self.files.object_path(
                     study.study_instance_uid, series.series_instance_uid, sop_uid
                 )
-                stored = self.files.write(object_path, to_part10(dataset))
+                stored = self.files.write(object_path, part10_chunks(dataset))
                 written.append(object_path)
-                thumbnail_path = self.files.thumbnail_path(sop_uid)
-                self.files.write(thumbnail_path, photo.thumbnail)
-                written.append(thumbnail_path)
                 instance = _index_row(
                     who,
                     request,
@@ -171,6 +195,7 @@ class PhotoIngest:
                 session.flush()
                 if self.deliver_to_pacs:
                     outbox.enqueue(session, instance.id, utcnow())
+                audit.record(session, _stored_event(actor, patient, study, request, sop_uid))
                 result = StoredPhoto(
                     request.capture_id,
                     study.study_instance_uid,
@@ -208,18 +233,8 @@ class PhotoIngest:
         return build_vl_photographic_image(
             photo=photo,
             patient=identity_of(patient),
-            study=StudyContext(
-                study_instance_uid=study.study_instance_uid,
-                study_datetime=at_offset(study.study_datetime, study.study_tz_offset_minutes),
-                study_id=study.study_id,
-                admission_id=study.visit_number,
-                description=study.description,
-            ),
-            series=SeriesContext(
-                series_instance_uid=series.series_instance_uid,
-                series_number=series.series_number,
-                description=series.description,
-            ),
+            study=filing.study_context(study),
+            series=filing.series_context(series),
             details=PhotoDetails(
                 sop_instance_uid=sop_uid,
                 instance_number=number,
@@ -279,6 +294,22 @@ def _index_row(
         transfer_syntax_uid=JPEG_BASELINE,
         source_format=photo.source_format,
         reencoded=photo.reencoded,
+    )
+
+
+def _stored_event(
+    actor: audit.Actor, patient: Patient, study: Study, request: PhotoRequest, sop_uid: str
+) -> audit.AuditEvent:
+    return audit.AuditEvent(
+        action=audit.AuditAction.PHOTO_STORED,
+        actor=actor,
+        patient=audit.PatientRef.of(patient),
+        objects=(sop_uid,),
+        details={
+            "study_instance_uid": study.study_instance_uid,
+            "capture_id": request.capture_id,
+            "sensitive": request.sensitive,
+        },
     )
 
 

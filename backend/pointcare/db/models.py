@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -27,6 +29,9 @@ class Base(DeclarativeBase):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (
+        Index("ux_users_external_identity", "external_issuer", "external_subject", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -35,6 +40,10 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    external_issuer: Mapped[str | None] = mapped_column(String(255))
+    """EHR launch: the issuer that vouches for this user (no password); None for local users."""
+    external_subject: Mapped[str | None] = mapped_column(String(255))
+    """EHR launch: the user's id at that issuer (the tokens' ``sub``)."""
 
 
 class UserSession(Base):
@@ -49,6 +58,10 @@ class UserSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    launch_patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    """Opened by an EHR launch: the patient the session is bound to (see pointcare.launch)."""
+    launch_encounter: Mapped[str | None] = mapped_column(String(64))
+    """Opened by an EHR launch: the encounter (visit number) the EHR named, if any."""
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -174,6 +187,14 @@ class Instance(Base):
     source_format: Mapped[str] = mapped_column(String(8))
     reencoded: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Set when a rejection note (IHE IOCM) rejected this object: hidden everywhere but the
+    admin's list of rejected objects. The file and the row stay, for audit."""
+    rejection_note_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rejection_notes.id"), index=True
+    )
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), index=True)
+    """On a corrected copy: the object it replaces (rejected by the same correction)."""
 
     patient: Mapped[Patient] = relationship()
     study: Mapped[Study] = relationship()
@@ -200,9 +221,16 @@ class Delivery(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(
+    instance_id: Mapped[int | None] = mapped_column(
         ForeignKey("instances.id", ondelete="CASCADE"), unique=True
     )
+    rejection_note_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rejection_notes.id", ondelete="CASCADE"), unique=True
+    )
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), unique=True
+    )
+    """A delivery sends one of: a photo (``instance_id``), a rejection note, a document."""
     state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -216,16 +244,247 @@ class Delivery(Base):
     spool_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When the spool copy (the Part-10 file) was deleted after delivery; the thumbnail stays."""
 
-    instance: Mapped[Instance] = relationship()
+    instance: Mapped[Instance | None] = relationship()
+    rejection_note: Mapped[RejectionNote | None] = relationship()
+    document: Mapped[Document | None] = relationship()
+
+
+# --- Bedside capture (pointcare.bedside) ----------------------------------------------------
+
+
+class BedsideSession(Base):
+    """User U confirmed patient P at the bedside at time T, and the consent recorded there.
+
+    The id is a random UUID: it names the session in URLs and files the session's photos in one
+    series (``session:<id>``). Consent columns stay NULL until the consent step; a declined
+    clinical record (``consent_clinical`` False) blocks capture for the whole session.
+    """
+
+    __tablename__ = "bedside_sessions"
+    __table_args__ = (Index("ix_bedside_sessions_user_started", "user_id", "started_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    encounter: Mapped[str | None] = mapped_column(String(64))
+    """The patient's visit number when the identity was confirmed (None: no current encounter)."""
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    """When the user confirmed the patient."""
+    consent_clinical: Mapped[bool | None] = mapped_column(Boolean)
+    consent_teaching: Mapped[bool | None] = mapped_column(Boolean)
+    consent_publication: Mapped[bool | None] = mapped_column(Boolean)
+    consent_method: Mapped[str | None] = mapped_column(String(16))
+    consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    consent_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    patient: Mapped[Patient] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    consent_recorded_by: Mapped[User | None] = relationship(foreign_keys=[consent_recorded_by_id])
+
+
+# --- Audit trail ----------------------------------------------------------------------------
+
+
+class AuditRecord(Base):
+    """One audit event, a link in the hash chain (``pointcare.audit``).
+
+    Append-only: the code never updates or deletes a row, and database triggers (migration
+    0007) refuse it. No foreign keys: the trail outlives users and patients and must not lock
+    their rows.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_recorded_at", "recorded_at"),
+        Index("ix_audit_events_patient_mrn", "patient_mrn"),
+        Index("ix_audit_events_username", "username"),
+        Index("ix_audit_events_action", "action"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    """1, 2, 3... with no gaps: a missing number is a removed event."""
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(256))
+    action: Mapped[str] = mapped_column(String(32))
+    patient_id: Mapped[int | None] = mapped_column(Integer)
+    patient_mrn: Mapped[str | None] = mapped_column(String(64))
+    patient_issuer: Mapped[str | None] = mapped_column(String(64))
+    objects: Mapped[list[str]] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str | None] = mapped_column(String(256))
+    details: Mapped[dict[str, str | int | bool | None]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# --- EHR launch (pointcare.launch) -------------------------------------------------------------
+
+
+class LaunchTokenUsed(Base):
+    """A launch token's id (``jti``) already used; kept until the token expires, then purged."""
+
+    __tablename__ = "launch_tokens_used"
+    __table_args__ = (UniqueConstraint("issuer", "jti", name="uq_launch_tokens_used_issuer_jti"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    jti: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LaunchSessionPatient(Base):
+    """Another patient a launch-bound session may open: one an explicit search found."""
+
+    __tablename__ = "launch_session_patients"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("user_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- Sign-in security and break the glass (pointcare.auth.throttle, pointcare.access) --------
+
+
+class SignInThrottle(Base):
+    """Failed attempts of one kind of key (a user name, a client address) in the current window,
+    and until when that key is locked out. One row per key; rows of quiet keys are purged."""
+
+    __tablename__ = "sign_in_throttle"
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_sign_in_throttle_kind_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(255))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BreakGlassGrant(Base):
+    """A user gave a reason to open a patient's sensitive photos; valid until ``expires_at``."""
+
+    __tablename__ = "break_glass_grants"
+    __table_args__ = (
+        Index("ix_break_glass_grants_user_patient", "user_id", "patient_id", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    reason: Mapped[str] = mapped_column(String(500))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- Consent over time (pointcare.consent) -------------------------------------------------------
+
+
+class ConsentChange(Base):
+    """Teaching or publication consent given or withdrawn after the photos were taken.
+
+    For one photo (``instance_id``) or, without one, for every photo of the patient stored up
+    to ``recorded_at``. Rows are only added: the history is the record of who changed what.
+    """
+
+    __tablename__ = "consent_changes"
+    __table_args__ = (Index("ix_consent_changes_patient_recorded", "patient_id", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    """``teaching`` or ``publication``."""
+    granted: Mapped[bool] = mapped_column(Boolean)
+    method: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    recorded_by: Mapped[User] = relationship()
+
+
+# --- Corrections (pointcare.corrections, IHE IOCM) ----------------------------------------------
+
+
+class RejectionNote(Base):
+    """A Key Object Selection Document that rejected objects of one study, as stored here."""
+
+    __tablename__ = "rejection_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sop_instance_uid: Mapped[str] = mapped_column(String(64), unique=True)
+    study_instance_uid: Mapped[str] = mapped_column(String(64), index=True)
+    series_instance_uid: Mapped[str] = mapped_column(String(64))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    reason_code: Mapped[str] = mapped_column(String(16))
+    """The note's title: 113001 quality, 113037 patient safety, 113038 worklist entry."""
+    kind: Mapped[str] = mapped_column(String(16))
+    """What the clinician corrected: ``patient``, ``details`` or ``quality``."""
+    reason_text: Mapped[str] = mapped_column(String(500))
+    storage_path: Mapped[str] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    patient: Mapped[Patient] = relationship()
+    created_by: Mapped[User] = relationship()
+
+
+# --- Documents (PDF, as DICOM Encapsulated PDF) ---------------------------------------------------
+
+
+class Document(Base):
+    """A PDF (a scanned consent form, a referral letter) stored as an Encapsulated PDF object in
+    the patient's record, in the study of the session it was added in."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sop_instance_uid: Mapped[str] = mapped_column(String(64), unique=True)
+    capture_id: Mapped[str] = mapped_column(String(36), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id"), index=True)
+    instance_number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(64))
+    pdf_bytes: Mapped[int] = mapped_column(Integer)
+    storage_path: Mapped[str] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    patient: Mapped[Patient] = relationship()
+    study: Mapped[Study] = relationship()
+    series: Mapped[Series] = relationship()
+    added_by: Mapped[User] = relationship()
 
 
 __all__ = [
+    "AuditRecord",
     "Base",
+    "BedsideSession",
+    "BreakGlassGrant",
+    "ConsentChange",
     "ConsentRecord",
     "Delivery",
+    "Document",
     "Instance",
+    "LaunchSessionPatient",
+    "LaunchTokenUsed",
     "Patient",
+    "RejectionNote",
     "Series",
+    "SignInThrottle",
     "Study",
     "User",
     "UserSession",

@@ -14,10 +14,14 @@ class PhotoFormat(StrEnum):
     JPEG = "JPEG"
     PNG = "PNG"
     HEIF = "HEIF"
+    TIFF = "TIFF"
+    """From desk scanners and some dermatoscopes; the first page is the photo."""
 
 
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_TIFF_MAGICS = (b"II*\x00", b"MM\x00*")
+"""Classic TIFF, little and big endian (BigTIFF is not accepted)."""
 # ISO-BMFF brands of HEVC-coded HEIF stills and sequences.
 _HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"})
 # Structural brands shared by HEIC and AVIF: HEIF only when no AVIF brand is declared.
@@ -33,6 +37,8 @@ def sniff(data: bytes) -> PhotoFormat | None:
         return PhotoFormat.PNG
     if _is_heif(data):
         return PhotoFormat.HEIF
+    if data.startswith(_TIFF_MAGICS):
+        return PhotoFormat.TIFF
     return None
 
 

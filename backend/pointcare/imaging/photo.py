@@ -55,7 +55,7 @@ _GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I
 _WIDE_GREY_MODES = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
 _KEPT_SUBSAMPLING = frozenset({"4:2:0", "4:2:2"})
 
-_UNSUPPORTED = "This file is not a photo we can store. Please send a JPEG, PNG or HEIC photo."
+_UNSUPPORTED = "This file is not a photo we can store. Please send a JPEG, PNG, HEIC or TIFF photo."
 _EMPTY = "The file is empty. Please take or choose the photo again."
 _UNREADABLE = (
     "The photo could not be read: the file is damaged or incomplete. Please take or send it again."
@@ -67,7 +67,7 @@ class PhotoRejected(ValueError):
 
 
 class UnsupportedImage(PhotoRejected):
-    """The content is not a JPEG, PNG or HEIC/HEIF image (whatever its name or type claims)."""
+    """The content is not a JPEG, PNG, HEIC/HEIF or TIFF image, whatever its name or type says."""
 
 
 class UnreadableImage(PhotoRejected):

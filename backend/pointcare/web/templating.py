@@ -10,6 +10,7 @@ from litestar.contrib.jinja import JinjaTemplateEngine
 from markupsafe import Markup, escape
 
 from pointcare import __version__
+from pointcare.auth.csrf import token_for
 from pointcare.domain.body_sites import BODY_SITES, Laterality, body_site
 from pointcare.domain.clock import at_offset
 from pointcare.domain.patients import age_on
@@ -52,8 +53,11 @@ def local_time(moment: datetime, offset_minutes: int = 0) -> str:
 
 @pass_context
 def csrf_token(context: Context) -> str:
-    """The request's CSRF token (empty until CSRF protection is wired in)."""
-    return ""
+    """The request's CSRF token (``pointcare.auth.csrf``); empty outside a request."""
+    request = context.get("request")
+    if request is None:
+        return ""
+    return token_for(request, request.app.state.runtime.settings.secret_key)
 
 
 @pass_context

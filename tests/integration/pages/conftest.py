@@ -13,6 +13,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from tests.conftest import Account
+from tests.support import csrf
 from tests.support.tools import corpus
 
 HTML = {"Accept": "text/html"}
@@ -25,13 +26,15 @@ Capture = Callable[..., httpx.Response]
 
 
 def sign_in(client: TestClient[Litestar], account: Account) -> httpx.Response:
+    """Sign in through the form; the client then sends the new session's CSRF token."""
     response = client.post(
         "/login",
         data={"username": account.username, "password": account.password},
-        headers=HTML,
+        headers={**HTML, csrf.HEADER: csrf.fetch_token(client)},
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
+    csrf.arm(client, "/")
     return response
 
 

@@ -17,6 +17,7 @@ from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings
 from tests.conftest import Account
 from tests.integration.pages.conftest import HTML, HTMX, OBERG, sign_in
+from tests.support import csrf
 
 
 def set_cookie(response_headers: list[str]) -> str:
@@ -50,7 +51,10 @@ def test_the_cookie_is_secure_when_configured(settings: Settings) -> None:
     try:
         with runtime.db.write() as session:
             add_user(session, username="nurse", role="photographer", password="nurse-password-1")
-        with TestClient(create_app(secure, runtime=runtime)) as client:
+        # Secure cookies come back only over TLS (the pre-session CSRF cookie included).
+        app = create_app(secure, runtime=runtime)
+        with TestClient(app, base_url="https://testserver.local") as client:
+            csrf.arm(client)
             response = client.post(
                 "/login",
                 data={"username": "nurse", "password": "nurse-password-1"},
@@ -69,6 +73,7 @@ def test_the_cookie_is_secure_when_configured(settings: Settings) -> None:
 def test_a_failed_sign_in_says_the_same_whatever_was_wrong(
     client: TestClient[Litestar], accounts: dict[str, Account], username: str, password: str
 ) -> None:
+    csrf.arm(client)
     response = client.post(
         "/login", data={"username": username, "password": password}, headers=HTML
     )
@@ -84,6 +89,7 @@ def test_sign_in_goes_back_to_the_page_asked_for(
     client: TestClient[Litestar], accounts: dict[str, Account]
 ) -> None:
     wanted = "/patients/PC100001/capture?issuer=PCDEMO"
+    csrf.arm(client)
     response = client.post(
         "/login",
         data={"username": "doctor", "password": "doctor-test-password", "next": wanted},
@@ -111,6 +117,7 @@ def test_sign_in_goes_back_to_the_page_asked_for(
 def test_sign_in_never_redirects_to_another_site(
     client: TestClient[Litestar], accounts: dict[str, Account], target: str
 ) -> None:
+    csrf.arm(client)
     response = client.post(
         "/login",
         data={"username": "nurse", "password": "nurse-test-password", "next": target},
@@ -178,6 +185,7 @@ def test_the_header_shows_who_is_signed_in_and_a_sign_out_button(
             password="ward-password-1",
             display_name="Dr Ingrid Ödmann",
         )
+    csrf.arm(client)
     client.post("/login", data={"username": "ward", "password": "ward-password-1"})
 
     page = client.get("/", headers=HTML).text
@@ -204,6 +212,7 @@ def test_an_htmx_request_after_the_session_ended_navigates_the_whole_page(
 
 
 def test_signing_out_without_a_session_just_goes_to_sign_in(client: TestClient[Litestar]) -> None:
+    csrf.arm(client)
     response = client.post("/logout", headers=HTML, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/login"

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from litestar import get
+from litestar import Request, get
 from sqlalchemy.orm import Session
 
+from pointcare import audit
+from pointcare.auth.principal import Principal
 from pointcare.db.models import Patient
 from pointcare.errors import InvalidInput
 from pointcare.identity.directory import find_by_mrn, search
+from pointcare.runtime import Runtime
 
 
 @dataclass
@@ -50,7 +54,9 @@ def parse_birth_date(raw: str | None) -> date | None:
 
 @get("/api/v1/patients", tags=["patients"], sync_to_thread=True)
 def find_patients(
+    request: Request[Principal, Any, Any],
     db: Session,
+    runtime: Runtime,
     identifier: str | None = None,
     issuer: str | None = None,
     name: str | None = None,
@@ -59,6 +65,13 @@ def find_patients(
     """By ``identifier`` (MRN, optionally with ``issuer``), or by ``name`` and/or ``birth_date``."""
     if identifier is not None and identifier.strip():
         patient = find_by_mrn(db, identifier.strip(), issuer.strip() if issuer else None)
-        return [patient_out(patient)] if patient else []
-    found = search(db, name=name, birth_date=parse_birth_date(birth_date))
+        found = [patient] if patient else []
+        criteria = ["mrn"]
+    else:
+        found = search(db, name=name, birth_date=parse_birth_date(birth_date))
+        criteria = [key for key, value in (("name", name), ("birth_date", birth_date)) if value]
+    event = audit.patient_search(
+        audit.actor_of(request, request.user), criteria=criteria, found=found, via="api"
+    )
+    audit.record_now(runtime.db, event)
     return [patient_out(p) for p in found]

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Any
 
 import anyio
-from litestar import Response, post
+from litestar import Request, Response, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
+from pointcare import audit
 from pointcare.auth.principal import Principal
 from pointcare.capture.ingest import StoredPhoto
 from pointcare.capture.submission import RawSubmission, check_submission
@@ -54,21 +56,27 @@ def raw_submission(form: PhotoForm) -> RawSubmission:
     return RawSubmission(**{f.name: getattr(form, f.name) for f in fields(RawSubmission)})
 
 
-async def store_photo(runtime: Runtime, principal: Principal, form: PhotoForm) -> StoredPhoto:
-    """Check the form, then ingest the photo off the event loop (shared with the capture page)."""
+async def store_photo(
+    runtime: Runtime, principal: Principal, form: PhotoForm, *, actor: audit.Actor | None = None
+) -> StoredPhoto:
+    """Check the form, then ingest the photo off the event loop (shared with the capture page).
+
+    ``actor`` (``audit.actor_of(request, principal)``) gives the audit trail the address."""
     if form.file is None or not isinstance(form.file, UploadFile):
         raise InvalidInput("Choose a photo to send.", errors={"file": "a photo file is required"})
     request = check_submission(raw_submission(form), now=datetime.now().astimezone())
     image = await form.file.read()
     if len(image) > runtime.settings.max_upload_bytes:
         raise PayloadTooLarge("The photo is larger than this server accepts.")
-    return await anyio.to_thread.run_sync(
-        runtime.ingest.store, principal, request, image, limiter=runtime.image_limiter
-    )
+    ingest = partial(runtime.ingest.store, principal, request, image, actor=actor)
+    # Not under runtime.image_limiter: the ingest bounds its decoding itself (image_slots), so
+    # that a photo waiting for the database or an fsync does not hold a core's slot.
+    return await anyio.to_thread.run_sync(ingest)
 
 
 @post("/api/v1/photos", tags=["photos"], status_code=201)
 async def upload_photo(
+    request: Request[Principal, Any, Any],
     runtime: Runtime,
     principal: Principal,
     data: Annotated[PhotoForm, Body(media_type=RequestEncodingType.MULTI_PART)],
@@ -78,7 +86,7 @@ async def upload_photo(
     Answers 201 with the new UIDs, or 200 with the earlier ones when this ``capture_id`` was
     stored before (a retry stores nothing new).
     """
-    stored = await store_photo(runtime, principal, data)
+    stored = await store_photo(runtime, principal, data, actor=audit.actor_of(request, principal))
     body = PhotoStored(
         stored.capture_id,
         stored.study_instance_uid,

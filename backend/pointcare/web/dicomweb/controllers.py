@@ -13,10 +13,16 @@ from typing import Any
 import anyio
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import ClientException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Stream
 from sqlalchemy.orm import Session
 
+from pointcare import audit
+from pointcare.access import glass
+from pointcare.access.blur import blurred_jpeg
 from pointcare.auth.principal import Principal
+from pointcare.db.models import Patient
+from pointcare.launch.binding import openable_patient_ids
 from pointcare.runtime import Runtime
 from pointcare.web.dicomweb import links, wado
 from pointcare.web.dicomweb.dicom_json import encode
@@ -36,6 +42,15 @@ from pointcare.web.dicomweb.uids import require_uid
 from pointcare.web.security import REVIEW
 
 log = logging.getLogger(__name__)
+
+DICOM_JSON_ANSWER = {
+    200: ResponseSpec(
+        data_container=list[dict[str, Any]],
+        media_type=DICOM_JSON,
+        description="DICOM JSON (PS3.18 F.2): an array with one object per match or instance.",
+        generate_examples=False,
+    )
+}
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -71,6 +86,9 @@ def _json_media_type(request: AnyRequest) -> str:
 def _search(request: AnyRequest, db: Session, level: Level, scope: Scope) -> Response[bytes]:
     media_type = _json_media_type(request)
     search = parse_search(request.query_params.multi_items(), level)
+    openable = openable_patient_ids(db, request.user)
+    if openable is not None:  # a session opened from the EHR searches only its patients
+        search.conditions.append(Patient.id.in_(openable))
     service = _service(request)
     result = run_search(db, search, scope, service=service)
     warnings = list(search.warnings)
@@ -91,6 +109,7 @@ def _retrieve(
     *uids: str,
 ) -> Stream:
     objects = wado.locate(db, *_checked(*uids))
+    _require_unsealed(request, db, objects)
     require_multipart(
         _accept(request),
         part_type=DICOM,
@@ -103,7 +122,24 @@ def _retrieve(
         "/".join(uids),
         len(objects),
     )
+    _audit_retrieval(request, db, runtime, objects, "wado-rs")
     return multipart_response(wado.dicom_parts(runtime.instances, objects), part_type=DICOM)
+
+
+def _require_unsealed(request: AnyRequest, db: Session, objects: list[wado.StoredObject]) -> None:
+    """403 for a sensitive photo without a break-the-glass grant (``pointcare.access``)."""
+    glass.require_unsealed(db, request.user.user_id, [stored.sop_uid for stored in objects])
+
+
+def _audit_retrieval(
+    request: AnyRequest, db: Session, runtime: Runtime, objects: list[wado.StoredObject], via: str
+) -> None:
+    """One ``image.viewed`` event for the objects a retrieval sends (thumbnails are not audited:
+    they belong to a list, audited once by the page that shows it)."""
+    patient = audit.patient_of_study(db, objects[0].study_uid)
+    uids = [stored.sop_uid for stored in objects]
+    event = audit.image_viewed(audit.actor_of(request, request.user), patient, uids, via=via)
+    audit.record_now(runtime.db, event)
 
 
 def _metadata(request: AnyRequest, db: Session, runtime: Runtime, *uids: str) -> Response[bytes]:
@@ -133,6 +169,11 @@ async def _thumbnail(
     body = await anyio.to_thread.run_sync(
         wado.thumbnail, runtime.files, first, options, limiter=runtime.image_limiter
     )
+    sealed = await anyio.to_thread.run_sync(
+        glass.sealed_uids, db, request.user.user_id, [first.sop_uid]
+    )
+    if sealed:  # lists show sensitive photos blurred, unless the glass was broken
+        body = await anyio.to_thread.run_sync(blurred_jpeg, body, limiter=runtime.image_limiter)
     return Response(body, media_type=JPEG)
 
 
@@ -143,34 +184,44 @@ class DicomwebController(Controller):
 
     # --- QIDO-RS ------------------------------------------------------------------------------
 
-    @get("/studies", sync_to_thread=True)
+    @get("/studies", sync_to_thread=True, media_type=DICOM_JSON, responses=DICOM_JSON_ANSWER)
     def search_studies(self, request: AnyRequest, db: Session) -> Response[bytes]:
         """Search for studies (QIDO-RS); answers ``application/dicom+json``."""
         return _search(request, db, Level.STUDY, Scope())
 
-    @get("/series", sync_to_thread=True)
+    @get("/series", sync_to_thread=True, media_type=DICOM_JSON, responses=DICOM_JSON_ANSWER)
     def search_series(self, request: AnyRequest, db: Session) -> Response[bytes]:
         """Search for series in all studies (QIDO-RS)."""
         return _search(request, db, Level.SERIES, Scope())
 
-    @get("/instances", sync_to_thread=True)
+    @get("/instances", sync_to_thread=True, media_type=DICOM_JSON, responses=DICOM_JSON_ANSWER)
     def search_instances(self, request: AnyRequest, db: Session) -> Response[bytes]:
         """Search for instances in all studies (QIDO-RS)."""
         return _search(request, db, Level.INSTANCE, Scope())
 
-    @get(STUDY + "/series", sync_to_thread=True)
+    @get(STUDY + "/series", sync_to_thread=True, media_type=DICOM_JSON, responses=DICOM_JSON_ANSWER)
     def search_study_series(self, request: AnyRequest, db: Session, study: str) -> Response[bytes]:
         """Search for the series of a study (QIDO-RS)."""
         return _search(request, db, Level.SERIES, Scope(_checked(study)[0]))
 
-    @get(STUDY + "/instances", sync_to_thread=True)
+    @get(
+        STUDY + "/instances",
+        sync_to_thread=True,
+        media_type=DICOM_JSON,
+        responses=DICOM_JSON_ANSWER,
+    )
     def search_study_instances(
         self, request: AnyRequest, db: Session, study: str
     ) -> Response[bytes]:
         """Search for the instances of a study (QIDO-RS)."""
         return _search(request, db, Level.INSTANCE, Scope(_checked(study)[0]))
 
-    @get(SERIES + "/instances", sync_to_thread=True)
+    @get(
+        SERIES + "/instances",
+        sync_to_thread=True,
+        media_type=DICOM_JSON,
+        responses=DICOM_JSON_ANSWER,
+    )
     def search_series_instances(
         self, request: AnyRequest, db: Session, study: str, series: str
     ) -> Response[bytes]:
@@ -216,21 +267,33 @@ class DicomwebController(Controller):
 
     # --- WADO-RS: metadata --------------------------------------------------------------------
 
-    @get(STUDY + "/metadata", sync_to_thread=True)
+    @get(
+        STUDY + "/metadata", sync_to_thread=True, media_type=DICOM_JSON, responses=DICOM_JSON_ANSWER
+    )
     def study_metadata(
         self, request: AnyRequest, db: Session, runtime: Runtime, study: str
     ) -> Response[bytes]:
         """The header of every object of a study in DICOM JSON (Pixel Data as a link)."""
         return _metadata(request, db, runtime, study)
 
-    @get(SERIES + "/metadata", sync_to_thread=True)
+    @get(
+        SERIES + "/metadata",
+        sync_to_thread=True,
+        media_type=DICOM_JSON,
+        responses=DICOM_JSON_ANSWER,
+    )
     def series_metadata(
         self, request: AnyRequest, db: Session, runtime: Runtime, study: str, series: str
     ) -> Response[bytes]:
         """The header of every object of a series in DICOM JSON."""
         return _metadata(request, db, runtime, study, series)
 
-    @get(INSTANCE + "/metadata", sync_to_thread=True)
+    @get(
+        INSTANCE + "/metadata",
+        sync_to_thread=True,
+        media_type=DICOM_JSON,
+        responses=DICOM_JSON_ANSWER,
+    )
     def instance_metadata(
         self,
         request: AnyRequest,
@@ -260,6 +323,7 @@ class DicomwebController(Controller):
         checked = _checked(study, series, instance)
         wado.parse_frame_numbers(frames)
         [stored] = wado.locate(db, *checked)
+        _require_unsealed(request, db, [stored])
         media_type = wado.frame_media_type(stored)
         require_multipart(
             _accept(request),
@@ -268,10 +332,11 @@ class DicomwebController(Controller):
             default_part_type="application/octet-stream",
         )
         frame = wado.first_frame(runtime.instances, stored)
+        _audit_retrieval(request, db, runtime, [stored], "wado-rs frames")
         part = Part.from_bytes(frame, f"{media_type}; transfer-syntax={stored.transfer_syntax_uid}")
         return multipart_response([part], part_type=media_type)
 
-    @get(INSTANCE + "/rendered")
+    @get(INSTANCE + "/rendered", media_type=JPEG)
     async def retrieve_rendered(
         self,
         request: AnyRequest,
@@ -288,12 +353,16 @@ class DicomwebController(Controller):
         require_single(_accept(request), JPEG)
         checked = _checked(study, series, instance)
         [stored] = await anyio.to_thread.run_sync(lambda: wado.locate(db, *checked))
+        await anyio.to_thread.run_sync(_require_unsealed, request, db, [stored])
         body = await anyio.to_thread.run_sync(
             wado.rendered, runtime.instances, stored, options, limiter=runtime.image_limiter
         )
+        await anyio.to_thread.run_sync(
+            _audit_retrieval, request, db, runtime, [stored], "wado-rs rendered"
+        )
         return Response(body, media_type=JPEG)
 
-    @get(STUDY + "/thumbnail")
+    @get(STUDY + "/thumbnail", media_type=JPEG)
     async def study_thumbnail(
         self,
         request: AnyRequest,
@@ -305,7 +374,7 @@ class DicomwebController(Controller):
         """Thumbnail of the study's first photo (``image/jpeg``, at most 320 px)."""
         return await _thumbnail(request, db, runtime, _render_options(viewport, None), study)
 
-    @get(SERIES + "/thumbnail")
+    @get(SERIES + "/thumbnail", media_type=JPEG)
     async def series_thumbnail(
         self,
         request: AnyRequest,
@@ -319,7 +388,7 @@ class DicomwebController(Controller):
         options = _render_options(viewport, None)
         return await _thumbnail(request, db, runtime, options, study, series)
 
-    @get(INSTANCE + "/thumbnail")
+    @get(INSTANCE + "/thumbnail", media_type=JPEG)
     async def instance_thumbnail(
         self,
         request: AnyRequest,

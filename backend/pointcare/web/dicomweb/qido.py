@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Select, distinct, exists, func, select
+from sqlalchemy import Select, and_, distinct, exists, func, select
 from sqlalchemy.orm import Session
 
+from pointcare.corrections.visibility import not_rejected
 from pointcare.db.models import Instance, Patient, Series, Study
 from pointcare.domain.body_sites import body_site
 from pointcare.identity.directory import identity_of
@@ -59,7 +60,7 @@ def _page(
 
 
 def _studies(session: Session, search: Search, service: str) -> SearchResult:
-    in_study = Instance.study_id == Study.id
+    in_study = and_(Instance.study_id == Study.id, not_rejected())
     series_count = (
         select(func.count(distinct(Instance.series_id))).where(in_study).scalar_subquery()
     )
@@ -97,7 +98,7 @@ def _studies(session: Session, search: Search, service: str) -> SearchResult:
 
 
 def _series(session: Session, search: Search, scope: Scope, service: str) -> SearchResult:
-    in_series = Instance.series_id == Series.id
+    in_series = and_(Instance.series_id == Series.id, not_rejected())
     instance_count = select(func.count(Instance.id)).where(in_series).scalar_subquery()
     # All instances of a series share one modality (PS3.3 C.7.3.1), so any one SOP Class tells it.
     sop_class = select(func.min(Instance.sop_class_uid)).where(in_series).scalar_subquery()
@@ -134,7 +135,7 @@ def _instances(session: Session, search: Search, scope: Scope, service: str) -> 
         .join(Series, Series.id == Instance.series_id)
         .join(Study, Study.id == Series.study_id)
         .join(Patient, Patient.id == Study.patient_id)
-        .where(*search.conditions)
+        .where(not_rejected(), *search.conditions)
         .order_by(
             Study.study_datetime.desc(),
             Study.id.desc(),

@@ -21,6 +21,7 @@ from pointcare.archive.files import FileStore
 from pointcare.archive.part10 import first_jpeg_frame, readable
 from pointcare.archive.protocol import InstanceRef
 from pointcare.archive.reader import InstanceReader
+from pointcare.corrections.visibility import not_rejected
 from pointcare.db.models import Instance, Series, Study
 from pointcare.errors import NotFound
 from pointcare.web.dicomweb import links
@@ -70,7 +71,7 @@ def locate(
         )
         .join(Series, Series.id == Instance.series_id)
         .join(Study, Study.id == Series.study_id)
-        .where(Study.study_instance_uid == study_uid)
+        .where(Study.study_instance_uid == study_uid, not_rejected())
         .order_by(Series.series_number, Series.id, Instance.instance_number, Instance.id)
     )
     if series_uid is not None:

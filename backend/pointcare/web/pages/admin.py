@@ -8,12 +8,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from litestar import Response, get, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
+from pointcare import audit
 from pointcare.archive import outbox
 from pointcare.auth.principal import Principal
 from pointcare.db.types import utcnow
@@ -43,9 +44,11 @@ def deliveries_page(
 
 @post(DELIVERIES + "/retry", guards=[ADMIN], sync_to_thread=True, include_in_schema=False)
 def retry_all_parked(
-    runtime: NamedDependency[Runtime], principal: NamedDependency[Principal]
+    request: Request[Principal, Any, Any],
+    runtime: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
 ) -> Redirect:
-    return _retry(runtime, principal, None)
+    return _retry(request, runtime, principal, None)
 
 
 @post(
@@ -55,16 +58,28 @@ def retry_all_parked(
     include_in_schema=False,
 )
 def retry_one_parked(
+    request: Request[Principal, Any, Any],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
     delivery_id: FromPath[int],
 ) -> Redirect:
-    return _retry(runtime, principal, delivery_id)
+    return _retry(request, runtime, principal, delivery_id)
 
 
-def _retry(runtime: Runtime, principal: Principal, delivery_id: int | None) -> Redirect:
+def _retry(
+    request: Request[Principal, Any, Any],
+    runtime: Runtime,
+    principal: Principal,
+    delivery_id: int | None,
+) -> Redirect:
     with runtime.db.write() as session:
         count = outbox.retry_parked(session, utcnow(), delivery_id)
+        event = audit.AuditEvent(
+            action=audit.AuditAction.DELIVERY_RETRIED,
+            actor=audit.actor_of(request, principal),
+            details={"delivery_id": delivery_id, "retried": count},
+        )
+        audit.record(session, event)
     log.info(
         "parked deliveries retried user_id=%s delivery_id=%s count=%d",
         principal.user_id,

@@ -17,6 +17,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
+from pointcare import audit
 from pointcare.auth.principal import Principal
 from pointcare.capture.ingest import StoredPhoto
 from pointcare.capture.submission import check_submission
@@ -215,12 +216,15 @@ def capture_by_query(
 
 @get("/patients/{mrn:str}/capture", sync_to_thread=True, include_in_schema=False)
 def capture_page(
-    request: Request[Any, Any, Any],
+    request: Request[Principal, Any, Any],
     db: NamedDependency[Session],
+    runtime: NamedDependency[Runtime],
     mrn: FromPath[str],
     issuer: FromQuery[str | None] = None,
 ) -> Response[Any]:
     context = load_patient(db, mrn, issuer)
+    actor = audit.actor_of(request, request.user)
+    audit.record_now(runtime.db, *audit.patient_opened(actor, context.patient, page="capture"))
     return _panel(request, context, CaptureValues(capture_id=new_capture_id()))
 
 
@@ -240,7 +244,9 @@ async def capture_photo(
     try:
         if form.file is None:
             raise check_without_photo(form)
-        stored = await store_photo(runtime, principal, form)
+        stored = await store_photo(
+            runtime, principal, form, actor=audit.actor_of(request, principal)
+        )
     except PointcareError as exc:
         return _panel(request, context, values, status=exc.status_code, problem=exc)
     # An unpaired site sent without a side is recorded as U: its label has no side.

@@ -89,12 +89,43 @@ class PatientUrls:
         return self._path("/capture")
 
     @property
+    def upload(self) -> str:
+        """Add images from the desk."""
+        return self._path("/upload")
+
+    @property
+    def export(self) -> str:
+        return self._path("/export")
+
+    @property
     def photos(self) -> str:
         """Where the capture form sends photos."""
         return self._path("/photos")
 
     def photo(self, sop_instance_uid: str) -> str:
         return self._path(f"/photos/{quote(sop_instance_uid, safe='')}")
+
+    def break_glass(self, back_to: str | None = None) -> str:
+        """The "break the glass" step for sensitive photos; back to ``back_to`` afterwards."""
+        back = f"&next={quote(back_to, safe='')}" if back_to else ""
+        return self._path("/break-glass") + back
+
+    def compare(self, sop_instance_uid: str) -> str:
+        """This photo beside the latest others of the same site and side."""
+        return self._path("/compare") + f"&photo={quote(sop_instance_uid, safe='')}"
+
+    def document(self, sop_instance_uid: str) -> str:
+        """A stored PDF, opened in the browser."""
+        return self._path(f"/documents/{quote(sop_instance_uid, safe='')}")
+
+    def correct(self, sop_instance_uid: str) -> str:
+        """The correction form of one photo."""
+        return self._path(f"/photos/{quote(sop_instance_uid, safe='')}/correct")
+
+    def consent(self, sop_instance_uid: str | None = None) -> str:
+        """The consent page: for one photo, or for all of the patient's photos."""
+        photo = f"&photo={quote(sop_instance_uid, safe='')}" if sop_instance_uid else ""
+        return self._path("/consent") + photo
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,15 +11,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from itertools import groupby
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from pointcare.archive.outbox import DeliveryState, delivery_state, delivery_states
+from pointcare.consent.changes import ConsentInForce, consent_in_force
+from pointcare.corrections.visibility import not_rejected
 from pointcare.db.models import ConsentRecord, Instance, Patient
 from pointcare.domain.consent import ConsentMethod
 from pointcare.domain.views import View
-from pointcare.errors import NotFound
+from pointcare.errors import InvalidInput, NotFound
 from pointcare.web.pages.common import PatientUrls, site_with_side
+from pointcare.web.pages.filters import TimelineFilter
 
 THUMBNAIL_SIZE = 320
 """The longest side of a DICOMweb thumbnail, in pixels."""
@@ -104,7 +107,12 @@ class DayGroup:
         return f"day-{self.day.isoformat()}"
 
 
-def _card(urls: PatientUrls, instance: Instance, delivery: DeliveryBadge | None) -> PhotoCard:
+def _card(
+    urls: PatientUrls,
+    instance: Instance,
+    consent: ConsentInForce,
+    delivery: DeliveryBadge | None,
+) -> PhotoCard:
     width, height = thumbnail_size(instance)
     return PhotoCard(
         sop_instance_uid=instance.sop_instance_uid,
@@ -115,29 +123,90 @@ def _card(urls: PatientUrls, instance: Instance, delivery: DeliveryBadge | None)
         where=site_with_side(instance.body_site_code, instance.laterality),
         view=view_label(instance.view),
         time=local_moment(instance).strftime("%H:%M"),
-        teaching=instance.consent.teaching,
-        publication=instance.consent.publication,
+        teaching=consent.teaching,
+        publication=consent.publication,
         sensitive=instance.sensitive,
         description=instance.description,
         delivery=delivery,
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a page of the timeline stops: the last photo shown (newest first)."""
+
+    captured_at: datetime
+    instance_id: int
+
+    @property
+    def token(self) -> str:
+        return f"{self.captured_at.isoformat()}~{self.instance_id}"
+
+    @classmethod
+    def parse(cls, token: str) -> Cursor:
+        moment, _, ident = token.partition("~")
+        try:
+            at = datetime.fromisoformat(moment)
+            number = int(ident)
+        except ValueError:
+            raise InvalidInput(
+                "That link to older photos is not valid: open the patient's photos again.",
+                errors={"before": "not a timeline position"},
+            ) from None
+        if at.tzinfo is None:
+            raise InvalidInput("That link to older photos is not valid.", errors={"before": "?"})
+        return cls(at, number)
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    days: list[DayGroup]
+    older: Cursor | None
+    """Where the next page starts, when there are older photos."""
+
+
 def photo_days(
-    session: Session, patient: Patient, *, with_delivery: bool = False
-) -> list[DayGroup]:
-    """The patient's photos, newest first, grouped by local capture date (one SELECT; with
-    ``with_delivery``, one more for the delivery states of all of them)."""
-    instances = session.scalars(
+    session: Session,
+    patient: Patient,
+    *,
+    with_delivery: bool = False,
+    limit: int | None = None,
+    before: Cursor | None = None,
+    only: TimelineFilter | None = None,
+) -> Timeline:
+    """The patient's photos, newest first, grouped by local capture date: all of them, or a
+    page of ``limit`` photos older than ``before``, those ``only`` admits (one SELECT; with
+    ``with_delivery``, one more for the delivery states)."""
+    only = only or TimelineFilter()
+    query = (
         select(Instance)
-        .where(Instance.patient_id == patient.id)
+        .where(Instance.patient_id == patient.id, not_rejected(), *only.conditions())
         .options(
             joinedload(Instance.study),
             joinedload(Instance.series),
             joinedload(Instance.consent),
         )
         .order_by(Instance.captured_at.desc(), Instance.id.desc())
-    ).all()
+    )
+    if before is not None:
+        query = query.where(
+            or_(
+                Instance.captured_at < before.captured_at,
+                and_(
+                    Instance.captured_at == before.captured_at,
+                    Instance.id < before.instance_id,
+                ),
+            )
+        )
+    if limit is not None:
+        query = query.limit(limit + 1)
+    instances = list(session.scalars(query).all())
+    older = None
+    if limit is not None and len(instances) > limit:
+        instances = instances[:limit]
+        older = Cursor(instances[-1].captured_at, instances[-1].id)
+    consents = consent_in_force(session, instances)
+    instances = [item for item in instances if only.admits(consents[item.id])]
     # Newest first by the local date the clinic saw, then by the moment itself: a photo taken
     # late in the evening abroad may be newer than one taken early the next local day.
     ordered = sorted(
@@ -145,13 +214,31 @@ def photo_days(
     )
     states = delivery_states(session, [item.id for item in instances]) if with_delivery else {}
     urls = PatientUrls.of(patient)
-    return [
+    days = [
         DayGroup(
             day,
-            [_card(urls, instance, delivery_badge(states.get(instance.id))) for instance in group],
+            [
+                _card(
+                    urls,
+                    instance,
+                    consents[instance.id],
+                    delivery_badge(states.get(instance.id)),
+                )
+                for instance in group
+            ],
         )
         for day, group in groupby(ordered, key=lambda item: local_moment(item).date())
     ]
+    return Timeline(days, older)
+
+
+def photo_count(session: Session, patient: Patient, only: TimelineFilter | None = None) -> int:
+    """How many photos in force the patient has (that the filter's SQL part admits)."""
+    conditions = only.conditions() if only else []
+    query = select(func.count(Instance.id)).where(
+        Instance.patient_id == patient.id, not_rejected(), *conditions
+    )
+    return session.scalar(query) or 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +249,16 @@ class PhotoDetail:
     taken: datetime
     rendered_url: str
     consent_method: str
+    consent_now: ConsentInForce
+    """Teaching and publication as they stand now, after any later change."""
     newer_href: str | None
     older_href: str | None
     delivery: DeliveryBadge | None = None
+
+    @property
+    def thumbnail_url(self) -> str:
+        """The list thumbnail: what a sealed sensitive photo shows, blurred by the server."""
+        return dicomweb_url(self.instance, "thumbnail")
 
     @property
     def utc_offset(self) -> str:
@@ -179,7 +273,11 @@ def photo_detail(
 ) -> PhotoDetail:
     instance = session.scalar(
         select(Instance)
-        .where(Instance.sop_instance_uid == sop_instance_uid, Instance.patient_id == patient.id)
+        .where(
+            Instance.sop_instance_uid == sop_instance_uid,
+            Instance.patient_id == patient.id,
+            not_rejected(),
+        )
         .options(
             joinedload(Instance.study),
             joinedload(Instance.series),
@@ -201,6 +299,7 @@ def photo_detail(
         taken=local_moment(instance),
         rendered_url=dicomweb_url(instance, "rendered"),
         consent_method=method,
+        consent_now=consent_in_force(session, [instance])[instance.id],
         newer_href=PatientUrls.of(patient).photo(newer) if newer else None,
         older_href=PatientUrls.of(patient).photo(older) if older else None,
         delivery=delivery_badge(delivery_state(session, instance.id)) if with_delivery else None,
@@ -209,7 +308,7 @@ def photo_detail(
 
 def _neighbours(session: Session, instance: Instance) -> tuple[str | None, str | None]:
     """SOP Instance UIDs of the next newer and next older photo of the same patient."""
-    same_patient = Instance.patient_id == instance.patient_id
+    same_patient = and_(Instance.patient_id == instance.patient_id, not_rejected())
     at, ident = instance.captured_at, instance.id
     newer = session.scalar(
         select(Instance.sop_instance_uid)

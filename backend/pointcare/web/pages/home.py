@@ -10,10 +10,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from sqlalchemy.orm import Session
 
+from pointcare import audit
+from pointcare.auth.principal import Principal
 from pointcare.db.models import Patient
 from pointcare.domain.patients import PatientIdentity
 from pointcare.errors import InvalidInput, PointcareError
 from pointcare.identity.directory import find_by_mrn, identity_of, search
+from pointcare.launch.binding import remember_search
+from pointcare.runtime import Runtime
 from pointcare.web.api.patients import parse_birth_date
 from pointcare.web.pages.common import PatientUrls, fragment, is_htmx, page
 
@@ -30,6 +34,23 @@ class PatientSearch:
     asked: bool = False
     results: list[tuple[PatientIdentity, PatientUrls]] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    found: list[Patient] = field(default_factory=list)
+
+    @property
+    def criteria(self) -> list[str]:
+        """What the search was by (for the audit trail, which never holds the typed name)."""
+        if self.mrn:
+            return ["mrn"]
+        return [
+            name for name, value in (("name", self.name), ("birth_date", self.birth_date)) if value
+        ]
+
+
+def record_search(runtime: Runtime, actor: audit.Actor, query: PatientSearch, *, via: str) -> None:
+    """Audit a search that ran (not one refused for its input)."""
+    if query.asked and not query.errors:
+        event = audit.patient_search(actor, criteria=query.criteria, found=query.found, via=via)
+        audit.record_now(runtime.db, event)
 
 
 def find(session: Session, mrn: str, name: str, birth_date: str) -> PatientSearch:
@@ -41,7 +62,8 @@ def find(session: Session, mrn: str, name: str, birth_date: str) -> PatientSearc
         except PointcareError as exc:  # a malformed MRN, or one held by several issuers
             query.errors["mrn"] = exc.detail[:1].upper() + exc.detail[1:] + "."
             return query
-        query.results = [_found(found)] if found is not None else []
+        query.found = [found] if found is not None else []
+        query.results = [_found(patient) for patient in query.found]
     elif name or birth_date:
         query.asked = True
         try:
@@ -57,7 +79,8 @@ def find(session: Session, mrn: str, name: str, birth_date: str) -> PatientSearc
         except ValueError as exc:  # the name rules speak in lower case: "a name search takes..."
             query.errors["name"] = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
             return query
-        query.results = [_found(patient) for patient in found_all]
+        query.found = list(found_all)
+        query.results = [_found(patient) for patient in query.found]
     return query
 
 
@@ -65,16 +88,37 @@ def _found(patient: Patient) -> tuple[PatientIdentity, PatientUrls]:
     return identity_of(patient), PatientUrls.of(patient)
 
 
+def search_patients(
+    request: Request[Any, Any, Any],
+    db: Session,
+    runtime: Runtime,
+    *,
+    mrn: str | None,
+    name: str | None,
+    birth_date: str | None,
+    via: str,
+) -> PatientSearch:
+    """A search from a page: run, audited, and (for a session opened from the EHR) the
+    patients it found may be opened from then on."""
+    typed_name = " ".join((name or "").split())
+    query = find(db, (mrn or "").strip(), typed_name, (birth_date or "").strip())
+    record_search(runtime, audit.actor_of(request, request.user), query, via=via)
+    remember_search(runtime.db, request.user, query.found)
+    return query
+
+
 @get("/", sync_to_thread=True, include_in_schema=False)
 def home(
-    request: Request[Any, Any, Any],
+    request: Request[Principal, Any, Any],
     db: NamedDependency[Session],
+    runtime: NamedDependency[Runtime],
     mrn: FromQuery[str | None] = None,
     name: FromQuery[str | None] = None,
     birth_date: FromQuery[str | None] = None,
 ) -> Response[Any]:
-    typed_name = " ".join((name or "").split())
-    query = find(db, (mrn or "").strip(), typed_name, (birth_date or "").strip())
+    query = search_patients(
+        request, db, runtime, mrn=mrn, name=name, birth_date=birth_date, via="find-patient page"
+    )
     status = 422 if query.errors else 200
     if is_htmx(request):
         return fragment("partials/_find_patient.html", target="find", status=status, query=query)

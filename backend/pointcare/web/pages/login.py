@@ -12,8 +12,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect
 
-from pointcare.auth.accounts import authenticate
+from pointcare import audit
+from pointcare.auth import throttle
+from pointcare.auth.accounts import authenticate, principal_of
 from pointcare.auth.sessions import COOKIE_NAME, close_session, open_session
+from pointcare.db.models import User
 from pointcare.runtime import Runtime
 from pointcare.web.pages.common import page, safe_next
 
@@ -51,13 +54,39 @@ def sign_in_page(next: FromQuery[str | None] = None) -> Response[Any]:
 
 @post("/login", sync_to_thread=True, include_in_schema=False)
 def sign_in(
+    request: Request[Any, Any, Any],
     runtime: NamedDependency[Runtime],
     data: Annotated[SignInForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[Any]:
     target = safe_next(data.next)
-    with runtime.db.session() as session:
-        user = authenticate(session, data.username, data.password)
+    client = request.client.host if request.client else None
+    attempt = throttle.guarded(
+        runtime.db,
+        throttle.sign_in_keys(data.username, client),
+        throttle.ThrottlePolicy.from_settings(runtime.settings),
+        lambda session: authenticate(session, data.username, data.password),
+        actor=audit.actor_of(request, username=data.username),
+    )
+    if attempt.lockout is not None:
+        return page(
+            "pages/login.html",
+            status=429,
+            headers={"Retry-After": str(attempt.lockout.retry_after_seconds())},
+            next=target,
+            username=data.username.strip(),
+            message=attempt.lockout.message(),
+        )
+    user = attempt.result
     if user is None:
+        audit.record_now(
+            runtime.db,
+            audit.AuditEvent(
+                action=audit.AuditAction.LOGIN_FAILED,
+                actor=audit.actor_of(request, username=data.username),
+                outcome=audit.Outcome.FAILURE,
+                reason="wrong user name or password, or account inactive",
+            ),
+        )
         return page(
             "pages/login.html",
             status=401,
@@ -66,7 +95,13 @@ def sign_in(
             message=WRONG_CREDENTIALS,
         )
     with runtime.db.write() as session:
+        # A new session, and so a new cookie value, at every sign-in; the one the browser
+        # came with (perhaps planted by someone else) ends here.
+        if previous := request.cookies.get(COOKIE_NAME):
+            close_session(session, previous)
         token = open_session(session, user, runtime.session_policy)
+        actor = audit.actor_of(request, principal_of(user))
+        audit.record(session, audit.AuditEvent(action=audit.AuditAction.LOGIN, actor=actor))
     return Redirect(target, status_code=303, cookies=[session_cookie(runtime, token)])
 
 
@@ -75,5 +110,11 @@ def sign_out(request: Request[Any, Any, Any], runtime: NamedDependency[Runtime])
     token = request.cookies.get(COOKIE_NAME)
     if token:
         with runtime.db.write() as session:
-            close_session(session, token)
+            user_id = close_session(session, token)
+            user = session.get(User, user_id) if user_id is not None else None
+            if user is not None:
+                actor = audit.actor_of(request, principal_of(user))
+                audit.record(
+                    session, audit.AuditEvent(action=audit.AuditAction.LOGOUT, actor=actor)
+                )
     return Redirect("/login", status_code=303, cookies=[session_cookie(runtime, "", max_age=0)])

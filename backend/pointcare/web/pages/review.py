@@ -12,20 +12,30 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from sqlalchemy.orm import Session
 
+from pointcare import audit
+from pointcare.access import glass
+from pointcare.access.blur import blurred_jpeg
 from pointcare.archive.protocol import ArchiveUnavailable, PatientKey, StudySummary
+from pointcare.auth.principal import Principal
 from pointcare.db.models import Patient
 from pointcare.errors import NotFound
 from pointcare.runtime import Runtime
-from pointcare.web.pages.common import load_patient, page
-from pointcare.web.pages.gallery import photo_days, photo_detail
+from pointcare.web.pages.common import is_htmx, load_patient, page
+from pointcare.web.pages.documents import patient_documents
+from pointcare.web.pages.filters import TimelineFilter, filter_choices
+from pointcare.web.pages.gallery import Cursor, photo_count, photo_days, photo_detail
 from pointcare.web.security import REVIEW
 
 log = logging.getLogger(__name__)
+
+TIMELINE_PAGE = 120
+"""Photos on the first screen of the timeline (and on each further page): enough to fill a
+desktop screen several times, few enough that the page comes at once for 1,000 photos."""
 
 PHOTO_MODALITIES = frozenset({"XC", "OT", "ES", "GM"})
 """Studies with one of these modalities get a thumbnail: photos (ours or another system's)."""
@@ -33,20 +43,51 @@ PHOTO_MODALITIES = frozenset({"XC", "OT", "ES", "GM"})
 
 @get("/patients/{mrn:str}", guards=[REVIEW], sync_to_thread=True, include_in_schema=False)
 def review_page(
+    request: Request[Principal, Any, Any],
     db: NamedDependency[Session],
     runtime: NamedDependency[Runtime],
     mrn: FromPath[str],
     issuer: FromQuery[str | None] = None,
+    before: FromQuery[str | None] = None,
+    site: FromQuery[str | None] = None,
+    laterality: FromQuery[str | None] = None,
+    view: FromQuery[str | None] = None,
+    consent: FromQuery[str | None] = None,
+    operator: FromQuery[str | None] = None,
 ) -> Response[Any]:
+    """The timeline, a page at a time: the newest photos at once, older ones as the clinician
+    scrolls (htmx asks for the next page; without JS, "Older photos" opens it); filtered by
+    site, side, view, consent or who took them."""
     context = load_patient(db, mrn, issuer)
     pacs = runtime.settings.delivers_to_pacs
-    days = photo_days(db, context.patient, with_delivery=pacs)
+    only = TimelineFilter.parse(
+        site=site, laterality=laterality, view=view, consent=consent, operator=operator
+    )
+    cursor = Cursor.parse(before) if before else None
+    timeline = photo_days(
+        db, context.patient, with_delivery=pacs, limit=TIMELINE_PAGE, before=cursor, only=only
+    )
+    listed = [photo.sop_instance_uid for day in timeline.days for photo in day.photos]
+    actor = audit.actor_of(request, request.user)
+    events = audit.patient_opened(actor, context.patient, page="review", listed=listed)
+    # A further page of the same timeline is one more list view, not another opening.
+    audit.record_now(runtime.db, *(events[1:] if cursor else events))
+    older_url = (
+        f"{context.urls.review}{only.query()}&before={quote(timeline.older.token, safe='')}"
+        if timeline.older
+        else None
+    )
+    data = {**context.as_context(), "days": timeline.days, "older_url": older_url}
+    if cursor is not None and is_htmx(request):
+        return page("partials/_review_days.html", **data)
     return page(
         "pages/review.html",
-        **context.as_context(),
-        days=days,
-        photo_count=sum(len(day.photos) for day in days),
-        pacs_studies_url=_pacs_path(context.patient) if pacs else None,
+        **data,
+        photo_count=photo_count(db, context.patient, only),
+        filter=only,
+        choices=filter_choices(db, context.patient),
+        documents=patient_documents(db, context.patient) if cursor is None else [],
+        pacs_studies_url=_pacs_path(context.patient) if pacs and cursor is None else None,
     )
 
 
@@ -57,6 +98,7 @@ def review_page(
     include_in_schema=False,
 )
 def photo_page(
+    request: Request[Principal, Any, Any],
     db: NamedDependency[Session],
     runtime: NamedDependency[Runtime],
     mrn: FromPath[str],
@@ -66,7 +108,15 @@ def photo_page(
 ) -> Response[Any]:
     context = load_patient(db, mrn, issuer)
     detail = photo_detail(db, context.patient, sop, with_delivery=runtime.settings.delivers_to_pacs)
-    return page("pages/photo.html", **context.as_context(), photo=detail, show=show)
+    # A sensitive photo stays sealed (no image sent) until this user broke the glass.
+    sealed = bool(glass.sealed_uids(db, request.user.user_id, [sop]))
+    actor = audit.actor_of(request, request.user)
+    patient = audit.PatientRef.of(context.patient)
+    # A sealed photo's page sends no image: the trail says the user was kept from it.
+    outcome = audit.Outcome.REFUSED if sealed else audit.Outcome.SUCCESS
+    event = audit.image_viewed(actor, patient, [sop], via="photo page", outcome=outcome)
+    audit.record_now(runtime.db, event)
+    return page("pages/photo.html", **context.as_context(), photo=detail, show=show, sealed=sealed)
 
 
 # --- What the PACS holds ----------------------------------------------------------------------
@@ -106,6 +156,7 @@ def _key(patient: Patient) -> PatientKey:
     include_in_schema=False,
 )
 def pacs_studies(
+    request: Request[Principal, Any, Any],
     db: NamedDependency[Session],
     runtime: NamedDependency[Runtime],
     mrn: FromPath[str],
@@ -131,6 +182,15 @@ def pacs_studies(
         )
         for study in found
     ]
+    if studies:  # one view of the whole list; its thumbnails are not audited one by one
+        event = audit.AuditEvent(
+            action=audit.AuditAction.IMAGE_LIST_VIEWED,
+            actor=audit.actor_of(request, request.user),
+            patient=audit.PatientRef.of(patient),
+            objects=tuple(s.study.study_instance_uid for s in studies),
+            details={"page": "review", "source": "pacs", "studies": len(studies)},
+        )
+        audit.record_now(runtime.db, event)
     return page("partials/_pacs_studies.html", studies=studies)
 
 
@@ -141,6 +201,7 @@ def pacs_studies(
     include_in_schema=False,
 )
 def pacs_study_thumbnail(
+    request: Request[Principal, Any, Any],
     db: NamedDependency[Session],
     runtime: NamedDependency[Runtime],
     mrn: FromPath[str],
@@ -155,4 +216,10 @@ def pacs_study_thumbnail(
     instances = archive.search_instances(study)
     if not instances:
         raise NotFound("The PACS holds no images in this study.")
-    return Response(archive.retrieve_thumbnail(instances[0]), media_type="image/jpeg")
+    body = archive.retrieve_thumbnail(instances[0])
+    # Blurred when the study holds a photo of ours marked sensitive that this user has not
+    # broken the glass for (whichever instance the PACS lists first).
+    uids = [ref.sop_instance_uid for ref in instances]
+    if glass.sealed_uids(db, request.user.user_id, uids):
+        body = blurred_jpeg(body)
+    return Response(body, media_type="image/jpeg")
