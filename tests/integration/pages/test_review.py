@@ -88,6 +88,8 @@ def test_photos_are_grouped_by_local_date_newest_first(browser: SignIn, capture:
     assert newer < older
     assert page.index("Left forearm") < page.index(">Sacrum<")
     assert "No teaching</li>" in page
+    # Each day says under which encounter (visit) its photos were filed.
+    assert page.count("· encounter V24-000101</span>") == 2
 
 
 def test_sensitive_photos_are_blurred_and_labelled(browser: SignIn, capture: Capture) -> None:

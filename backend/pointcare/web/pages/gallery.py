@@ -96,6 +96,8 @@ class PhotoCard:
 class DayGroup:
     day: date
     photos: list[PhotoCard]
+    encounters: tuple[str, ...] = ()
+    """The visits (encounters) the day's photos were filed under, when the ADT feed gave one."""
 
     @property
     def label(self) -> str:
@@ -214,21 +216,15 @@ def photo_days(
     )
     states = delivery_states(session, [item.id for item in instances]) if with_delivery else {}
     urls = PatientUrls.of(patient)
-    days = [
-        DayGroup(
-            day,
-            [
-                _card(
-                    urls,
-                    instance,
-                    consents[instance.id],
-                    delivery_badge(states.get(instance.id)),
-                )
-                for instance in group
-            ],
-        )
-        for day, group in groupby(ordered, key=lambda item: local_moment(item).date())
-    ]
+    days = []
+    for day, group in groupby(ordered, key=lambda item: local_moment(item).date()):
+        members = list(group)
+        cards = [
+            _card(urls, instance, consents[instance.id], delivery_badge(states.get(instance.id)))
+            for instance in members
+        ]
+        visits = sorted({m.study.visit_number for m in members if m.study.visit_number})
+        days.append(DayGroup(day, cards, tuple(visits)))
     return Timeline(days, older)
 
 
