@@ -10,6 +10,7 @@ from __future__ import annotations
 from pointcare.archive.files import FileStore
 from pointcare.archive.part10 import Part10Source
 from pointcare.archive.protocol import Archive, InstanceRef
+from pointcare.db.models import Instance
 
 
 class InstanceReader:
@@ -24,3 +25,12 @@ class InstanceReader:
         if path.is_file():
             return path
         return self.archive.retrieve_instance(ref)
+
+
+def ref_of(instance: Instance) -> InstanceRef:
+    """Where an indexed photo is in the DICOM hierarchy (its study and series loaded)."""
+    return InstanceRef(
+        instance.study.study_instance_uid,
+        instance.series.series_instance_uid,
+        instance.sop_instance_uid,
+    )

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, joinedload
 from pointcare import __version__, audit
 from pointcare.archive import outbox
 from pointcare.archive.part10 import first_jpeg_frame
-from pointcare.archive.protocol import InstanceRef
+from pointcare.archive.reader import ref_of
 from pointcare.auth.principal import Principal
 from pointcare.auth.roles import Role
 from pointcare.capture.ingest import StoredPhoto
@@ -192,7 +192,7 @@ def correct(
         runtime.ingest.store(
             _operator_of(original),
             request,
-            first_jpeg_frame(runtime.instances.part10(_ref(original), original.storage_path)),
+            first_jpeg_frame(runtime.instances.part10(ref_of(original), original.storage_path)),
             actor=actor,
         )
         for original, request in to_copy
@@ -206,14 +206,6 @@ def correct(
         who.user_id,
     )
     return Corrected([o.sop_instance_uid for o in originals], copies, notes)
-
-
-def _ref(instance: Instance) -> InstanceRef:
-    return InstanceRef(
-        instance.study.study_instance_uid,
-        instance.series.series_instance_uid,
-        instance.sop_instance_uid,
-    )
 
 
 def _operator_of(original: Instance) -> Principal:

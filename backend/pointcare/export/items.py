@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from pointcare.archive.part10 import Part10Source
 from pointcare.archive.protocol import InstanceRef
-from pointcare.archive.reader import InstanceReader
+from pointcare.archive.reader import InstanceReader, ref_of
 from pointcare.consent.changes import ConsentInForce, consent_in_force
 from pointcare.corrections.visibility import not_rejected
 from pointcare.db.models import ConsentRecord, Instance, Patient
@@ -49,11 +49,7 @@ class ExportItem:
 
     @property
     def ref(self) -> InstanceRef:
-        return InstanceRef(
-            self.instance.study.study_instance_uid,
-            self.instance.series.series_instance_uid,
-            self.instance.sop_instance_uid,
-        )
+        return ref_of(self.instance)
 
     @property
     def consent(self) -> ConsentRecord:

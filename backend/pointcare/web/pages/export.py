@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 from urllib.parse import quote
@@ -152,6 +153,31 @@ async def _audit(
     await anyio.to_thread.run_sync(audit.record_now, runtime.db, event)
 
 
+@dataclass(frozen=True, slots=True)
+class Export:
+    """One export of a selection: what it is, how it is written, how it is named."""
+
+    kind: str
+    write: Callable[[IO[bytes]], None]
+    filename: str
+    media_type: str
+    headers: dict[str, str] | None = None
+
+
+async def _deliver(
+    request: Request[Any, Any, Any],
+    runtime: Runtime,
+    principal: Principal,
+    context: PatientContext,
+    items: list[ExportItem],
+    export: Export,
+) -> Stream:
+    """Build the file off the event loop, record the export, then stream the file."""
+    spool = await _build(export.write)
+    await _audit(request, runtime, principal, context, items, export.kind)
+    return _attachment(spool, _safe(export.filename), export.media_type, export.headers)
+
+
 def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y%m%d-%H%M")
 
@@ -179,10 +205,9 @@ async def export_report(
     def write(spool: IO[bytes]) -> None:
         spool.write(build_report(report, with_objects(runtime.instances, items)))
 
-    spool = await _build(write)
-    await _audit(request, runtime, principal, context, items, "report")
     filename = f"photo-report-{context.patient.mrn}-{_stamp(now)}.pdf"
-    return _attachment(spool, _safe(filename), "application/pdf")
+    export = Export("report", write, filename, "application/pdf")
+    return await _deliver(request, runtime, principal, context, items, export)
 
 
 @post("/patients/{mrn:str}/export/dicom", guards=[REVIEW], status_code=200, include_in_schema=False)
@@ -199,10 +224,9 @@ async def export_dicom(
     def write(spool: IO[bytes]) -> None:
         write_dicom_zip(with_objects(runtime.instances, items), spool)
 
-    spool = await _build(write)
-    await _audit(request, runtime, principal, context, items, "dicom")
     filename = f"dicom-{context.patient.mrn}-{_stamp(datetime.now(UTC))}.zip"
-    return _attachment(spool, _safe(filename), "application/zip")
+    export = Export("dicom", write, filename, "application/zip")
+    return await _deliver(request, runtime, principal, context, items, export)
 
 
 @post(
@@ -237,12 +261,11 @@ async def export_teaching(
             uid_root=runtime.settings.uid_root,
         )
 
-    spool = await _build(write)
-    await _audit(request, runtime, principal, context, kept, "teaching")
     # The file name names no patient: a teaching set leaves the record.
     filename = f"teaching-set-{_stamp(datetime.now(UTC))}.zip"
-    left = str(sum(left_out.values()))
-    return _attachment(spool, filename, "application/zip", headers={"X-Pointcare-Left-Out": left})
+    left = {"X-Pointcare-Left-Out": str(sum(left_out.values()))}
+    export = Export("teaching", write, filename, "application/zip", left)
+    return await _deliver(request, runtime, principal, context, kept, export)
 
 
 def _safe(filename: str) -> str:
