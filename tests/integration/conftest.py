@@ -60,10 +60,11 @@ def upload(
 
 @pytest.fixture
 def limited_client(settings: Settings) -> Iterator[LimitedClient]:
-    """``limited_client(photo, **setting_changes)``: post a photo to an app with other limits."""
+    """``limited_client(photo, **setting_changes)``: post a photo to an app with other limits;
+    with ``chunked=True`` the body is streamed in 64 KiB pieces without a Content-Length."""
     runtimes: list[Runtime] = []
 
-    def post(photo: bytes, **changes: Any) -> httpx.Response:
+    def post(photo: bytes, chunked: bool = False, **changes: Any) -> httpx.Response:
         changed = replace(settings, **changes)
         runtime = build_runtime(changed)
         runtimes.append(runtime)
@@ -73,12 +74,21 @@ def limited_client(settings: Settings) -> Iterator[LimitedClient]:
                 session, username="n", role="photographer", password="long-enough-password"
             ).id
         token = mint_api_token(secret_key=changed.secret_key, user_id=user_id, ttl_seconds=60)
+        request = httpx.Request(
+            "POST",
+            "http://testserver.local/api/v1/photos",
+            data={"patient_id": "PC100001", "body_site": "54735007"},
+            files={"file": ("photo.jpg", photo, "image/jpeg")},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        body = request.read()
+        headers = dict(request.headers)
+        if chunked:
+            del headers["content-length"]
+        pieces = (body[i : i + 65536] for i in range(0, len(body), 65536))
         with TestClient(create_app(changed, runtime=runtime)) as client:
             return client.post(
-                "/api/v1/photos",
-                data={"patient_id": "PC100001", "body_site": "54735007"},
-                files={"file": ("photo.jpg", photo, "image/jpeg")},
-                headers={"Authorization": f"Bearer {token}"},
+                "/api/v1/photos", content=pieces if chunked else body, headers=headers
             )
 
     yield post

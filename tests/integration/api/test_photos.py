@@ -338,6 +338,22 @@ def test_upload_over_the_byte_limit_is_413(limited_client: LimitedClient) -> Non
     assert response.status_code == 413
 
 
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_an_upload_is_stored_whether_its_length_is_declared_or_not(
+    limited_client: LimitedClient, chunked: bool
+) -> None:
+    response = limited_client(corpus("photos", "phone", "nokia_8_3.jpg").read_bytes(), chunked)
+    assert response.status_code == 201, response.text
+
+
+def test_a_chunked_body_past_the_limit_is_413(limited_client: LimitedClient) -> None:
+    # No Content-Length to refuse it by: the body limit is found while it arrives.
+    photo = corpus("photos", "phone", "nokia_8_3.jpg").read_bytes()
+    response = limited_client(photo * 2, chunked=True, max_upload_bytes=200_000)
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
 def test_image_over_the_pixel_limit_is_413(limited_client: LimitedClient) -> None:
     response = limited_client(
         corpus("photos", "gps", "DSCN0010.jpg").read_bytes(), max_image_pixels=100_000
