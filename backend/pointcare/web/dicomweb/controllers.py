@@ -37,7 +37,7 @@ from pointcare.web.dicomweb.media import (
 )
 from pointcare.web.dicomweb.multipart import Part, multipart_response
 from pointcare.web.dicomweb.qido import Scope, run_search
-from pointcare.web.dicomweb.rendering import RenderOptions, parse_render_options
+from pointcare.web.dicomweb.rendering import RenderOptions, parse_render_options, render_jpeg
 from pointcare.web.dicomweb.uids import require_uid
 from pointcare.web.security import REVIEW
 
@@ -165,16 +165,26 @@ async def _thumbnail(
 ) -> Response[bytes]:
     require_single(_accept(request), JPEG)
     checked = _checked(*uids)
-    [first] = await anyio.to_thread.run_sync(lambda: wado.locate(db, *checked, first_only=True))
-    body = await anyio.to_thread.run_sync(
-        wado.thumbnail, runtime.files, first, options, limiter=runtime.image_limiter
-    )
-    sealed = await anyio.to_thread.run_sync(
-        glass.sealed_uids, db, request.user.user_id, [first.sop_uid]
-    )
-    if sealed:  # lists show sensitive photos blurred, unless the glass was broken
-        body = await anyio.to_thread.run_sync(blurred_jpeg, body, limiter=runtime.image_limiter)
+
+    def stored_thumbnail() -> tuple[bytes, bool]:
+        """The stored thumbnail, and whether it is sealed for this user: one trip to a worker
+        thread for the index and the small file (a thumbnail is fetched by the hundred)."""
+        [first] = wado.locate(db, *checked, first_only=True)
+        sealed = first.sensitive and not glass.has_grant(db, request.user.user_id, first.patient_id)
+        return runtime.files.read(first.thumbnail_path), sealed
+
+    body, sealed = await anyio.to_thread.run_sync(stored_thumbnail)
+    if sealed or not options.as_stored:
+        # Lists show sensitive photos blurred, unless the glass was broken.
+        body = await anyio.to_thread.run_sync(
+            _rendered, body, options, sealed, limiter=runtime.image_limiter
+        )
     return Response(body, media_type=JPEG)
+
+
+def _rendered(thumbnail: bytes, options: RenderOptions, sealed: bool) -> bytes:
+    body = render_jpeg(thumbnail, options)
+    return blurred_jpeg(body) if sealed else body
 
 
 class DicomwebController(Controller):

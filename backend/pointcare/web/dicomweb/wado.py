@@ -17,7 +17,6 @@ from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pointcare.archive.files import FileStore
 from pointcare.archive.part10 import first_jpeg_frame, readable
 from pointcare.archive.protocol import InstanceRef
 from pointcare.archive.reader import InstanceReader
@@ -44,6 +43,8 @@ class StoredObject:
     storage_path: str
     thumbnail_path: str
     transfer_syntax_uid: str
+    patient_id: int
+    sensitive: bool
 
     @property
     def ref(self) -> InstanceRef:
@@ -68,6 +69,8 @@ def locate(
             Instance.storage_path,
             Instance.thumbnail_path,
             Instance.transfer_syntax_uid,
+            Instance.patient_id,
+            Instance.sensitive,
         )
         .join(Series, Series.id == Instance.series_id)
         .join(Study, Study.id == Series.study_id)
@@ -155,8 +158,3 @@ def first_frame(reader: InstanceReader, stored: StoredObject) -> bytes:
 def rendered(reader: InstanceReader, stored: StoredObject, options: RenderOptions) -> bytes:
     """The photo as a JPEG: the stored frame itself, or fitted to ``options``."""
     return render_jpeg(first_frame(reader, stored), options)
-
-
-def thumbnail(files: FileStore, stored: StoredObject, options: RenderOptions) -> bytes:
-    """The stored thumbnail (at most 320 px), or fitted to a smaller viewport."""
-    return render_jpeg(files.read(stored.thumbnail_path), options)
