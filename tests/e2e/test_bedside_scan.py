@@ -11,7 +11,7 @@ import pytest
 import zxingcpp
 from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
-from playwright.sync_api import Browser, Playwright, expect
+from playwright.sync_api import Browser, Playwright, Route, expect
 
 from tests.e2e.conftest import CHROMIUM_ARGS, DESKTOP, Visit
 from tests.support.server import LiveServer
@@ -20,6 +20,7 @@ from tests.support.tools import require_tool
 FRAME = (640, 480)
 CONFIRM = re.compile(r"/bedside/confirm\?mrn=PC100004&issuer=PCDEMO$")
 SESSION = re.compile(r"/bedside/sessions/[0-9a-f-]{36}$")
+WRISTBAND_READS = "**/api/v1/wristbands/*"
 
 
 def wristband_video(folder: Path, text: str) -> Path:
@@ -82,8 +83,23 @@ def test_the_wristband_is_scanned_confirmed_and_consent_recorded(camera_screen: 
     entry = page.get_by_role("link", name=re.compile("Bedside capture"))
     expect(entry).to_be_visible()
     entry.click()
+    # The live viewfinder, before a frame is read: the reads are held until it has been checked
+    # (else a quick read navigates away while the screenshot is taken).
+    held: list[Route] = []
+    holding = [True]
+
+    def hold_while_checking(route: Route) -> None:
+        if holding[0]:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(WRISTBAND_READS, hold_while_checking)
     expect(page.get_by_role("heading", name="Scan wristband")).to_be_visible()
-    camera_screen.check("bedside-scan")  # before the first frame is read: the live viewfinder
+    camera_screen.check("bedside-scan")
+    holding[0] = False
+    for route in held:
+        route.continue_()
     page.wait_for_url(CONFIRM, timeout=20_000)
 
     card = page.locator(".confirm-card")
