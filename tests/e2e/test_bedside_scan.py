@@ -13,7 +13,7 @@ from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import Browser, Playwright, Route, expect
 
-from tests.e2e.conftest import CHROMIUM_ARGS, DESKTOP, Visit
+from tests.e2e.conftest import CHROMIUM_ARGS, DESKTOP, Visit, _visit
 from tests.support.server import LiveServer
 from tests.support.tools import require_tool
 
@@ -69,10 +69,7 @@ def camera_screen(
     options = playwright_session.devices["Pixel 7"] if device == "pixel7" else DESKTOP
     context = camera_chromium.new_context(**options)
     try:
-        page = context.new_page()
-        visit = Visit(page, live_server.url, axe, device)
-        page.on("pageerror", lambda error: visit.console_errors.append(str(error)))
-        yield visit
+        yield _visit(context, live_server, axe, device)
     finally:
         context.close()
 

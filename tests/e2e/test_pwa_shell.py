@@ -15,7 +15,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
-from tests.e2e.conftest import CHROMIUM_ARGS, Visit
+from tests.e2e.conftest import CHROMIUM_ARGS, Visit, _visit
 from tests.support.server import LiveServer
 from tests.support.tools import corpus, require_tool
 
@@ -41,13 +41,11 @@ def installed_profile(
 
 @pytest.fixture
 def pwa(installed_profile: BrowserContext, live_server: LiveServer, axe: Axe) -> Iterator[Visit]:
-    page = installed_profile.new_page()
-    visit = Visit(page, live_server.url, axe, "pixel7")
-    page.on("pageerror", lambda error: visit.console_errors.append(str(error)))
+    visit = _visit(installed_profile, live_server, axe, "pixel7")
     try:
         yield visit
     finally:
-        page.close()
+        visit.page.close()
 
 
 def wait_for_worker(page: Page) -> None:
