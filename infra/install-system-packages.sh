@@ -16,7 +16,7 @@ TEST_PACKAGES=(
   dicom3tools dcmtk         # independent DICOM validators and tools
   postgresql                # the production database
   chromium chromium-driver  # real browser for the e2e tests
-  libjpeg-turbo-progs       # jpegtran
+  libturbojpeg0             # lossless JPEG rotation of EXIF-rotated photos (also in production)
   fonts-dejavu-core         # so pages render text in headless Chromium
   curl openssl              # infra/orthanc.sh polls with curl; infra/fetch-htmx.sh hashes with openssl
 )

@@ -20,6 +20,7 @@ from pointcare.auth.sessions import SessionPolicy
 from pointcare.capture.ingest import IngestLimits, PhotoIngest
 from pointcare.db.engine import Database
 from pointcare.db.migrate import upgrade
+from pointcare.imaging import jpeg_transform
 from pointcare.imaging.photo import keep_image_memory
 from pointcare.launch.registry import build_verifier
 from pointcare.launch.verify import LaunchVerifier
@@ -97,6 +98,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     files = FileStore(settings.archive_dir)
     workers = settings.workers or os.cpu_count() or 2
     keep_image_memory(workers)
+    jpeg_transform.available()  # says at start, not at the first rotated photo, if it is not
     ingest = PhotoIngest(
         db,
         files,

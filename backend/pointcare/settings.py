@@ -72,7 +72,8 @@ class Settings:
     """Largest accepted image (width x height); protects against decompression bombs."""
 
     jpeg_quality: int = 95
-    """JPEG quality used when a photo has to be re-encoded (rotated, stripped, converted)."""
+    """JPEG quality used when a photo has to be re-encoded (HEIC, PNG, wide gamut, progressive, a
+    rotation that cannot be done losslessly)."""
 
     token_ttl_seconds: int = 900
     """Lifetime of API bearer tokens minted by ``pointcare token`` (seconds)."""

@@ -2,10 +2,12 @@
 
 Two paths:
 
-* **kept** - a baseline phone JPEG that is already upright and sRGB keeps its compressed data
-  byte for byte; only its metadata segments are removed (no generation loss, and cheap);
-* **re-encoded** - everything else (HEIC, PNG, rotated, progressive, wide-gamut, 4:4:4...) is
-  decoded once, turned upright, converted to sRGB and encoded once as baseline JPEG.
+* **kept** - a baseline sRGB phone JPEG keeps its compressed data: byte for byte when it is
+  upright, its blocks turned losslessly when EXIF says it is rotated or mirrored (see
+  :mod:`jpeg_transform`); only its metadata segments are removed (no generation loss, and cheap);
+* **re-encoded** - everything else (HEIC, PNG, progressive, wide-gamut, 4:4:4, a rotation that
+  cannot be done losslessly...) is decoded once, turned upright, converted to sRGB and encoded
+  once as baseline JPEG.
 
 Either way the result is fully decoded before it is accepted, so a truncated or corrupt upload
 is refused here, with a message a clinician can act on, rather than stored.
@@ -25,7 +27,7 @@ import pillow_heif
 from PIL import Image, ImageFile
 from PIL import _imaging as pillow_core  # Image.core: the memory-block settings
 
-from pointcare.imaging import colour, exif, jpeg_markers
+from pointcare.imaging import colour, exif, jpeg_markers, jpeg_transform
 from pointcare.imaging.formats import PhotoFormat, png_dimensions, sniff
 
 # Once, at import: lets Image.open read HEIC/HEIF (iPhone photos).
@@ -94,7 +96,7 @@ class NormalisedPhoto:
     """Width, from the stored JPEG's frame header."""
     photometric: Photometric
     reencoded: bool
-    """False when the upload's own compressed data was kept."""
+    """False when the upload's own compressed data was kept (turned losslessly if need be)."""
     source_format: PhotoFormat
     thumbnail: bytes
     """JPEG, longest side at most 320 pixels, upright, no metadata."""
@@ -140,11 +142,8 @@ def normalise_photo(data: bytes, *, max_pixels: int, quality: int = 95) -> Norma
         else:
             orientation = _orientation(image)
         icc: bytes | None = image.info.get("icc_profile")
-        if structure is not None:
-            refusal = _kept_jpeg_refusal(structure, orientation, icc)
-            if refusal is None:
-                return _keep_jpeg(structure)
-            log.debug("re-encoding the JPEG: %s", refusal)
+        if structure is not None and (kept := _kept_jpeg(data, structure, orientation, icc)):
+            return kept
         return _reencode(image, photo_format, orientation, icc, quality)
 
 
@@ -216,10 +215,34 @@ def _orientation(image: Image.Image) -> int | None:
     return exif.orientation(image.info.get("exif"), image.info.get("xmp"))
 
 
-def _kept_jpeg_refusal(
-    structure: jpeg_markers.JpegStructure, orientation: int | None, icc: bytes | None
-) -> str | None:
-    """Why this JPEG's compressed data cannot be stored as it is, or None when it can."""
+def _kept_jpeg(
+    data: bytes,
+    structure: jpeg_markers.JpegStructure,
+    orientation: int | None,
+    icc: bytes | None,
+) -> NormalisedPhoto | None:
+    """The upload's own compressed data, upright and stripped; None when it must be re-encoded."""
+    refusal = _kept_jpeg_refusal(structure, icc)
+    if refusal is None and orientation is None:
+        # A broken EXIF block cannot vouch for "no rotation"; re-encoding without rotating
+        # is what every viewer would show anyway, and it guarantees the block is gone.
+        refusal = "EXIF cannot be parsed"
+    elif refusal is None and orientation is not None and orientation != 1:
+        turned = jpeg_transform.upright(data, orientation)
+        upright = _jpeg_structure(turned) if turned is not None else None
+        if upright is None:
+            refusal = f"EXIF orientation {orientation} cannot be applied losslessly"
+        else:
+            # Turned a quarter, 4:2:2 becomes 4:4:0, which YBR_FULL_422 does not describe.
+            structure, refusal = upright, _kept_jpeg_refusal(upright, None)
+    if refusal is not None:
+        log.debug("re-encoding the JPEG: %s", refusal)
+        return None
+    return _keep_jpeg(structure)
+
+
+def _kept_jpeg_refusal(structure: jpeg_markers.JpegStructure, icc: bytes | None) -> str | None:
+    """Why this JPEG's compressed data cannot be stored (once upright), or None when it can."""
     frame = structure.frame
     if not frame.is_baseline:
         return "not baseline 8-bit (progressive, extended, lossless or arithmetic coding)"
@@ -230,12 +253,6 @@ def _kept_jpeg_refusal(
     greyscale = len(frame.components) == 1
     if not greyscale and structure.chroma_subsampling not in _KEPT_SUBSAMPLING:
         return "chroma not 4:2:0 or 4:2:2 (YBR_FULL is not allowed for VL images)"
-    if orientation is None:
-        # A broken EXIF block cannot vouch for "no rotation"; re-encoding without rotating
-        # is what every viewer would show anyway, and it guarantees the block is gone.
-        return "EXIF cannot be parsed"
-    if orientation != 1:
-        return f"EXIF orientation {orientation}"
     if not greyscale and colour.needs_conversion(icc, "RGB"):
         return "ICC profile other than sRGB"
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import threading
 import uuid
 from collections.abc import Callable
@@ -12,12 +13,14 @@ import pydicom
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from PIL import Image
+from PIL import Image, ImageChops, ImageOps
 from pydicom.encaps import generate_frames
 from sqlalchemy import func, select
 
 from pointcare.capture import ingest as ingest_module
 from pointcare.db.models import ConsentRecord, Instance, Series, Study
+from pointcare.imaging import jpeg_markers
+from pointcare.imaging.exif import ORIENTATION_TAG
 from pointcare.runtime import Runtime
 from tests.integration.conftest import LimitedClient, Upload
 from tests.support.dicom_checks import (
@@ -112,6 +115,51 @@ def test_all_eight_orientations_come_out_the_same_picture(
         )
         difference = sum(abs(a - b) for a, b in zip(reference, pixels, strict=True)) / len(pixels)
         assert difference < 8, f"{shape}_{n}.jpg differs from {shape}_1.jpg by {difference:.1f}"
+
+
+def _sideways(path: Path, orientation: int) -> bytes:
+    """A real phone JPEG, its compressed data untouched, its EXIF now saying ``orientation``:
+    what a phone held sideways sends."""
+    data = path.read_bytes()
+    with Image.open(path) as image:
+        exif = image.getexif()
+    exif[ORIENTATION_TAG] = orientation
+    payload = exif.tobytes()
+    app1 = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    segments = [
+        app1 if s.marker == 0xE1 and s.data[4:10] == b"Exif\x00\x00" else s.data
+        for s in jpeg_markers.parse(data).segments
+    ]
+    assert app1 in segments
+    return b"".join((b"\xff\xd8", *segments, b"\xff\xd9"))
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_a_sideways_phone_jpeg_is_turned_without_a_second_compression(
+    upload: Upload, runtime: Runtime, orientation: int
+) -> None:
+    original = corpus("photos", "phone", "jolla.jpg")  # 3264 x 2448, 4:2:0: whole MCUs
+    sideways = _sideways(original, orientation)
+    response = upload(sideways, view="close-up")
+    assert response.status_code == 201, response.text
+    sop_uid = response.json()["sop_instance_uid"]
+    with runtime.db.session() as session:
+        instance = session.scalar(select(Instance).where(Instance.sop_instance_uid == sop_uid))
+        assert instance is not None
+        assert not instance.reencoded
+    data = stored_path(runtime, sop_uid).read_bytes()
+    assert_valid_dicom(data, expected_warnings=VIEW_WARNINGS)
+    dataset = stored_dataset(runtime, sop_uid)
+    quarter = orientation in (6, 8)
+    assert (dataset.Columns, dataset.Rows) == ((2448, 3264) if quarter else (3264, 2448))
+    frame = only_frame(dataset)
+    assert not jpeg_has_metadata(frame)
+    stored = Image.open(io.BytesIO(frame)).convert("RGB").reduce(8)
+    with Image.open(io.BytesIO(sideways)) as image:
+        expected = ImageOps.exif_transpose(image).convert("RGB").reduce(8)
+    assert stored.size == expected.size
+    extrema = ImageChops.difference(stored, expected).getextrema()
+    assert max(high for _low, high in extrema) <= 3  # upsampling rounding, no re-quantising
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ import pillow_heif
 import pytest
 from PIL import Image, ImageFile
 
-from pointcare.imaging import jpeg_markers
+from pointcare.imaging import jpeg_markers, jpeg_transform
 from pointcare.imaging.formats import PhotoFormat
-from pointcare.imaging.photo import NormalisedPhoto, normalise_photo
+from pointcare.imaging.photo import NormalisedPhoto, UnreadableImage, normalise_photo
 from tests.support.dicom_checks import jpeg_frame, jpeg_has_metadata, jpeg_size
 from tests.support.tools import corpus
 from tests.unit.imaging.images import (
@@ -82,24 +82,60 @@ def test_srgb_profile_is_kept_and_display_p3_is_converted() -> None:
     assert converted[2] - converted[0] > BLUE[2] - BLUE[0]
 
 
+_CORNER = {1: (0, 0), 2: (1, 0), 3: (1, 1), 4: (0, 1), 5: (0, 0), 6: (1, 0), 7: (1, 1), 8: (0, 1)}
+"""EXIF orientation -> where a viewer honouring it shows the stored top-left corner."""
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
 @pytest.mark.parametrize(
-    ("orientation", "corner"),
-    [(1, (0, 0)), (3, (1, 1)), (6, (1, 0)), (8, (0, 1)), (2, (1, 0)), (5, (0, 0))],
+    ("size", "lossless"),
+    [((160, 128), set(range(1, 9))), ((168, 120), {1, 5})],
+    ids=["whole-mcus", "partial-mcus"],
 )
 def test_exif_orientation_is_applied_to_the_pixels(
-    orientation: int, corner: tuple[int, int]
+    orientation: int, size: tuple[int, int], lossless: set[int]
 ) -> None:
-    """The scene's yellow block lands where a viewer honouring EXIF would show it."""
-    stored = scene((160, 120))
+    """The scene's yellow block lands where a viewer honouring EXIF would show it. With whole
+    16-pixel MCUs every turn is lossless; otherwise only a transpose is (the others would move a
+    partial edge block), and the photo is re-encoded instead."""
+    stored = scene(size)
     photo = normalise(jpeg_bytes(stored, subsampling=2, exif=exif_with(orientation)))
 
-    assert photo.reencoded is (orientation != 1)
+    assert photo.reencoded is (orientation not in lossless)
+    assert not jpeg_has_metadata(photo.jpeg)
     turned = orientation in {5, 6, 7, 8}
-    assert (photo.columns, photo.rows) == ((120, 160) if turned else (160, 120))
+    width, height = size
+    assert (photo.columns, photo.rows) == ((height, width) if turned else (width, height))
     picture = decode(photo.jpeg)
+    corner = _CORNER[orientation]
     x = 5 if corner[0] == 0 else picture.width - 6
     y = 5 if corner[1] == 0 else picture.height - 6
     assert _close(picture.getpixel((x, y)), MARK)
+    thumbnail = decode(photo.thumbnail)
+    assert (thumbnail.width > thumbnail.height) is (photo.columns > photo.rows)
+
+
+@pytest.mark.parametrize(("orientation", "lossless"), [(3, True), (6, False), (8, False)])
+def test_a_422_jpeg_turned_a_quarter_is_re_encoded(orientation: int, lossless: bool) -> None:
+    """Turned sideways, 4:2:2 would become 4:4:0, which YBR_FULL_422 does not describe."""
+    photo = normalise(jpeg_bytes(scene((160, 128)), subsampling=1, exif=exif_with(orientation)))
+    assert photo.reencoded is not lossless
+    assert jpeg_markers.parse(photo.jpeg).chroma_subsampling in {"4:2:0", "4:2:2"}
+
+
+def test_without_the_transform_library_a_rotated_jpeg_is_re_encoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(jpeg_transform, "_library", lambda: None)
+    photo = normalise(jpeg_bytes(scene((160, 128)), subsampling=2, exif=exif_with(6)))
+    assert photo.reencoded
+    assert (photo.columns, photo.rows) == (128, 160)
+
+
+def test_a_truncated_rotated_jpeg_is_refused_not_turned() -> None:
+    whole = jpeg_bytes(scene((640, 480)), subsampling=2, exif=exif_with(6))
+    with pytest.raises(UnreadableImage):
+        normalise(whole[: len(whole) * 2 // 3])
 
 
 def test_xmp_orientation_counts_when_exif_has_none() -> None:
