@@ -24,6 +24,7 @@ from pointcare.imaging import jpeg_transform
 from pointcare.imaging.photo import keep_image_memory
 from pointcare.launch.registry import build_verifier
 from pointcare.launch.verify import LaunchVerifier
+from pointcare.serving.malloc import give_back_large_buffers
 from pointcare.settings import Settings
 
 
@@ -98,6 +99,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     files = FileStore(settings.archive_dir)
     workers = settings.workers or os.cpu_count() or 2
     keep_image_memory(workers)
+    give_back_large_buffers(workers)
     jpeg_transform.available()  # says at start, not at the first rotated photo, if it is not
     ingest = PhotoIngest(
         db,
