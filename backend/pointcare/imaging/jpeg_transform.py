@@ -70,14 +70,17 @@ _Buffer = ctypes.POINTER(ctypes.c_ubyte)
 @functools.cache
 def _library() -> ctypes.CDLL | None:
     """libturbojpeg, its signatures declared; None (logged once) when it is not installed."""
-    name = ctypes.util.find_library("turbojpeg")
-    if name is None:
-        log.warning(
-            "libturbojpeg is not installed: EXIF-rotated JPEGs are decoded and re-encoded "
-            "instead of being turned losslessly (Debian package libturbojpeg0)"
-        )
-        return None
-    lib = ctypes.CDLL(name)  # a CDLL call releases the interpreter lock while it runs
+    try:  # the soname first: find_library needs ldconfig or a compiler, which slim images lack
+        lib = ctypes.CDLL("libturbojpeg.so.0")  # a CDLL call releases the interpreter lock
+    except OSError:
+        name = ctypes.util.find_library("turbojpeg")  # another system's name for it
+        if name is None:
+            log.warning(
+                "libturbojpeg is not installed: EXIF-rotated JPEGs are decoded and re-encoded "
+                "instead of being turned losslessly (Debian package libturbojpeg0)"
+            )
+            return None
+        lib = ctypes.CDLL(name)
     lib.tjInitTransform.restype = ctypes.c_void_p
     lib.tjInitTransform.argtypes = []
     lib.tjTransform.restype = ctypes.c_int
