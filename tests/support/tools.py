@@ -36,6 +36,14 @@ def require_tool(name: str) -> str:
     return path
 
 
+def require_lossless_turn() -> None:
+    """Skips (locally) or fails (CI) when libturbojpeg, which turns JPEGs losslessly, is missing."""
+    from pointcare.imaging import jpeg_transform
+
+    if not jpeg_transform.available():
+        missing("libturbojpeg (Debian package libturbojpeg0)")
+
+
 def corpus(*parts: str) -> Path:
     """A path inside the shared real-world corpus; skips or fails when the corpus is absent."""
     path = CORPUS_DIR.joinpath(*parts)

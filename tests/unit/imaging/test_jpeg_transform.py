@@ -8,22 +8,17 @@ import pytest
 from PIL import Image, ImageOps
 
 from pointcare.imaging import jpeg_markers, jpeg_transform
-from tests.support.tools import in_ci, missing
+from tests.support.tools import require_lossless_turn
 from tests.unit.imaging.images import decode, exif_with, jpeg_bytes, mean_difference, scene
 
 
 @pytest.fixture(autouse=True)
 def _library() -> None:
-    if not jpeg_transform.available():
-        missing("libturbojpeg (Debian package libturbojpeg0)")
+    require_lossless_turn()
 
 
 def _scan(jpeg: bytes) -> bytes:
     return next(s.data for s in jpeg_markers.parse(jpeg).segments if s.marker == 0xDA)
-
-
-def test_the_library_is_installed_where_the_tests_run() -> None:
-    assert jpeg_transform.available() or not in_ci()
 
 
 @pytest.mark.parametrize("orientation", range(2, 9))
