@@ -6,7 +6,7 @@ of an upload), the transform rearranges the picture's 8x8 blocks of DCT coeffici
 pixels are exactly the ones the phone compressed, turned upright.
 
 It is exact only when the edge that moves is made of whole MCUs (8 or 16 pixels), which is true
-of most phone sensors (4032 x 3024) but not all (4000 x 3000 turned a quarter). When it is not,
+of most phone sensors (4032 x 3024) but not all (4000 x 3000 with Orientation 6). When it is not,
 or the data is damaged, or the library is not installed (Debian: ``libturbojpeg0``),
 :func:`upright` answers None and the caller decodes and re-encodes instead.
 """
