@@ -34,7 +34,7 @@ class Operation(IntEnum):
     ROTATE_270_CLOCKWISE = 7
 
 
-UPRIGHT = {
+_UPRIGHT = {
     2: Operation.FLIP_LEFT_RIGHT,
     3: Operation.ROTATE_180,
     4: Operation.FLIP_TOP_BOTTOM,
@@ -113,7 +113,7 @@ def upright(jpeg: bytes, orientation: int) -> bytes | None:
     lib = _library()
     if lib is None:
         return None
-    transform = _Transform(op=UPRIGHT[orientation], options=_PERFECT | _COPY_NONE)
+    transform = _Transform(op=_UPRIGHT[orientation], options=_PERFECT | _COPY_NONE)
     handle = lib.tjInitTransform()
     if not handle:
         raise MemoryError("tjInitTransform failed")

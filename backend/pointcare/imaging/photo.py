@@ -223,22 +223,30 @@ def _kept_jpeg(
 ) -> NormalisedPhoto | None:
     """The upload's own compressed data, upright and stripped; None when it must be re-encoded."""
     refusal = _kept_jpeg_refusal(structure, icc)
-    if refusal is None and orientation is None:
-        # A broken EXIF block cannot vouch for "no rotation"; re-encoding without rotating
-        # is what every viewer would show anyway, and it guarantees the block is gone.
-        refusal = "EXIF cannot be parsed"
-    elif refusal is None and orientation is not None and orientation != 1:
-        turned = jpeg_transform.upright(data, orientation)
-        upright = _jpeg_structure(turned) if turned is not None else None
-        if upright is None:
-            refusal = f"EXIF orientation {orientation} cannot be applied losslessly"
-        else:
-            # Turned a quarter, 4:2:2 becomes 4:4:0, which YBR_FULL_422 does not describe.
-            structure, refusal = upright, _kept_jpeg_refusal(upright, None)
+    if refusal is None:
+        structure, refusal = _turned_upright(data, structure, orientation)
     if refusal is not None:
         log.debug("re-encoding the JPEG: %s", refusal)
         return None
     return _keep_jpeg(structure)
+
+
+def _turned_upright(
+    data: bytes, structure: jpeg_markers.JpegStructure, orientation: int | None
+) -> tuple[jpeg_markers.JpegStructure, str | None]:
+    """The JPEG turned losslessly as its EXIF says, or why that cannot be done."""
+    if orientation is None:
+        # A broken EXIF block cannot vouch for "no rotation"; re-encoding without rotating
+        # is what every viewer would show anyway, and it guarantees the block is gone.
+        return structure, "EXIF cannot be parsed"
+    if orientation == 1:
+        return structure, None
+    turned = jpeg_transform.upright(data, orientation)
+    upright = _jpeg_structure(turned) if turned is not None else None
+    if upright is None:
+        return structure, f"EXIF orientation {orientation} cannot be applied losslessly"
+    # Turned a quarter, 4:2:2 becomes 4:4:0, which YBR_FULL_422 does not describe.
+    return upright, _kept_jpeg_refusal(upright, None)
 
 
 def _kept_jpeg_refusal(structure: jpeg_markers.JpegStructure, icc: bytes | None) -> str | None:

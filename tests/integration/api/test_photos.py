@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import struct
 import threading
 import uuid
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from tests.support.dicom_checks import (
     jpeg_size,
 )
 from tests.support.tools import corpus, require_lossless_turn
+from tests.unit.imaging.images import with_segment
 
 GOOD_FOLDERS = ("gps", "orientation", "heic", "phone", "odd-exif")
 
@@ -120,18 +120,11 @@ def test_all_eight_orientations_come_out_the_same_picture(
 def _sideways(path: Path, orientation: int) -> bytes:
     """A real phone JPEG, its compressed data untouched, its EXIF now saying ``orientation``:
     what a phone held sideways sends."""
-    data = path.read_bytes()
     with Image.open(path) as image:
         exif = image.getexif()
     exif[ORIENTATION_TAG] = orientation
-    payload = exif.tobytes()
-    app1 = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
-    segments = [
-        app1 if s.marker == 0xE1 and s.data[4:10] == b"Exif\x00\x00" else s.data
-        for s in jpeg_markers.parse(data).segments
-    ]
-    assert app1 in segments
-    return b"".join((b"\xff\xd8", *segments, b"\xff\xd9"))
+    stripped = jpeg_markers.rewrite_without_metadata(jpeg_markers.parse(path.read_bytes()))
+    return with_segment(stripped, 0xE1, exif.tobytes())
 
 
 @pytest.mark.parametrize("orientation", [3, 6, 8])
