@@ -20,7 +20,7 @@ from pointcare.auth.sessions import SessionPolicy
 from pointcare.capture.ingest import IngestLimits, PhotoIngest
 from pointcare.db.engine import Database
 from pointcare.db.migrate import upgrade
-from pointcare.imaging import jpeg_transform
+from pointcare.imaging import turbojpeg
 from pointcare.imaging.photo import keep_image_memory
 from pointcare.launch.registry import build_verifier
 from pointcare.launch.verify import LaunchVerifier
@@ -100,7 +100,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     workers = settings.workers or os.cpu_count() or 2
     keep_image_memory(workers)
     give_back_large_buffers(workers)
-    jpeg_transform.available()  # says at start, not at the first rotated photo, if it is not
+    turbojpeg.available()  # says at start, not at the first rotated photo, if it is not
     ingest = PhotoIngest(
         db,
         files,

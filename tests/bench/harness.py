@@ -191,7 +191,7 @@ class Photos:
     """Orientation=6, stored 3000 x 4000: whole 16-pixel MCUs, so it is turned losslessly."""
     rotated_partial: bytes
     """Orientation=6, stored 4000 x 3000 (a portrait from a 4000 x 3000 sensor): 3000 rows are
-    not whole MCUs, so it is decoded, turned and re-encoded."""
+    not whole MCUs, so it is re-encoded (through its Y, Cb and Cr planes)."""
     heic: list[tuple[str, bytes]]
 
     def re_encode_path(self) -> list[tuple[str, bytes, str, str]]:

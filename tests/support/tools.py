@@ -38,9 +38,9 @@ def require_tool(name: str) -> str:
 
 def require_lossless_turn() -> None:
     """Skips (locally) or fails (CI) when libturbojpeg, which turns JPEGs losslessly, is missing."""
-    from pointcare.imaging import jpeg_transform
+    from pointcare.imaging import turbojpeg
 
-    if not jpeg_transform.available():
+    if not turbojpeg.available():
         missing("libturbojpeg (Debian package libturbojpeg0)")
 
 

@@ -10,7 +10,21 @@ from __future__ import annotations
 import re
 import struct
 
+from PIL import Image
+
 ORIENTATION_TAG = 0x0112
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+"""Orientation -> the transpose that makes the picture upright (as ``ImageOps.exif_transpose``)."""
+QUARTER_TURNS = frozenset({5, 6, 7, 8})
+"""Orientations whose upright picture swaps width and height."""
 _SHORT = 3
 _EXIF_PREFIX = b"Exif\x00\x00"
 _BYTE_ORDERS = {b"II*\x00": "<", b"MM\x00*": ">"}

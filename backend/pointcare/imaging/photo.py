@@ -5,9 +5,10 @@ Two paths:
 * **kept** - a baseline sRGB phone JPEG keeps its compressed data: byte for byte when it is
   upright, its blocks turned losslessly when EXIF says it is rotated or mirrored (see
   :mod:`jpeg_transform`); only its metadata segments are removed (no generation loss, and cheap);
-* **re-encoded** - everything else (HEIC, PNG, progressive, wide-gamut, 4:4:4, a rotation that
-  cannot be done losslessly...) is decoded once, turned upright, converted to sRGB and encoded
-  once as baseline JPEG.
+* **re-encoded** - everything else is decoded once, turned upright and encoded once as baseline
+  JPEG: an sRGB YCbCr JPEG (progressive, or a rotation that cannot be done losslessly) through
+  its Y, Cb and Cr planes (see :mod:`jpeg_planes`), the rest (HEIC, PNG, wide-gamut, 4:4:4,
+  CMYK...) through RGB, converted to sRGB on the way.
 
 Either way the result is fully decoded before it is accepted, so a truncated or corrupt upload
 is refused here, with a message a clinician can act on, rather than stored.
@@ -27,7 +28,7 @@ import pillow_heif
 from PIL import Image, ImageFile
 from PIL import _imaging as pillow_core  # Image.core: the memory-block settings
 
-from pointcare.imaging import colour, exif, jpeg_markers, jpeg_transform
+from pointcare.imaging import colour, exif, jpeg_markers, jpeg_planes, jpeg_transform
 from pointcare.imaging.formats import PhotoFormat, png_dimensions, sniff
 
 # Once, at import: lets Image.open read HEIC/HEIF (iPhone photos).
@@ -49,16 +50,6 @@ re-encoded at 4:2:0 rather than mislabelled.
 
 THUMBNAIL_MAX_SIDE = 320
 THUMBNAIL_QUALITY = 80
-# EXIF orientation -> the transpose that makes the picture upright (ImageOps.exif_transpose).
-_UPRIGHT = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
 _GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
 _WIDE_GREY_MODES = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
 _KEPT_SUBSAMPLING = frozenset({"4:2:0", "4:2:2"})
@@ -142,8 +133,11 @@ def normalise_photo(data: bytes, *, max_pixels: int, quality: int = 95) -> Norma
         else:
             orientation = _orientation(image)
         icc: bytes | None = image.info.get("icc_profile")
-        if structure is not None and (kept := _kept_jpeg(data, structure, orientation, icc)):
-            return kept
+        if structure is not None:
+            if kept := _kept_jpeg(data, structure, orientation, icc):
+                return kept
+            if planar := _planar_jpeg(data, structure, orientation, icc, quality):
+                return planar
         return _reencode(image, photo_format, orientation, icc, quality)
 
 
@@ -251,11 +245,17 @@ def _turned_upright(
 
 def _kept_jpeg_refusal(structure: jpeg_markers.JpegStructure, icc: bytes | None) -> str | None:
     """Why this JPEG's compressed data cannot be stored (once upright), or None when it can."""
-    frame = structure.frame
-    if not frame.is_baseline:
+    if not structure.frame.is_baseline:
         return "not baseline 8-bit (progressive, extended, lossless or arithmetic coding)"
     if not structure.only_baseline_markers:
         return "marker segments beyond baseline decoding data"
+    return _samples_refusal(structure, icc)
+
+
+def _samples_refusal(structure: jpeg_markers.JpegStructure, icc: bytes | None) -> str | None:
+    """Why this JPEG's samples are not what the archive stores (sRGB YCbCr 4:2:0 or 4:2:2, or
+    grey), or None when they are."""
+    frame = structure.frame
     if not structure.is_ycbcr_or_grey:
         return "colour components are not YCbCr (RGB, CMYK or YCCK)"
     greyscale = len(frame.components) == 1
@@ -286,6 +286,35 @@ def _keep_jpeg(structure: jpeg_markers.JpegStructure) -> NormalisedPhoto:
     )
 
 
+def _planar_jpeg(
+    data: bytes,
+    structure: jpeg_markers.JpegStructure,
+    orientation: int | None,
+    icc: bytes | None,
+    quality: int,
+) -> NormalisedPhoto | None:
+    """The JPEG re-encoded through its Y, Cb and Cr planes, never RGB; None when it needs RGB."""
+    if structure.frame.precision != 8 or _samples_refusal(structure, icc) is not None:
+        return None
+    # orientation None: EXIF that cannot be parsed is dropped without turning (see above).
+    recompressed = jpeg_planes.recompress_upright(data, orientation or 1, quality)
+    if recompressed is None:
+        return None
+    luma, *chroma = recompressed.planes
+    thumbnail_source = _reduced(luma)
+    if chroma:
+        # The chroma planes, half the size or less, scaled straight to the reduced luma's size.
+        box = Image.Resampling.BOX
+        small = [plane.resize(thumbnail_source.size, box) for plane in chroma]
+        thumbnail_source = Image.merge("YCbCr", (thumbnail_source, *small))
+    return _re_encoded(
+        recompressed.jpeg,
+        "YBR_FULL_422" if chroma else "MONOCHROME2",
+        PhotoFormat.JPEG,
+        _thumbnail(thumbnail_source),
+    )
+
+
 def _reencode(
     image: Image.Image,
     photo_format: PhotoFormat,
@@ -294,19 +323,29 @@ def _reencode(
     quality: int,
 ) -> NormalisedPhoto:
     image.load()
-    if orientation in _UPRIGHT:
-        image = image.transpose(_UPRIGHT[orientation])
+    if orientation in exif.UPRIGHT:
+        image = image.transpose(exif.UPRIGHT[orientation])
     pixels = _srgb_or_grey(image, icc)
-    jpeg = _encode_jpeg(pixels, quality=quality, subsampling=2)  # 4:2:0 <-> YBR_FULL_422
+    return _re_encoded(
+        _encode_jpeg(pixels, quality=quality, subsampling=2),  # 4:2:0 <-> YBR_FULL_422
+        "MONOCHROME2" if pixels.mode == "L" else "YBR_FULL_422",
+        photo_format,
+        _thumbnail(pixels),
+    )
+
+
+def _re_encoded(
+    jpeg: bytes, photometric: Photometric, source_format: PhotoFormat, thumbnail: bytes
+) -> NormalisedPhoto:
     frame = jpeg_markers.read_frame_header(jpeg)
     return NormalisedPhoto(
         jpeg=jpeg,
         rows=frame.height,
         columns=frame.width,
-        photometric="MONOCHROME2" if pixels.mode == "L" else "YBR_FULL_422",
+        photometric=photometric,
         reencoded=True,
-        source_format=photo_format,
-        thumbnail=_thumbnail(pixels),
+        source_format=source_format,
+        thumbnail=thumbnail,
     )
 
 
@@ -350,11 +389,15 @@ def _encode_jpeg(image: Image.Image, *, quality: int, subsampling: int) -> bytes
 
 
 def _thumbnail(image: Image.Image) -> bytes:
-    # One box reduction by the smallest whole factor that fits 320 pixels: an area average
-    # (no aliasing) in a single cheap pass, where a fractional resize would convolve the whole
-    # photo. The longest side ends between 160 and 320 pixels.
-    factor = -(-max(image.size) // THUMBNAIL_MAX_SIDE)
-    small = image.reduce(factor) if factor > 1 else image
+    small = _reduced(image)
     if small.mode != "RGB":
         small = small.convert("RGB")
     return _encode_jpeg(small, quality=THUMBNAIL_QUALITY, subsampling=2)
+
+
+def _reduced(image: Image.Image) -> Image.Image:
+    """``image`` within the thumbnail's size: one box reduction by the smallest whole factor that
+    fits, an area average (no aliasing) in a single cheap pass, where a fractional resize would
+    convolve the whole photo. The longest side ends between 160 and 320 pixels."""
+    factor = -(-max(image.size) // THUMBNAIL_MAX_SIDE)
+    return image.reduce(factor) if factor > 1 else image

@@ -8,7 +8,7 @@ import pillow_heif
 import pytest
 from PIL import Image, ImageFile
 
-from pointcare.imaging import jpeg_markers, jpeg_transform
+from pointcare.imaging import jpeg_markers, jpeg_planes, turbojpeg
 from pointcare.imaging.formats import PhotoFormat
 from pointcare.imaging.photo import NormalisedPhoto, UnreadableImage, normalise_photo
 from tests.support.dicom_checks import jpeg_frame, jpeg_has_metadata, jpeg_size
@@ -108,13 +108,23 @@ def test_exif_orientation_is_applied_to_the_pixels(
     turned = orientation in {5, 6, 7, 8}
     width, height = size
     assert (photo.columns, photo.rows) == ((height, width) if turned else (width, height))
-    picture = decode(photo.jpeg)
-    corner = _CORNER[orientation]
-    x = 5 if corner[0] == 0 else picture.width - 6
-    y = 5 if corner[1] == 0 else picture.height - 6
-    assert _close(picture.getpixel((x, y)), MARK)
-    thumbnail = decode(photo.thumbnail)
-    assert (thumbnail.width > thumbnail.height) is (photo.columns > photo.rows)
+    for picture in (decode(photo.jpeg), decode(photo.thumbnail)):
+        corner = _CORNER[orientation]
+        x = 5 if corner[0] == 0 else picture.width - 6
+        y = 5 if corner[1] == 0 else picture.height - 6
+        assert _close(picture.getpixel((x, y)), MARK)
+        assert (picture.width > picture.height) is (photo.columns > photo.rows)
+    if orientation not in lossless:
+        assert jpeg_markers.parse(photo.jpeg).chroma_subsampling == "4:2:0"
+
+
+def test_a_turn_that_cannot_be_lossless_is_re_encoded_through_the_planes() -> None:
+    require_lossless_turn()
+    original = jpeg_bytes(scene((168, 120)), subsampling=2, exif=exif_with(6))
+    photo = normalise(original)
+    planar = jpeg_planes.recompress_upright(original, 6, 95)
+    assert planar is not None
+    assert photo.jpeg == planar.jpeg
 
 
 @pytest.mark.parametrize(("orientation", "lossless"), [(3, True), (6, False), (8, False)])
@@ -130,10 +140,12 @@ def test_a_422_jpeg_turned_a_quarter_is_re_encoded(orientation: int, lossless: b
 def test_without_the_transform_library_a_rotated_jpeg_is_re_encoded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(jpeg_transform, "_library", lambda: None)
-    photo = normalise(jpeg_bytes(scene((160, 128)), subsampling=2, exif=exif_with(6)))
-    assert photo.reencoded
-    assert (photo.columns, photo.rows) == (128, 160)
+    monkeypatch.setattr(turbojpeg, "library", lambda: None)
+    for size in ((160, 128), (168, 120)):  # a lossless turn, then one through the planes
+        photo = normalise(jpeg_bytes(scene(size), subsampling=2, exif=exif_with(6)))
+        assert photo.reencoded
+        assert (photo.columns, photo.rows) == size[::-1]
+        assert _close(decode(photo.jpeg).getpixel((size[1] - 6, 5)), MARK)
 
 
 def test_a_truncated_rotated_jpeg_is_refused_not_turned() -> None:
