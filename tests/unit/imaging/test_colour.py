@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from PIL import Image, ImageCms
 
 from pointcare.imaging import colour
@@ -14,6 +15,19 @@ def _display_p3() -> bytes:
     with Image.open(corpus("photos", "heic", "iphone_IMG_5195.heic")) as image:
         icc: bytes = image.info["icc_profile"]
     return icc
+
+
+def _independently_converted(pixels: Image.Image, p3: bytes) -> Image.Image:
+    """``pixels`` converted from ``p3`` to sRGB by Pillow's own one-call conversion."""
+    converted = ImageCms.profileToProfile(
+        pixels,
+        ImageCms.ImageCmsProfile(io.BytesIO(p3)),
+        ImageCms.createProfile("sRGB"),
+        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+        outputMode="RGB",
+    )
+    assert converted is not None
+    return converted
 
 
 def test_srgb_and_missing_profiles_need_no_conversion() -> None:
@@ -35,14 +49,7 @@ def test_p3_pixels_match_an_independent_littlecms_conversion() -> None:
     p3 = _display_p3()
     pixels = Image.new("RGB", (4, 1))
     pixels.frombytes(bytes((200, 100, 50, 30, 180, 90, 255, 0, 0, 128, 128, 128)))
-    reference = ImageCms.profileToProfile(
-        pixels,
-        ImageCms.ImageCmsProfile(io.BytesIO(p3)),
-        ImageCms.createProfile("sRGB"),
-        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
-        outputMode="RGB",
-    )
-    assert reference is not None
+    reference = _independently_converted(pixels, p3)
 
     converted = colour.to_srgb(pixels.copy(), p3)
 
@@ -64,3 +71,18 @@ def test_unconverted_images_are_returned_as_rgb() -> None:
     assert colour.to_srgb(image, None) is image
     cmyk = Image.new("CMYK", (2, 2), (0, 0, 0, 0))
     assert colour.to_srgb(cmyk, None).mode == "RGB"
+
+
+def test_a_large_photo_converted_in_bands_is_the_photo_converted_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(colour, "_BANDS", 3)
+    monkeypatch.setattr(colour, "_MIN_BAND_PIXELS", 1_000)
+    p3 = _display_p3()
+    noise = [Image.effect_noise((301, 203), sigma) for sigma in (40, 80, 120)]
+    pixels = Image.merge("RGB", [band.point(lambda v: v) for band in noise])
+    whole = _independently_converted(pixels, p3)
+
+    in_bands = colour.to_srgb(pixels.copy(), p3)
+
+    assert in_bands.tobytes() == whole.tobytes()
