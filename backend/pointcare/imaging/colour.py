@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import io
 import logging
-import os
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 from PIL import Image, ImageCms
+
+from pointcare.imaging import parallel
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +27,8 @@ _SRGB_TOLERANCE = 2
 _PROFILE_MODES = {"RGB ": "RGB", "CMYK": "CMYK"}
 # LittleCMS takes about 20 ns a pixel (a quarter of a second for a 12 MP iPhone photo) and lets
 # other threads run meanwhile: a large photo is converted in horizontal bands, one per core.
-_BANDS = os.cpu_count() or 1
+_BANDS = parallel.WORKERS
 _MIN_BAND_PIXELS = 1_000_000
-_band_pool = ThreadPoolExecutor(max_workers=_BANDS, thread_name_prefix="colour-band")
 
 
 def _probe() -> Image.Image:
@@ -104,5 +103,5 @@ def _convert_in_bands(image: Image.Image, transform: ImageCms.ImageCmsTransform)
         return band
 
     # LittleCMS copies its cache per call, so one transform serves several threads at once.
-    for box, band in zip(boxes, _band_pool.map(convert, boxes), strict=True):
+    for box, band in zip(boxes, parallel.map_parts(convert, boxes), strict=True):
         image.paste(band, box[:2])

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from pointcare.imaging import exif, turbojpeg
+from pointcare.imaging import exif, parallel, turbojpeg
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +50,31 @@ def recompress_upright(jpeg: bytes, orientation: int, quality: int) -> Recompres
                 return None
             planes = _decode_planes(lib, handle, jpeg, width, height, sampling)
         if orientation in exif.UPRIGHT:
-            planes = tuple(plane.transpose(exif.UPRIGHT[orientation]) for plane in planes)
+            method = exif.UPRIGHT[orientation]
+            planes = parallel.map_parts(lambda plane: plane.turned(method), planes)
         with turbojpeg.session(lib, lib.tjInitCompress) as handle:
-            return Recompressed(_compress(lib, handle, planes, sampling, quality), planes)
+            compressed = _compress(lib, handle, planes, sampling, quality)
+        return Recompressed(compressed, tuple(plane.image for plane in planes))
     except turbojpeg.TurboJpegError as exc:
         log.debug("JPEG not re-encoded by planes: %s", exc)
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Plane:
+    image: Image.Image
+    samples: bytes | bytearray
+    """The image's samples, row after row, as the encoder takes them."""
+
+    def turned(self, method: Image.Transpose) -> _Plane:
+        image = self.image.transpose(method)
+        return _Plane(image, image.tobytes())
+
+    @property
+    def address(self) -> int | None:
+        if isinstance(self.samples, bytearray):
+            return ctypes.addressof((ctypes.c_char * len(self.samples)).from_buffer(self.samples))
+        return ctypes.cast(ctypes.c_char_p(self.samples), ctypes.c_void_p).value
 
 
 def _keeps_sampling(width: int, height: int, sampling: int, orientation: int) -> bool:
@@ -84,41 +103,39 @@ def _header(lib: ctypes.CDLL, handle: int, jpeg: bytes) -> tuple[int, int, int]:
 
 def _decode_planes(
     lib: ctypes.CDLL, handle: int, jpeg: bytes, width: int, height: int, sampling: int
-) -> tuple[Image.Image, ...]:
+) -> list[_Plane]:
     count = 1 if sampling == _SAMP_GREY else 3
     sizes = [
         (lib.tjPlaneWidth(c, width, sampling), lib.tjPlaneHeight(c, height, sampling))
         for c in range(count)
     ]
     buffers = [bytearray(w * h) for w, h in sizes]
-    addresses = [ctypes.addressof((ctypes.c_char * len(b)).from_buffer(b)) for b in buffers]
+    planes = [
+        _Plane(Image.frombuffer("L", size, buffer, "raw", "L", 0, 1), buffer)
+        for size, buffer in zip(sizes, buffers, strict=True)
+    ]
     status = lib.tjDecompressToYUVPlanes(
         handle,
         jpeg,
         len(jpeg),
-        (ctypes.c_void_p * 3)(*addresses),
+        (ctypes.c_void_p * 3)(*(plane.address for plane in planes)),
         width,
         None,
         height,
         turbojpeg.STOP_ON_WARNING,
     )
     turbojpeg.check(lib, handle, status)
-    return tuple(
-        Image.frombuffer("L", size, buffer, "raw", "L", 0, 1)
-        for size, buffer in zip(sizes, buffers, strict=True)
-    )
+    return planes
 
 
 def _compress(
-    lib: ctypes.CDLL, handle: int, planes: tuple[Image.Image, ...], sampling: int, quality: int
+    lib: ctypes.CDLL, handle: int, planes: list[_Plane], sampling: int, quality: int
 ) -> bytes:
-    raw = [plane.tobytes() for plane in planes]
-    addresses = [ctypes.cast(ctypes.c_char_p(r), ctypes.c_void_p).value for r in raw]
-    width, height = planes[0].size
+    width, height = planes[0].image.size
     with turbojpeg.output(lib) as out:
         status = lib.tjCompressFromYUVPlanes(
             handle,
-            (ctypes.c_void_p * 3)(*addresses),
+            (ctypes.c_void_p * 3)(*(plane.address for plane in planes)),
             width,
             None,
             height,

@@ -1,0 +1,27 @@
+"""Split one photo's image work across the cores, for the steps whose library lets go of the
+interpreter lock while it runs (LittleCMS, Pillow's transposes, libjpeg-turbo).
+
+A single upload at the bedside then takes less time from tap to tick. Under load nothing is
+gained or lost: the total work is the same, and the pool is bounded to one thread per core.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+Part = TypeVar("Part")
+Result = TypeVar("Result")
+
+WORKERS = os.cpu_count() or 1
+_pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="photo-part")
+
+
+def map_parts(function: Callable[[Part], Result], parts: Iterable[Part]) -> list[Result]:
+    """``function`` applied to each part, on the pool; the results in the parts' order.
+
+    The caller must not itself run on this pool (no part may split again), or the pool could
+    wait on itself."""
+    return list(_pool.map(function, parts))
