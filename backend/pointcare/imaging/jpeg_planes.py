@@ -72,6 +72,7 @@ class _Plane:
 
     @property
     def address(self) -> int | None:
+        """Where TurboJPEG reads or writes the samples (``samples`` keeps the memory alive)."""
         if isinstance(self.samples, bytearray):
             return ctypes.addressof((ctypes.c_char * len(self.samples)).from_buffer(self.samples))
         return ctypes.cast(ctypes.c_char_p(self.samples), ctypes.c_void_p).value
@@ -109,6 +110,7 @@ def _decode_planes(
         (lib.tjPlaneWidth(c, width, sampling), lib.tjPlaneHeight(c, height, sampling))
         for c in range(count)
     ]
+    # Each image shares its buffer's memory, so the decoder writes straight into the images.
     buffers = [bytearray(w * h) for w, h in sizes]
     planes = [
         _Plane(Image.frombuffer("L", size, buffer, "raw", "L", 0, 1), buffer)
