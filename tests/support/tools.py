@@ -36,8 +36,9 @@ def require_tool(name: str) -> str:
     return path
 
 
-def require_lossless_turn() -> None:
-    """Skips (locally) or fails (CI) when libturbojpeg, which turns JPEGs losslessly, is missing."""
+def require_turbojpeg() -> None:
+    """Skips (locally) or fails (CI) when libturbojpeg is missing: it turns JPEGs losslessly and
+    re-encodes them through their planes."""
     from pointcare.imaging import turbojpeg
 
     if not turbojpeg.available():

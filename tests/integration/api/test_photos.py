@@ -28,7 +28,7 @@ from tests.support.dicom_checks import (
     jpeg_has_metadata,
     jpeg_size,
 )
-from tests.support.tools import corpus, require_lossless_turn
+from tests.support.tools import corpus, require_turbojpeg
 from tests.unit.imaging.images import with_segment
 
 GOOD_FOLDERS = ("gps", "orientation", "heic", "phone", "odd-exif")
@@ -131,7 +131,7 @@ def _sideways(path: Path, orientation: int) -> bytes:
 def test_a_sideways_phone_jpeg_is_turned_without_a_second_compression(
     upload: Upload, runtime: Runtime, orientation: int
 ) -> None:
-    require_lossless_turn()
+    require_turbojpeg()
     original = corpus("photos", "phone", "jolla.jpg")  # 3264 x 2448, 4:2:0: whole MCUs
     sideways = _sideways(original, orientation)
     response = upload(sideways, view="close-up")

@@ -79,8 +79,7 @@ def test_a_large_photo_converted_in_bands_is_the_photo_converted_whole(
     monkeypatch.setattr(colour, "_BANDS", 3)
     monkeypatch.setattr(colour, "_MIN_BAND_PIXELS", 1_000)
     p3 = _display_p3()
-    noise = [Image.effect_noise((301, 203), sigma) for sigma in (40, 80, 120)]
-    pixels = Image.merge("RGB", [band.point(lambda v: v) for band in noise])
+    pixels = Image.merge("RGB", [Image.effect_noise((301, 203), s) for s in (40, 80, 120)])
     whole = _independently_converted(pixels, p3)
 
     in_bands = colour.to_srgb(pixels.copy(), p3)

@@ -8,13 +8,13 @@ import pytest
 from PIL import Image, ImageOps
 
 from pointcare.imaging import jpeg_markers, jpeg_planes
-from tests.support.tools import require_lossless_turn
+from tests.support.tools import require_turbojpeg
 from tests.unit.imaging.images import decode, exif_with, jpeg_bytes, mean_difference, scene
 
 
 @pytest.fixture(autouse=True)
 def _library() -> None:
-    require_lossless_turn()
+    require_turbojpeg()
 
 
 def _through_rgb(jpeg: bytes, quality: int = 95) -> bytes:

@@ -12,7 +12,7 @@ from pointcare.imaging import jpeg_markers, jpeg_planes, turbojpeg
 from pointcare.imaging.formats import PhotoFormat
 from pointcare.imaging.photo import NormalisedPhoto, UnreadableImage, normalise_photo
 from tests.support.dicom_checks import jpeg_frame, jpeg_has_metadata, jpeg_size
-from tests.support.tools import corpus, require_lossless_turn
+from tests.support.tools import corpus, require_turbojpeg
 from tests.unit.imaging.images import (
     BLUE,
     MARK,
@@ -99,7 +99,7 @@ def test_exif_orientation_is_applied_to_the_pixels(
     16-pixel MCUs every turn is lossless; otherwise only a transpose is (the others would move a
     partial edge block), and the photo is re-encoded instead."""
     if orientation in lossless - {1}:
-        require_lossless_turn()
+        require_turbojpeg()
     stored = scene(size)
     photo = normalise(jpeg_bytes(stored, subsampling=2, exif=exif_with(orientation)))
 
@@ -119,7 +119,7 @@ def test_exif_orientation_is_applied_to_the_pixels(
 
 
 def test_a_turn_that_cannot_be_lossless_is_re_encoded_through_the_planes() -> None:
-    require_lossless_turn()
+    require_turbojpeg()
     original = jpeg_bytes(scene((168, 120)), subsampling=2, exif=exif_with(6))
     photo = normalise(original)
     planar = jpeg_planes.recompress_upright(original, 6, 95)
@@ -131,7 +131,7 @@ def test_a_turn_that_cannot_be_lossless_is_re_encoded_through_the_planes() -> No
 def test_a_422_jpeg_turned_a_quarter_is_re_encoded(orientation: int, lossless: bool) -> None:
     """Turned sideways, 4:2:2 would become 4:4:0, which YBR_FULL_422 does not describe."""
     if lossless:
-        require_lossless_turn()
+        require_turbojpeg()
     photo = normalise(jpeg_bytes(scene((160, 128)), subsampling=1, exif=exif_with(orientation)))
     assert photo.reencoded is not lossless
     assert jpeg_markers.parse(photo.jpeg).chroma_subsampling in {"4:2:0", "4:2:2"}
