@@ -274,6 +274,23 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time process ``pid`` has used (all its threads), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def with_cpu(pid: int | None, timed: Callable[[], Run]) -> tuple[Run, dict[str, float]]:
+    """``timed()``'s run, and the CPU process ``pid`` spent per photo it answered, in ms
+    (``server_cpu_ms_per_photo``; absent without a PID)."""
+    if pid is None:
+        return timed(), {}
+    before = cpu_seconds(pid)
+    run = timed()
+    used = cpu_seconds(pid) - before
+    return run, {"server_cpu_ms_per_photo": used * 1000 / run.ok if run.ok else float("nan")}
+
+
 def bearer_token(data_dir: Path, user: str = "nurse") -> str:
     result = subprocess.run(
         [sys.executable, "-m", "pointcare", "token", "--user", user],
@@ -367,12 +384,15 @@ class Bench:
             for _ in range(self.config.repeat):
                 reset = peak_rss_reset(pid)
                 before = dir_bytes(archive) if archive.exists() else 0
-                run = drive(
-                    make_client,
-                    request,
-                    clients=clients,
-                    count=self.config.count(clients),
-                    time_cap=self.config.time_cap,
+                run, cpu = with_cpu(
+                    pid,
+                    lambda clients=clients: drive(
+                        make_client,
+                        request,
+                        clients=clients,
+                        count=self.config.count(clients),
+                        time_cap=self.config.time_cap,
+                    ),
                 )
                 stored = dir_bytes(archive) - before
                 runs.append(run)
@@ -380,6 +400,7 @@ class Bench:
                     {
                         "server_peak_rss_mb": peak_rss_mb(pid),
                         "stored_bytes_per_photo": stored / run.ok if run.ok else float("nan"),
+                        **cpu,
                     }
                 )
                 if not reset:
@@ -676,19 +697,23 @@ class Bench:
             return request
 
         for clients in self.config.clients:
-            runs = []
+            runs, extra = [], []
             for _ in range(self.config.repeat):
                 count = self.config.count(clients)
-                run = drive(
-                    self.orthanc_client(orthanc),
-                    request_for(cursor[0]),
-                    clients=clients,
-                    count=count,
-                    time_cap=self.config.time_cap,
+                run, cpu = with_cpu(
+                    orthanc.pid,
+                    lambda clients=clients, count=count: drive(
+                        self.orthanc_client(orthanc),
+                        request_for(cursor[0]),
+                        clients=clients,
+                        count=count,
+                        time_cap=self.config.time_cap,
+                    ),
                 )
                 cursor[0] += count
                 runs.append(run)
-            out[str(clients)] = combine(runs)
+                extra.append(cpu)
+            out[str(clients)] = combine(runs, extra)
             self.log(
                 f"  STOW x{clients}: {out[str(clients)]['photos_per_s']['median']:.2f} photos/s"
             )
@@ -727,18 +752,21 @@ class Bench:
             for _ in range(self.config.repeat):
                 with self.orthanc_client(orthanc)() as client:
                     before = disk_size(client)
-                run = drive(
-                    self.orthanc_client(orthanc),
-                    request,
-                    clients=clients,
-                    count=self.config.count(clients),
-                    time_cap=self.config.time_cap,
+                run, cpu = with_cpu(
+                    orthanc.pid,
+                    lambda clients=clients: drive(
+                        self.orthanc_client(orthanc),
+                        request,
+                        clients=clients,
+                        count=self.config.count(clients),
+                        time_cap=self.config.time_cap,
+                    ),
                 )
                 with self.orthanc_client(orthanc)() as client:
                     stored = disk_size(client) - before
                 runs.append(run)
                 extra.append(
-                    {"stored_bytes_per_photo": stored / run.ok if run.ok else float("nan")}
+                    {"stored_bytes_per_photo": stored / run.ok if run.ok else float("nan"), **cpu}
                 )
             out[str(clients)] = combine(runs, extra)
             self.log(
@@ -777,7 +805,7 @@ class Bench:
             "pillow_decode_orient_encode_ms": summary(pillow_times),
             "normalise_photo_ms": summary(normalise_times),
             "iterations_per_repeat": iterations,
-            "fast_path_image_work_all_cores_photos_per_s": self.fast_path_ceiling(),
+            **self.fast_path_ceiling(),
         }
 
     def paired_with_floor(
@@ -811,11 +839,12 @@ class Bench:
             "floor_ms": summary([f * 1000 for f in floors]),
         }
 
-    def fast_path_ceiling(self) -> dict[str, float]:
+    def fast_path_ceiling(self) -> dict[str, dict[str, float]]:
         """The fast path's image work alone (``normalise_photo`` of the upright JPEG: the
         validating decode at 1/8 scale, metadata stripped, the thumbnail), one thread per core
         (Pillow releases the interpreter lock while it decodes): no HTTP, no DICOM, no index,
-        no fsync. The most photos/s the fast path could reach on this machine."""
+        no fsync. The most photos/s the fast path could reach on this machine, and the CPU
+        each photo's image work takes."""
         from concurrent.futures import ThreadPoolExecutor
 
         from pointcare.imaging.photo import normalise_photo
@@ -823,16 +852,20 @@ class Bench:
         data = self.photos.upright
         cores = os.cpu_count() or 1
         per_run = (8 if self.config.quick else 30) * cores
-        rates = []
+        rates, cpu = [], []
         with ThreadPoolExecutor(cores) as pool:
             for _ in range(self.config.repeat):
-                start = time.perf_counter()
+                start, cpu_start = time.perf_counter(), time.process_time()
                 for _photo in pool.map(
                     lambda _i: normalise_photo(data, max_pixels=64_000_000), range(per_run)
                 ):
                     pass
                 rates.append(per_run / (time.perf_counter() - start))
-        return summary(rates)
+                cpu.append((time.process_time() - cpu_start) * 1000 / per_run)
+        return {
+            "fast_path_image_work_all_cores_photos_per_s": summary(rates),
+            "fast_path_image_work_cpu_ms_per_photo": summary(cpu),
+        }
 
     # -- report --------------------------------------------------------------------------------
 
@@ -852,6 +885,14 @@ class Bench:
         stow4 = median("3_orthanc_stow", "4", "photos_per_s")
         if ceiling and stow4:
             out["fast_path_image_work_alone_over_orthanc_stow_x4"] = ceiling / stow4
+        cpu4 = median("1_ingest_fast", "4", "server_cpu_ms_per_photo")
+        stow_cpu4 = median("3_orthanc_stow", "4", "server_cpu_ms_per_photo")
+        if cpu4 and stow_cpu4:
+            out["server_cpu_per_photo_pointcare_over_orthanc_stow_x4"] = cpu4 / stow_cpu4
+        if cpu4 and stow4:
+            # Every core busy with Pointcare's server and nothing else (not even the clients).
+            cpu_bound = (os.cpu_count() or 1) * 1000 / cpu4
+            out["fast_path_cpu_bound_ceiling_over_orthanc_stow_x4"] = cpu_bound / stow4
         for clients in ("1", "4", "16"):
             pc = median("1_ingest_fast", clients, "photos_per_s")
             stow = median("3_orthanc_stow", clients, "photos_per_s")
@@ -1003,9 +1044,9 @@ def throughput_table(title: str, block: dict[str, Any], with_rss: bool = True) -
     lines = [
         f"#### {title}",
         "",
-        "| clients | photos/s | MB/s | p50 ms | p95 ms | max ms | server peak RSS MB "
-        "| stored bytes/photo | errors |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| clients | photos/s | MB/s | p50 ms | p95 ms | max ms | server CPU ms/photo "
+        "| server peak RSS MB | stored bytes/photo | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for clients, figures in block.items():
         if not isinstance(figures, dict) or "photos_per_s" not in figures:
@@ -1014,7 +1055,8 @@ def throughput_table(title: str, block: dict[str, Any], with_rss: bool = True) -
         lines.append(
             f"| {clients} | {fmt(figures['photos_per_s'], 2)} | {fmt(figures['mb_per_s'])} "
             f"| {fmt(figures['p50_ms'], 0)} | {fmt(figures['p95_ms'], 0)} "
-            f"| {fmt(figures['max_ms'], 0)} | {rss} "
+            f"| {fmt(figures['max_ms'], 0)} | {fmt(figures.get('server_cpu_ms_per_photo'))} "
+            f"| {rss} "
             f"| {fmt(figures.get('stored_bytes_per_photo'), 0)} | {figures['errors']['max']:.0f} |"
         )
     return [*lines, ""]
@@ -1072,7 +1114,8 @@ def markdown(document: dict[str, Any]) -> str:
             f"- normalise_photo (turned losslessly): {fmt(floor['normalise_photo_ms'], 0)} ms",
             "- the fast path's image work alone (normalise_photo of the upright JPEG), one "
             f"thread per core: {fmt(floor.get('fast_path_image_work_all_cores_photos_per_s'))} "
-            "photos/s, the ceiling of scenario 1 on this machine",
+            "photos/s, the ceiling of scenario 1 on this machine; CPU per photo "
+            f"{fmt(floor.get('fast_path_image_work_cpu_ms_per_photo'))} ms",
         ]
         for name, block in r.get("2_ingest_reencode", {}).items():
             paired = block.get("paired_with_floor")

@@ -82,12 +82,17 @@ class Orthanc:
             [str(SCRIPT), "stop", str(self.directory)], capture_output=True, timeout=60, check=False
         )
 
+    @property
+    def pid(self) -> int | None:
+        """The PID ``start`` recorded, or None before it ran."""
+        pid_file = self.directory / "orthanc.pid"
+        return int(pid_file.read_text().strip()) if pid_file.exists() else None
+
     def remove(self) -> None:
         """Kill it (SIGKILL, by the PID ``start`` recorded: its data is thrown away, so the
         3 s of a clean stop buy nothing) and delete its folder."""
-        pid_file = self.directory / "orthanc.pid"
-        if pid_file.exists():
-            pid = int(pid_file.read_text().strip())
+        pid = self.pid
+        if pid is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             for _ in range(100):
