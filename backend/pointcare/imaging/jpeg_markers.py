@@ -68,6 +68,14 @@ class FrameHeader:
     def is_baseline(self) -> bool:
         return self.marker == SOF0 and self.precision == 8
 
+    @property
+    def whole_mcus(self) -> bool:
+        """Whether both sides are whole MCUs (8 pixels times the largest sampling factor), so
+        that every lossless rotation and flip is exact."""
+        mcu_width = 8 * max(c.h_sampling for c in self.components)
+        mcu_height = 8 * max(c.v_sampling for c in self.components)
+        return self.width % mcu_width == 0 and self.height % mcu_height == 0
+
 
 @dataclass(frozen=True, slots=True)
 class JpegStructure:

@@ -1,5 +1,5 @@
 """Split one photo's image work across the cores, for the steps whose library lets go of the
-interpreter lock while it runs (LittleCMS, Pillow's transposes, libjpeg-turbo).
+interpreter lock while it runs (LittleCMS, Pillow's transposes and decoders, libjpeg-turbo).
 
 A single upload at the bedside then takes less time from tap to tick. Under load nothing is
 gained or lost: the total work is the same, and the pool is bounded to one thread per core.
@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TypeVar
 
 Part = TypeVar("Part")
 Result = TypeVar("Result")
+Other = TypeVar("Other")
 
 WORKERS = os.cpu_count() or 1
 _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="photo-part")
@@ -25,3 +26,17 @@ def map_parts(function: Callable[[Part], Result], parts: Iterable[Part]) -> list
     The caller must not itself run on this pool (no part may split again), or the pool could
     wait on itself."""
     return list(_pool.map(function, parts))
+
+
+def side_by_side(first: Callable[[], Result], second: Callable[[], Other]) -> tuple[Result, Other]:
+    """``first()`` on the pool while ``second()`` runs in the calling thread; both results.
+
+    When either raises, its exception is raised once ``first()`` has finished too: work left
+    running would escape the bound the callers' own slots put on it. The caller must not itself
+    run on this pool (see :func:`map_parts`)."""
+    pending = _pool.submit(first)
+    try:
+        other = second()
+    finally:
+        wait([pending])
+    return pending.result(), other

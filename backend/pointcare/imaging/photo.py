@@ -10,8 +10,9 @@ Two paths:
   its Y, Cb and Cr planes (see :mod:`jpeg_planes`), the rest (HEIC, PNG, wide-gamut, 4:4:4,
   CMYK...) through RGB, converted to sRGB on the way.
 
-Either way the result is fully decoded before it is accepted, so a truncated or corrupt upload
-is refused here, with a message a clinician can act on, rather than stored.
+Either way every byte of compressed data is decoded before the photo is accepted (the turned
+blocks are the upload's, decoded), so a truncated or corrupt upload is refused here, with a
+message a clinician can act on, rather than stored.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import pillow_heif
 from PIL import Image, ImageFile
 from PIL import _imaging as pillow_core  # Image.core: the memory-block settings
 
-from pointcare.imaging import colour, exif, jpeg_markers, jpeg_planes, jpeg_transform
+from pointcare.imaging import colour, exif, jpeg_markers, jpeg_planes, jpeg_transform, parallel
 from pointcare.imaging.formats import PhotoFormat, png_dimensions, sniff
 
 # Once, at import: lets Image.open read HEIC/HEIF (iPhone photos).
@@ -217,30 +218,50 @@ def _kept_jpeg(
 ) -> NormalisedPhoto | None:
     """The upload's own compressed data, upright and stripped; None when it must be re-encoded."""
     refusal = _kept_jpeg_refusal(structure, icc)
-    if refusal is None:
-        structure, refusal = _turned_upright(data, structure, orientation)
-    if refusal is not None:
-        log.debug("re-encoding the JPEG: %s", refusal)
-        return None
-    return _keep_jpeg(structure)
-
-
-def _turned_upright(
-    data: bytes, structure: jpeg_markers.JpegStructure, orientation: int | None
-) -> tuple[jpeg_markers.JpegStructure, str | None]:
-    """The JPEG turned losslessly as its EXIF says, or why that cannot be done."""
-    if orientation is None:
+    if refusal is None and orientation is None:
         # A broken EXIF block cannot vouch for "no rotation"; re-encoding without rotating
         # is what every viewer would show anyway, and it guarantees the block is gone.
-        return structure, "EXIF cannot be parsed"
+        refusal = "EXIF cannot be parsed"
+    if refusal is not None or orientation is None:
+        log.debug("re-encoding the JPEG: %s", refusal)
+        return None
     if orientation == 1:
-        return structure, None
-    turned = jpeg_transform.upright(data, orientation)
+        jpeg = jpeg_markers.rewrite_without_metadata(structure)
+        return _keep_jpeg(structure, jpeg, _checked_thumbnail(jpeg))
+    return _kept_turned(data, structure, orientation)
+
+
+def _kept_turned(
+    data: bytes, structure: jpeg_markers.JpegStructure, orientation: int
+) -> NormalisedPhoto | None:
+    """The JPEG's blocks turned upright losslessly; None when the turn cannot be exact.
+
+    When both sides are whole MCUs every turn is exact: the upload itself is check-decoded here
+    (its thumbnail made, then turned) while the turn runs on another core, and the turn only
+    rearranges the coefficients that decode read. Otherwise the turn may fail, and the check
+    waits for it and decodes what it gave.
+    """
+
+    def turn() -> bytes | None:
+        return jpeg_transform.upright(data, orientation)
+
+    thumbnail: bytes | None = None
+    if structure.frame.whole_mcus:
+        turned, thumbnail = parallel.side_by_side(
+            turn, lambda: _checked_thumbnail(data, orientation)
+        )
+    else:
+        turned = turn()
     upright = _jpeg_structure(turned) if turned is not None else None
     if upright is None:
-        return structure, f"EXIF orientation {orientation} cannot be applied losslessly"
-    # Turned a quarter, 4:2:2 becomes 4:4:0, which YBR_FULL_422 does not describe.
-    return upright, _kept_jpeg_refusal(upright, None)
+        log.debug("re-encoding the JPEG: orientation %d cannot be applied losslessly", orientation)
+        return None
+    if (refusal := _kept_jpeg_refusal(upright, None)) is not None:
+        # Turned a quarter, 4:2:2 becomes 4:4:0, which YBR_FULL_422 does not describe.
+        log.debug("re-encoding the turned JPEG: %s", refusal)
+        return None
+    jpeg = jpeg_markers.rewrite_without_metadata(upright)
+    return _keep_jpeg(upright, jpeg, thumbnail or _checked_thumbnail(jpeg))
 
 
 def _kept_jpeg_refusal(structure: jpeg_markers.JpegStructure, icc: bytes | None) -> str | None:
@@ -266,14 +287,20 @@ def _samples_refusal(structure: jpeg_markers.JpegStructure, icc: bytes | None) -
     return None
 
 
-def _keep_jpeg(structure: jpeg_markers.JpegStructure) -> NormalisedPhoto:
-    jpeg = jpeg_markers.rewrite_without_metadata(structure)
+def _checked_thumbnail(jpeg: bytes, orientation: int = 1) -> bytes:
+    """The thumbnail of ``jpeg``, upright, from a decode that reads every entropy-coded byte
+    (so truncation fails here): DCT scaling does 1/64 of the inverse DCT work."""
     with Image.open(io.BytesIO(jpeg), formats=["JPEG"]) as check:
-        # DCT scaling decodes every entropy-coded byte (so truncation fails here) while doing
-        # 1/64 of the inverse DCT work; the small result is the thumbnail's source.
         check.draft("RGB", (THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE))
         check.load()
-        thumbnail = _thumbnail(check)
+        if orientation in exif.UPRIGHT:
+            return _thumbnail(check.transpose(exif.UPRIGHT[orientation]))
+        return _thumbnail(check)
+
+
+def _keep_jpeg(
+    structure: jpeg_markers.JpegStructure, jpeg: bytes, thumbnail: bytes
+) -> NormalisedPhoto:
     frame = structure.frame
     return NormalisedPhoto(
         jpeg=jpeg,

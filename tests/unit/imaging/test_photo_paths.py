@@ -118,6 +118,20 @@ def test_exif_orientation_is_applied_to_the_pixels(
         assert jpeg_markers.parse(photo.jpeg).chroma_subsampling == "4:2:0"
 
 
+@pytest.mark.parametrize("orientation", [2, 3, 6, 8])
+def test_a_lossless_turn_has_the_thumbnail_of_the_stored_picture(orientation: int) -> None:
+    """The thumbnail is made from the upload, then turned, while the blocks turn on another
+    core: it must be the one the stored picture would give."""
+    require_turbojpeg()
+    photo = normalise(jpeg_bytes(scene((640, 480)), subsampling=2, exif=exif_with(orientation)))
+    assert not photo.reencoded
+    stored = decode(photo.jpeg)
+    expected = stored.reduce(-(-max(stored.size) // 320))
+    thumbnail = decode(photo.thumbnail)
+    assert thumbnail.size == expected.size
+    assert mean_difference(thumbnail, expected) < 3
+
+
 def test_a_turn_that_cannot_be_lossless_is_re_encoded_through_the_planes() -> None:
     require_turbojpeg()
     original = jpeg_bytes(scene((168, 120)), subsampling=2, exif=exif_with(6))
