@@ -69,12 +69,15 @@ class FrameHeader:
         return self.marker == SOF0 and self.precision == 8
 
     @property
-    def whole_mcus(self) -> bool:
-        """Whether both sides are whole MCUs (8 pixels times the largest sampling factor), so
-        that every lossless rotation and flip is exact."""
-        mcu_width = 8 * max(c.h_sampling for c in self.components)
-        mcu_height = 8 * max(c.v_sampling for c in self.components)
-        return self.width % mcu_width == 0 and self.height % mcu_height == 0
+    def mcu_size(self) -> tuple[int, int]:
+        """Width and height of an MCU in pixels: 8 times the largest sampling factors (one
+        8 x 8 block for a single component, whatever factors it declares)."""
+        if len(self.components) == 1:
+            return 8, 8
+        return (
+            8 * max(c.h_sampling for c in self.components),
+            8 * max(c.v_sampling for c in self.components),
+        )
 
 
 @dataclass(frozen=True, slots=True)

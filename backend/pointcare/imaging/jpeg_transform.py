@@ -17,7 +17,7 @@ import ctypes
 import logging
 from enum import IntEnum
 
-from pointcare.imaging import turbojpeg
+from pointcare.imaging import jpeg_markers, turbojpeg
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,30 @@ _UPRIGHT = {
 }
 """EXIF orientation -> the operation that shows the picture as a viewer honouring EXIF would."""
 
+_MOVING_SIDES = {
+    Operation.FLIP_LEFT_RIGHT: (True, False),
+    Operation.FLIP_TOP_BOTTOM: (False, True),
+    Operation.TRANSPOSE: (False, False),
+    Operation.TRANSVERSE: (True, True),
+    Operation.ROTATE_90_CLOCKWISE: (False, True),
+    Operation.ROTATE_180: (True, True),
+    Operation.ROTATE_270_CLOCKWISE: (True, False),
+}
+"""Operation -> whether its width, and its height, must be whole MCUs for the turn to be exact
+(libjpeg's ``jtransform_perfect_transform``): the sides whose far edge moves to the near one."""
+
 _PERFECT = 1  # TJXOPT_PERFECT: fail rather than drop or leave partial edge blocks
 _COPY_NONE = 64  # TJXOPT_COPYNONE: no APPn or COM segment (EXIF, GPS, XMP, ICC) is copied
+
+
+def is_exact(frame: jpeg_markers.FrameHeader, orientation: int) -> bool:
+    """Whether :func:`upright` can turn this frame (EXIF ``orientation`` 2-8) exactly: the
+    forecast a caller plans its work by; the library still has the last word."""
+    width_moves, height_moves = _MOVING_SIDES[_UPRIGHT[orientation]]
+    mcu_width, mcu_height = frame.mcu_size
+    return not (width_moves and frame.width % mcu_width) and not (
+        height_moves and frame.height % mcu_height
+    )
 
 
 def upright(jpeg: bytes, orientation: int) -> bytes | None:

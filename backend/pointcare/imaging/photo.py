@@ -236,17 +236,17 @@ def _kept_turned(
 ) -> NormalisedPhoto | None:
     """The JPEG's blocks turned upright losslessly; None when the turn cannot be exact.
 
-    When both sides are whole MCUs every turn is exact: the upload itself is check-decoded here
-    (its thumbnail made, then turned) while the turn runs on another core, and the turn only
-    rearranges the coefficients that decode read. Otherwise the turn may fail, and the check
-    waits for it and decodes what it gave.
+    When the turn will be exact (the sides it moves are whole MCUs), the upload itself is
+    check-decoded here (its thumbnail made, then turned) while the turn runs on another core:
+    the turn only rearranges the coefficients that decode read. Otherwise the turn is tried
+    first, and the check decodes what it gave.
     """
 
     def turn() -> bytes | None:
         return jpeg_transform.upright(data, orientation)
 
     thumbnail: bytes | None = None
-    if structure.frame.whole_mcus:
+    if jpeg_transform.is_exact(structure.frame, orientation):
         turned, thumbnail = parallel.side_by_side(
             turn, lambda: _checked_thumbnail(data, orientation)
         )

@@ -74,20 +74,13 @@ def test_chroma_subsampling(options: dict[str, int], expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("size", "subsampling", "whole"),
-    [
-        ((160, 128), 2, True),  # 16 x 16 MCUs
-        ((168, 128), 2, False),
-        ((160, 120), 2, False),
-        ((168, 128), 1, False),  # 4:2:2: 16 x 8 MCUs
-        ((160, 120), 1, True),
-        ((168, 120), 0, True),  # 4:4:4: 8 x 8 MCUs
-        ((164, 120), 0, False),
-    ],
+    ("subsampling", "mode", "mcu"),
+    [(2, "RGB", (16, 16)), (1, "RGB", (16, 8)), (0, "RGB", (8, 8)), (2, "L", (8, 8))],
+    ids=["4:2:0", "4:2:2", "4:4:4", "grey"],
 )
-def test_whole_mcus(size: tuple[int, int], subsampling: int, whole: bool) -> None:
-    frame = jpeg_markers.parse(jpeg_bytes(scene(size), subsampling=subsampling)).frame
-    assert frame.whole_mcus is whole
+def test_mcu_size(subsampling: int, mode: str, mcu: tuple[int, int]) -> None:
+    frame = jpeg_markers.parse(jpeg_bytes(scene(mode=mode), subsampling=subsampling)).frame
+    assert frame.mcu_size == mcu
 
 
 def test_colour_spaces_other_than_ycbcr_are_recognised() -> None:

@@ -67,6 +67,29 @@ def test_a_turn_that_would_move_a_partial_block_is_declined(
     assert jpeg_transform.upright(jpeg_bytes(scene(size), subsampling=2), orientation) is None
 
 
+@pytest.mark.parametrize("orientation", range(2, 9))
+@pytest.mark.parametrize(
+    ("size", "subsampling", "mode"),
+    [
+        ((160, 128), 2, "RGB"),
+        ((168, 128), 2, "RGB"),
+        ((160, 120), 2, "RGB"),
+        ((168, 120), 2, "RGB"),
+        ((160, 120), 1, "RGB"),
+        ((168, 124), 0, "RGB"),
+        ((164, 120), 0, "RGB"),
+        ((164, 124), 2, "L"),
+    ],
+)
+def test_the_forecast_agrees_with_the_library(
+    orientation: int, size: tuple[int, int], subsampling: int, mode: str
+) -> None:
+    original = jpeg_bytes(scene(size, mode), subsampling=subsampling)
+    frame = jpeg_markers.parse(original).frame
+    turned = jpeg_transform.upright(original, orientation)
+    assert jpeg_transform.is_exact(frame, orientation) is (turned is not None)
+
+
 def test_a_transpose_never_moves_a_partial_block() -> None:
     assert jpeg_transform.upright(jpeg_bytes(scene((328, 248)), subsampling=2), 5) is not None
 
