@@ -10,9 +10,9 @@ Two paths:
   its Y, Cb and Cr planes (see :mod:`jpeg_planes`), the rest (HEIC, PNG, wide-gamut, 4:4:4,
   CMYK...) through RGB, converted to sRGB on the way.
 
-Either way every byte of compressed data is decoded before the photo is accepted (the turned
-blocks are the upload's, decoded), so a truncated or corrupt upload is refused here, with a
-message a clinician can act on, rather than stored.
+Either way every byte of compressed data is decoded before the photo is accepted (for a
+lossless turn, the upload's: the stored blocks are its blocks, rearranged), so a truncated or
+corrupt upload is refused here, with a message a clinician can act on, rather than stored.
 """
 
 from __future__ import annotations
