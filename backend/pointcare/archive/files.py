@@ -12,7 +12,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 
@@ -43,11 +43,16 @@ class FileStore:
         return f"thumbnails/{_check_uid(sop_uid)[-2:]}/{sop_uid}.jpg"
 
     def resolve(self, relative_path: str) -> Path:
-        """Absolute path of a stored file; refuses anything that would leave the archive."""
-        path = (self.root / relative_path).resolve()
-        if not path.is_relative_to(self.root):
+        """Absolute path of a stored file; refuses a path that would leave the archive.
+
+        The path is checked as written (relative, no ``..``), not by following symbolic links:
+        a folder of the archive may be a link to a larger disk, and the check costs no system
+        call on the ingest path.
+        """
+        path = PurePosixPath(relative_path)
+        if path.is_absolute() or ".." in path.parts:
             raise ValueError("path outside the archive")
-        return path
+        return self.root.joinpath(*path.parts)
 
     def write(self, relative_path: str, data: bytes | Sequence[bytes]) -> StoredFile:
         """Write ``data`` (or the concatenation of its pieces, never joined in memory)."""

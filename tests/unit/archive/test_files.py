@@ -45,3 +45,25 @@ def test_nothing_outside_the_archive_is_written(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="outside the archive"):
         store.write("../escape.dcm", b"x")
     assert not (tmp_path / "escape.dcm").exists()
+
+
+@pytest.mark.parametrize(
+    "path", ["../escape.dcm", "objects/../../escape.dcm", "/etc/passwd", "thumbnails/../../x"]
+)
+def test_a_path_leaving_the_archive_is_refused_for_every_use(tmp_path: Path, path: str) -> None:
+    store = FileStore(tmp_path / "archive")
+    for use in (store.resolve, store.read, store.remove):
+        with pytest.raises(ValueError, match="outside the archive"):
+            use(path)
+
+
+def test_a_folder_linked_to_another_disk_stays_usable(tmp_path: Path) -> None:
+    """Hospitals grow an archive by linking a folder to a larger disk."""
+    bigger_disk = tmp_path / "bigger-disk"
+    bigger_disk.mkdir()
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / "objects").symlink_to(bigger_disk)
+    store = FileStore(tmp_path / "archive")
+    stored = store.write("objects/1.2/1.2.3/1.2.3.4.dcm", b"DICM")
+    assert store.read(stored.relative_path) == b"DICM"
+    assert (bigger_disk / "1.2" / "1.2.3" / "1.2.3.4.dcm").read_bytes() == b"DICM"
