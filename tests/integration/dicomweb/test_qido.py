@@ -291,6 +291,24 @@ def test_instances_across_the_archive(
     assert len(search(client, reviewer, "/dicomweb/instances", InstanceNumber="2")) == 1
 
 
+def test_instances_of_several_series_each_carry_their_own_patient_study_and_series(
+    client: Client, reviewer: dict[str, str], archive: Archive
+) -> None:
+    """The page builds each series' part once; every instance must still get its own."""
+    found = {value(item, SOP_UID): item for item in search(client, reviewer, "/dicomweb/instances")}
+    for photo in (archive.first, archive.second, archive.other_patient):
+        item = found[photo.sop]
+        assert value(item, "00100020") == photo.mrn
+        assert value(item, STUDY_UID) == photo.study
+        assert value(item, SERIES_UID) == photo.series
+        assert value(item, "00081190").endswith(photo.path)
+        assert list(item) == sorted(item), "attributes in tag order (PS3.18 F.2.1.1)"
+    assert archive.other_patient.series != archive.first.series
+    other = found[archive.other_patient.sop]
+    assert value(other, "00200062") == "U"  # the face: unpaired
+    assert value(found[archive.first.sop], "00200062") == "L"
+
+
 # --- Cost --------------------------------------------------------------------------------------
 
 

@@ -50,7 +50,7 @@ def to_dicom_json(attributes: Mapping[str, Any]) -> JsonObject:
         tag, vr = tag_and_vr(keyword)
         if vr == "SQ":
             values: Sequence[Any] = [value] if isinstance(value, Mapping) else value or []
-        elif isinstance(value, list | tuple):
+        elif isinstance(value, (list, tuple)):
             values = value
         else:
             values = [] if value is None or value == "" else [value]
@@ -58,6 +58,14 @@ def to_dicom_json(attributes: Mapping[str, Any]) -> JsonObject:
         if values:
             element["Value"] = [_json_value(vr, item) for item in values]
         result[tag] = element
+    return dict(sorted(result.items()))
+
+
+def merged(*objects: JsonObject) -> JsonObject:
+    """The attributes of ``objects`` in one object, ordered by tag (a later object wins)."""
+    result: JsonObject = {}
+    for item in objects:
+        result |= item
     return dict(sorted(result.items()))
 
 

@@ -20,7 +20,7 @@ from pointcare.domain.body_sites import body_site
 from pointcare.identity.directory import identity_of
 from pointcare.imaging import dicom_values
 from pointcare.web.dicomweb import links
-from pointcare.web.dicomweb.dicom_json import JsonObject, to_dicom_json
+from pointcare.web.dicomweb.dicom_json import JsonObject, merged, to_dicom_json
 from pointcare.web.dicomweb.matching import Level, Search
 from pointcare.web.dicomweb.modalities import modalities_of, modality_of
 
@@ -150,17 +150,23 @@ def _instances(session: Session, search: Search, scope: Scope, service: str) -> 
     if scope.series_uid is not None:
         query = query.where(Series.series_instance_uid == scope.series_uid)
     rows, more = _page(session, query, search)
+    # A patient's photos share few series: each series' part (its patient, study and series
+    # attributes) is built once per page, not once per instance.
+    upper: dict[int, JsonObject] = {}
     objects = []
     for instance, series, study, patient in rows:
-        attributes: dict[str, Any] = {"StudyInstanceUID": study.study_instance_uid}
-        if scope.study_uid is None:
-            attributes |= _patient_attributes(patient) | _study_attributes(study, service)
-        attributes["SeriesInstanceUID"] = series.series_instance_uid
+        if (shared := upper.get(series.id)) is None:
+            attributes: dict[str, Any] = {"StudyInstanceUID": study.study_instance_uid}
+            if scope.study_uid is None:
+                attributes |= _patient_attributes(patient) | _study_attributes(study, service)
+            attributes["SeriesInstanceUID"] = series.series_instance_uid
+            if scope.series_uid is None:
+                attributes |= _series_attributes(series, study, service)
+            shared = upper[series.id] = to_dicom_json(attributes)
+        own = _instance_attributes(instance, series, study, service)
         if scope.series_uid is None:
-            attributes |= _series_attributes(series, study, service)
-            attributes["Modality"] = modality_of(instance.sop_class_uid)
-        attributes |= _instance_attributes(instance, series, study, service)
-        objects.append(to_dicom_json(attributes))
+            own["Modality"] = modality_of(instance.sop_class_uid)
+        objects.append(merged(shared, to_dicom_json(own)))
     return SearchResult(objects, more)
 
 
