@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import os
 import time
 
-from tests.bench.harness import Run, combine, cpu_seconds, with_cpu
+from tests.bench.harness import (
+    Run,
+    combine,
+    cpu_seconds,
+    pillow_colour_floor,
+    wide_gamut_transform,
+    with_cpu,
+)
+from tests.support.tools import corpus
 
 
 def _burn(seconds: float) -> None:
@@ -38,3 +47,18 @@ def test_no_cpu_figure_without_a_process() -> None:
 
     assert run.ok == 1
     assert extra == {}
+
+
+def test_the_colour_managed_floor_is_only_for_photos_that_are_not_srgb() -> None:
+    import pillow_heif
+    from PIL import Image
+
+    pillow_heif.register_heif_opener()
+    iphone = corpus("photos", "heic", "iphone_IMG_5195.heic").read_bytes()
+    plain = io.BytesIO()
+    Image.new("RGB", (64, 48), "tan").save(plain, "JPEG")
+
+    assert wide_gamut_transform(plain.getvalue()) is None
+    transform = wide_gamut_transform(iphone)
+    assert transform is not None
+    pillow_colour_floor(iphone, transform)  # runs the whole floor on the real photo
