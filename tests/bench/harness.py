@@ -331,6 +331,51 @@ def bearer_token(data_dir: Path, user: str = "nurse") -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
+def pointcare_client(url: str, token: str) -> Callable[[], httpx.Client]:
+    """A client factory for our server, signed in with an API token."""
+
+    def make() -> httpx.Client:
+        return httpx.Client(
+            base_url=url,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+            trust_env=False,
+        )
+
+    return make
+
+
+STOW_BOUNDARY = "pointcare-bench-boundary"
+
+
+def stow_request(payloads: Sequence[bytes], offset: int = 0) -> Request:
+    """A STOW-RS request of one object: request ``index`` sends ``payloads[offset + index]``
+    (round the list when there are fewer)."""
+
+    def request(client: httpx.Client, index: int) -> int:
+        data = payloads[(offset + index) % len(payloads)]
+        body = (
+            f"--{STOW_BOUNDARY}\r\nContent-Type: application/dicom\r\n\r\n".encode()
+            + data
+            + f"\r\n--{STOW_BOUNDARY}--\r\n".encode()
+        )
+        response = client.post(
+            "/dicom-web/studies",
+            content=body,
+            headers={
+                "Content-Type": (
+                    f'multipart/related; type="application/dicom"; boundary={STOW_BOUNDARY}'
+                ),
+                "Accept": "application/dicom+json",
+            },
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+        return len(data)
+
+    return request
+
+
 def dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
@@ -396,15 +441,7 @@ class Bench:
     ) -> dict[str, Any]:
         pid: int = server._process.pid  # LiveServer keeps the Popen private; read only
         request = self.ingest_request(photo, name, content_type)
-
-        def make_client() -> httpx.Client:
-            return httpx.Client(
-                base_url=server.url,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=60,
-                trust_env=False,
-            )
-
+        make_client = pointcare_client(server.url, token)
         out: dict[str, Any] = {}
         archive = server.data_dir / "archive"
         for clients in clients_list:
@@ -608,6 +645,8 @@ class Bench:
         try:
             self.log("scenario 3: Orthanc STOW-RS of scenario 1's objects")
             self.results["3_orthanc_stow"] = self.orthanc_stow(orthanc, objects)
+            self.log("scenario 3, paired: the fast path and Orthanc's STOW-RS in turn, x4")
+            self.results["3_orthanc_stow"]["paired_x4"] = self.paired_with_stow(orthanc)
             self.log("scenario 4: Orthanc /tools/create-dicom with the JPEG")
             self.results["4_orthanc_create_dicom"] = self.orthanc_create(orthanc)
             self.log("scenario 7: delivery, outbox to Orthanc by a `pointcare worker`")
@@ -629,15 +668,7 @@ class Bench:
         ) as server:
             token = bearer_token(data_dir)
             request = self.ingest_request(self.photos.upright, "upright.jpg", "image/jpeg")
-
-            def make_client() -> httpx.Client:
-                return httpx.Client(
-                    base_url=server.url,
-                    headers={"Authorization": f"Bearer {token}"},
-                    timeout=60,
-                    trust_env=False,
-                )
-
+            make_client = pointcare_client(server.url, token)
             for _ in range(self.config.repeat):
                 baseline = orthanc.count_patient_instances(PATIENT)
                 filled = drive(
@@ -698,32 +729,6 @@ class Bench:
         payloads = [p.read_bytes() for p in objects]
         cursor = [0]
         out: dict[str, Any] = {"objects_available": len(payloads)}
-        boundary = "pointcare-bench-boundary"
-
-        def request_for(offset: int) -> Request:
-            def request(client: httpx.Client, index: int) -> int:
-                data = payloads[(offset + index) % len(payloads)]
-                body = (
-                    f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode()
-                    + data
-                    + f"\r\n--{boundary}--\r\n".encode()
-                )
-                response = client.post(
-                    "/dicom-web/studies",
-                    content=body,
-                    headers={
-                        "Content-Type": (
-                            f'multipart/related; type="application/dicom"; boundary={boundary}'
-                        ),
-                        "Accept": "application/dicom+json",
-                    },
-                )
-                if response.status_code != 200:
-                    raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
-                return len(data)
-
-            return request
-
         for clients in self.config.clients:
             runs, extra = [], []
             for _ in range(self.config.repeat):
@@ -732,7 +737,7 @@ class Bench:
                     orthanc.pid,
                     lambda clients=clients, count=count: drive(
                         self.orthanc_client(orthanc),
-                        request_for(cursor[0]),
+                        stow_request(payloads, cursor[0]),
                         clients=clients,
                         count=count,
                         time_cap=self.config.time_cap,
@@ -748,6 +753,55 @@ class Bench:
         if cursor[0] > len(payloads):
             out["note"] = "fewer objects than requests: some were sent again (already stored)"
         return out
+
+    def paired_with_stow(self, orthanc: Any, clients: int = 4) -> dict[str, Any]:
+        """Scenario 1 against scenario 3 in alternation: a run of uploads to a fresh server of
+        ours, then the objects that run stored, each once, to Orthanc by STOW-RS, with as many
+        clients. Scenarios 1 and 3 run minutes apart, and this machine's speed drifts by a
+        third within minutes; neighbouring runs share the drift, so their ratio does not."""
+        from tests.support.server import LiveServer
+
+        data_dir = self.work / "paired-stow-data"
+        objects_dir = data_dir / "archive" / "objects"
+        rounds = 4 if self.config.quick else 10
+        count = self.config.count(clients)
+        ours, theirs = [], []
+        with LiveServer(demo=True, data_dir=data_dir, env=subprocess_env()) as server:
+            make_client = pointcare_client(server.url, bearer_token(data_dir))
+            upload = self.ingest_request(self.photos.upright, "upright.jpg", "image/jpeg")
+            for _ in range(rounds):
+                before = set(objects_dir.rglob("*.dcm")) if objects_dir.exists() else set()
+                run = drive(
+                    make_client, upload, clients=clients, count=count, time_cap=self.config.time_cap
+                )
+                stored = [p.read_bytes() for p in sorted(set(objects_dir.rglob("*.dcm")) - before)]
+                stow = drive(
+                    self.orthanc_client(orthanc),
+                    stow_request(stored),
+                    clients=clients,
+                    count=len(stored),
+                    time_cap=self.config.time_cap,
+                )
+                if run.errors or stow.errors or not stored or stow.ok != len(stored):
+                    raise RuntimeError(
+                        f"paired round failed: {run.errors[:1]} {stow.errors[:1]}, "
+                        f"{len(stored)} stored, {stow.ok} sent"
+                    )
+                ours.append(run.figures()["photos_per_s"])
+                theirs.append(stow.figures()["photos_per_s"])
+        shutil.rmtree(data_dir, ignore_errors=True)
+        paired = {
+            "rounds": rounds,
+            "clients": clients,
+            "requests_per_round": count,
+            "pointcare_photos_per_s": summary(ours),
+            "orthanc_stow_photos_per_s": summary(theirs),
+            "pointcare_over_orthanc_stow": summary(
+                [a / b for a, b in zip(ours, theirs, strict=True)]
+            ),
+        }
+        self.log(f"  paired x{clients}: {paired['pointcare_over_orthanc_stow']['median']:.2f}x")
+        return paired
 
     def orthanc_create(self, orthanc: Any) -> dict[str, Any]:
         uri = "data:image/jpeg;base64," + base64.b64encode(self.photos.upright).decode("ascii")
@@ -939,6 +993,9 @@ class Bench:
                 out[f"pointcare_over_orthanc_stow_x{clients}"] = pc / stow
             if pc and create:
                 out[f"pointcare_over_orthanc_create_x{clients}"] = pc / create
+        paired_stow = median("3_orthanc_stow", "paired_x4", "pointcare_over_orthanc_stow")
+        if paired_stow:
+            out["pointcare_over_orthanc_stow_paired_x4"] = paired_stow
         pc_bytes = median("1_ingest_fast", "4", "stored_bytes_per_photo")
         oc_bytes = median("4_orthanc_create_dicom", "4", "stored_bytes_per_photo")
         if pc_bytes and oc_bytes:
@@ -966,10 +1023,13 @@ class Bench:
 
         rows: list[tuple[str, str, str]] = []
         stow = ratios.get("pointcare_over_orthanc_stow_x4")
+        stow_figure = f"{stow:.2f}x" if stow else "-"
+        if paired_stow := ratios.get("pointcare_over_orthanc_stow_paired_x4"):
+            stow_figure += f" ({paired_stow:.2f}x in paired rounds, run for run)"
         rows.append(
             (
                 "fast path x4 >= Orthanc STOW-RS",
-                f"{stow:.2f}x" if stow else "-",
+                stow_figure,
                 verdict(None if stow is None else stow >= 1.0),
             )
         )
@@ -1151,6 +1211,17 @@ def markdown(document: dict[str, Any]) -> str:
             lines += [f"#### {title}", "", f"{NOT_MEASURED}: {block.get('why')}", ""]
         elif block:
             lines += throughput_table(title, block, with_rss=False)
+        paired = block.get("paired_x4")
+        if paired:
+            lines[-1:-1] = [
+                "",
+                f"- Paired with the fast path, {paired['rounds']} rounds of "
+                f"{paired['requests_per_round']} photos at {paired['clients']} clients (a run to "
+                "our server, then the objects it stored to Orthanc): ours "
+                f"{fmt(paired['pointcare_photos_per_s'], 2)} photos/s, Orthanc's "
+                f"{fmt(paired['orthanc_stow_photos_per_s'], 2)}; ratio per round "
+                f"{fmt(paired['pointcare_over_orthanc_stow'], 2)}",
+            ]
     floor = r.get("5_floor")
     if floor:
         lines += [

@@ -6,11 +6,18 @@ import io
 import os
 import time
 
+import pytest
+
 from tests.bench.harness import (
+    Bench,
+    Config,
     Run,
     combine,
     cpu_seconds,
+    machine,
+    markdown,
     pillow_colour_floor,
+    summary,
     wide_gamut_transform,
     with_cpu,
 )
@@ -62,3 +69,48 @@ def test_the_colour_managed_floor_is_only_for_photos_that_are_not_srgb() -> None
     transform = wide_gamut_transform(iphone)
     assert transform is not None
     pillow_colour_floor(iphone, transform)  # runs the whole floor on the real photo
+
+
+def _run(photos_per_s: float, count: int = 40) -> Run:
+    return Run(clients=4, latencies=[0.1] * count, sent_bytes=count, wall=count / photos_per_s)
+
+
+def test_the_paired_stow_ratio_is_shown_beside_the_verdict_it_does_not_change() -> None:
+    bench = Bench.__new__(Bench)  # no photos, no folders: only the report is under test
+    bench.config = Config(quick=False, repeat=1)
+    paired = {
+        "rounds": 2,
+        "clients": 4,
+        "requests_per_round": 40,
+        "pointcare_photos_per_s": summary([30.0, 32.0]),
+        "orthanc_stow_photos_per_s": summary([100.0, 80.0]),
+        "pointcare_over_orthanc_stow": summary([0.3, 0.4]),
+    }
+    bench.results = {
+        "1_ingest_fast": {"4": combine([_run(44.0)])},
+        "3_orthanc_stow": {"4": combine([_run(40.0)]), "paired_x4": paired},
+    }
+
+    ratios = bench.ratios()
+    stow_row = bench.targets(ratios)[0]
+
+    assert ratios["pointcare_over_orthanc_stow_x4"] == pytest.approx(1.1)
+    assert ratios["pointcare_over_orthanc_stow_paired_x4"] == pytest.approx(0.35)
+    assert stow_row == (
+        "fast path x4 >= Orthanc STOW-RS",
+        "1.10x (0.35x in paired rounds, run for run)",
+        "met",
+    )
+    report = markdown(
+        {
+            "machine": machine(),
+            "config": {"quick": False, "repeat": 1, "requests_per_run": {}, "time_cap_s": 60},
+            "results": bench.results,
+            "targets": [],
+        }
+    )
+    assert (
+        "\n\n- Paired with the fast path, 2 rounds of 40 photos at 4 clients (a run to our "
+        "server, then the objects it stored to Orthanc): ours 31.00 (30.00–32.00) photos/s, "
+        "Orthanc's 90.00 (80.00–100.00); ratio per round 0.35 (0.30–0.40)\n"
+    ) in report
