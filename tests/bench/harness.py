@@ -239,13 +239,18 @@ def make_photos(cache: Path) -> Photos:
     )
 
 
-def pillow_floor(photo: bytes) -> None:
+def pillow_floor(photo: bytes, transform: Any = None) -> None:
     """The least work a re-encode can do: decode, turn upright, encode at q95 (HEIC too, once
-    ``make_photos`` has registered the HEIF opener)."""
-    from PIL import Image, ImageOps
+    ``make_photos`` has registered the HEIF opener). With a ``transform``
+    (``wide_gamut_transform``), the colour-managed floor: also the one step a wide-gamut photo
+    needs before a viewer shows it right, its colours brought to sRGB in place by Pillow's
+    ImageCms (LittleCMS, one thread)."""
+    from PIL import Image, ImageCms, ImageOps
 
     with Image.open(io.BytesIO(photo)) as image:
         upright = ImageOps.exif_transpose(image)
+        if transform is not None:
+            ImageCms.applyTransform(upright, transform, inPlace=True)
         upright.save(io.BytesIO(), "JPEG", quality=95)
 
 
@@ -264,17 +269,6 @@ def wide_gamut_transform(photo: bytes) -> Any:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc or b""))
         srgb = ImageCms.createProfile("sRGB")
         return ImageCms.buildTransform(source, srgb, image.mode, "RGB")
-
-
-def pillow_colour_floor(photo: bytes, transform: Any) -> None:
-    """The floor plus the one step a wide-gamut photo needs before a viewer shows it right:
-    its colours brought to sRGB, in place, by Pillow's ImageCms (LittleCMS, one thread)."""
-    from PIL import Image, ImageCms, ImageOps
-
-    with Image.open(io.BytesIO(photo)) as image:
-        upright = ImageOps.exif_transpose(image)
-        ImageCms.applyTransform(upright, transform, inPlace=True)
-        upright.save(io.BytesIO(), "JPEG", quality=95)
 
 
 # -- processes -----------------------------------------------------------------------------------
@@ -539,11 +533,7 @@ class Bench:
         with LiveServer(demo=True, data_dir=data_dir, env=subprocess_env()) as server:
             token = bearer_token(data_dir, "doctor")
             headers = {"Authorization": f"Bearer {token}"}
-
-            def make_client() -> httpx.Client:
-                return httpx.Client(
-                    base_url=server.url, headers=headers, timeout=60, trust_env=False
-                )
+            make_client = pointcare_client(server.url, token)
 
             issuer = seeded.issuer
             others = seeded.mrns[1:]
@@ -901,19 +891,14 @@ class Bench:
         rounds = 8 if self.config.quick else 20
         transform = wide_gamut_transform(data)
         floors, colour_floors, served = [], [], []
-        with httpx.Client(
-            base_url=server.url,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=60,
-            trust_env=False,
-        ) as client:
+        with pointcare_client(server.url, token)() as client:
             for index in range(rounds):
                 start = time.perf_counter()
                 pillow_floor(data)
                 floors.append(time.perf_counter() - start)
                 if transform is not None:
                     start = time.perf_counter()
-                    pillow_colour_floor(data, transform)
+                    pillow_floor(data, transform)
                     colour_floors.append(time.perf_counter() - start)
                 start = time.perf_counter()
                 request(client, index)

@@ -16,7 +16,7 @@ from tests.bench.harness import (
     cpu_seconds,
     machine,
     markdown,
-    pillow_colour_floor,
+    pillow_floor,
     summary,
     wide_gamut_transform,
     with_cpu,
@@ -68,7 +68,7 @@ def test_the_colour_managed_floor_is_only_for_photos_that_are_not_srgb() -> None
     assert wide_gamut_transform(plain.getvalue()) is None
     transform = wide_gamut_transform(iphone)
     assert transform is not None
-    pillow_colour_floor(iphone, transform)  # runs the whole floor on the real photo
+    pillow_floor(iphone, transform)  # runs the whole colour-managed floor on the real photo
 
 
 def _run(photos_per_s: float, count: int = 40) -> Run:
