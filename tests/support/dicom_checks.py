@@ -1,11 +1,16 @@
-"""Checks on stored objects shared by unit and integration tests: dciodvfy, JPEG metadata, size."""
+"""Checks on stored objects shared by unit and integration tests: dciodvfy, JPEG metadata, size,
+pydicom's encoding."""
 
 from __future__ import annotations
 
+import io
 import struct
 import subprocess
 import tempfile
 from pathlib import Path
+
+import pydicom
+from pydicom.dataset import FileDataset
 
 from tests.support.tools import require_tool
 
@@ -147,3 +152,10 @@ def jpeg_size(jpeg: bytes) -> tuple[int, int]:
     """(width, height) from the JPEG's SOF marker."""
     _, _, width, height = jpeg_frame(jpeg)
     return width, height
+
+
+def pydicom_part10(ds: FileDataset) -> bytes:
+    """``ds`` as pydicom's general writer encodes it: what our own encoder must match."""
+    buffer = io.BytesIO()
+    pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
+    return buffer.getvalue()

@@ -19,7 +19,7 @@ import os
 import threading
 from dataclasses import dataclass
 
-from pydicom import Dataset
+from pydicom.dataset import FileDataset
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -228,7 +228,7 @@ class PhotoIngest:
         *,
         sop_uid: str,
         number: int,
-    ) -> Dataset:
+    ) -> FileDataset:
         """The VL Photographic Image for this photo, filed in its study and series."""
         return build_vl_photographic_image(
             photo=photo,

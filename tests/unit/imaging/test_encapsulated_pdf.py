@@ -8,6 +8,7 @@ from io import BytesIO
 import pytest
 from fpdf import FPDF
 from pydicom import dcmread
+from pydicom.dataset import FileDataset
 
 from pointcare.domain.patients import PatientIdentity, Sex
 from pointcare.imaging.dicom_photo import Equipment, SeriesContext, StudyContext, to_part10
@@ -20,7 +21,7 @@ from pointcare.imaging.encapsulated_pdf import (
     encapsulated_pdf,
 )
 from pointcare.imaging.uids import new_uid
-from tests.support.dicom_checks import assert_valid_dicom
+from tests.support.dicom_checks import assert_valid_dicom, pydicom_part10
 
 PATIENT = PatientIdentity(
     mrn="PC100001",
@@ -40,36 +41,35 @@ def a_pdf(text: str = "Consent form") -> bytes:
     return bytes(pdf.output())
 
 
-def _object(pdf: bytes) -> bytes:
+def _dataset(pdf: bytes) -> FileDataset:
     tz = timezone(timedelta(hours=2))
-    return to_part10(
-        build_encapsulated_pdf(
-            pdf=pdf,
-            patient=PATIENT,
-            study=StudyContext(
-                study_instance_uid=new_uid(),
-                study_datetime=datetime(2026, 5, 4, 9, tzinfo=UTC),
-                study_id="S1",
-                admission_id="V24-000101",
-            ),
-            series=SeriesContext(
-                series_instance_uid=new_uid(), series_number=2, description="Documents"
-            ),
-            details=DocumentDetails(
-                sop_instance_uid=new_uid(),
-                instance_number=1,
-                title="Consent form",
-                created_at=datetime(2026, 5, 4, 10, tzinfo=tz),
-            ),
-            equipment=Equipment(software_versions="0.1.0", institution_name="Demo Hospital"),
-        )
+    return build_encapsulated_pdf(
+        pdf=pdf,
+        patient=PATIENT,
+        study=StudyContext(
+            study_instance_uid=new_uid(),
+            study_datetime=datetime(2026, 5, 4, 9, tzinfo=UTC),
+            study_id="S1",
+            admission_id="V24-000101",
+        ),
+        series=SeriesContext(
+            series_instance_uid=new_uid(), series_number=2, description="Documents"
+        ),
+        details=DocumentDetails(
+            sop_instance_uid=new_uid(),
+            instance_number=1,
+            title="Consent form",
+            created_at=datetime(2026, 5, 4, 10, tzinfo=tz),
+        ),
+        equipment=Equipment(software_versions="0.1.0", institution_name="Demo Hospital"),
     )
 
 
 @pytest.mark.parametrize("pad", [b"", b"\n"], ids=["even-or-odd", "one-more-byte"])
 def test_the_pdf_is_carried_byte_for_byte_in_a_valid_object(pad: bytes) -> None:
     pdf = a_pdf() + pad
-    data = _object(pdf)
+    built = _dataset(pdf)
+    data = to_part10(built)
     assert_valid_dicom(data)
     ds = dcmread(BytesIO(data))
     assert ds.SOPClassUID == ENCAPSULATED_PDF_STORAGE
@@ -77,6 +77,7 @@ def test_the_pdf_is_carried_byte_for_byte_in_a_valid_object(pad: bytes) -> None:
     assert ds.DocumentTitle == "Consent form" and ds.PatientID == "PC100001"
     assert len(ds.EncapsulatedDocument) % 2 == 0
     assert encapsulated_pdf(ds) == pdf
+    assert data == pydicom_part10(built)  # our encoder writes exactly what pydicom would
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from pointcare.imaging.rejection_note import (
     build_rejection_note,
 )
 from pointcare.imaging.uids import new_uid
-from tests.support.dicom_checks import assert_valid_dicom
+from tests.support.dicom_checks import assert_valid_dicom, pydicom_part10
 
 VL_PHOTO = "1.2.840.10008.5.1.4.1.1.77.1.4"
 PATIENT = PatientIdentity(
@@ -57,7 +57,9 @@ def test_rejection_note_is_a_valid_kos_naming_every_rejected_image(
     series = new_uid()
     images = [RejectedImage(series, VL_PHOTO, new_uid()) for _ in range(3)]
     images.append(RejectedImage(new_uid(), VL_PHOTO, new_uid()))
-    data = to_part10(build_rejection_note(_note(reason, images, "Filed to the wrong patient")))
+    note = build_rejection_note(_note(reason, images, "Filed to the wrong patient"))
+    data = to_part10(note)
+    assert data == pydicom_part10(note)  # our encoder writes exactly what pydicom would
     assert_valid_dicom(data)
     ds = dcmread(BytesIO(data))
     assert ds.SOPClassUID == KEY_OBJECT_SELECTION_DOCUMENT
