@@ -40,6 +40,7 @@ from pointcare.web.security import (
     csrf_protection,
 )
 from pointcare.web.templating import configure_templates
+from pointcare.web.uploads import keep_uploads_in_memory
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ def create_app(
     delivers the outbox while the app runs (started on startup, stopped on shutdown)."""
     settings = settings or Settings.from_env()
     runtime = runtime or build_runtime(settings)
+    keep_uploads_in_memory()
     static_dir: Path = pwa_dir() / "static"
     script = htmx_source(settings.htmx_src)
     forwarder = runtime.new_forwarder() if forward_to_pacs else None

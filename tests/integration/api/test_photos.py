@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable
@@ -385,6 +386,19 @@ def test_an_upload_is_stored_whether_its_length_is_declared_or_not(
     limited_client: LimitedClient, chunked: bool
 ) -> None:
     response = limited_client(corpus("photos", "phone", "nokia_8_3.jpg").read_bytes(), chunked)
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_an_upload_never_touches_a_temporary_file(
+    limited_client: LimitedClient, chunked: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A photo of 2.2 MB, past the 1 MB where Litestar would spool it to a temporary file, is
+    # stored with no temporary directory at all (a hardened service's read-only /tmp).
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-directory"))
+    photo = corpus("photos", "phone", "nokia_8_3.jpg").read_bytes()
+    assert len(photo) > 2 * 1024 * 1024
+    response = limited_client(photo, chunked)
     assert response.status_code == 201, response.text
 
 
