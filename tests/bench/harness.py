@@ -370,6 +370,45 @@ def stow_request(payloads: Sequence[bytes], offset: int = 0) -> Request:
     return request
 
 
+def create_dicom_request(photo: bytes) -> Request:
+    """Orthanc's own converter: the JPEG as a data URI, with the patient's tags."""
+    uri = "data:image/jpeg;base64," + base64.b64encode(photo).decode("ascii")
+
+    def request(client: httpx.Client, index: int) -> int:
+        response = client.post(
+            "/tools/create-dicom",
+            json={
+                "Tags": {
+                    "PatientID": PATIENT,
+                    "PatientName": "Bench^Patient",
+                    "Modality": "XC",
+                    "SeriesDescription": f"bench {index}",
+                },
+                "Content": uri,
+            },
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+        return len(photo)
+
+    return request
+
+
+def paired_block(
+    rounds: Sequence[tuple[float, float]], clients: int, requests: int, orthanc_side: str
+) -> dict[str, Any]:
+    """Paired rounds' figures: (ours, Orthanc's) photos/s per round, and their ratio."""
+    return {
+        "rounds": len(rounds),
+        "clients": clients,
+        "requests_per_round": requests,
+        "orthanc_side": orthanc_side,
+        "pointcare_photos_per_s": summary([ours for ours, _ in rounds]),
+        "orthanc_photos_per_s": summary([theirs for _, theirs in rounds]),
+        "pointcare_over_orthanc": summary([ours / theirs for ours, theirs in rounds]),
+    }
+
+
 def dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
@@ -635,10 +674,12 @@ class Bench:
         try:
             self.log("scenario 3: Orthanc STOW-RS of scenario 1's objects")
             self.results["3_orthanc_stow"] = self.orthanc_stow(orthanc, objects)
-            self.log("scenario 3, paired: the fast path and Orthanc's STOW-RS in turn, x4")
-            self.results["3_orthanc_stow"]["paired_x4"] = self.paired_with_stow(orthanc)
+            self.log("scenarios 3 and 4, paired: the fast path, STOW-RS, create-dicom in turn, x4")
+            paired_stow, paired_create = self.paired_with_orthanc(orthanc)
+            self.results["3_orthanc_stow"]["paired_x4"] = paired_stow
             self.log("scenario 4: Orthanc /tools/create-dicom with the JPEG")
             self.results["4_orthanc_create_dicom"] = self.orthanc_create(orthanc)
+            self.results["4_orthanc_create_dicom"]["paired_x4"] = paired_create
             self.log("scenario 7: delivery, outbox to Orthanc by a `pointcare worker`")
             self.results["7_delivery"] = self.delivery(orthanc)
         finally:
@@ -744,18 +785,33 @@ class Bench:
             out["note"] = "fewer objects than requests: some were sent again (already stored)"
         return out
 
-    def paired_with_stow(self, orthanc: Any, clients: int = 4) -> dict[str, Any]:
-        """Scenario 1 against scenario 3 in alternation: a run of uploads to a fresh server of
-        ours, then the objects that run stored, each once, to Orthanc by STOW-RS, with as many
-        clients. Scenarios 1 and 3 run minutes apart, and this machine's speed drifts by a
-        third within minutes; neighbouring runs share the drift, so their ratio does not."""
+    def paired_with_orthanc(
+        self, orthanc: Any, clients: int = 4
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Scenario 1 against scenarios 3 and 4 in alternation. Each round: a run of uploads to
+        a fresh server of ours; the objects that run stored, each once, to Orthanc by STOW-RS;
+        as many photos to Orthanc's converter; all with as many clients. The scenarios run
+        minutes apart, and this machine's speed drifts by a third within minutes; neighbouring
+        runs share the drift, so their ratio does not. Returns the STOW-RS and the converter
+        halves."""
         from tests.support.server import LiveServer
 
-        data_dir = self.work / "paired-stow-data"
+        data_dir = self.work / "paired-data"
         objects_dir = data_dir / "archive" / "objects"
         rounds = 4 if self.config.quick else 10
         count = self.config.count(clients)
-        ours, theirs = [], []
+        convert = create_dicom_request(self.photos.upright)
+
+        def to_orthanc(request: Request, count: int) -> Run:
+            return drive(
+                self.orthanc_client(orthanc),
+                request,
+                clients=clients,
+                count=count,
+                time_cap=self.config.time_cap,
+            )
+
+        stow_rounds, create_rounds = [], []
         with LiveServer(demo=True, data_dir=data_dir, env=subprocess_env()) as server:
             make_client = pointcare_client(server.url, bearer_token(data_dir))
             upload = self.ingest_request(self.photos.upright, "upright.jpg", "image/jpeg")
@@ -765,53 +821,29 @@ class Bench:
                     make_client, upload, clients=clients, count=count, time_cap=self.config.time_cap
                 )
                 stored = [p.read_bytes() for p in sorted(set(objects_dir.rglob("*.dcm")) - before)]
-                stow = drive(
-                    self.orthanc_client(orthanc),
-                    stow_request(stored),
-                    clients=clients,
-                    count=len(stored),
-                    time_cap=self.config.time_cap,
-                )
-                if run.errors or stow.errors or not stored or stow.ok != len(stored):
+                stow = to_orthanc(stow_request(stored), len(stored))
+                created = to_orthanc(convert, len(stored))
+                errors = run.errors + stow.errors + created.errors
+                if errors or not stored or stow.ok != len(stored) or created.ok != len(stored):
                     raise RuntimeError(
-                        f"paired round failed: {run.errors[:1]} {stow.errors[:1]}, "
-                        f"{len(stored)} stored, {stow.ok} sent"
+                        f"paired round failed: {errors[:1]}, {len(stored)} stored, "
+                        f"{stow.ok} sent by STOW-RS, {created.ok} converted"
                     )
-                ours.append(run.figures()["photos_per_s"])
-                theirs.append(stow.figures()["photos_per_s"])
+                ours = run.figures()["photos_per_s"]
+                stow_rounds.append((ours, stow.figures()["photos_per_s"]))
+                create_rounds.append((ours, created.figures()["photos_per_s"]))
         shutil.rmtree(data_dir, ignore_errors=True)
-        paired = {
-            "rounds": rounds,
-            "clients": clients,
-            "requests_per_round": count,
-            "pointcare_photos_per_s": summary(ours),
-            "orthanc_stow_photos_per_s": summary(theirs),
-            "pointcare_over_orthanc_stow": summary(
-                [a / b for a, b in zip(ours, theirs, strict=True)]
-            ),
-        }
-        self.log(f"  paired x{clients}: {paired['pointcare_over_orthanc_stow']['median']:.2f}x")
-        return paired
+        halves = (
+            paired_block(stow_rounds, clients, count, "the objects it stored, by STOW-RS"),
+            paired_block(create_rounds, clients, count, "as many photos to its converter"),
+        )
+        for name, half in zip(("STOW-RS", "create-dicom"), halves, strict=True):
+            ratio = half["pointcare_over_orthanc"]["median"]
+            self.log(f"  paired x{clients}, {name}: {ratio:.2f}x")
+        return halves
 
     def orthanc_create(self, orthanc: Any) -> dict[str, Any]:
-        uri = "data:image/jpeg;base64," + base64.b64encode(self.photos.upright).decode("ascii")
-
-        def request(client: httpx.Client, index: int) -> int:
-            response = client.post(
-                "/tools/create-dicom",
-                json={
-                    "Tags": {
-                        "PatientID": PATIENT,
-                        "PatientName": "Bench^Patient",
-                        "Modality": "XC",
-                        "SeriesDescription": f"bench {index}",
-                    },
-                    "Content": uri,
-                },
-            )
-            if response.status_code != 200:
-                raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
-            return len(self.photos.upright)
+        request = create_dicom_request(self.photos.upright)
 
         def disk_size(client: httpx.Client) -> int:
             response = client.get("/statistics")
@@ -978,9 +1010,10 @@ class Bench:
                 out[f"pointcare_over_orthanc_stow_x{clients}"] = pc / stow
             if pc and create:
                 out[f"pointcare_over_orthanc_create_x{clients}"] = pc / create
-        paired_stow = median("3_orthanc_stow", "paired_x4", "pointcare_over_orthanc_stow")
-        if paired_stow:
-            out["pointcare_over_orthanc_stow_paired_x4"] = paired_stow
+        for key, peer in (("3_orthanc_stow", "stow"), ("4_orthanc_create_dicom", "create")):
+            paired = median(key, "paired_x4", "pointcare_over_orthanc")
+            if paired:
+                out[f"pointcare_over_orthanc_{peer}_paired_x4"] = paired
         pc_bytes = median("1_ingest_fast", "4", "stored_bytes_per_photo")
         oc_bytes = median("4_orthanc_create_dicom", "4", "stored_bytes_per_photo")
         if pc_bytes and oc_bytes:
@@ -1006,26 +1039,21 @@ class Bench:
         def verdict(ok: bool | None) -> str:
             return NOT_MEASURED if ok is None else ("met" if ok else "MISSED")
 
+        def peer_figure(peer: str) -> tuple[str, float | None]:
+            """Scenario 1 over the peer's scenario, with the paired rounds' ratio beside it."""
+            ratio = ratios.get(f"pointcare_over_orthanc_{peer}_x4")
+            figure = f"{ratio:.2f}x" if ratio else "-"
+            if paired := ratios.get(f"pointcare_over_orthanc_{peer}_paired_x4"):
+                figure += f" ({paired:.2f}x in paired rounds, run for run)"
+            return figure, ratio
+
         rows: list[tuple[str, str, str]] = []
-        stow = ratios.get("pointcare_over_orthanc_stow_x4")
-        stow_figure = f"{stow:.2f}x" if stow else "-"
-        if paired_stow := ratios.get("pointcare_over_orthanc_stow_paired_x4"):
-            stow_figure += f" ({paired_stow:.2f}x in paired rounds, run for run)"
-        rows.append(
-            (
-                "fast path x4 >= Orthanc STOW-RS",
-                stow_figure,
-                verdict(None if stow is None else stow >= 1.0),
-            )
-        )
-        create = ratios.get("pointcare_over_orthanc_create_x4")
-        rows.append(
-            (
-                ">= 10x Orthanc create-dicom throughput (x4)",
-                f"{create:.2f}x" if create else "-",
-                verdict(None if create is None else create >= 10),
-            )
-        )
+        for peer, target, at_least in (
+            ("stow", "fast path x4 >= Orthanc STOW-RS", 1.0),
+            ("create", ">= 10x Orthanc create-dicom throughput (x4)", 10.0),
+        ):
+            figure, ratio = peer_figure(peer)
+            rows.append((target, figure, verdict(None if ratio is None else ratio >= at_least)))
         size = ratios.get("pointcare_over_orthanc_create_stored_bytes")
         rows.append(
             (
@@ -1202,10 +1230,10 @@ def markdown(document: dict[str, Any]) -> str:
                 "",
                 f"- Paired with the fast path, {paired['rounds']} rounds of "
                 f"{paired['requests_per_round']} photos at {paired['clients']} clients (a run to "
-                "our server, then the objects it stored to Orthanc): ours "
+                f"our server, then {paired['orthanc_side']}): ours "
                 f"{fmt(paired['pointcare_photos_per_s'], 2)} photos/s, Orthanc's "
-                f"{fmt(paired['orthanc_stow_photos_per_s'], 2)}; ratio per round "
-                f"{fmt(paired['pointcare_over_orthanc_stow'], 2)}",
+                f"{fmt(paired['orthanc_photos_per_s'], 2)}; ratio per round "
+                f"{fmt(paired['pointcare_over_orthanc'], 2)}",
             ]
     floor = r.get("5_floor")
     if floor:

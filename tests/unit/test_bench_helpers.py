@@ -16,8 +16,8 @@ from tests.bench.harness import (
     cpu_seconds,
     machine,
     markdown,
+    paired_block,
     pillow_floor,
-    summary,
     wide_gamut_transform,
     with_cpu,
 )
@@ -75,30 +75,38 @@ def _run(photos_per_s: float, count: int = 40) -> Run:
     return Run(clients=4, latencies=[0.1] * count, sent_bytes=count, wall=count / photos_per_s)
 
 
-def test_the_paired_stow_ratio_is_shown_beside_the_verdict_it_does_not_change() -> None:
+def test_the_paired_ratios_are_shown_beside_the_verdicts_they_do_not_change() -> None:
     bench = Bench.__new__(Bench)  # no photos, no folders: only the report is under test
     bench.config = Config(quick=False, repeat=1)
-    paired = {
-        "rounds": 2,
-        "clients": 4,
-        "requests_per_round": 40,
-        "pointcare_photos_per_s": summary([30.0, 32.0]),
-        "orthanc_stow_photos_per_s": summary([100.0, 80.0]),
-        "pointcare_over_orthanc_stow": summary([0.3, 0.4]),
-    }
+    stow_rounds = [(30.0, 100.0), (32.0, 80.0)]
+    create_rounds = [(30.0, 5.0), (32.0, 4.0)]
     bench.results = {
         "1_ingest_fast": {"4": combine([_run(44.0)])},
-        "3_orthanc_stow": {"4": combine([_run(40.0)]), "paired_x4": paired},
+        "3_orthanc_stow": {
+            "4": combine([_run(40.0)]),
+            "paired_x4": paired_block(stow_rounds, 4, 40, "the objects it stored, by STOW-RS"),
+        },
+        "4_orthanc_create_dicom": {
+            "4": combine([_run(4.0)]),
+            "paired_x4": paired_block(create_rounds, 4, 40, "as many photos to its converter"),
+        },
     }
 
     ratios = bench.ratios()
-    stow_row = bench.targets(ratios)[0]
+    stow_row, create_row = bench.targets(ratios)[:2]
 
     assert ratios["pointcare_over_orthanc_stow_x4"] == pytest.approx(1.1)
     assert ratios["pointcare_over_orthanc_stow_paired_x4"] == pytest.approx(0.35)
+    assert ratios["pointcare_over_orthanc_create_x4"] == pytest.approx(11.0)
+    assert ratios["pointcare_over_orthanc_create_paired_x4"] == pytest.approx(7.0)
     assert stow_row == (
         "fast path x4 >= Orthanc STOW-RS",
         "1.10x (0.35x in paired rounds, run for run)",
+        "met",
+    )
+    assert create_row == (
+        ">= 10x Orthanc create-dicom throughput (x4)",
+        "11.00x (7.00x in paired rounds, run for run)",
         "met",
     )
     report = markdown(
@@ -111,6 +119,11 @@ def test_the_paired_stow_ratio_is_shown_beside_the_verdict_it_does_not_change() 
     )
     assert (
         "\n\n- Paired with the fast path, 2 rounds of 40 photos at 4 clients (a run to our "
-        "server, then the objects it stored to Orthanc): ours 31.00 (30.00–32.00) photos/s, "
+        "server, then the objects it stored, by STOW-RS): ours 31.00 (30.00–32.00) photos/s, "
         "Orthanc's 90.00 (80.00–100.00); ratio per round 0.35 (0.30–0.40)\n"
+    ) in report
+    assert (
+        "\n\n- Paired with the fast path, 2 rounds of 40 photos at 4 clients (a run to our "
+        "server, then as many photos to its converter): ours 31.00 (30.00–32.00) photos/s, "
+        "Orthanc's 4.50 (4.00–5.00); ratio per round 7.00 (6.00–8.00)\n"
     ) in report
