@@ -571,7 +571,6 @@ class Bench:
         }
         with LiveServer(demo=True, data_dir=data_dir, env=subprocess_env()) as server:
             token = bearer_token(data_dir, "doctor")
-            headers = {"Authorization": f"Bearer {token}"}
             make_client = pointcare_client(server.url, token)
 
             issuer = seeded.issuer
@@ -607,9 +606,7 @@ class Bench:
                 return request
 
             def review(client: httpx.Client, _index: int) -> int:
-                answer = client.get(
-                    f"/patients/{BIG_PATIENT}", params={"issuer": issuer}, headers=headers
-                )
+                answer = client.get(f"/patients/{BIG_PATIENT}", params={"issuer": issuer})
                 answer.raise_for_status()
                 if "photo-grid" not in answer.text:
                     raise RuntimeError("the review page lists no photos")
@@ -802,12 +799,12 @@ class Bench:
         count = self.config.count(clients)
         convert = create_dicom_request(self.photos.upright)
 
-        def to_orthanc(request: Request, count: int) -> Run:
+        def to_orthanc(request: Request, requests: int) -> Run:
             return drive(
                 self.orthanc_client(orthanc),
                 request,
                 clients=clients,
-                count=count,
+                count=requests,
                 time_cap=self.config.time_cap,
             )
 

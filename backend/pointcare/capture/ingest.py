@@ -37,6 +37,7 @@ from pointcare.db.types import utcnow
 from pointcare.domain.clock import offset_minutes
 from pointcare.errors import Conflict, InvalidInput
 from pointcare.identity.directory import find_by_mrn, identity_of
+from pointcare.imaging.dicom_encoding import encode_part10
 from pointcare.imaging.dicom_photo import (
     JPEG_BASELINE,
     VL_PHOTOGRAPHIC_IMAGE_STORAGE,
@@ -44,7 +45,6 @@ from pointcare.imaging.dicom_photo import (
     PhotoDetails,
     build_vl_photographic_image,
     new_uid,
-    part10_chunks,
 )
 from pointcare.imaging.photo import NormalisedPhoto, PhotoRejected, normalise_photo
 
@@ -179,7 +179,7 @@ class PhotoIngest:
                 object_path = self.files.object_path(
                     study.study_instance_uid, series.series_instance_uid, sop_uid
                 )
-                stored = self.files.write(object_path, part10_chunks(dataset))
+                stored = self.files.write(object_path, encode_part10(dataset))
                 written.append(object_path)
                 instance = _index_row(
                     who,

@@ -324,11 +324,6 @@ def with_file_meta(ds: Dataset, transfer_syntax: str = JPEG_BASELINE) -> FileDat
 
 def to_part10(ds: FileDataset) -> bytes:
     """The object as a DICOM Part 10 file: preamble, file meta, then the data set encoded as
-    its transfer syntax says (explicit VR little endian, for every syntax we write)."""
-    return b"".join(part10_chunks(ds))
-
-
-def part10_chunks(ds: FileDataset) -> list[bytes]:
-    """:func:`to_part10` in pieces (their concatenation is the file), for a writer that takes
-    them one by one: the encapsulated photo is passed on as it is, never copied."""
-    return encode_part10(ds)
+    its transfer syntax says (explicit VR little endian, for every syntax we write). A writer
+    that takes pieces calls :func:`encode_part10`, which never copies the photo."""
+    return b"".join(encode_part10(ds))

@@ -17,7 +17,7 @@ from pointcare.domain.body_sites import Laterality, body_site
 from pointcare.domain.consent import Consent, ConsentMethod
 from pointcare.domain.patients import PatientIdentity, Sex
 from pointcare.domain.views import View
-from pointcare.imaging.dicom_encoding import KEPT_APART
+from pointcare.imaging.dicom_encoding import KEPT_APART, encode_part10
 from pointcare.imaging.dicom_photo import (
     JPEG_BASELINE,
     VL_PHOTOGRAPHIC_IMAGE_STORAGE,
@@ -311,11 +311,9 @@ def test_single_frame_encapsulation_matches_pydicom(length: int) -> None:
 def test_part10_pieces_are_exactly_pydicoms_file(
     source: PhotoSource, normalised: NormaliseCorpus
 ) -> None:
-    from pointcare.imaging.dicom_photo import part10_chunks
-
     ds = build(source(normalised))
     whole = pydicom_part10(ds)
-    chunks = part10_chunks(ds)
+    chunks = encode_part10(ds)
     # A photo's encapsulated JPEG is passed on as the very object the data set holds.
     photo = ds["PixelData"].value
     kept_apart = [chunk for chunk in chunks if chunk is photo]
