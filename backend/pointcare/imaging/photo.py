@@ -29,7 +29,15 @@ import pillow_heif
 from PIL import Image, ImageFile
 from PIL import _imaging as pillow_core  # Image.core: the memory-block settings
 
-from pointcare.imaging import colour, exif, jpeg_markers, jpeg_planes, jpeg_transform, parallel
+from pointcare.imaging import (
+    colour,
+    exif,
+    jpeg_markers,
+    jpeg_planes,
+    jpeg_transform,
+    libheif,
+    parallel,
+)
 from pointcare.imaging.formats import PhotoFormat, png_dimensions, sniff
 
 # Once, at import: lets Image.open read HEIC/HEIF (iPhone photos).
@@ -126,14 +134,13 @@ def normalise_photo(data: bytes, *, max_pixels: int, quality: int = 95) -> Norma
     _check_header_size(data, photo_format, structure, max_pixels)
     with decoding(), Image.open(io.BytesIO(data), formats=[photo_format.value]) as image:
         _check_pixels(*image.size, max_pixels=max_pixels)
+        icc: bytes | None = image.info.get("icc_profile")
         if photo_format is PhotoFormat.HEIF:
             _decode_secondary_images(image, max_pixels)
-            # libheif has already applied the HEIF rotation/mirror (the authoritative ones) and
-            # pillow_heif reset the EXIF copy, so there is nothing left to apply.
-            orientation: int | None = 1
-        else:
-            orientation = _orientation(image)
-        icc: bytes | None = image.info.get("icc_profile")
+            # The HEIF rotation, mirror and crop (the authoritative ones) are applied as the
+            # primary image is decoded, and pillow_heif reset the EXIF copy: nothing is left.
+            return _reencode(_heif_primary(image, data), photo_format, 1, icc, quality)
+        orientation = _orientation(image)
         if structure is not None:
             if kept := _kept_jpeg(data, structure, orientation, icc):
                 return kept
@@ -203,6 +210,15 @@ def _decode_secondary_images(image: Image.Image, max_pixels: int) -> None:
             _check_pixels(*image.size, max_pixels=max_pixels)
             image.load()
     image.seek(primary)
+
+
+def _heif_primary(image: Image.Image, data: bytes) -> Image.Image:
+    """The HEIF file's primary image, decoded: by libheif directly (turned by Pillow, much
+    faster) when it is plain 8-bit RGB, as iPhone photos are; otherwise by pillow_heif."""
+    if image.mode == "RGB" and (decoded := libheif.decode_primary(data)) is not None:
+        return decoded
+    image.load()
+    return image
 
 
 def _orientation(image: Image.Image) -> int | None:

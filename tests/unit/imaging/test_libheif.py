@@ -1,0 +1,108 @@
+"""HEIF primary images decoded by libheif as stored and turned by Pillow, checked against
+pillow_heif, which lets libheif turn them."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image, ImageChops
+
+from pointcare.imaging import libheif, photo
+from pointcare.imaging.photo import UnreadableImage, normalise_photo
+from tests.support.tools import corpus
+from tests.unit.imaging.images import MARK, exif_with, scene
+
+
+def _pillow_heif_decode(data: bytes) -> Image.Image:
+    with Image.open(io.BytesIO(data), formats=["HEIF"]) as image:
+        image.load()
+        return image.copy()
+
+
+def _heic(image: Image.Image, orientation: int) -> bytes:
+    """A HEIC whose EXIF orientation pillow_heif writes as HEIF transformations (irot, imir),
+    after the clean-aperture crop the encoder adds (48 rows coded as 64)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="HEIF", quality=90, exif=exif_with(orientation))
+    return buffer.getvalue()
+
+
+def test_the_library_pillow_heif_uses_is_found() -> None:
+    assert libheif.available()
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_each_rotation_mirror_and_crop_gives_pillow_heifs_pixels(orientation: int) -> None:
+    data = _heic(scene((64, 48)), orientation)
+
+    decoded = libheif.decode_primary(data)
+
+    assert decoded is not None
+    expected = _pillow_heif_decode(data)
+    assert decoded.mode == "RGB"
+    assert decoded.size == expected.size == ((64, 48) if orientation < 5 else (48, 64))
+    assert ImageChops.difference(decoded, expected).getbbox() is None
+
+
+def test_a_portrait_photo_comes_out_upright() -> None:
+    # Orientation 6: the sensor's picture is turned a quarter clockwise to be seen.
+    seen = scene((48, 64))
+    decoded = libheif.decode_primary(_heic(seen.transpose(Image.Transpose.ROTATE_90), 6))
+    assert decoded is not None
+    assert decoded.size == (48, 64)
+    red, green, blue = decoded.getpixel((4, 4))  # type: ignore[misc]
+    assert abs(red - MARK[0]) < 24 and abs(green - MARK[1]) < 24 and abs(blue - MARK[2]) < 40
+
+
+@pytest.mark.parametrize("name", ["iphone_13_pro_max.heic", "iphone_IMG_5195.heic"])
+def test_iphone_photos_give_pillow_heifs_pixels(name: str) -> None:
+    data = corpus("photos", "heic", name).read_bytes()
+    decoded = libheif.decode_primary(data)
+    assert decoded is not None
+    assert ImageChops.difference(decoded, _pillow_heif_decode(data)).getbbox() is None
+
+
+@pytest.mark.parametrize("name", ["corrupted.heic", "empty.heic"])
+def test_a_broken_file_raises(name: str) -> None:
+    # (truncated.heic is refused too, by its secondary images: see test_photo_rejections.)
+    with pytest.raises(libheif.HeifError):
+        libheif.decode_primary(corpus("photos", "invalid", name).read_bytes())
+
+
+def test_without_the_library_pillow_heif_decodes_the_same_photo(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = corpus("photos", "heic", "iphone_13_pro_max.heic").read_bytes()
+    direct = normalise_photo(data, max_pixels=20_000_000)
+
+    monkeypatch.setattr(libheif, "library", lambda: None)
+    through_pillow_heif = normalise_photo(data, max_pixels=20_000_000)
+
+    assert through_pillow_heif == direct
+
+
+def test_a_heic_with_transparency_is_decoded_by_pillow_heif(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(data: bytes) -> None:
+        raise AssertionError("only plain RGB photos are decoded directly")
+
+    monkeypatch.setattr(libheif, "decode_primary", refuse)
+    buffer = io.BytesIO()
+    scene((64, 48)).convert("RGBA").save(buffer, format="HEIF", quality=90)
+
+    stored = normalise_photo(buffer.getvalue(), max_pixels=20_000_000)
+
+    assert (stored.columns, stored.rows) == (64, 48)
+
+
+def test_a_refusal_from_libheif_is_a_message_for_the_sender(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(data: bytes) -> None:
+        raise libheif.HeifError("Invalid input: Unspecified: corrupt tile")
+
+    monkeypatch.setattr(photo.libheif, "decode_primary", refuse)
+    with pytest.raises(UnreadableImage, match="could not be read"):
+        normalise_photo(_heic(scene((64, 48)), 1), max_pixels=20_000_000)
