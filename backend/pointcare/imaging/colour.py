@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageCms
 
-from pointcare.imaging import parallel
+from pointcare.imaging import littlecms, parallel
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,6 @@ _SRGB_TOLERANCE = 2
 _PROFILE_MODES = {"RGB ": "RGB", "CMYK": "CMYK"}
 # LittleCMS takes about 20 ns a pixel (a quarter of a second for a 12 MP iPhone photo) and lets
 # other threads run meanwhile: a large photo is converted in horizontal bands, one per core.
-_BANDS = parallel.WORKERS
 _MIN_BAND_PIXELS = 1_000_000
 
 
@@ -91,11 +90,11 @@ def to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
 def _convert_in_bands(image: Image.Image, transform: ImageCms.ImageCmsTransform) -> None:
     """Apply ``transform`` to ``image`` in place, its bands side by side on the cores."""
     width, height = image.size
-    bands = max(1, min(_BANDS, width * height // _MIN_BAND_PIXELS))
-    if bands == 1:
+    bands = parallel.row_bands(width, height, _MIN_BAND_PIXELS)
+    if len(bands) == 1:
         ImageCms.applyTransform(image, transform, inPlace=True)
         return
-    boxes = [(0, height * i // bands, width, height * (i + 1) // bands) for i in range(bands)]
+    boxes = [(0, top, width, bottom) for top, bottom in bands]
 
     def convert(box: tuple[int, int, int, int]) -> Image.Image:
         band = image.crop(box)
@@ -105,3 +104,26 @@ def _convert_in_bands(image: Image.Image, transform: ImageCms.ImageCmsTransform)
     # LittleCMS copies its cache per call, so one transform serves several threads at once.
     for box, band in zip(boxes, parallel.map_parts(convert, boxes), strict=True):
         image.paste(band, box[:2])
+
+
+def srgb_in_place(pixels: littlecms.RgbPixels, icc: bytes | None) -> bool:
+    """Bring 3-byte RGB ``pixels`` tagged with ``icc`` to sRGB, in place; False when LittleCMS
+    cannot be called directly here, and :func:`to_srgb` must convert them once Pillow holds
+    them."""
+    if not icc or _transform_for(icc, "RGB") is None:
+        return True  # sRGB already, or taken as sRGB (see _transform_for)
+    transform = _packed_transform_for(icc)
+    if transform is None:
+        return False
+    transform.apply_in_place(pixels)
+    return True
+
+
+@lru_cache(maxsize=32)
+def _packed_transform_for(icc: bytes) -> littlecms.Transform | None:
+    lib = littlecms.library()
+    try:
+        return None if lib is None else littlecms.Transform(lib, icc, int(_INTENT))
+    except ValueError as exc:  # ImageCms took the profile; should LittleCMS alone not, it decides
+        log.info("%s", exc)
+        return None

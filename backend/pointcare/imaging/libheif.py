@@ -8,7 +8,9 @@ lists (rotation, mirror, clean-aperture crop), and Pillow applies them in that o
 transpose works in cache-sized tiles and is about ten times faster.
 
 The library is the very one pillow_heif loaded (same version, same decoders, same security
-limits). Every call through a ``CDLL`` releases the interpreter lock while it runs.
+limits). Every call through a ``CDLL`` releases the interpreter lock while it runs. An iPhone
+photo's Display P3 colours are brought to sRGB in libheif's own buffer, before Pillow copies it
+(see :mod:`littlecms`).
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ import ctypes
 import ctypes.util
 import functools
 import logging
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pillow_heif
 from PIL import Image
+
+from pointcare.imaging import colour, littlecms, native
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +99,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     ),
     "heif_image_get_width": (_INT, [_P, _INT]),
     "heif_image_get_height": (_INT, [_P, _INT]),
-    "heif_image_get_plane_readonly": (ctypes.c_void_p, [_P, _INT, ctypes.POINTER(_INT)]),
+    "heif_image_get_plane": (ctypes.c_void_p, [_P, _INT, ctypes.POINTER(_INT)]),
     "heif_image_release": (None, [_P]),
     "heif_item_get_transformation_properties": (_INT, [_P, _ID, ctypes.POINTER(_ID), _INT]),
     "heif_item_get_property_type": (_INT, [_P, _ID, _ID]),
@@ -109,25 +112,12 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
 }
 
 
-def _loaded_libheif() -> str | None:
-    """The path of the libheif pillow_heif's extension has loaded into this process."""
-    try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-            for line in maps:
-                path = "/" + line.rstrip("\n").partition("/")[2]
-                if _LIBHEIF.match(os.path.basename(path)):
-                    return path
-    except OSError:
-        pass
-    return ctypes.util.find_library("heif")
-
-
 @functools.cache
 def library() -> ctypes.CDLL | None:
     """libheif, its signatures declared; None (logged once) when it lacks what is needed here
     (libheif older than 1.18 has no API for an item's transformations)."""
     pillow_heif.libheif_version()  # makes sure the extension, and its libheif, are loaded
-    path = _loaded_libheif()
+    path = native.loaded_library(_LIBHEIF) or ctypes.util.find_library("heif")
     try:
         lib = ctypes.CDLL(path) if path else None
         if lib is not None:
@@ -191,16 +181,22 @@ def _decoded_as_stored(lib: ctypes.CDLL, handle: int) -> Iterator[int]:
             lib.heif_image_release(image)
 
 
-def _to_pillow(lib: ctypes.CDLL, image: int) -> Image.Image:
+def _pixels(lib: ctypes.CDLL, image: int) -> littlecms.RgbPixels:
     width = lib.heif_image_get_width(image, _INTERLEAVED)
     height = lib.heif_image_get_height(image, _INTERLEAVED)
     stride = _INT()
-    plane = lib.heif_image_get_plane_readonly(image, _INTERLEAVED, ctypes.byref(stride))
+    plane = lib.heif_image_get_plane(image, _INTERLEAVED, ctypes.byref(stride))
     if not plane or width <= 0 or height <= 0:
         raise HeifError("the decoded image has no pixels")
-    pixels = (ctypes.c_ubyte * (stride.value * height)).from_address(plane)
+    return littlecms.RgbPixels(plane, width, height, stride.value)
+
+
+def _to_pillow(pixels: littlecms.RgbPixels) -> Image.Image:
+    array = (ctypes.c_ubyte * (pixels.stride * pixels.height)).from_address(pixels.address)
+    buffer = memoryview(array).cast("B")
     # Copied into Pillow's own memory (4 bytes a pixel there) before libheif frees its own.
-    return Image.frombytes("RGB", (width, height), pixels, "raw", "RGB", stride.value, 1)
+    size = (pixels.width, pixels.height)
+    return Image.frombytes("RGB", size, buffer, "raw", "RGB", pixels.stride, 1)
 
 
 def _transformed(lib: ctypes.CDLL, context: int, item: int, image: Image.Image) -> Image.Image:
@@ -238,8 +234,9 @@ def _transformed(lib: ctypes.CDLL, context: int, item: int, image: Image.Image) 
     return image
 
 
-def decode_primary(data: bytes) -> Image.Image | None:
-    """The primary image of HEIF ``data``, as it is meant to be shown, in 8-bit RGB; None when
+def decode_primary(data: bytes, icc: bytes | None) -> Image.Image | None:
+    """The primary image of HEIF ``data``, as it is meant to be shown, in 8-bit sRGB (``icc``
+    is the profile the caller read from the file: those colours are converted); None when
     libheif cannot be called here (the caller then lets pillow_heif decode it).
 
     Raises :class:`HeifError` (or MemoryError) when libheif refuses the file."""
@@ -248,5 +245,8 @@ def decode_primary(data: bytes) -> Image.Image | None:
         return None
     with _primary_handle(lib, data) as (context, handle):
         with _decoded_as_stored(lib, handle) as image:
-            stored = _to_pillow(lib, image)
-        return _transformed(lib, context, lib.heif_image_handle_get_item_id(handle), stored)
+            pixels = _pixels(lib, image)
+            in_srgb = colour.srgb_in_place(pixels, icc)
+            stored = _to_pillow(pixels)
+        upright = _transformed(lib, context, lib.heif_image_handle_get_item_id(handle), stored)
+    return upright if in_srgb else colour.to_srgb(upright, icc)

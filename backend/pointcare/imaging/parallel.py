@@ -7,6 +7,7 @@ gained or lost: the total work is the same, and the pool is bounded to one threa
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -40,3 +41,11 @@ def side_by_side(first: Callable[[], Result], second: Callable[[], Other]) -> tu
     finally:
         wait([pending])
     return pending.result(), other
+
+
+def row_bands(width: int, height: int, min_pixels: int) -> list[tuple[int, int]]:
+    """Rows ``(start, stop)`` of horizontal bands to convert side by side: one per worker at
+    most, and none smaller than ``min_pixels`` (below that a thread costs more than it saves)."""
+    bands = max(1, min(WORKERS, width * height // min_pixels))
+    edges = [height * i // bands for i in range(bands + 1)]
+    return list(itertools.pairwise(edges))

@@ -139,7 +139,11 @@ def normalise_photo(data: bytes, *, max_pixels: int, quality: int = 95) -> Norma
             _decode_secondary_images(image, max_pixels)
             # The HEIF rotation, mirror and crop (the authoritative ones) are applied as the
             # primary image is decoded, and pillow_heif reset the EXIF copy: nothing is left.
-            return _reencode(_heif_primary(image, data), photo_format, 1, icc, quality)
+            # Plain 8-bit RGB (iPhone photos) is decoded by libheif directly, much faster;
+            # transparency and greyscale keep pillow_heif's modes.
+            if image.mode == "RGB" and (srgb := libheif.decode_primary(data, icc)) is not None:
+                return _reencode(srgb, photo_format, 1, None, quality)
+            return _reencode(image, photo_format, 1, icc, quality)
         orientation = _orientation(image)
         if structure is not None:
             if kept := _kept_jpeg(data, structure, orientation, icc):
@@ -210,15 +214,6 @@ def _decode_secondary_images(image: Image.Image, max_pixels: int) -> None:
             _check_pixels(*image.size, max_pixels=max_pixels)
             image.load()
     image.seek(primary)
-
-
-def _heif_primary(image: Image.Image, data: bytes) -> Image.Image:
-    """The HEIF file's primary image, decoded: by libheif directly (turned by Pillow, much
-    faster) when it is plain 8-bit RGB, as iPhone photos are; otherwise by pillow_heif."""
-    if image.mode == "RGB" and (decoded := libheif.decode_primary(data)) is not None:
-        return decoded
-    image.load()
-    return image
 
 
 def _orientation(image: Image.Image) -> int | None:

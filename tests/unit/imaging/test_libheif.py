@@ -36,7 +36,7 @@ def test_the_library_pillow_heif_uses_is_found() -> None:
 def test_each_rotation_mirror_and_crop_gives_pillow_heifs_pixels(orientation: int) -> None:
     data = _heic(scene((64, 48)), orientation)
 
-    decoded = libheif.decode_primary(data)
+    decoded = libheif.decode_primary(data, None)
 
     assert decoded is not None
     expected = _pillow_heif_decode(data)
@@ -48,7 +48,7 @@ def test_each_rotation_mirror_and_crop_gives_pillow_heifs_pixels(orientation: in
 def test_a_portrait_photo_comes_out_upright() -> None:
     # Orientation 6: the sensor's picture is turned a quarter clockwise to be seen.
     seen = scene((48, 64))
-    decoded = libheif.decode_primary(_heic(seen.transpose(Image.Transpose.ROTATE_90), 6))
+    decoded = libheif.decode_primary(_heic(seen.transpose(Image.Transpose.ROTATE_90), 6), None)
     assert decoded is not None
     assert decoded.size == (48, 64)
     red, green, blue = decoded.getpixel((4, 4))  # type: ignore[misc]
@@ -58,7 +58,7 @@ def test_a_portrait_photo_comes_out_upright() -> None:
 @pytest.mark.parametrize("name", ["iphone_13_pro_max.heic", "iphone_IMG_5195.heic"])
 def test_iphone_photos_give_pillow_heifs_pixels(name: str) -> None:
     data = corpus("photos", "heic", name).read_bytes()
-    decoded = libheif.decode_primary(data)
+    decoded = libheif.decode_primary(data, None)
     assert decoded is not None
     assert ImageChops.difference(decoded, _pillow_heif_decode(data)).getbbox() is None
 
@@ -67,7 +67,7 @@ def test_iphone_photos_give_pillow_heifs_pixels(name: str) -> None:
 def test_a_broken_file_raises(name: str) -> None:
     # (truncated.heic is refused too, by its secondary images: see test_photo_rejections.)
     with pytest.raises(libheif.HeifError):
-        libheif.decode_primary(corpus("photos", "invalid", name).read_bytes())
+        libheif.decode_primary(corpus("photos", "invalid", name).read_bytes(), None)
 
 
 def test_without_the_library_pillow_heif_decodes_the_same_photo(
@@ -85,7 +85,7 @@ def test_without_the_library_pillow_heif_decodes_the_same_photo(
 def test_a_heic_with_transparency_is_decoded_by_pillow_heif(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def refuse(data: bytes) -> None:
+    def refuse(data: bytes, icc: bytes | None) -> None:
         raise AssertionError("only plain RGB photos are decoded directly")
 
     monkeypatch.setattr(libheif, "decode_primary", refuse)
@@ -100,9 +100,25 @@ def test_a_heic_with_transparency_is_decoded_by_pillow_heif(
 def test_a_refusal_from_libheif_is_a_message_for_the_sender(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def refuse(data: bytes) -> None:
+    def refuse(data: bytes, icc: bytes | None) -> None:
         raise libheif.HeifError("Invalid input: Unspecified: corrupt tile")
 
     monkeypatch.setattr(photo.libheif, "decode_primary", refuse)
     with pytest.raises(UnreadableImage, match="could not be read"):
         normalise_photo(_heic(scene((64, 48)), 1), max_pixels=20_000_000)
+
+
+def test_colours_are_brought_to_srgb_before_or_after_pillow_copies_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = corpus("photos", "heic", "iphone_IMG_5195.heic").read_bytes()
+    with Image.open(io.BytesIO(data)) as image:
+        p3: bytes = image.info["icc_profile"]
+    in_libheifs_buffer = libheif.decode_primary(data, p3)
+
+    monkeypatch.setattr(libheif.colour, "srgb_in_place", lambda pixels, icc: False)
+    by_imagecms = libheif.decode_primary(data, p3)
+
+    assert in_libheifs_buffer is not None and by_imagecms is not None
+    assert in_libheifs_buffer.tobytes() == by_imagecms.tobytes()
+    assert in_libheifs_buffer.tobytes() != _pillow_heif_decode(data).tobytes()
