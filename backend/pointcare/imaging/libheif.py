@@ -80,7 +80,7 @@ class _DecodingOptions(ctypes.Structure):
 _P = ctypes.c_void_p
 _INT = ctypes.c_int
 _ID = ctypes.c_uint32
-_SIGNATURES: dict[str, tuple[object, list[object]]] = {
+_SIGNATURES: native.Signatures = {
     "heif_context_alloc": (_P, []),
     "heif_context_free": (None, [_P]),
     "heif_context_set_max_decoding_threads": (None, [_P, _INT]),
@@ -119,11 +119,7 @@ def library() -> ctypes.CDLL | None:
     pillow_heif.libheif_version()  # makes sure the extension, and its libheif, are loaded
     path = native.loaded_library(_LIBHEIF) or ctypes.util.find_library("heif")
     try:
-        lib = ctypes.CDLL(path) if path else None
-        if lib is not None:
-            for function, (restype, argtypes) in _SIGNATURES.items():
-                getattr(lib, function).restype = restype
-                getattr(lib, function).argtypes = argtypes
+        lib = native.declared(path, _SIGNATURES) if path else None
     except (OSError, AttributeError) as exc:
         log.info("libheif cannot be called directly (%s)", exc)
         lib = None

@@ -27,7 +27,7 @@ _MIN_BAND_PIXELS = 1_000_000
 
 _P = ctypes.c_void_p
 _U32 = ctypes.c_uint32
-_SIGNATURES: dict[str, tuple[object, list[object]]] = {
+_SIGNATURES: native.Signatures = {
     "cmsOpenProfileFromMem": (_P, [ctypes.c_char_p, _U32]),
     "cmsCreate_sRGBProfile": (_P, []),
     "cmsCloseProfile": (ctypes.c_int, [_P]),
@@ -43,10 +43,7 @@ def library() -> ctypes.CDLL | None:
     be found."""
     path = native.loaded_library(_LIBLCMS2) or "liblcms2.so.2"
     try:
-        lib = ctypes.CDLL(path)
-        for function, (restype, argtypes) in _SIGNATURES.items():
-            getattr(lib, function).restype = restype
-            getattr(lib, function).argtypes = argtypes
+        lib = native.declared(path, _SIGNATURES)
     except (OSError, AttributeError) as exc:
         log.warning("LittleCMS cannot be called directly (%s): colours go through ImageCms", exc)
         return None

@@ -1,4 +1,5 @@
-"""Find a C library that a Python extension has already loaded into this process.
+"""C libraries called through ctypes: found (where an extension has already loaded one) and
+their functions declared.
 
 Pillow and pillow_heif wheels bundle their own copies of LittleCMS and libheif, renamed with a
 hash (``liblcms2-88eaba2f.so.2.0.19``). Calling that very copy through ctypes means the same
@@ -7,8 +8,12 @@ version, with the same decoders and security limits, as the extension itself use
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
+
+Signatures = dict[str, tuple[object, list[object]]]
+"""Function name: (return type, argument types)."""
 
 
 def loaded_library(name: re.Pattern[str]) -> str | None:
@@ -23,3 +28,14 @@ def loaded_library(name: re.Pattern[str]) -> str | None:
     except OSError:
         pass
     return None
+
+
+def declared(path: str, signatures: Signatures) -> ctypes.CDLL:
+    """The library at ``path`` (or of that name), each of ``signatures`` declared on it.
+
+    Raises OSError when it cannot be loaded, AttributeError when a function is missing."""
+    lib = ctypes.CDLL(path)
+    for function, (restype, argtypes) in signatures.items():
+        getattr(lib, function).restype = restype
+        getattr(lib, function).argtypes = argtypes
+    return lib

@@ -14,6 +14,8 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from pointcare.imaging import native
+
 log = logging.getLogger(__name__)
 
 STOP_ON_WARNING = 8192
@@ -41,7 +43,7 @@ class Transform(ctypes.Structure):
 
 _INT = ctypes.c_int
 _HANDLE = ctypes.c_void_p
-_SIGNATURES: dict[str, tuple[object, list[object]]] = {
+_SIGNATURES: native.Signatures = {
     "tjInitTransform": (_HANDLE, []),
     "tjInitDecompress": (_HANDLE, []),
     "tjInitCompress": (_HANDLE, []),
@@ -106,7 +108,7 @@ class TurboJpegError(Exception):
 def library() -> ctypes.CDLL | None:
     """libturbojpeg, its signatures declared; None (logged once) when it is not installed."""
     try:  # the soname first: find_library needs ldconfig or a compiler, which slim images lack
-        lib = ctypes.CDLL("libturbojpeg.so.0")
+        return native.declared("libturbojpeg.so.0", _SIGNATURES)
     except OSError:
         name = ctypes.util.find_library("turbojpeg")  # another system's name for it
         if name is None:
@@ -115,11 +117,7 @@ def library() -> ctypes.CDLL | None:
                 "through RGB instead of being turned losslessly (Debian package libturbojpeg0)"
             )
             return None
-        lib = ctypes.CDLL(name)
-    for function, (restype, argtypes) in _SIGNATURES.items():
-        getattr(lib, function).restype = restype
-        getattr(lib, function).argtypes = argtypes
-    return lib
+        return native.declared(name, _SIGNATURES)
 
 
 def available() -> bool:
