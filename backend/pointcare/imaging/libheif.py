@@ -160,14 +160,15 @@ def _primary_handle(lib: ctypes.CDLL, data: bytes) -> Iterator[tuple[int, int]]:
 
 
 @contextmanager
-def _decoded_as_stored(lib: ctypes.CDLL, handle: int) -> Iterator[int]:
-    """The primary image decoded to 8-bit interleaved RGB, its transformations not applied."""
+def _decoded(lib: ctypes.CDLL, handle: int, *, as_stored: bool) -> Iterator[int]:
+    """The primary image decoded to 8-bit interleaved RGB, its transformations applied by
+    libheif unless ``as_stored``."""
     options = lib.heif_decoding_options_alloc()
     if not options:
         raise MemoryError("heif_decoding_options_alloc failed")
     image = _P()
     try:
-        options.contents.ignore_transformations = 1
+        options.contents.ignore_transformations = int(as_stored)
         options.contents.convert_hdr_to_8bit = 1
         _check(lib.heif_decode_image(handle, ctypes.byref(image), _RGB, _INTERLEAVED_RGB, options))
         yield image.value or 0
@@ -175,6 +176,17 @@ def _decoded_as_stored(lib: ctypes.CDLL, handle: int) -> Iterator[int]:
         lib.heif_decoding_options_free(options)
         if image.value:
             lib.heif_image_release(image)
+
+
+def _srgb_image(
+    lib: ctypes.CDLL, handle: int, icc: bytes | None, *, as_stored: bool
+) -> Image.Image:
+    """The primary image, decoded, its colours brought to sRGB from ``icc``."""
+    with _decoded(lib, handle, as_stored=as_stored) as image:
+        pixels = _pixels(lib, image)
+        in_srgb = colour.srgb_in_place(pixels, icc)
+        decoded = _to_pillow(pixels)
+    return decoded if in_srgb else colour.to_srgb(decoded, icc)
 
 
 def _pixels(lib: ctypes.CDLL, image: int) -> littlecms.RgbPixels:
@@ -195,24 +207,28 @@ def _to_pillow(pixels: littlecms.RgbPixels) -> Image.Image:
     return Image.frombytes("RGB", size, buffer, "raw", "RGB", pixels.stride, 1)
 
 
-def _transformed(lib: ctypes.CDLL, context: int, item: int, image: Image.Image) -> Image.Image:
-    """``image`` with the item's transformations applied, in the order the file lists them."""
+def _transformed(
+    lib: ctypes.CDLL, context: int, item: int, image: Image.Image
+) -> Image.Image | None:
+    """``image`` with the item's transformations applied, in the order the file lists them;
+    None when one is not a plain quarter turn, mirror or crop inside the image (a damaged
+    file): libheif then applies them its own way, as pillow_heif would have."""
     ids = (_ID * _MAX_TRANSFORMATIONS)()
     count = lib.heif_item_get_transformation_properties(context, item, ids, _MAX_TRANSFORMATIONS)
     if count > _MAX_TRANSFORMATIONS:
-        raise HeifError(f"{count} transformations on one image")
+        return None
     for property_id in ids[:count]:
         kind = lib.heif_item_get_property_type(context, item, property_id)
         if kind == _ROTATION:
             angle = lib.heif_item_get_property_transform_rotation_ccw(context, item, property_id)
             if angle not in (0, *_TURNS):
-                raise HeifError(f"rotation by {angle} degrees")
+                return None
             if angle:
                 image = image.transpose(_TURNS[angle])
         elif kind == _MIRROR:
             direction = lib.heif_item_get_property_transform_mirror(context, item, property_id)
             if direction not in _MIRRORS:
-                raise HeifError(f"mirror direction {direction}")
+                return None
             image = image.transpose(_MIRRORS[direction])
         elif kind == _CROP:
             left, top, right, bottom = (_INT() for _ in range(4))
@@ -223,10 +239,10 @@ def _transformed(lib: ctypes.CDLL, context: int, item: int, image: Image.Image) 
             )  # fmt: skip
             box = (left.value, top.value, width - right.value, height - bottom.value)
             if not 0 <= box[0] < box[2] <= width or not 0 <= box[1] < box[3] <= height:
-                raise HeifError(f"clean aperture {box} outside a {width} x {height} image")
+                return None
             image = image.crop(box)
         else:
-            raise HeifError(f"unknown transformation {kind:#x}")
+            return None
     return image
 
 
@@ -240,9 +256,9 @@ def decode_primary(data: bytes, icc: bytes | None) -> Image.Image | None:
     if lib is None:
         return None
     with _primary_handle(lib, data) as (context, handle):
-        with _decoded_as_stored(lib, handle) as image:
-            pixels = _pixels(lib, image)
-            in_srgb = colour.srgb_in_place(pixels, icc)
-            stored = _to_pillow(pixels)
+        stored = _srgb_image(lib, handle, icc, as_stored=True)
         upright = _transformed(lib, context, lib.heif_image_handle_get_item_id(handle), stored)
-    return upright if in_srgb else colour.to_srgb(upright, icc)
+        if upright is None:
+            log.info("HEIF transformations left to libheif: they are not plain ones")
+            upright = _srgb_image(lib, handle, icc, as_stored=False)
+    return upright
