@@ -5,7 +5,8 @@ walking the decoded photo pixel by pixel down its columns: on a 12 MP iPhone por
 (stored on its side, with a 90 degree ``irot``) that walk took a third of the decode, about
 150 ms. Here libheif decodes the image as stored and says which transformations its file
 lists (rotation, mirror, clean-aperture crop), and Pillow applies them in that order; its
-transpose works in cache-sized tiles and is about ten times faster.
+transpose works in cache-sized tiles and is about ten times faster. (A transformation that is
+not a plain one, in a damaged file, is left to libheif, which decodes that file again.)
 
 The library is the very one pillow_heif loaded (same version, same decoders, same security
 limits). Every call through a ``CDLL`` releases the interpreter lock while it runs. An iPhone
