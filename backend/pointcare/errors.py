@@ -12,6 +12,8 @@ from typing import ClassVar
 class PointcareError(Exception):
     status_code: ClassVar[int] = 400
     title: ClassVar[str] = "Bad request"
+    retry_after_seconds: ClassVar[int | None] = None
+    """When set, the answer tells the client to try again after this many seconds."""
 
     def __init__(self, detail: str, *, errors: dict[str, str] | None = None) -> None:
         super().__init__(detail)
@@ -57,3 +59,11 @@ class UnsupportedMediaType(PointcareError):
 class ConsentRequired(PointcareError):
     status_code = 422
     title = "Consent required"
+
+
+class ServiceUnavailable(PointcareError):
+    """A part we depend on (the database, the disk) is not answering: try again shortly."""
+
+    status_code = 503
+    title = "Try again shortly"
+    retry_after_seconds = 5

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -20,6 +20,8 @@ from pointcare import __version__, audit
 from pointcare.archive import outbox
 from pointcare.auth.principal import Principal
 from pointcare.capture import filing
+from pointcare.capture.commit import settle, written_files
+from pointcare.db.engine import CommitOutcomeUnknown
 from pointcare.db.models import Document, Patient, Study
 from pointcare.db.types import utcnow
 from pointcare.errors import Conflict, InvalidInput
@@ -107,82 +109,90 @@ def store_document(
         existing = _stored_before(session, request)
         if existing is not None:
             return existing
-    written: list[str] = []
     try:
-        with runtime.db.write() as session:
-            patient = find_by_mrn(session, request.patient_mrn, request.issuer)
-            if patient is None:
-                raise InvalidInput(
-                    f"No patient with MRN {request.patient_mrn!r} is known.",
-                    errors={"patient_id": "unknown patient"},
-                )
-            uid_root = runtime.settings.uid_root
-            study = filing.find_or_create_study(session, patient, request, uid_root=uid_root)
-            series = filing.find_or_create_series(
-                session,
-                study,
-                patient,
-                request,
-                operator_id=who.user_id,
-                uid_root=uid_root,
-                documents=True,
-            )
-            number = filing.next_instance_number(session, series)
-            sop_uid = new_uid(uid_root)
-            dataset = build_encapsulated_pdf(
-                pdf=pdf,
-                patient=identity_of(patient),
-                study=filing.study_context(study),
-                series=filing.series_context(series),
-                details=DocumentDetails(
-                    sop_instance_uid=sop_uid,
-                    instance_number=number,
-                    title=request.title,
-                    created_at=request.captured_at,
-                ),
-                equipment=Equipment(
-                    software_versions=__version__,
-                    institution_name=runtime.settings.institution_name,
-                ),
-            )
-            path = runtime.files.object_path(
-                study.study_instance_uid, series.series_instance_uid, sop_uid
-            )
-            stored = runtime.files.write(path, to_part10(dataset))
-            written.append(path)
-            document = Document(
-                sop_instance_uid=sop_uid,
-                capture_id=request.capture_id,
-                patient_id=patient.id,
-                study_id=study.id,
-                series_id=series.id,
-                instance_number=number,
-                title=request.title,
-                pdf_bytes=len(pdf),
-                storage_path=stored.relative_path,
-                size_bytes=stored.size,
-                sha256=stored.sha256,
-                added_by_id=who.user_id,
-            )
-            session.add(document)
-            session.flush()
-            if runtime.settings.delivers_to_pacs:
-                outbox.enqueue(session, None, utcnow(), document_id=document.id)
-            audit.record(session, _stored_event(actor, patient, study.study_instance_uid, sop_uid))
-            result = StoredDocument(request.capture_id, study.study_instance_uid, sop_uid, True)
-    except BaseException:
-        for path in written:
-            runtime.files.remove(path)
-        raise
+        result = _write(runtime, who, actor, request, pdf)
+    except CommitOutcomeUnknown:
+        found = settle(
+            runtime.db,
+            lambda session: _stored_before(session, request),
+            what="document",
+            key=f"capture_id={request.capture_id}",
+        )
+        return replace(found, created=True)
     log.info(
-        "document stored capture_id=%s sop=%s patient_id=%s user_id=%s bytes=%d",
+        "document stored capture_id=%s sop=%s user_id=%s bytes=%d",
         request.capture_id,
         result.sop_instance_uid,
-        document.patient_id,
         who.user_id,
         len(pdf),
     )
     return result
+
+
+def _write(
+    runtime: Runtime, who: Principal, actor: audit.Actor, request: DocumentRequest, pdf: bytes
+) -> StoredDocument:
+    with written_files(runtime.files) as written, runtime.db.write() as session:
+        patient = find_by_mrn(session, request.patient_mrn, request.issuer)
+        if patient is None:
+            raise InvalidInput(
+                f"No patient with MRN {request.patient_mrn!r} is known.",
+                errors={"patient_id": "unknown patient"},
+            )
+        uid_root = runtime.settings.uid_root
+        study = filing.find_or_create_study(session, patient, request, uid_root=uid_root)
+        series = filing.find_or_create_series(
+            session,
+            study,
+            patient,
+            request,
+            operator_id=who.user_id,
+            uid_root=uid_root,
+            documents=True,
+        )
+        number = filing.next_instance_number(session, series)
+        sop_uid = new_uid(uid_root)
+        dataset = build_encapsulated_pdf(
+            pdf=pdf,
+            patient=identity_of(patient),
+            study=filing.study_context(study),
+            series=filing.series_context(series),
+            details=DocumentDetails(
+                sop_instance_uid=sop_uid,
+                instance_number=number,
+                title=request.title,
+                created_at=request.captured_at,
+            ),
+            equipment=Equipment(
+                software_versions=__version__,
+                institution_name=runtime.settings.institution_name,
+            ),
+        )
+        path = runtime.files.object_path(
+            study.study_instance_uid, series.series_instance_uid, sop_uid
+        )
+        stored = runtime.files.write(path, to_part10(dataset))
+        written.append(path)
+        document = Document(
+            sop_instance_uid=sop_uid,
+            capture_id=request.capture_id,
+            patient_id=patient.id,
+            study_id=study.id,
+            series_id=series.id,
+            instance_number=number,
+            title=request.title,
+            pdf_bytes=len(pdf),
+            storage_path=stored.relative_path,
+            size_bytes=stored.size,
+            sha256=stored.sha256,
+            added_by_id=who.user_id,
+        )
+        session.add(document)
+        session.flush()
+        if runtime.settings.delivers_to_pacs:
+            outbox.enqueue(session, None, utcnow(), document_id=document.id)
+        audit.record(session, _stored_event(actor, patient, study.study_instance_uid, sop_uid))
+        return StoredDocument(request.capture_id, study.study_instance_uid, sop_uid, True)
 
 
 def _stored_before(session: Session, request: DocumentRequest) -> StoredDocument | None:

@@ -6,7 +6,8 @@ Order of work, so that a failure at any step leaves no file and no row behind:
 2. the thumbnail is written durably, then one write transaction files the photo (study,
    series, consent), builds the DICOM object, writes it durably, and inserts the index row
    (and, when a PACS is the archive, the photo's delivery in the outbox); if anything fails the
-   files are removed and the transaction rolls back.
+   files are removed and the transaction rolls back, except when only the COMMIT went
+   unanswered: then the files stay and the row is looked for (``capture.commit``).
 Only the image work (step 1's decoding) takes one of the ``image_slots``: a request waiting for
 the database or the disk leaves the cores to the others.
 A repeated ``capture_id`` answers with the photo already stored and stores nothing new.
@@ -17,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydicom.dataset import FileDataset
 from sqlalchemy import select
@@ -29,9 +30,10 @@ from pointcare.archive import outbox
 from pointcare.archive.files import FileStore, StoredFile
 from pointcare.auth.principal import Principal
 from pointcare.capture import filing
+from pointcare.capture.commit import settle, written_files
 from pointcare.capture.rejections import image_refused
 from pointcare.capture.submission import PhotoRequest
-from pointcare.db.engine import Database
+from pointcare.db.engine import CommitOutcomeUnknown, Database
 from pointcare.db.models import ConsentRecord, Instance, Patient, Series, Study
 from pointcare.db.types import utcnow
 from pointcare.domain.clock import offset_minutes
@@ -144,8 +146,26 @@ class PhotoIngest:
         photo: NormalisedPhoto,
         actor: audit.Actor,
     ) -> StoredPhoto:
-        written: list[str] = []
         try:
+            return self._write(who, request, patient_id, photo, actor)
+        except CommitOutcomeUnknown:
+            found = settle(
+                self.db,
+                lambda session: _stored_before(session, request),
+                what="photo",
+                key=f"capture_id={request.capture_id}",
+            )
+            return replace(found, created=True)
+
+    def _write(
+        self,
+        who: Principal,
+        request: PhotoRequest,
+        patient_id: int,
+        photo: NormalisedPhoto,
+        actor: audit.Actor,
+    ) -> StoredPhoto:
+        with written_files(self.files) as written:
             # The thumbnail depends on nothing the transaction decides: written (durably) before
             # it, it keeps its fsyncs out of the time the write lock is held.
             sop_uid = new_uid(self.limits.uid_root)
@@ -203,10 +223,6 @@ class PhotoIngest:
                     sop_uid,
                     True,
                 )
-        except BaseException:
-            for path in written:
-                self.files.remove(path)
-            raise
         log.info(
             "photo stored capture_id=%s sop=%s patient_id=%s user_id=%s reencoded=%s",
             request.capture_id,

@@ -26,9 +26,11 @@ from pointcare.archive.part10 import first_jpeg_frame
 from pointcare.archive.reader import ref_of
 from pointcare.auth.principal import Principal
 from pointcare.auth.roles import Role
+from pointcare.capture.commit import settle, written_files
 from pointcare.capture.ingest import StoredPhoto
 from pointcare.capture.submission import PhotoRequest
 from pointcare.consent.changes import consent_in_force, history
+from pointcare.db.engine import CommitOutcomeUnknown
 from pointcare.db.models import ConsentRecord, Instance, Patient, RejectionNote
 from pointcare.db.types import utcnow
 from pointcare.domain.body_sites import BodySite, Laterality, body_site
@@ -284,10 +286,9 @@ def _reject(
 ) -> list[str]:
     """One transaction: a rejection note per study, the originals marked, copies linked."""
     now = utcnow()
-    written: list[str] = []
     notes: list[str] = []
     try:
-        with runtime.db.write() as session:
+        with written_files(runtime.files) as written, runtime.db.write() as session:
             by_id = {
                 row.id: row
                 for row in session.scalars(
@@ -319,11 +320,22 @@ def _reject(
             for original, copy in zip(originals, copies, strict=False):
                 copy_rows[copy.sop_instance_uid].replaces_id = original.id
             audit.record(session, _event(actor, originals, copies, notes, correction))
-    except BaseException:
-        for path in written:
-            runtime.files.remove(path)
-        raise
+    except CommitOutcomeUnknown:
+        settle(
+            runtime.db,
+            lambda session: _rejected_by(session, notes),
+            what="correction",
+            key=f"notes={','.join(notes)}",
+        )
     return notes
+
+
+def _rejected_by(session: Session, notes: list[str]) -> bool | None:
+    """True when every rejection note of the correction is stored (its transaction landed)."""
+    found = session.scalars(
+        select(RejectionNote.id).where(RejectionNote.sop_instance_uid.in_(notes))
+    ).all()
+    return True if notes and len(found) == len(notes) else None
 
 
 def _store_note(

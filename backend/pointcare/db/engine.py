@@ -16,9 +16,16 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class CommitOutcomeUnknown(Exception):
+    """The COMMIT was sent and no answer came back (the connection dropped, the server went
+    away): the transaction may be on disk or not. Whoever wrote files for it must not remove
+    them; it looks for what the transaction wrote, from a new connection, to find out."""
 
 
 class Database:
@@ -60,9 +67,27 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A transaction that holds the write lock from its first statement; commits on success."""
-        with self._write_turn, self._writer() as session, session.begin():
-            yield session
+        """A transaction that holds the write lock from its first statement; commits on success.
+
+        Everything up to the COMMIT is flushed first, so that a failing statement is a certain
+        failure (rolled back, nothing stored). A failure of the COMMIT itself is uncertain and
+        raises ``CommitOutcomeUnknown``.
+        """
+        with self._write_turn, self._writer() as session:
+            session.begin()
+            try:
+                yield session
+                session.flush()
+            except BaseException:
+                session.rollback()
+                raise
+            try:
+                session.commit()
+            except DBAPIError as exc:
+                raise CommitOutcomeUnknown(
+                    "the database did not answer the COMMIT: the transaction may or may not "
+                    "have been stored"
+                ) from exc
 
     def dispose(self) -> None:
         self.engine.dispose()

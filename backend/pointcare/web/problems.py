@@ -39,6 +39,7 @@ _TITLES = {
     422: "Invalid input",
     429: "Too many requests",
     500: "Something went wrong",
+    503: "Try again shortly",
 }
 
 
@@ -90,7 +91,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
             template_name=name,
             context={"status": status, "title": title, "detail": detail, "errors": errors},
             status_code=status,
-            headers={"Cache-Control": "no-store"},
+            headers=_headers(exc),
         )
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -100,10 +101,17 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     }
     if errors:
         body["errors"] = errors
-    headers = {"Cache-Control": "no-store"}
+    headers = _headers(exc)
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="pointcare"'
     return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _headers(exc: Exception) -> dict[str, str]:
+    headers = {"Cache-Control": "no-store"}
+    if isinstance(exc, PointcareError) and exc.retry_after_seconds is not None:
+        headers["Retry-After"] = str(exc.retry_after_seconds)
+    return headers
 
 
 def _to_sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
