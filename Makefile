@@ -87,11 +87,13 @@ run: $(RUN_STAMP) $(RUN_DEPS) ## Serve Pointcare with demo data on http://127.0.
 # With --keep-going (as .ci/run does) every check runs even after one fails.
 test: system-packages lint typecheck pytest ## Everything CI runs: system packages, lint, types, tests
 
-lint: $(TEST_STAMP) ## ruff check and ruff format --check
+lint: $(TEST_STAMP) ## ruff check, ruff format --check, and the import layering contracts
 	@echo "==> ruff check"
 	@$(BIN)/ruff check .
 	@echo "==> ruff format --check"
 	@$(BIN)/ruff format --check .
+	@echo "==> import contracts (lint-imports)"
+	@$(BIN)/lint-imports
 
 typecheck: $(TEST_STAMP) ## mypy (strict, as configured in pyproject.toml)
 	@echo "==> mypy"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from pointcare.domain.wristbands import (
+from pointcare.wristband.identifiers import (
     DEFAULT_MRN_PATTERN,
     DEFAULT_PREFIXES,
     WristbandConfigError,

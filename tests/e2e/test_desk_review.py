@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Playwright, expect
 from tests.e2e.conftest import DESKTOP, Visit, _visit
 from tests.support.server import LiveServer
 from tests.support.tools import corpus
-from tests.unit.imaging.test_encapsulated_pdf import a_pdf
+from tests.unit.dicom.test_pdf import a_pdf
 
 PATIENT = "/patients/PC100019?issuer=PCDEMO"
 """NÚÑEZ, Inés: no other browser test stores photos for her."""

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 
 from pointcare.archive.files import FileStore
-from pointcare.archive.part10 import first_jpeg_frame
 from pointcare.archive.protocol import (
     InstanceRef,
     InstanceResult,
@@ -25,9 +24,10 @@ from pointcare.archive.protocol import (
 )
 from pointcare.db.engine import Database
 from pointcare.db.models import Instance, Patient, Series, Study
+from pointcare.dicom.part10 import first_jpeg_frame
+from pointcare.dicom.photo import MODALITY
 from pointcare.domain.clock import at_offset
 from pointcare.errors import NotFound
-from pointcare.imaging.dicom_photo import MODALITY
 
 
 class BuiltinArchive:

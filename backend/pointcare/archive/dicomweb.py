@@ -18,8 +18,6 @@ from urllib.parse import quote
 
 import httpx
 
-from pointcare.archive import dicom_json
-from pointcare.archive.dicom_json import JsonObject
 from pointcare.archive.protocol import (
     THUMBNAIL_SIZE,
     ArchiveUnavailable,
@@ -31,6 +29,8 @@ from pointcare.archive.protocol import (
     StudySummary,
 )
 from pointcare.archive.stow import DICOM_JSON, read_stow_response, stow_request
+from pointcare.dicom import json_model
+from pointcare.dicom.json_model import ReceivedObject
 from pointcare.errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ class DicomwebArchive:
         studies = [
             _study(obj)
             for obj in found
-            if _same_issuer(obj, patient.issuer) and dicom_json.first_text(obj, STUDY_INSTANCE_UID)
+            if _same_issuer(obj, patient.issuer) and json_model.first_text(obj, STUDY_INSTANCE_UID)
         ]
         return sorted(studies, key=lambda s: s.study_date or date.min, reverse=True)
 
@@ -150,18 +150,18 @@ class DicomwebArchive:
         return [
             InstanceRef(
                 study_instance_uid,
-                dicom_json.first_text(obj, SERIES_INSTANCE_UID),
-                dicom_json.first_text(obj, SOP_INSTANCE_UID),
+                json_model.first_text(obj, SERIES_INSTANCE_UID),
+                json_model.first_text(obj, SOP_INSTANCE_UID),
             )
             for obj in found
         ]
 
-    def _search(self, path: str, params: httpx.QueryParams | None) -> list[JsonObject]:
+    def _search(self, path: str, params: httpx.QueryParams | None) -> list[ReceivedObject]:
         response = self._get(path, accept=DICOM_JSON, params=params)
         if response.status_code == 204 or not response.content.strip():
             return []
         try:
-            return dicom_json.parse_json_objects(response.content)
+            return json_model.parse_json_objects(response.content)
         except ValueError as exc:
             raise ArchiveUnavailable(f"The PACS answered a search with {exc}.") from None
 
@@ -239,22 +239,22 @@ def _kind(exc: httpx.HTTPError) -> str:
     return type(exc).__name__
 
 
-def _same_issuer(obj: JsonObject, issuer: str | None) -> bool:
+def _same_issuer(obj: ReceivedObject, issuer: str | None) -> bool:
     """Whether a study's Issuer of Patient ID, when the PACS gives one, is ``issuer``: a PACS
     that holds the same MRN from two issuers must not show one patient the other's studies."""
-    found = dicom_json.first_text(obj, ISSUER_OF_PATIENT_ID)
+    found = json_model.first_text(obj, ISSUER_OF_PATIENT_ID)
     return issuer is None or not found or found == issuer
 
 
-def _study(obj: JsonObject) -> StudySummary:
-    modalities = tuple(str(m) for m in dicom_json.values(obj, MODALITIES_IN_STUDY) if m)
+def _study(obj: ReceivedObject) -> StudySummary:
+    modalities = tuple(str(m) for m in json_model.values(obj, MODALITIES_IN_STUDY) if m)
     return StudySummary(
-        study_instance_uid=dicom_json.first_text(obj, STUDY_INSTANCE_UID),
-        study_date=_date(dicom_json.first_text(obj, STUDY_DATE)),
+        study_instance_uid=json_model.first_text(obj, STUDY_INSTANCE_UID),
+        study_date=_date(json_model.first_text(obj, STUDY_DATE)),
         modalities=modalities,
-        description=dicom_json.first_text(obj, STUDY_DESCRIPTION),
-        accession_number=dicom_json.first_text(obj, ACCESSION_NUMBER),
-        number_of_instances=dicom_json.first_int(obj, NUMBER_OF_STUDY_RELATED_INSTANCES),
+        description=json_model.first_text(obj, STUDY_DESCRIPTION),
+        accession_number=json_model.first_text(obj, ACCESSION_NUMBER),
+        number_of_instances=json_model.first_int(obj, NUMBER_OF_STUDY_RELATED_INSTANCES),
     )
 
 

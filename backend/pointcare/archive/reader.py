@@ -8,9 +8,9 @@ the PACS (WADO-RS), under the UIDs it was stored with.
 from __future__ import annotations
 
 from pointcare.archive.files import FileStore
-from pointcare.archive.part10 import Part10Source
 from pointcare.archive.protocol import Archive, InstanceRef
 from pointcare.db.models import Instance
+from pointcare.dicom.part10 import Part10Source
 
 
 class InstanceReader:

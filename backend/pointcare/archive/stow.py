@@ -13,9 +13,9 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pointcare.archive import dicom_json
-from pointcare.archive.dicom_json import JsonObject
 from pointcare.archive.protocol import InstanceResult, Outcome, OutgoingInstance, StoreReport
+from pointcare.dicom import json_model
+from pointcare.dicom.json_model import ReceivedObject
 
 DICOM = "application/dicom"
 DICOM_JSON = "application/dicom+json"
@@ -110,26 +110,26 @@ def _unnamed(status: int, answered: bool) -> InstanceResult:
     return InstanceResult(Outcome.UNCONFIRMED, f"HTTP {status} from the PACS")
 
 
-def _parse_body(content_type: str, body: bytes) -> JsonObject | None:
+def _parse_body(content_type: str, body: bytes) -> ReceivedObject | None:
     media_type = content_type.split(";", 1)[0].strip().lower()
     if not body.strip():
         return None
     try:
         if media_type in (DICOM_XML, "application/xml", "text/xml"):
-            return dicom_json.xml_to_json(body)
-        objects = dicom_json.parse_json_objects(body)
+            return json_model.xml_to_json(body)
+        objects = json_model.parse_json_objects(body)
     except ValueError:
         return None
     return objects[0] if len(objects) == 1 else None
 
 
-def _by_uid(answer: JsonObject | None, sequence: str, reason_tag: str) -> dict[str, int]:
+def _by_uid(answer: ReceivedObject | None, sequence: str, reason_tag: str) -> dict[str, int]:
     """SOP Instance UID -> status code (0 when none) of each item of ``sequence``."""
     if answer is None:
         return {}
     found: dict[str, int] = {}
-    for item in dicom_json.items(answer, sequence):
-        uid = dicom_json.first_text(item, REFERENCED_SOP_INSTANCE_UID)
+    for item in json_model.items(answer, sequence):
+        uid = json_model.first_text(item, REFERENCED_SOP_INSTANCE_UID)
         if uid:
-            found[uid] = dicom_json.first_int(item, reason_tag) or 0
+            found[uid] = json_model.first_int(item, reason_tag) or 0
     return found

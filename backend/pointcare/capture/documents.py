@@ -24,16 +24,16 @@ from pointcare.capture.commit import settle, written_files
 from pointcare.db.engine import CommitOutcomeUnknown
 from pointcare.db.models import Document, Patient, Study
 from pointcare.db.types import utcnow
-from pointcare.errors import Conflict, InvalidInput
-from pointcare.identity.directory import find_by_mrn, identity_of
-from pointcare.imaging.dicom_photo import Equipment, to_part10
-from pointcare.imaging.encapsulated_pdf import (
+from pointcare.dicom.modules import Equipment, to_part10
+from pointcare.dicom.pdf import (
     DocumentDetails,
     NotAPdf,
     build_encapsulated_pdf,
     check_pdf,
 )
-from pointcare.imaging.uids import new_uid
+from pointcare.dicom.uids import new_uid
+from pointcare.errors import Conflict, InvalidInput
+from pointcare.identity.directory import find_by_mrn, identity_of
 from pointcare.runtime import Runtime
 
 log = logging.getLogger(__name__)

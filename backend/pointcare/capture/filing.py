@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from pointcare.capture.submission import PhotoRequest
 from pointcare.db.models import ConsentRecord, Patient, Series, Study
+from pointcare.dicom.modules import SeriesContext, StudyContext
+from pointcare.dicom.uids import new_uid
 from pointcare.domain.clock import at_offset, offset_minutes
-from pointcare.imaging.dicom_photo import SeriesContext, StudyContext, new_uid
 
 STUDY_DESCRIPTION = "Clinical photography"
 DOCUMENTS = "Documents"

@@ -36,18 +36,18 @@ from pointcare.capture.submission import PhotoRequest
 from pointcare.db.engine import CommitOutcomeUnknown, Database
 from pointcare.db.models import ConsentRecord, Instance, Patient, Series, Study
 from pointcare.db.types import utcnow
+from pointcare.dicom.modules import Equipment
+from pointcare.dicom.part10 import encode_part10
+from pointcare.dicom.photo import (
+    JPEG_BASELINE,
+    VL_PHOTOGRAPHIC_IMAGE_STORAGE,
+    PhotoDetails,
+    build_vl_photographic_image,
+)
+from pointcare.dicom.uids import new_uid
 from pointcare.domain.clock import offset_minutes
 from pointcare.errors import Conflict, InvalidInput
 from pointcare.identity.directory import find_by_mrn, identity_of
-from pointcare.imaging.dicom_encoding import encode_part10
-from pointcare.imaging.dicom_photo import (
-    JPEG_BASELINE,
-    VL_PHOTOGRAPHIC_IMAGE_STORAGE,
-    Equipment,
-    PhotoDetails,
-    build_vl_photographic_image,
-    new_uid,
-)
 from pointcare.imaging.photo import NormalisedPhoto, PhotoRejected, normalise_photo
 
 log = logging.getLogger(__name__)

@@ -22,31 +22,32 @@ from sqlalchemy.orm import Session, joinedload
 
 from pointcare import __version__, audit
 from pointcare.archive import outbox
-from pointcare.archive.part10 import first_jpeg_frame
 from pointcare.archive.reader import ref_of
 from pointcare.auth.principal import Principal
 from pointcare.auth.roles import Role
 from pointcare.capture.commit import settle, written_files
+from pointcare.capture.filing import study_context
 from pointcare.capture.ingest import StoredPhoto
 from pointcare.capture.submission import PhotoRequest
 from pointcare.consent.changes import consent_in_force, history
 from pointcare.db.engine import CommitOutcomeUnknown
 from pointcare.db.models import ConsentRecord, Instance, Patient, RejectionNote
 from pointcare.db.types import utcnow
+from pointcare.dicom.modules import Equipment, to_part10
+from pointcare.dicom.part10 import first_jpeg_frame
+from pointcare.dicom.rejection_note import (
+    RejectedImage,
+    RejectionNoteContent,
+    RejectionReason,
+    build_rejection_note,
+)
+from pointcare.dicom.uids import new_uid
 from pointcare.domain.body_sites import BodySite, Laterality, body_site
 from pointcare.domain.clock import at_offset
 from pointcare.domain.consent import Consent, ConsentMethod
 from pointcare.domain.views import View
 from pointcare.errors import Conflict, Forbidden, InvalidInput
 from pointcare.identity.directory import identity_of
-from pointcare.imaging.dicom_photo import to_part10
-from pointcare.imaging.rejection_note import (
-    RejectedImage,
-    RejectionNoteContent,
-    RejectionReason,
-    build_rejection_note,
-)
-from pointcare.imaging.uids import new_uid
 from pointcare.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -352,9 +353,7 @@ def _store_note(
     content = RejectionNoteContent(
         reason=correction.kind.reason,
         patient=identity_of(first.patient),
-        study_instance_uid=first.study.study_instance_uid,
-        study_datetime=first.study.study_datetime,
-        study_id=first.study.study_id,
+        study=study_context(first.study),
         images=[
             RejectedImage(m.series.series_instance_uid, m.sop_class_uid, m.sop_instance_uid)
             for m in members
@@ -363,17 +362,18 @@ def _store_note(
         sop_instance_uid=new_uid(uid_root),
         created_at=at_offset(now, first.captured_tz_offset_minutes),
         description=f"{correction.kind.value}: {correction.reason_text.strip()}"[:500],
-        institution_name=runtime.settings.institution_name,
-        software_versions=__version__,
+        equipment=Equipment(
+            software_versions=__version__, institution_name=runtime.settings.institution_name
+        ),
     )
     path = runtime.files.object_path(
-        content.study_instance_uid, content.series_instance_uid, content.sop_instance_uid
+        content.study.study_instance_uid, content.series_instance_uid, content.sop_instance_uid
     )
     stored = runtime.files.write(path, to_part10(build_rejection_note(content)))
     written.append(path)
     note = RejectionNote(
         sop_instance_uid=content.sop_instance_uid,
-        study_instance_uid=content.study_instance_uid,
+        study_instance_uid=content.study.study_instance_uid,
         series_instance_uid=content.series_instance_uid,
         patient_id=first.patient_id,
         reason_code=correction.kind.reason.value,

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from pointcare.db.types import UTCDateTime, utcnow
+from pointcare.domain.clock import at_offset
 
 
 class Base(DeclarativeBase):
@@ -201,6 +202,11 @@ class Instance(Base):
     series: Mapped[Series] = relationship()
     consent: Mapped[ConsentRecord] = relationship()
     operator: Mapped[User] = relationship()
+
+    @property
+    def taken_at(self) -> datetime:
+        """When it was taken, as the clock of the device that took it read."""
+        return at_offset(self.captured_at, self.captured_tz_offset_minutes)
 
 
 # --- Delivery to a PACS ---------------------------------------------------------------------

@@ -156,3 +156,28 @@ def parse_laterality(raw: str | None) -> Laterality | None:
         return Laterality(raw.strip().upper())
     except ValueError:
         raise ValueError(f"laterality must be R, L, B or U, got {raw!r}") from None
+
+
+def site_label(code: str) -> str:
+    """The site's name as clinicians read it; the code itself when it is no longer offered."""
+    try:
+        return body_site(code).meaning
+    except ValueError:
+        return code
+
+
+def laterality_label(value: str) -> str:
+    try:
+        return Laterality(value).label
+    except ValueError:
+        return value
+
+
+def site_with_side(code: str, laterality: str) -> str:
+    """'Left forearm', 'Forearm (both sides)', 'Sacrum': how clinicians say where a photo is."""
+    site = site_label(code)
+    if laterality in (Laterality.RIGHT, Laterality.LEFT):
+        return f"{Laterality(laterality).label} {site[:1].lower()}{site[1:]}"
+    if laterality == Laterality.BOTH:
+        return f"{site} (both sides)"
+    return site

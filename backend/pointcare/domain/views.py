@@ -41,3 +41,8 @@ VIEW_CODES: dict[View, Code] = {
     View.CLOSE_UP: Code("CLOSEUP", LOCAL_SCHEME, "Close-up photograph"),
     View.DERMOSCOPIC: Code("DERMOSCOPIC", LOCAL_SCHEME, "Dermoscopic photograph"),
 }
+
+
+def view_label(value: str | None) -> str:
+    """'Close-up', as the pages say it; empty when no view was given."""
+    return View(value).label if value else ""

@@ -10,16 +10,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from pointcare.archive.part10 import Part10Source
 from pointcare.archive.protocol import InstanceRef
 from pointcare.archive.reader import InstanceReader, ref_of
 from pointcare.consent.changes import ConsentInForce, consent_in_force
 from pointcare.corrections.visibility import not_rejected
 from pointcare.db.models import ConsentRecord, Instance, Patient
+from pointcare.dicom.part10 import Part10Source
+from pointcare.domain.body_sites import site_with_side
 from pointcare.domain.consent import ConsentMethod
+from pointcare.domain.views import view_label
 from pointcare.errors import InvalidInput, PointcareError
-from pointcare.web.pages.common import site_with_side
-from pointcare.web.pages.gallery import local_moment, view_label
 
 MAX_ITEMS = 200
 """The most photos one export may hold: a report of 200 full-size photos is already ~1 GB."""
@@ -105,7 +105,7 @@ def _item(instance: Instance, in_force: ConsentInForce) -> ExportItem:
         instance=instance,
         where=site_with_side(instance.body_site_code, instance.laterality),
         view=view_label(instance.view),
-        taken=local_moment(instance),
+        taken=instance.taken_at,
         consent_method=method,
         in_force=in_force,
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from pointcare.archive.part10 import first_jpeg_frame
+from pointcare.dicom.part10 import first_jpeg_frame
 from pointcare.domain.patients import PatientIdentity
 from pointcare.export.items import ExportItem
 

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO
 
-from pointcare.archive.part10 import first_jpeg_frame
+from pointcare.dicom.part10 import first_jpeg_frame
+from pointcare.dicom.uids import new_uid
 from pointcare.domain.patients import PatientIdentity
 from pointcare.export.items import ExportItem
 from pointcare.imaging.jpeg_markers import parse, rewrite_without_metadata
-from pointcare.imaging.uids import new_uid
 
 REMOVED = "[removed]"
 CSV_COLUMNS = (

@@ -11,26 +11,12 @@ from markupsafe import Markup, escape
 
 from pointcare import __version__
 from pointcare.auth.csrf import token_for
-from pointcare.domain.body_sites import BODY_SITES, Laterality, body_site
+from pointcare.domain.body_sites import BODY_SITES, Laterality, laterality_label, site_label
 from pointcare.domain.clock import at_offset
 from pointcare.domain.patients import age_on
 from pointcare.domain.views import View
 from pointcare.settings import Settings
 from pointcare.web.assets import ScriptSource
-
-
-def site_label(code: str) -> str:
-    try:
-        return body_site(code).meaning
-    except ValueError:
-        return code
-
-
-def laterality_label(value: str) -> str:
-    try:
-        return Laterality(value).label
-    except ValueError:
-        return value
 
 
 def age(birth_date: date | None) -> str:

@@ -15,7 +15,7 @@ from pointcare.auth.principal import Principal
 from pointcare.auth.roles import Role
 from pointcare.corrections.service import Correction, CorrectionKind, DetailChanges, correct
 from pointcare.db.models import Document, Instance, Patient, RejectionNote, User
-from pointcare.imaging.encapsulated_pdf import encapsulated_pdf
+from pointcare.dicom.pdf import encapsulated_pdf
 from pointcare.runtime import build_runtime
 from tests.integration.delivery.conftest import (
     ISSUER,
@@ -25,7 +25,7 @@ from tests.integration.delivery.conftest import (
     upload_photos,
 )
 from tests.support.orthanc import Orthanc
-from tests.unit.imaging.test_encapsulated_pdf import a_pdf
+from tests.unit.dicom.test_pdf import a_pdf
 
 
 def test_details_correction_delivers_the_copy_and_the_rejection_note(

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from pointcare import audit
-from pointcare.archive.part10 import first_jpeg_frame
 from pointcare.db.models import Instance, RejectionNote
+from pointcare.dicom.part10 import first_jpeg_frame
 from pointcare.runtime import Runtime
 from tests.integration.conftest import Upload
 from tests.integration.pages.conftest import SignIn

@@ -17,7 +17,7 @@ from pointcare.db.models import Document
 from pointcare.runtime import Runtime
 from tests.integration.pages.conftest import SignIn
 from tests.support.dicom_checks import assert_valid_dicom
-from tests.unit.imaging.test_encapsulated_pdf import a_pdf
+from tests.unit.dicom.test_pdf import a_pdf
 
 Post = Callable[..., object]
 

@@ -25,20 +25,20 @@ from pointcare import audit
 from pointcare.auth.principal import Principal
 from pointcare.capture.rejections import image_refused
 from pointcare.db.models import Patient
-from pointcare.domain.wristbands import (
-    UnrecognisedWristband,
-    WristbandId,
-    WristbandRule,
-    WristbandRules,
-)
 from pointcare.errors import Conflict, InvalidInput, NotFound
 from pointcare.identity.directory import find_by_mrn
-from pointcare.imaging.barcodes import decode_barcodes
 from pointcare.imaging.photo import PhotoRejected
 from pointcare.launch.binding import remember_search
 from pointcare.runtime import Runtime
 from pointcare.settings import Settings
 from pointcare.web.api.patients import PatientOut, patient_out
+from pointcare.wristband.barcodes import decode_barcodes
+from pointcare.wristband.identifiers import (
+    UnrecognisedWristband,
+    WristbandId,
+    WristbandRule,
+    WristbandRules,
+)
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ from pointcare.access import glass
 from pointcare.access.blur import blurred_jpeg
 from pointcare.auth.principal import Principal
 from pointcare.db.models import Patient
+from pointcare.dicom.json_model import encode
 from pointcare.launch.binding import openable_patient_ids
 from pointcare.runtime import Runtime
 from pointcare.web.dicomweb import links, wado
-from pointcare.web.dicomweb.dicom_json import encode
 from pointcare.web.dicomweb.matching import Level, parse_search
 from pointcare.web.dicomweb.media import (
     DICOM,

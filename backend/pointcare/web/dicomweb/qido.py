@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from pointcare.corrections.visibility import not_rejected
 from pointcare.db.models import Instance, Patient, Series, Study
+from pointcare.dicom import values as v
+from pointcare.dicom.json_model import JsonObject, merged, to_dicom_json
 from pointcare.domain.body_sites import body_site
 from pointcare.identity.directory import identity_of
-from pointcare.imaging import dicom_values
 from pointcare.web.dicomweb import links
-from pointcare.web.dicomweb.dicom_json import JsonObject, merged, to_dicom_json
 from pointcare.web.dicomweb.matching import Level, Search
 from pointcare.web.dicomweb.modalities import modalities_of, modality_of
 
@@ -193,8 +193,8 @@ def _study_attributes(study: Study, service: str) -> dict[str, Any]:
     local = _local(study.study_datetime, study.study_tz_offset_minutes)
     return {
         "StudyInstanceUID": study.study_instance_uid,
-        "StudyDate": dicom_values.da(local),
-        "StudyTime": dicom_values.tm(local),
+        "StudyDate": v.da(local),
+        "StudyTime": v.tm(local),
         "AccessionNumber": None,
         "ReferringPhysicianName": None,
         "StudyID": study.study_id,
@@ -222,8 +222,8 @@ def _instance_attributes(
         "SOPClassUID": instance.sop_class_uid,
         "SOPInstanceUID": instance.sop_instance_uid,
         "InstanceNumber": instance.instance_number,
-        "ContentDate": dicom_values.da(captured),
-        "ContentTime": dicom_values.tm(captured),
+        "ContentDate": v.da(captured),
+        "ContentTime": v.tm(captured),
         "Rows": instance.rows,
         "Columns": instance.columns,
         "ImageLaterality": instance.laterality,

@@ -17,14 +17,14 @@ from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pointcare.archive.part10 import first_jpeg_frame, readable
 from pointcare.archive.protocol import InstanceRef
 from pointcare.archive.reader import InstanceReader
 from pointcare.corrections.visibility import not_rejected
 from pointcare.db.models import Instance, Series, Study
+from pointcare.dicom.json_model import JsonObject, dataset_to_dicom_json
+from pointcare.dicom.part10 import first_jpeg_frame, readable
 from pointcare.errors import NotFound
 from pointcare.web.dicomweb import links
-from pointcare.web.dicomweb.dicom_json import JsonObject, dataset_to_dicom_json
 from pointcare.web.dicomweb.media import DICOM, JPEG, NotAcceptable
 from pointcare.web.dicomweb.multipart import Part
 from pointcare.web.dicomweb.rendering import RenderOptions, render_jpeg

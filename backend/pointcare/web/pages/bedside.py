@@ -41,7 +41,7 @@ from pointcare.bedside.sessions import (
     stored_photos,
 )
 from pointcare.db.models import BedsideSession, Instance
-from pointcare.domain.body_sites import BODY_SITES
+from pointcare.domain.body_sites import BODY_SITES, site_with_side
 from pointcare.domain.consent import ConsentMethod
 from pointcare.domain.views import View
 from pointcare.errors import InvalidInput, NotAuthenticated, NotFound, PointcareError
@@ -56,7 +56,6 @@ from pointcare.web.pages.common import (
     is_htmx,
     load_patient,
     page,
-    site_with_side,
 )
 from pointcare.web.pages.home import search_patients
 

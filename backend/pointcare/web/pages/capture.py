@@ -21,7 +21,7 @@ from pointcare import audit
 from pointcare.auth.principal import Principal
 from pointcare.capture.ingest import StoredPhoto
 from pointcare.capture.submission import check_submission
-from pointcare.domain.body_sites import BODY_SITES, BodySite, Region
+from pointcare.domain.body_sites import BODY_SITES, BodySite, Region, site_with_side
 from pointcare.domain.consent import ConsentMethod
 from pointcare.errors import ConsentRequired, InvalidInput, PointcareError
 from pointcare.runtime import Runtime
@@ -32,7 +32,6 @@ from pointcare.web.pages.common import (
     is_htmx,
     load_patient,
     page,
-    site_with_side,
 )
 
 SITE_GROUPS: tuple[tuple[str, tuple[BodySite, ...]], ...] = tuple(

@@ -11,11 +11,9 @@ from litestar.response import Template
 from sqlalchemy.orm import Session
 
 from pointcare.db.models import Patient
-from pointcare.domain.body_sites import Laterality
 from pointcare.domain.patients import PatientIdentity
 from pointcare.errors import NotFound
 from pointcare.identity.directory import find_by_mrn, identity_of, same_name_exists
-from pointcare.web.templating import site_label
 
 HOME = "/"
 
@@ -53,16 +51,6 @@ def safe_next(raw: str | None) -> str:
     if parts.scheme or parts.netloc or parts.path.startswith(("/login", "/logout")):
         return HOME
     return raw
-
-
-def site_with_side(code: str, laterality: str) -> str:
-    """'Left forearm', 'Forearm (both sides)', 'Sacrum': how clinicians say where a photo is."""
-    site = site_label(code)
-    if laterality in (Laterality.RIGHT, Laterality.LEFT):
-        return f"{Laterality(laterality).label} {site[:1].lower()}{site[1:]}"
-    if laterality == Laterality.BOTH:
-        return f"{site} (both sides)"
-    return site
 
 
 @dataclass(frozen=True, slots=True)

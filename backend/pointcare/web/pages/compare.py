@@ -22,9 +22,11 @@ from pointcare.access import glass
 from pointcare.auth.principal import Principal
 from pointcare.corrections.visibility import not_rejected
 from pointcare.db.models import Instance, Patient
+from pointcare.domain.body_sites import site_with_side
+from pointcare.domain.views import view_label
 from pointcare.errors import InvalidInput
-from pointcare.web.pages.common import load_patient, page, site_with_side
-from pointcare.web.pages.gallery import dicomweb_url, local_moment, view_label
+from pointcare.web.pages.common import load_patient, page
+from pointcare.web.pages.gallery import dicomweb_url
 from pointcare.web.security import REVIEW
 
 MAX_PANES = 4
@@ -98,15 +100,15 @@ def compare_page(
 ) -> Response[Any]:
     context = load_patient(db, mrn, issuer)
     chosen = compare_set(db, context.patient, photo or [])
-    first = local_moment(chosen[0]).date()
+    first = chosen[0].taken_at.date()
     sealed = glass.sealed_uids(db, request.user.user_id, [i.sop_instance_uid for i in chosen])
     panes = [
         Pane(
             instance=instance,
             where=site_with_side(instance.body_site_code, instance.laterality),
             view=view_label(instance.view),
-            taken=local_moment(instance),
-            days_since_first=(local_moment(instance).date() - first).days,
+            taken=instance.taken_at,
+            days_since_first=(instance.taken_at.date() - first).days,
             screen_url=f"{dicomweb_url(instance, 'rendered')}?viewport={SCREEN_VIEWPORT}",
             full_url=dicomweb_url(instance, "rendered"),
             href=context.urls.photo(instance.sop_instance_uid),

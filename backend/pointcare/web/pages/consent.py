@@ -29,10 +29,11 @@ from pointcare.consent.changes import (
 )
 from pointcare.corrections.visibility import not_rejected
 from pointcare.db.models import ConsentRecord, Instance, Patient
+from pointcare.domain.body_sites import site_with_side
 from pointcare.domain.consent import ConsentMethod
 from pointcare.errors import InvalidInput, NotFound
 from pointcare.runtime import Runtime
-from pointcare.web.pages.common import PatientContext, load_patient, page, site_with_side
+from pointcare.web.pages.common import PatientContext, load_patient, page
 from pointcare.web.security import REVIEW
 
 

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from pointcare import audit
-from pointcare.archive.part10 import readable
 from pointcare.archive.protocol import InstanceRef
 from pointcare.auth.principal import Principal
 from pointcare.db.models import Document, Patient
+from pointcare.dicom.part10 import readable
+from pointcare.dicom.pdf import encapsulated_pdf
 from pointcare.errors import NotFound
-from pointcare.imaging.encapsulated_pdf import encapsulated_pdf
 from pointcare.runtime import Runtime
 from pointcare.web.pages.common import PatientUrls, load_patient
 from pointcare.web.security import REVIEW

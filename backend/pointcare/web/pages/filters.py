@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 from pointcare.consent.changes import ConsentInForce
 from pointcare.corrections.visibility import not_rejected
 from pointcare.db.models import Instance, Patient, User
-from pointcare.domain.body_sites import Laterality, body_site
+from pointcare.domain.body_sites import Laterality, body_site, site_label
 from pointcare.domain.views import View
 from pointcare.errors import InvalidInput
-from pointcare.web.templating import site_label
 
 CONSENT_CHOICES = {
     "teaching": "Teaching allowed",

@@ -8,7 +8,7 @@ they were taken (the offset of the phone that took each photo).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from itertools import groupby
 
 from sqlalchemy import and_, func, or_, select
@@ -18,20 +18,15 @@ from pointcare.archive.outbox import DeliveryState, delivery_state, delivery_sta
 from pointcare.consent.changes import ConsentInForce, consent_in_force
 from pointcare.corrections.visibility import not_rejected
 from pointcare.db.models import ConsentRecord, Instance, Patient
+from pointcare.domain.body_sites import site_with_side
 from pointcare.domain.consent import ConsentMethod
-from pointcare.domain.views import View
+from pointcare.domain.views import view_label
 from pointcare.errors import InvalidInput, NotFound
-from pointcare.web.pages.common import PatientUrls, site_with_side
+from pointcare.web.pages.common import PatientUrls
 from pointcare.web.pages.filters import TimelineFilter
 
 THUMBNAIL_SIZE = 320
 """The longest side of a DICOMweb thumbnail, in pixels."""
-
-
-def local_moment(instance: Instance) -> datetime:
-    return instance.captured_at.astimezone(
-        timezone(timedelta(minutes=instance.captured_tz_offset_minutes))
-    )
 
 
 def dicomweb_url(instance: Instance, kind: str) -> str:
@@ -47,10 +42,6 @@ def thumbnail_size(instance: Instance) -> tuple[int, int]:
     longest = max(instance.columns, instance.rows, 1)
     scale = min(1.0, THUMBNAIL_SIZE / longest)
     return max(1, round(instance.columns * scale)), max(1, round(instance.rows * scale))
-
-
-def view_label(value: str | None) -> str:
-    return View(value).label if value else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +115,7 @@ def _card(
         height=height,
         where=site_with_side(instance.body_site_code, instance.laterality),
         view=view_label(instance.view),
-        time=local_moment(instance).strftime("%H:%M"),
+        time=instance.taken_at.strftime("%H:%M"),
         teaching=consent.teaching,
         publication=consent.publication,
         sensitive=instance.sensitive,
@@ -212,12 +203,12 @@ def photo_days(
     # Newest first by the local date the clinic saw, then by the moment itself: a photo taken
     # late in the evening abroad may be newer than one taken early the next local day.
     ordered = sorted(
-        instances, key=lambda item: (local_moment(item).date(), item.captured_at), reverse=True
+        instances, key=lambda item: (item.taken_at.date(), item.captured_at), reverse=True
     )
     states = delivery_states(session, [item.id for item in instances]) if with_delivery else {}
     urls = PatientUrls.of(patient)
     days = []
-    for day, group in groupby(ordered, key=lambda item: local_moment(item).date()):
+    for day, group in groupby(ordered, key=lambda item: item.taken_at.date()):
         members = list(group)
         cards = [
             _card(urls, instance, consents[instance.id], delivery_badge(states.get(instance.id)))
@@ -292,7 +283,7 @@ def photo_detail(
         instance=instance,
         where=site_with_side(instance.body_site_code, instance.laterality),
         view=view_label(instance.view),
-        taken=local_moment(instance),
+        taken=instance.taken_at,
         rendered_url=dicomweb_url(instance, "rendered"),
         consent_method=method,
         consent_now=consent_in_force(session, [instance])[instance.id],

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydicom.uid import UID
 
-from pointcare.imaging.uids import new_uid
+from pointcare.dicom.uids import new_uid
 
 
 def test_without_a_root_uids_are_uuid_derived() -> None:

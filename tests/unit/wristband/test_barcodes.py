@@ -11,15 +11,15 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from pointcare.domain.wristbands import WristbandRule, read_wristband
-from pointcare.imaging.barcodes import (
+from pointcare.imaging.photo import ImageTooLarge, UnreadableImage, UnsupportedImage
+from pointcare.wristband.barcodes import (
     WORKING_PIXELS,
     DecodedBarcode,
     Symbology,
     decode_barcodes,
     load_greyscale,
 )
-from pointcare.imaging.photo import ImageTooLarge, UnreadableImage, UnsupportedImage
+from pointcare.wristband.identifiers import WristbandRule, read_wristband
 from tests.support.tools import CORPUS_DIR, corpus
 
 MAX_PIXELS = 64_000_000

@@ -8,16 +8,16 @@ from io import BytesIO
 import pytest
 from pydicom import dcmread
 
-from pointcare.domain.patients import PatientIdentity, Sex
-from pointcare.imaging.dicom_photo import to_part10
-from pointcare.imaging.rejection_note import (
+from pointcare.dicom.modules import Equipment, StudyContext, to_part10
+from pointcare.dicom.rejection_note import (
     KEY_OBJECT_SELECTION_DOCUMENT,
     RejectedImage,
     RejectionNoteContent,
     RejectionReason,
     build_rejection_note,
 )
-from pointcare.imaging.uids import new_uid
+from pointcare.dicom.uids import new_uid
+from pointcare.domain.patients import PatientIdentity, Sex
 from tests.support.dicom_checks import assert_valid_dicom, pydicom_part10
 
 VL_PHOTO = "1.2.840.10008.5.1.4.1.1.77.1.4"
@@ -37,16 +37,17 @@ def _note(
     return RejectionNoteContent(
         reason=reason,
         patient=PATIENT,
-        study_instance_uid=new_uid(),
-        study_datetime=datetime(2026, 5, 4, 8, 0, tzinfo=UTC),
-        study_id="1",
+        study=StudyContext(
+            study_instance_uid=new_uid(),
+            study_datetime=datetime(2026, 5, 4, 8, 0, tzinfo=UTC),
+            study_id="1",
+        ),
         images=images,
         series_instance_uid=new_uid(),
         sop_instance_uid=new_uid(),
         created_at=datetime(2026, 5, 5, 9, 30, tzinfo=timezone(timedelta(hours=2))),
         description=text,
-        institution_name="Pointcare Demo Hospital",
-        software_versions="0.1.0",
+        equipment=Equipment(institution_name="Pointcare Demo Hospital", software_versions="0.1.0"),
     )
 
 

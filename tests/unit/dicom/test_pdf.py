@@ -10,9 +10,8 @@ from fpdf import FPDF
 from pydicom import dcmread
 from pydicom.dataset import FileDataset
 
-from pointcare.domain.patients import PatientIdentity, Sex
-from pointcare.imaging.dicom_photo import Equipment, SeriesContext, StudyContext, to_part10
-from pointcare.imaging.encapsulated_pdf import (
+from pointcare.dicom.modules import Equipment, SeriesContext, StudyContext, to_part10
+from pointcare.dicom.pdf import (
     ENCAPSULATED_PDF_STORAGE,
     DocumentDetails,
     NotAPdf,
@@ -20,7 +19,8 @@ from pointcare.imaging.encapsulated_pdf import (
     check_pdf,
     encapsulated_pdf,
 )
-from pointcare.imaging.uids import new_uid
+from pointcare.dicom.uids import new_uid
+from pointcare.domain.patients import PatientIdentity, Sex
 from tests.support.dicom_checks import assert_valid_dicom, pydicom_part10
 
 PATIENT = PatientIdentity(

@@ -1,4 +1,5 @@
-"""Part 10 files of the objects Pointcare builds, encoded without pydicom's general writer.
+"""Part 10 files: those Pointcare builds, encoded without pydicom's general writer, and the
+frame of a stored photo read back.
 
 Byte for byte what ``pydicom.dcmwrite(buffer, ds, enforce_file_format=True)`` writes for them
 (tests compare the two on every kind of object we make), for a sixth of the interpreter time:
@@ -17,10 +18,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
+from io import BytesIO
+from pathlib import Path
 from typing import Any
 
+from pydicom import dcmread
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileDataset
+from pydicom.encaps import generate_frames
 from pydicom.multival import MultiValue
 from pydicom.uid import UID
 
@@ -201,3 +206,25 @@ def _text_encoding(character_set: object) -> str:
     if character_set == UTF8_CHARACTER_SET:
         return "utf-8"
     raise ValueError(f"Specific Character Set {character_set!r}: only ISO_IR 192 is written")
+
+
+# --- Reading what we stored -------------------------------------------------------------------
+
+JPEG_END_OF_IMAGE = b"\xff\xd9"
+
+Part10Source = Path | bytes
+"""A Part-10 object: a file of the spool, or bytes retrieved from the PACS."""
+
+
+def readable(source: Part10Source) -> Path | BytesIO:
+    """Something ``dcmread`` can read."""
+    return source if isinstance(source, Path) else BytesIO(source)
+
+
+def first_jpeg_frame(source: Part10Source) -> bytes:
+    """The first (for a photo, the only) frame: the encapsulated JPEG, without item padding."""
+    dataset = dcmread(readable(source))
+    frame = next(generate_frames(dataset.PixelData, number_of_frames=1))
+    # Encapsulated items have even lengths: a JPEG of odd length carries one padding byte.
+    trimmed = frame.rstrip(b"\x00")
+    return trimmed if trimmed.endswith(JPEG_END_OF_IMAGE) else frame

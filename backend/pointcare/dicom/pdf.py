@@ -16,16 +16,19 @@ from pydicom.dataset import Dataset, FileDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian
 
-from pointcare.domain.patients import PatientIdentity
-from pointcare.imaging import dicom_values as v
-from pointcare.imaging.dicom_photo import (
-    CHARACTER_SET,
+from pointcare.dicom import values as v
+from pointcare.dicom.modules import (
     Equipment,
     SeriesContext,
     StudyContext,
+    set_equipment,
+    set_general_study,
     set_patient_module,
+    set_series,
+    set_sop_common,
     with_file_meta,
 )
+from pointcare.domain.patients import PatientIdentity
 
 ENCAPSULATED_PDF_STORAGE = "1.2.840.10008.5.1.4.1.1.104.1"
 PDF_MAGIC = b"%PDF-"
@@ -67,42 +70,19 @@ def build_encapsulated_pdf(
 ) -> FileDataset:
     check_pdf(pdf)
     created = v.aware(details.created_at, "created_at")
-    study_at = v.aware(study.study_datetime, "study_datetime").astimezone(created.tzinfo)
     ds = Dataset()
-
-    # SOP Common
-    ds.SpecificCharacterSet = CHARACTER_SET
-    ds.SOPClassUID = ENCAPSULATED_PDF_STORAGE
-    ds.SOPInstanceUID = v.uid(details.sop_instance_uid, "SOPInstanceUID")
-    ds.TimezoneOffsetFromUTC = v.utc_offset(created)
-
-    # Patient
+    set_sop_common(
+        ds,
+        sop_class_uid=ENCAPSULATED_PDF_STORAGE,
+        sop_instance_uid=details.sop_instance_uid,
+        at=created,
+    )
     set_patient_module(ds, patient)
-
-    # General Study
-    ds.StudyInstanceUID = v.uid(study.study_instance_uid, "StudyInstanceUID")
-    ds.StudyDate = v.da(study_at)
-    ds.StudyTime = v.tm(study_at)
-    ds.ReferringPhysicianName = ""
-    ds.StudyID = v.text(study.study_id, "StudyID", "SH")
-    ds.AccessionNumber = v.text(study.accession_number, "AccessionNumber", "SH")
-    if study.description:
-        ds.StudyDescription = v.text(study.description, "StudyDescription", "LO")
-    if study.admission_id:
-        ds.AdmissionID = v.text(study.admission_id, "AdmissionID", "LO")
-
+    set_general_study(ds, study, at=created)
     # Encapsulated Document Series
-    ds.Modality = "DOC"
-    ds.SeriesInstanceUID = v.uid(series.series_instance_uid, "SeriesInstanceUID")
-    ds.SeriesNumber = series.series_number
-    if series.description:
-        ds.SeriesDescription = v.text(series.description, "SeriesDescription", "LO")
-
+    set_series(ds, series, modality="DOC")
     # General Equipment and SC Equipment: a document scanned or chosen at a workstation
-    ds.Manufacturer = v.text(equipment.manufacturer, "Manufacturer", "LO")
-    if equipment.institution_name:
-        ds.InstitutionName = v.text(equipment.institution_name, "InstitutionName", "LO")
-    ds.SoftwareVersions = v.text(equipment.software_versions, "SoftwareVersions", "LO")
+    set_equipment(ds, equipment)
     ds.ConversionType = "WSD"
 
     # Encapsulated Document

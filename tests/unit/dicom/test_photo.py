@@ -13,23 +13,20 @@ import pytest
 from pydicom.encaps import generate_frames
 from pydicom.uid import UID
 
+from pointcare.dicom.modules import Equipment, SeriesContext, StudyContext, to_part10
+from pointcare.dicom.part10 import KEPT_APART, encode_part10
+from pointcare.dicom.photo import (
+    JPEG_BASELINE,
+    VL_PHOTOGRAPHIC_IMAGE_STORAGE,
+    PhotoDetails,
+    build_vl_photographic_image,
+)
+from pointcare.dicom.uids import new_uid
 from pointcare.domain.body_sites import Laterality, body_site
 from pointcare.domain.consent import Consent, ConsentMethod
 from pointcare.domain.patients import PatientIdentity, Sex
 from pointcare.domain.views import View
-from pointcare.imaging.dicom_encoding import KEPT_APART, encode_part10
-from pointcare.imaging.dicom_photo import (
-    JPEG_BASELINE,
-    VL_PHOTOGRAPHIC_IMAGE_STORAGE,
-    Equipment,
-    PhotoDetails,
-    SeriesContext,
-    StudyContext,
-    build_vl_photographic_image,
-    to_part10,
-)
 from pointcare.imaging.photo import NormalisedPhoto, normalise_photo
-from pointcare.imaging.uids import new_uid
 from tests.support.dicom_checks import (
     KNOWN_DCIODVFY_FALSE_POSITIVES,
     VIEW_WARNINGS,
@@ -299,7 +296,7 @@ def test_single_frame_encapsulation_matches_pydicom(length: int) -> None:
     # Odd lengths get the pad byte; the result must equal pydicom's general encapsulation.
     from pydicom.encaps import encapsulate
 
-    from pointcare.imaging.dicom_photo import encapsulate_single_frame
+    from pointcare.dicom.photo import encapsulate_single_frame
 
     frame = bytes(range(256)) * (length // 256) + bytes(range(length % 256))
     assert encapsulate_single_frame(frame) == encapsulate([frame], has_bot=False)

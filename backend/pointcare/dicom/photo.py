@@ -11,66 +11,41 @@ import struct
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.dataset import Dataset, FileDataset
 from pydicom.sequence import Sequence
-from pydicom.uid import UID
 
+from pointcare.dicom import values as v
+from pointcare.dicom.modules import (
+    Equipment,
+    SeriesContext,
+    StudyContext,
+    local_scheme_identification,
+    positive,
+    set_equipment,
+    set_general_study,
+    set_patient_module,
+    set_series,
+    set_sop_common,
+    with_file_meta,
+)
 from pointcare.domain.body_sites import BodySite, Laterality
 from pointcare.domain.codes import LOCAL_SCHEME
 from pointcare.domain.consent import Consent
 from pointcare.domain.patients import PatientIdentity
 from pointcare.domain.views import View
-from pointcare.imaging import dicom_values as v
 from pointcare.imaging import jpeg_markers
-from pointcare.imaging.dicom_encoding import FILE_META_VERSION, encode_part10
 from pointcare.imaging.photo import NormalisedPhoto
-from pointcare.imaging.uids import new_uid as new_uid  # part of this module's API
 
 VL_PHOTOGRAPHIC_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.77.1.4"
 JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
 MODALITY = "XC"
 """External-camera Photography."""
-CHARACTER_SET = "ISO_IR 192"
-"""UTF-8, always: names such as Öberg or Seán need it, and it costs nothing for ASCII."""
 LOSSY_METHOD = "ISO_10918_1"
 """Lossy Image Compression Method for JPEG (CID 7201 defined term)."""
-IMPLEMENTATION_CLASS_UID = "2.25.72796903965023744495306475241363237455"
-"""Identifies Pointcare as the writer of the file meta information (a UUID-derived UID)."""
-IMPLEMENTATION_VERSION_NAME = "POINTCARE_0_1"
 _VL_PHOTOMETRICS = {"YBR_FULL_422": 3, "MONOCHROME2": 1}
 """Photometric Interpretation values the VL Image module allows for JPEG Baseline, with
 Samples per Pixel; YBR_FULL is not among the VL Image module's enumerated values."""
-_LOCAL_SCHEME_NAME = "Pointcare local codes"
 _YES_NO = {True: "YES", False: "NO"}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StudyContext:
-    study_instance_uid: str
-    study_datetime: datetime
-    """When the study (the encounter's photography) started; timezone-aware."""
-    study_id: str
-    accession_number: str = ""
-    admission_id: str | None = None
-    description: str = "Clinical photography"
-    referring_physician: str = ""
-    """DICOM PN; usually empty (Type 2) for encounter-based capture."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SeriesContext:
-    series_instance_uid: str
-    series_number: int
-    description: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Equipment:
-    manufacturer: str = "Pointcare"
-    model_name: str = ""
-    software_versions: str
-    device_serial: str = ""
-    institution_name: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,37 +80,20 @@ def build_vl_photographic_image(
 ) -> FileDataset:
     """A VL Photographic Image Storage object, ready for :func:`to_part10`."""
     captured_at = v.aware(details.captured_at, "captured_at")
-    # One Timezone Offset From UTC covers every DA/TM in the object, so the study's moment is
-    # expressed in the capture's offset.
-    study_at = v.aware(study.study_datetime, "study_datetime").astimezone(captured_at.tzinfo)
     laterality = details.body_site.laterality_for(details.laterality)
     samples = _check_photo(photo)
 
     ds = Dataset()
-
-    # SOP Common Module (C.12.1)
-    ds.SpecificCharacterSet = CHARACTER_SET
-    ds.SOPClassUID = VL_PHOTOGRAPHIC_IMAGE_STORAGE
-    ds.SOPInstanceUID = v.uid(details.sop_instance_uid, "SOPInstanceUID")
-    ds.TimezoneOffsetFromUTC = v.utc_offset(captured_at)
+    set_sop_common(
+        ds,
+        sop_class_uid=VL_PHOTOGRAPHIC_IMAGE_STORAGE,
+        sop_instance_uid=details.sop_instance_uid,
+        at=captured_at,
+    )
     if details.view is not None and details.view.code.scheme == LOCAL_SCHEME:
-        ds.CodingSchemeIdentificationSequence = Sequence([_local_scheme_identification()])
-
+        ds.CodingSchemeIdentificationSequence = local_scheme_identification()
     set_patient_module(ds, patient)
-
-    # General Study Module (C.7.2.1)
-    ds.StudyInstanceUID = v.uid(study.study_instance_uid, "StudyInstanceUID")
-    ds.StudyDate = v.da(study_at)
-    ds.StudyTime = v.tm(study_at)
-    ds.ReferringPhysicianName = v.person_name(study.referring_physician, "ReferringPhysicianName")
-    ds.StudyID = v.text(study.study_id, "StudyID", "SH")
-    ds.AccessionNumber = v.text(study.accession_number, "AccessionNumber", "SH")
-    if study.description:
-        ds.StudyDescription = v.text(study.description, "StudyDescription", "LO")
-
-    # Patient Study Module (C.7.2.2)
-    if study.admission_id:
-        ds.AdmissionID = v.text(study.admission_id, "AdmissionID", "LO")
+    set_general_study(ds, study, at=captured_at)
 
     # Clinical Trial Study Module (C.7.2.3): the reuse consents (teaching, publication).
     # dicom3tools 2022 reports "Only permitted when DistributionType is NAMED_PROTOCOL" for
@@ -145,19 +103,10 @@ def build_vl_photographic_image(
     ds.ConsentForClinicalTrialUseSequence = _consent_items(details.consent)
 
     # General Series Module (C.7.3.1)
-    ds.Modality = MODALITY
-    ds.SeriesInstanceUID = v.uid(series.series_instance_uid, "SeriesInstanceUID")
-    ds.SeriesNumber = _positive(series.series_number, "SeriesNumber")
-    if series.description:
-        ds.SeriesDescription = v.text(series.description, "SeriesDescription", "LO")
+    set_series(ds, series, modality=MODALITY)
     ds.OperatorsName = v.person_name(details.operator_name, "OperatorsName")
 
-    # General Equipment Module (C.7.5.1)
-    ds.Manufacturer = v.text(equipment.manufacturer, "Manufacturer", "LO")
-    _optional_lo(ds, "InstitutionName", equipment.institution_name)
-    _optional_lo(ds, "ManufacturerModelName", equipment.model_name)
-    _optional_lo(ds, "DeviceSerialNumber", equipment.device_serial)
-    ds.SoftwareVersions = v.text(equipment.software_versions, "SoftwareVersions", "LO")
+    set_equipment(ds, equipment)
 
     # General Acquisition Module (C.7.10.1)
     ds.AcquisitionDate = v.da(captured_at)
@@ -165,7 +114,7 @@ def build_vl_photographic_image(
     ds.AcquisitionDateTime = v.dt(captured_at)
 
     # General Image Module (C.7.6.1)
-    ds.InstanceNumber = _positive(details.instance_number, "InstanceNumber")
+    ds.InstanceNumber = positive(details.instance_number, "InstanceNumber")
     ds.PatientOrientation = ""
     ds.ContentDate = v.da(captured_at)
     ds.ContentTime = v.tm(captured_at)
@@ -206,7 +155,7 @@ def build_vl_photographic_image(
         # receivers keep; dciodvfy warns about it.
         ds.ViewCodeSequence = Sequence([v.code_item(details.view.code)])
 
-    return with_file_meta(ds)
+    return with_file_meta(ds, JPEG_BASELINE)
 
 
 def _check_photo(photo: NormalisedPhoto) -> int:
@@ -262,17 +211,6 @@ def encapsulate_single_frame(jpeg: bytes) -> bytes:
     )
 
 
-def _positive(value: int, keyword: str) -> int:
-    if value < 1:
-        raise ValueError(f"{keyword} must be 1 or more, got {value}")
-    return value
-
-
-def _optional_lo(ds: Dataset, keyword: str, value: str) -> None:
-    if value:
-        setattr(ds, keyword, v.text(value, keyword, "LO"))
-
-
 def _consent_items(consent: Consent) -> Sequence:
     """One YES item per reuse the patient agreed to, or a single NO item when none.
 
@@ -291,39 +229,3 @@ def _consent_items(consent: Consent) -> Sequence:
         refused.ConsentForDistributionFlag = "NO"
         items.append(refused)
     return Sequence(items)
-
-
-def _local_scheme_identification() -> Dataset:
-    item = Dataset()
-    item.CodingSchemeDesignator = LOCAL_SCHEME
-    item.CodingSchemeName = _LOCAL_SCHEME_NAME
-    item.CodingSchemeResponsibleOrganization = "Pointcare"
-    return item
-
-
-def set_patient_module(ds: Dataset, patient: PatientIdentity) -> None:
-    """Patient Module (C.7.1.1): the same in every object Pointcare writes of a patient."""
-    ds.PatientName = patient.dicom_name
-    ds.PatientID = patient.mrn
-    ds.IssuerOfPatientID = patient.issuer
-    ds.PatientBirthDate = v.da(patient.birth_date) if patient.birth_date else ""
-    ds.PatientSex = patient.sex.dicom_value
-
-
-def with_file_meta(ds: Dataset, transfer_syntax: str = JPEG_BASELINE) -> FileDataset:
-    """``ds`` as a Part 10 file data set, its file meta naming Pointcare as the writer."""
-    meta = FileMetaDataset()
-    meta.FileMetaInformationVersion = FILE_META_VERSION
-    meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    meta.TransferSyntaxUID = UID(transfer_syntax)
-    meta.ImplementationClassUID = UID(IMPLEMENTATION_CLASS_UID)
-    meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
-    return FileDataset("", ds, file_meta=meta, preamble=b"\x00" * 128)
-
-
-def to_part10(ds: FileDataset) -> bytes:
-    """The object as a DICOM Part 10 file: preamble, file meta, then the data set encoded as
-    its transfer syntax says (explicit VR little endian, for every syntax we write). A writer
-    that takes pieces calls :func:`encode_part10`, which never copies the photo."""
-    return b"".join(encode_part10(ds))

@@ -18,14 +18,20 @@ from pydicom.dataset import Dataset, FileDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian
 
-from pointcare.domain.codes import Code
-from pointcare.domain.patients import PatientIdentity
-from pointcare.imaging import dicom_values as v
-from pointcare.imaging.dicom_photo import (
-    CHARACTER_SET,
+from pointcare.dicom import values as v
+from pointcare.dicom.modules import (
+    Equipment,
+    SeriesContext,
+    StudyContext,
+    set_equipment,
+    set_general_study,
     set_patient_module,
+    set_series,
+    set_sop_common,
     with_file_meta,
 )
+from pointcare.domain.codes import Code
+from pointcare.domain.patients import PatientIdentity
 
 KEY_OBJECT_SELECTION_DOCUMENT = "1.2.840.10008.5.1.4.1.1.88.59"
 KEY_OBJECT_DESCRIPTION = Code("113012", "DCM", "Key Object Description")
@@ -68,57 +74,48 @@ class RejectionNoteContent:
     reason: RejectionReason
     patient: PatientIdentity
     """As the rejected images carry it: a note sits beside them, under the same patient."""
-    study_instance_uid: str
-    study_datetime: datetime
-    study_id: str
-    accession_number: str = ""
+    study: StudyContext
+    """The rejected images' study, where the note is filed."""
     images: Seq[RejectedImage]
     series_instance_uid: str
     sop_instance_uid: str
     created_at: datetime
     description: str
     """Why, in words (Key Object Description): the reason a clinician gave."""
-    institution_name: str
-    software_versions: str
+    equipment: Equipment
+
+
+REJECTION_SERIES_NUMBER = 9999
+"""Rejection notes stand apart from the photos' series, at the end of the study."""
 
 
 def build_rejection_note(note: RejectionNoteContent) -> FileDataset:
     if not note.images:
         raise ValueError("a rejection note must reject at least one image")
     created = v.aware(note.created_at, "created_at")
-    study_at = v.aware(note.study_datetime, "study_datetime").astimezone(created.tzinfo)
     ds = Dataset()
-
-    # SOP Common
-    ds.SpecificCharacterSet = CHARACTER_SET
-    ds.SOPClassUID = KEY_OBJECT_SELECTION_DOCUMENT
-    ds.SOPInstanceUID = v.uid(note.sop_instance_uid, "SOPInstanceUID")
-    ds.TimezoneOffsetFromUTC = v.utc_offset(created)
+    set_sop_common(
+        ds,
+        sop_class_uid=KEY_OBJECT_SELECTION_DOCUMENT,
+        sop_instance_uid=note.sop_instance_uid,
+        at=created,
+    )
     ds.InstanceCreationDate = v.da(created)
     ds.InstanceCreationTime = v.tm(created)
-
-    # Patient
     set_patient_module(ds, note.patient)
-
-    # General Study
-    ds.StudyInstanceUID = v.uid(note.study_instance_uid, "StudyInstanceUID")
-    ds.StudyDate = v.da(study_at)
-    ds.StudyTime = v.tm(study_at)
-    ds.ReferringPhysicianName = ""
-    ds.StudyID = v.text(note.study_id, "StudyID", "SH")
-    ds.AccessionNumber = v.text(note.accession_number, "AccessionNumber", "SH")
-
+    set_general_study(ds, note.study, at=created)
     # Key Object Document Series
-    ds.Modality = "KO"
-    ds.SeriesInstanceUID = v.uid(note.series_instance_uid, "SeriesInstanceUID")
-    ds.SeriesNumber = 9999
-    ds.SeriesDescription = "Rejection note"
+    set_series(
+        ds,
+        SeriesContext(
+            series_instance_uid=note.series_instance_uid,
+            series_number=REJECTION_SERIES_NUMBER,
+            description="Rejection note",
+        ),
+        modality="KO",
+    )
     ds.ReferencedPerformedProcedureStepSequence = Sequence()
-
-    # General Equipment
-    ds.Manufacturer = "Pointcare"
-    ds.InstitutionName = v.text(note.institution_name, "InstitutionName", "LO")
-    ds.SoftwareVersions = note.software_versions
+    set_equipment(ds, note.equipment)
 
     # Key Object Document
     ds.InstanceNumber = 1
@@ -151,7 +148,7 @@ def _evidence(note: RejectionNoteContent) -> Dataset:
         )
         series_items.append(series)
     study = Dataset()
-    study.StudyInstanceUID = note.study_instance_uid
+    study.StudyInstanceUID = note.study.study_instance_uid
     study.ReferencedSeriesSequence = Sequence(series_items)
     return study
 

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from pointcare.domain.patients import check_identifier
-from pointcare.domain.wristbands import (
+from pointcare.settings import Settings
+from pointcare.wristband.identifiers import (
     DEFAULT_RULES,
     GS,
     GS1_AIS,
@@ -28,7 +29,6 @@ from pointcare.domain.wristbands import (
     parse_element_string,
     read_wristband,
 )
-from pointcare.settings import Settings
 
 GSRN = "123456789012345675"
 """A GSRN with a valid check digit (GS1 mod 10 of 12345678901234567 is 5)."""

@@ -17,8 +17,9 @@ from pydicom.uid import (
     JPEGBaseline8Bit,
 )
 
-from pointcare.imaging.dicom_encoding import FILE_META_VERSION, KEPT_APART, encode_part10
-from pointcare.imaging.dicom_photo import encapsulate_single_frame, with_file_meta
+from pointcare.dicom.modules import with_file_meta
+from pointcare.dicom.part10 import FILE_META_VERSION, KEPT_APART, encode_part10
+from pointcare.dicom.photo import encapsulate_single_frame
 from tests.support.dicom_checks import pydicom_part10
 
 SOP_CLASS = "1.2.840.10008.5.1.4.1.1.77.1.4"
