@@ -21,9 +21,8 @@ from pointcare.launch.logs import install_token_redaction
 from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings
 from pointcare.web.api.catalogue import list_body_sites, list_views
-from pointcare.web.api.documents import upload_document
 from pointcare.web.api.patients import find_patients
-from pointcare.web.api.photos import upload_photo
+from pointcare.web.api.photos import upload_document, upload_photo
 from pointcare.web.api.wristbands import WRISTBAND_ROUTES
 from pointcare.web.assets import htmx_source, pwa_dir
 from pointcare.web.deps import DEPENDENCIES

@@ -17,7 +17,8 @@ from pointcare.archive.forwarder import Forwarder, ForwarderSettings
 from pointcare.archive.protocol import Archive
 from pointcare.archive.reader import InstanceReader
 from pointcare.auth.sessions import SessionPolicy
-from pointcare.capture.ingest import IngestLimits, PhotoIngest
+from pointcare.capture.pipeline import ObjectStore
+from pointcare.capture.service import CaptureLimits, CaptureService
 from pointcare.db.engine import Database
 from pointcare.db.migrate import upgrade
 from pointcare.imaging import turbojpeg
@@ -33,7 +34,10 @@ class Runtime:
     settings: Settings
     db: Database
     files: FileStore
-    ingest: PhotoIngest
+    objects: ObjectStore
+    """The one stored-object pipeline: every object is stored through it."""
+    capture: CaptureService
+    """Carries out capture commands, whichever way in built them."""
     session_policy: SessionPolicy
     image_limiter: anyio.CapacityLimiter
     """Bounds concurrent image work (decode, re-encode) to the cores we have."""
@@ -101,16 +105,16 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     keep_image_memory(workers)
     give_back_large_buffers(workers)
     turbojpeg.available()  # says at start, not at the first rotated photo, if it is not
-    ingest = PhotoIngest(
-        db,
-        files,
-        IngestLimits(
+    objects = ObjectStore(
+        db, files, uid_root=settings.uid_root, deliver_to_pacs=settings.delivers_to_pacs
+    )
+    capture = CaptureService(
+        objects,
+        CaptureLimits(
             max_image_pixels=settings.max_image_pixels,
             jpeg_quality=settings.jpeg_quality,
-            uid_root=settings.uid_root,
             institution_name=settings.institution_name,
         ),
-        deliver_to_pacs=settings.delivers_to_pacs,
         image_slots=threading.BoundedSemaphore(workers),
     )
     archive = build_archive(settings, db, files)
@@ -118,7 +122,8 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         settings=settings,
         db=db,
         files=files,
-        ingest=ingest,
+        objects=objects,
+        capture=capture,
         session_policy=SessionPolicy(
             idle=timedelta(minutes=settings.session_idle_minutes),
             absolute=timedelta(hours=settings.session_max_hours),

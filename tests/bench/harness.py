@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx
 
+from tests.support.consent import CLINICAL_ONLY
 from tests.support.tools import CORPUS_DIR, REPO_ROOT
 
 BACKEND = REPO_ROOT / "backend"
@@ -455,6 +456,8 @@ class Bench:
                     "body_site": BODY_SITE,
                     "laterality": "L",
                     "capture_id": str(uuid.uuid4()),
+                    "allow_duplicate": "true",  # the same photo, on purpose, many times
+                    **CLINICAL_ONLY,
                 },
             )
             if response.status_code != 201:

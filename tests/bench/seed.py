@@ -93,12 +93,15 @@ def seed_read_side(
     from pointcare.auth.accounts import add_user, find_user
     from pointcare.auth.principal import Principal
     from pointcare.auth.roles import Role
-    from pointcare.capture.submission import RawSubmission, check_submission
+    from pointcare.capture.command import Source
+    from pointcare.capture.fields import CaptureFields, read_command
     from pointcare.cli import DEMO_USERS
+    from pointcare.domain.objects import ObjectKind
     from pointcare.domain.patients import PatientIdentity, Sex
     from pointcare.identity.directory import upsert_patient
     from pointcare.runtime import build_runtime
     from pointcare.settings import Settings
+    from tests.support.consent import CLINICAL_ONLY
 
     started = time.monotonic()
     photo = seed_photo(upright_jpeg)
@@ -142,8 +145,8 @@ def seed_read_side(
             # 10 photos a day for the big patient (100 days), 6 a day for the others.
             day = number // per_day.get(mrn, 6)
             captured = now - timedelta(days=day + 1, minutes=rng.randrange(600))
-            request = check_submission(
-                RawSubmission(
+            command = read_command(
+                CaptureFields(
                     patient_id=mrn,
                     issuer=SEED_ISSUER,
                     body_site=BODY_SITES[number % len(BODY_SITES)],
@@ -151,10 +154,14 @@ def seed_read_side(
                     description=f"bench photo {number}",
                     capture_id=str(uuid.uuid4()),
                     captured_at=captured.isoformat(),
+                    allow_duplicate="true",
+                    **CLINICAL_ONLY,
                 ),
+                kind=ObjectKind.PHOTO,
+                source=Source.API,
                 now=now,
             )
-            runtime.ingest.store(who, request, photo)
+            runtime.capture.capture(who, command, photo)
 
         counts: dict[str, int] = {}
         jobs = []

@@ -123,6 +123,18 @@ class Visit:
         assert self.console_errors == []
 
 
+def answer_consent(page: Page, *, prefix: str = "", teaching: str = "no") -> None:
+    """Answer the four consent questions as a nurse does: the clinical record yes, teaching as
+    given, publication no, verbal."""
+    for question, answer in (
+        ("consent_clinical", "yes"),
+        ("consent_teaching", teaching),
+        ("consent_publication", "no"),
+        ("consent_method", "verbal"),
+    ):
+        page.locator(f"label[for={prefix}{question}-{answer}]").click()
+
+
 def _visit(context: BrowserContext, server: LiveServer, axe: Axe, device: str) -> Visit:
     page = context.new_page()
     visit = Visit(page, server.url, axe, device)

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Visit
-from tests.support.tools import corpus
+from tests.e2e.conftest import Visit, answer_consent
+from tests.e2e.test_capture_and_review import photo_path
 
 GLASS_PATIENT = {"pixel7": "PC100003", "desktop": "PC100005"}
 """A patient per screen: the admin breaks the glass once for each."""
@@ -21,7 +21,8 @@ def test_a_sensitive_photo_opens_only_with_a_reason(screen: Visit) -> None:
     mrn = GLASS_PATIENT[screen.device]
     screen.sign_in("admin")
     screen.goto(f"/patients/{mrn}/capture?issuer=PCDEMO")
-    page.locator("#file").set_input_files(str(corpus("photos", "gps", "DSCN0010.jpg")))
+    answer_consent(page)
+    page.locator("#file").set_input_files(photo_path())
     page.get_by_label("Body site").select_option("38864007")  # perineum: always sensitive
     page.locator("label", has_text="Close-up").click()
     page.get_by_role("button", name="Send photo").click()

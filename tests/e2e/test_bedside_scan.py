@@ -115,6 +115,7 @@ def test_the_wristband_is_scanned_confirmed_and_consent_recorded(camera_screen: 
     camera_screen.check("bedside-consent-errors")
     page.locator("label[for=consent_clinical-yes]").click()
     page.locator("label[for=consent_teaching-yes]").click()
+    page.locator("label[for=consent_publication-no]").click()
     page.locator("label[for=consent_method-written]").click()
     camera_screen.check("bedside-consent")
     page.get_by_role("button", name="Start photographing").click()

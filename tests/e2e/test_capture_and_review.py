@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import tempfile
+import uuid
+from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Visit
+from tests.e2e.conftest import Visit, answer_consent
 from tests.support.tools import corpus
 
 REVIEW_PATIENT = {"pixel7": "PC100009", "desktop": "PC100014", "pixel7-dark": "PC100019"}
@@ -14,11 +17,20 @@ REVIEW_PATIENT = {"pixel7": "PC100009", "desktop": "PC100014", "pixel7-dark": "P
 
 
 def photo_path() -> str:
-    return str(corpus("photos", "gps", "DSCN0010.jpg"))
+    """A phone photo as a new file each time: the same picture sent twice is "already stored",
+    and the tests of several devices share one server."""
+    data = corpus("photos", "gps", "DSCN0010.jpg").read_bytes()
+    comment = f"shot {uuid.uuid4()}".encode()
+    marker = b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment
+    path = Path(tempfile.mkdtemp(prefix="pointcare-e2e-")) / "IMG_0001.jpg"
+    path.write_bytes(data[:2] + marker + data[2:])
+    return str(path)
 
 
 def choose_photo_and_tags(visit: Visit, *, site: str = "14975008", side: str = "Left") -> None:
     page = visit.page
+    if not page.locator("input[name=consent_clinical]:checked").count():
+        answer_consent(page)
     page.locator("#file").set_input_files(photo_path())
     page.get_by_label("Body site").select_option(site)
     page.locator("label", has_text=re.compile(rf"^{side}$")).click()
@@ -120,31 +132,31 @@ def test_a_refused_send_keeps_the_photo_and_a_fix_stores_it(phone: Visit) -> Non
     phone.sign_in("nurse")
     phone.goto("/patients/PC100003/capture?issuer=PCDEMO")
     # Best interests covers the clinical record only: the server refuses teaching with it.
-    page.locator("label", has_text="For teaching").click()
-    page.locator("label", has_text="Best interests").click()
+    answer_consent(page, teaching="yes")
+    page.locator("label[for=consent_method-best_interests]").click()
     choose_photo_and_tags(phone, side="Right")
     page.get_by_role("button", name="Send photo").click()
 
     summary = page.locator(".error-summary")
     expect(summary).to_contain_text("The photo was not stored")
     expect(summary).to_be_focused()
-    expect(page.locator("#consent_method-error")).to_be_visible()
+    expect(page.locator("#consent_teaching-error")).to_be_visible()
     assert page.locator("#file").evaluate("input => input.files.length") == 1
     phone.check("capture-refused")
 
-    page.locator("label", has_text="For teaching").click()
+    page.locator("label[for=consent_teaching-no]").click()
     page.get_by_role("button", name="Send photo").click()
     expect(page.locator(".outcome-stored")).to_contain_text("O'BRIEN, Seán — Right forearm")
 
 
-def test_unticking_clinical_consent_says_nothing_can_be_stored(phone: Visit) -> None:
+def test_declining_clinical_consent_says_nothing_can_be_stored(phone: Visit) -> None:
     page = phone.page
     phone.sign_in("nurse")
     phone.goto("/patients/PC100001/capture?issuer=PCDEMO")
     warning = page.locator(".consent-blocked")
     expect(warning).to_be_hidden()
 
-    page.locator("label", has_text="For the clinical record").click()
+    page.locator("label[for=consent_clinical-no]").click()
 
     expect(warning).to_be_visible()
     expect(warning).to_contain_text("no photo can be stored")

@@ -13,7 +13,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Playwright, expect
 
-from tests.e2e.conftest import DESKTOP, Visit, _visit
+from tests.e2e.conftest import DESKTOP, Visit, _visit, answer_consent
+from tests.support.consent import CLINICAL_ONLY
 from tests.support.server import LiveServer
 from tests.support.tools import corpus
 from tests.unit.dicom.test_pdf import a_pdf
@@ -51,6 +52,8 @@ def _store(desk: Visit, day: int, laterality: str = "L") -> str:
             "view": "close-up",
             "capture_id": str(uuid.uuid4()),
             "captured_at": f"2026-05-{day:02d}T10:00:00+02:00",
+            "allow_duplicate": "true",
+            **CLINICAL_ONLY,
             "file": {
                 "name": "wound.jpg",
                 "mimeType": "image/jpeg",
@@ -78,6 +81,12 @@ def test_many_files_at_once_with_progress_and_a_clear_failure(desk: Visit, tmp_p
     page = desk.page
     page.get_by_label("Body site", exact=True).select_option(FOREARM)
     page.get_by_label("Left", exact=True).check()
+    page.locator("#desk-files").set_input_files([str(corpus("photos", "gps", "DSCN0010.jpg"))])
+    page.get_by_role("button", name="Send all").click()
+    expect(page.locator("[data-summary]")).to_contain_text("Answer every consent question")
+    expect(page.locator(".desk-row")).to_have_attribute("data-state", "ready")
+    answer_consent(page, prefix="desk-")
+    page.locator(".desk-row [data-remove]").click()
     page.locator("#desk-files").set_input_files(
         [
             str(corpus("photos", "gps", "DSCN0010.jpg")),

@@ -15,9 +15,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
-from tests.e2e.conftest import CHROMIUM_ARGS, Visit, _visit
+from tests.e2e.conftest import CHROMIUM_ARGS, Visit, _visit, answer_consent
+from tests.e2e.test_capture_and_review import photo_path
 from tests.support.server import LiveServer
-from tests.support.tools import corpus, require_tool
+from tests.support.tools import require_tool
 
 SHELL_PATIENT = "PC100020"
 """A demo patient no other browser test stores photos for."""
@@ -99,7 +100,8 @@ def test_after_patient_pages_the_cache_holds_only_the_shell(pwa: Visit) -> None:
     wait_for_worker(page)
     pwa.goto(f"/patients/{SHELL_PATIENT}/capture?issuer=PCDEMO")
     expect(page.get_by_role("region", name="Patient")).to_contain_text(SHELL_PATIENT)
-    page.locator("#file").set_input_files(str(corpus("photos", "gps", "DSCN0010.jpg")))
+    answer_consent(page)
+    page.locator("#file").set_input_files(photo_path())
     page.get_by_label("Body site").select_option("14975008")
     page.locator("label", has_text=re.compile(r"^Left$")).click()
     page.get_by_role("button", name="Send photo").click()

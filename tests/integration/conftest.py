@@ -19,6 +19,7 @@ from pointcare.auth.tokens import mint_api_token
 from pointcare.identity.demo import seed_demo
 from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings
+from tests.support.consent import CLINICAL_ONLY
 
 Upload = Callable[..., httpx.Response]
 LimitedClient = Callable[..., httpx.Response]
@@ -44,6 +45,8 @@ def upload(
             "laterality": "L",
             "capture_id": str(uuid.uuid4()),
             "captured_at": "2026-05-04T10:15:00+02:00",
+            "allow_duplicate": "true",
+            **CLINICAL_ONLY,
         }
         form.update({key: str(value) for key, value in fields.items() if value is not None})
         for key in [key for key, value in fields.items() if value is None]:
@@ -77,7 +80,7 @@ def limited_client(settings: Settings) -> Iterator[LimitedClient]:
         request = httpx.Request(
             "POST",
             "http://testserver.local/api/v1/photos",
-            data={"patient_id": "PC100001", "body_site": "54735007"},
+            data={"patient_id": "PC100001", "body_site": "54735007", **CLINICAL_ONLY},
             files={"file": ("photo.jpg", photo, "image/jpeg")},
             headers={"Authorization": f"Bearer {token}"},
         )

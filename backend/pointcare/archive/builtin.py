@@ -1,7 +1,7 @@
 """The built-in archive: Part-10 files and thumbnails in the FileStore, indexed in the database.
 
-Photos enter it through the ingest transaction (``pointcare.capture.ingest``), which writes the
-file and its index row together. ``store`` therefore only confirms objects it already holds,
+Objects enter it through the stored-object pipeline (``pointcare.capture.pipeline``), which writes
+the file and its index row together. ``store`` therefore only confirms objects it already holds,
 byte for byte (as a PACS answers a duplicate STOW-RS), and refuses anything else.
 """
 
@@ -112,12 +112,15 @@ class BuiltinArchive:
         return first_jpeg_frame(self.retrieve_instance(ref))
 
     def retrieve_thumbnail(self, ref: InstanceRef) -> bytes:
+        thumbnail = self._paths(ref)[1]
+        if thumbnail is None:
+            raise NotFound("This object has no thumbnail: it is not an image.")
         try:
-            return self.files.read(self._paths(ref)[1])
+            return self.files.read(thumbnail)
         except FileNotFoundError:
             raise NotFound("The built-in archive has no thumbnail of this object.") from None
 
-    def _paths(self, ref: InstanceRef) -> tuple[str, str]:
+    def _paths(self, ref: InstanceRef) -> tuple[str, str | None]:
         """(Part-10 file, thumbnail) of an instance; ``NotFound`` when it is not indexed."""
         query = (
             select(Instance.storage_path, Instance.thumbnail_path)

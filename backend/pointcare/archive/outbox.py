@@ -1,10 +1,12 @@
-"""The delivery outbox: which photos still have to reach the PACS, and who is sending them.
+"""The delivery outbox: which stored objects still have to reach the PACS, and who is sending
+them.
 
-A row is written in the ingest transaction, so a photo the phone was told is stored always has
-one. Forwarders claim due rows under a lease (``SELECT ... FOR UPDATE SKIP LOCKED`` on
-PostgreSQL; on SQLite the write transaction's ``BEGIN IMMEDIATE`` serialises claimers), send
-them, and record each result only while they still hold the lease: a forwarder that was presumed
-dead and lost its rows to another cannot overwrite what the other one recorded.
+A row is written in the transaction that stores the object, so an object the phone was told is
+stored always has one. Forwarders claim due rows under a lease (``SELECT ... FOR UPDATE SKIP
+LOCKED`` on PostgreSQL; on SQLite the write transaction's ``BEGIN IMMEDIATE`` serialises
+claimers), send them, and record each result only while they still hold the lease: a forwarder
+that was presumed dead and lost its rows to another cannot overwrite what the other one
+recorded.
 """
 
 from __future__ import annotations
@@ -14,21 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import CursorResult, Subquery, func, or_, select, union_all, update
+from sqlalchemy import CursorResult, Subquery, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from pointcare import audit
 from pointcare.archive.backoff import RetryPolicy
 from pointcare.archive.protocol import InstanceRef, InstanceResult, Outcome
-from pointcare.db.models import (
-    Delivery,
-    Document,
-    Instance,
-    Patient,
-    RejectionNote,
-    Series,
-    Study,
-)
+from pointcare.db.models import Delivery, Instance, Patient, Series, Study
 
 MAX_ERROR_CHARS = 1024
 
@@ -60,23 +54,11 @@ class Recorded:
     """Results not recorded because another forwarder had taken the delivery over."""
 
 
-def enqueue(
-    session: Session,
-    instance_id: int | None,
-    now: datetime,
-    *,
-    rejection_note_id: int | None = None,
-    document_id: int | None = None,
-) -> None:
-    """Add a delivery for a newly stored photo (in the ingest transaction), a rejection note
-    (in the correction's transaction) or a document: exactly one of them."""
-    if sum(ref is not None for ref in (instance_id, rejection_note_id, document_id)) != 1:
-        raise ValueError("a delivery sends one photo, rejection note or document")
+def enqueue(session: Session, instance_id: int, now: datetime) -> None:
+    """Add the delivery of a newly stored object, in the transaction that stores it."""
     session.add(
         Delivery(
             instance_id=instance_id,
-            rejection_note_id=rejection_note_id,
-            document_id=document_id,
             state=DeliveryState.PENDING.value,
             attempts=0,
             next_attempt_at=now,
@@ -86,9 +68,8 @@ def enqueue(
 
 
 def _objects() -> Subquery:
-    """What each delivery sends (a photo, a rejection note or a document): its UIDs, spool path
-    and patient, one row per delivery."""
-    photos = (
+    """What each delivery sends: its UIDs, spool path and patient, one row per delivery."""
+    return (
         select(
             Delivery.id.label("delivery_id"),
             Study.study_instance_uid.label("study"),
@@ -100,29 +81,7 @@ def _objects() -> Subquery:
         .join(Instance, Instance.id == Delivery.instance_id)
         .join(Series, Series.id == Instance.series_id)
         .join(Study, Study.id == Instance.study_id)
-    )
-    notes = select(
-        Delivery.id,
-        RejectionNote.study_instance_uid,
-        RejectionNote.series_instance_uid,
-        RejectionNote.sop_instance_uid,
-        RejectionNote.storage_path,
-        RejectionNote.patient_id,
-    ).join(RejectionNote, RejectionNote.id == Delivery.rejection_note_id)
-    documents = (
-        select(
-            Delivery.id,
-            Study.study_instance_uid,
-            Series.series_instance_uid,
-            Document.sop_instance_uid,
-            Document.storage_path,
-            Document.patient_id,
-        )
-        .join(Document, Document.id == Delivery.document_id)
-        .join(Series, Series.id == Document.series_id)
-        .join(Study, Study.id == Document.study_id)
-    )
-    return union_all(photos, notes, documents).subquery("delivered_objects")
+    ).subquery("delivered_objects")
 
 
 def claim(
@@ -207,10 +166,9 @@ def record(
 
 
 def _parked_event(owner: str, delivery: Delivery) -> audit.AuditEvent:
-    """A parked delivery needs an admin: the trail says which photo, and why (the PACS's words,
+    """A parked delivery needs an admin: the trail says which object, and why (the PACS's words,
     which name UIDs and statuses, not the patient)."""
-    sent = delivery.instance or delivery.rejection_note or delivery.document
-    assert sent is not None, "a delivery sends a photo, a rejection note or a document"
+    sent = delivery.instance
     return audit.AuditEvent(
         action=audit.AuditAction.DELIVERY_PARKED,
         actor=audit.Actor.system(f"forwarder {owner}"[:64]),
@@ -278,9 +236,7 @@ def delivery_states(session: Session, instance_ids: Collection[int]) -> dict[int
             Delivery.instance_id.in_(list(instance_ids))
         )
     )
-    return {
-        instance_id: DeliveryState(state) for instance_id, state in rows if instance_id is not None
-    }
+    return {instance_id: DeliveryState(state) for instance_id, state in rows}
 
 
 @dataclass(frozen=True, slots=True)

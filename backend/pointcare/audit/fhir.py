@@ -74,6 +74,8 @@ MAPPINGS: dict[AuditAction, Mapping] = {
     AuditAction.PATIENT_SEARCH: Mapping(QUERY, "E"),
     AuditAction.PATIENT_OPEN: Mapping(PATIENT_RECORD, "R"),
     AuditAction.PHOTO_STORED: Mapping(INSTANCES_ACCESSED, "C"),
+    AuditAction.DOCUMENT_STORED: Mapping(INSTANCES_ACCESSED, "C"),
+    AuditAction.REJECTION_NOTE_STORED: Mapping(INSTANCES_ACCESSED, "C"),
     AuditAction.IMAGE_VIEWED: Mapping(INSTANCES_ACCESSED, "R"),
     AuditAction.IMAGE_LIST_VIEWED: Mapping(INSTANCES_ACCESSED, "R"),
     AuditAction.DELIVERY_PARKED: Mapping(INSTANCES_TRANSFERRED, "E"),

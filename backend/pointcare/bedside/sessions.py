@@ -18,11 +18,13 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from pointcare.auth.principal import Principal
-from pointcare.bedside.consent import ConsentAnswers
-from pointcare.corrections.visibility import not_rejected
-from pointcare.db.models import BedsideSession, Instance, Patient, Series
+from pointcare.capture.filing import answers_of
+from pointcare.capture.filing import record_consent as new_consent_record
+from pointcare.corrections.visibility import images_in_force
+from pointcare.db.models import BedsideSession, ConsentRecord, Instance, Patient, Series
 from pointcare.db.types import utcnow
-from pointcare.domain.consent import ConsentMethod
+from pointcare.domain.consent import DECLINED, ConsentAnswers
+from pointcare.domain.objects import ObjectKind
 from pointcare.errors import Conflict, ConsentRequired, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
@@ -133,23 +135,18 @@ def load_session(
 
 def consent_answers(record: BedsideSession) -> ConsentAnswers | None:
     """The consent recorded for the session, or None before the consent step."""
-    if record.consent_clinical is None or record.consent_method is None:
-        return None
-    return ConsentAnswers(
-        clinical_record=record.consent_clinical,
-        teaching=bool(record.consent_teaching),
-        publication=bool(record.consent_publication),
-        method=ConsentMethod(record.consent_method),
-    )
+    return answers_of(record.consent) if record.consent is not None else None
 
 
-def capture_consent(record: BedsideSession) -> ConsentAnswers:
-    """The consent photos are taken under; ``ConsentRequired`` before consent or when declined."""
+def capture_consent(record: BedsideSession) -> tuple[ConsentRecord, ConsentAnswers]:
+    """The consent record photos are taken under, and its answers; ``ConsentRequired`` before
+    the consent step or when the clinical record was declined."""
     answers = consent_answers(record)
-    if answers is None:
+    if record.consent is None or answers is None:
         raise ConsentRequired(NO_CONSENT_YET)
-    answers.for_capture()  # raises when the clinical record was declined
-    return answers
+    if answers.declined:
+        raise ConsentRequired(DECLINED)
+    return record.consent, answers
 
 
 def record_consent(
@@ -157,22 +154,26 @@ def record_consent(
     record: BedsideSession,
     principal: Principal,
     answers: ConsentAnswers,
-    *,
-    now: datetime | None = None,
 ) -> None:
-    """Record (or, before any photo was stored, correct) the session's consent."""
+    """Record (or, before any photo was stored, correct) the session's consent: a consent
+    record of its own, which every photo of the session will refer to."""
     if photo_count(db, record) and answers != consent_answers(record):
         raise Conflict(CONSENT_IN_USE)
-    record.consent_clinical = answers.clinical_record
-    record.consent_teaching = answers.teaching
-    record.consent_publication = answers.publication
-    record.consent_method = answers.method.value
-    record.consent_recorded_by_id = principal.user_id
-    record.consent_recorded_at = now or utcnow()
+    consent = new_consent_record(
+        db,
+        record.patient,
+        answers,
+        session_key=series_key(record.id),
+        recorded_by_id=principal.user_id,
+    )
+    record.consent_id = consent.id
+    record.consent = consent
     db.flush()
     log.info(
-        "bedside consent recorded session=%s clinical=%s teaching=%s publication=%s method=%s",
+        "bedside consent recorded session=%s consent_id=%s clinical=%s teaching=%s "
+        "publication=%s method=%s",
         record.id,
+        consent.id,
         answers.clinical_record,
         answers.teaching,
         answers.publication,
@@ -189,7 +190,7 @@ def end_session(db: Session, record: BedsideSession, *, now: datetime | None = N
 def _in_session(query: Select[T], record: BedsideSession) -> Select[T]:
     """``query`` over instances, narrowed to the photos filed in the session's series."""
     return query.join(Series, Instance.series_id == Series.id).where(
-        Series.series_key == series_key(record.id)
+        Series.series_key == series_key(record.id), Instance.kind == ObjectKind.PHOTO.value
     )
 
 
@@ -207,8 +208,12 @@ def recent_sites(db: Session, patient_id: int, *, limit: int = RECENT_SITES) -> 
     """The patient's most recently photographed distinct body sites (codes), newest first."""
     codes = db.scalars(
         select(Instance.body_site_code)
-        .where(Instance.patient_id == patient_id, not_rejected())
+        .where(
+            Instance.patient_id == patient_id,
+            Instance.body_site_code.is_not(None),
+            images_in_force(),
+        )
         .order_by(Instance.captured_at.desc(), Instance.id.desc())
         .limit(_RECENT_WINDOW)
     )
-    return list(dict.fromkeys(codes))[:limit]
+    return [code for code in dict.fromkeys(codes) if code][:limit]

@@ -1,57 +1,108 @@
-"""Where a photo is filed: its study (per encounter or session) and series (per session).
+"""Where a stored object is filed: its study (per encounter, session or day) and its series.
 
-Both are found or created inside the ingest transaction, keyed by a deterministic string with a
-unique index, so concurrent uploads for one patient land in one study and one series.
+Both are found or created inside the storing transaction, keyed by a deterministic string with a
+unique index, so concurrent uploads for one patient land in one study and one series. Photos of a
+capture session share a series; the documents added with them have a series of their own beside
+it; a rejection note has a series of its own in the study of the objects it rejects.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from enum import StrEnum
+from functools import partial
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from pointcare.capture.submission import PhotoRequest
 from pointcare.db.models import ConsentRecord, Patient, Series, Study
 from pointcare.dicom.modules import SeriesContext, StudyContext
 from pointcare.dicom.uids import new_uid
 from pointcare.domain.clock import at_offset, offset_minutes
+from pointcare.domain.consent import ConsentAnswers, ConsentMethod
 
 STUDY_DESCRIPTION = "Clinical photography"
-DOCUMENTS = "Documents"
-"""Series description (and key prefix) of the documents filed with a session's photos."""
+REJECTION_SERIES_NUMBER = 9999
+"""Rejection notes stand apart from the photos' series, at the end of their study."""
 
 
-class Filed(Protocol):
-    """What filing needs of a photo or a document: its session and when it was made."""
+class SeriesPurpose(StrEnum):
+    """What a series holds: its description, and the prefix of its key."""
+
+    PHOTOS = "Bedside capture"
+    DOCUMENTS = "Documents"
+    REJECTION = "Rejection note"
 
     @property
-    def session_id(self) -> str | None: ...
+    def key_prefix(self) -> str:
+        return {"Bedside capture": "", "Documents": "documents:", "Rejection note": "rejection:"}[
+            self.value
+        ]
 
-    @property
-    def captured_at(self) -> datetime: ...
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Filing:
+    """Where a new object of a capture goes: decided by its session and when it was made."""
+
+    session_id: str | None
+    captured_at: datetime
+    operator_id: int
+    purpose: SeriesPurpose = SeriesPurpose.PHOTOS
 
 
-def study_key(patient: Patient, request: Filed) -> str:
+Place = Callable[[Session, Patient, str], tuple[Study, Series]]
+"""Finds (or creates) the study and series a new object goes in (given the UID root)."""
+
+
+def in_session(filing: Filing) -> Place:
+    """Where a capture's object goes: the study and series of its session (``Filing``)."""
+    return partial(_file_in_session, filing)
+
+
+def _file_in_session(
+    filing: Filing, session: Session, patient: Patient, uid_root: str
+) -> tuple[Study, Series]:
+    return file_in_session(session, patient, filing, uid_root=uid_root)
+
+
+def study_key(patient: Patient, filing: Filing) -> str:
     if patient.visit_number:
         return f"visit:{patient.id}:{patient.visit_number}"
-    if request.session_id:
-        return f"session:{request.session_id}"
-    return f"day:{patient.id}:{request.captured_at.date().isoformat()}"
+    if filing.session_id:
+        return f"session:{filing.session_id}"
+    return f"day:{patient.id}:{filing.captured_at.date().isoformat()}"
 
 
-def series_key(patient: Patient, request: Filed, operator_id: int) -> str:
-    if request.session_id:
-        return f"session:{request.session_id}"
-    return f"day:{patient.id}:{operator_id}:{request.captured_at.date().isoformat()}"
+def series_key(patient: Patient, filing: Filing) -> str:
+    if filing.session_id:
+        key = f"session:{filing.session_id}"
+    else:
+        key = f"day:{patient.id}:{filing.operator_id}:{filing.captured_at.date().isoformat()}"
+    return filing.purpose.key_prefix + key
 
 
-def find_or_create_study(
-    session: Session, patient: Patient, request: Filed, *, uid_root: str
+def file_in_session(
+    session: Session, patient: Patient, filing: Filing, *, uid_root: str
+) -> tuple[Study, Series]:
+    """The study and series a capture's object goes in, created when they do not exist yet."""
+    study = _find_or_create_study(session, patient, filing, uid_root=uid_root)
+    series = find_or_create_series(
+        session,
+        study,
+        series_key(patient, filing),
+        purpose=filing.purpose,
+        uid_root=uid_root,
+    )
+    return study, series
+
+
+def _find_or_create_study(
+    session: Session, patient: Patient, filing: Filing, *, uid_root: str
 ) -> Study:
-    key = study_key(patient, request)
+    key = study_key(patient, filing)
     study = session.scalar(select(Study).where(Study.study_key == key))
     if study is not None:
         return study
@@ -60,9 +111,9 @@ def find_or_create_study(
         study_key=key,
         patient_id=patient.id,
         visit_number=patient.visit_number,
-        study_id=f"PC{request.captured_at:%y%m%d}{secrets.token_hex(3).upper()}",
-        study_datetime=request.captured_at,
-        study_tz_offset_minutes=offset_minutes(request.captured_at),
+        study_id=f"PC{filing.captured_at:%y%m%d}{secrets.token_hex(3).upper()}",
+        study_datetime=filing.captured_at,
+        study_tz_offset_minutes=offset_minutes(filing.captured_at),
         description=STUDY_DESCRIPTION,
     )
     session.add(study)
@@ -73,17 +124,14 @@ def find_or_create_study(
 def find_or_create_series(
     session: Session,
     study: Study,
-    patient: Patient,
-    request: Filed,
+    key: str,
     *,
-    operator_id: int,
+    purpose: SeriesPurpose,
     uid_root: str,
-    documents: bool = False,
+    number: int | None = None,
 ) -> Series:
-    """The session's series of photos, or with ``documents`` its series of documents."""
-    key = series_key(patient, request, operator_id)
-    if documents:
-        key = f"{DOCUMENTS.lower()}:{key}"
+    """The series ``key`` of ``study``; a new one is numbered after the study's others (or
+    ``number``)."""
     series = session.scalar(select(Series).where(Series.series_key == key))
     if series is not None:
         return series
@@ -91,8 +139,8 @@ def find_or_create_series(
         series_instance_uid=new_uid(uid_root),
         series_key=key,
         study_id=study.id,
-        series_number=_next_series_number(session, study),
-        description=DOCUMENTS if documents else "Bedside capture",
+        series_number=number or _next_series_number(session, study),
+        description=purpose.value,
         instance_count=0,
     )
     session.add(series)
@@ -103,7 +151,7 @@ def find_or_create_series(
 def _next_series_number(session: Session, study: Study) -> int:
     highest = session.scalar(
         select(Series.series_number)
-        .where(Series.study_id == study.id)
+        .where(Series.study_id == study.id, Series.series_number < REJECTION_SERIES_NUMBER)
         .order_by(Series.series_number.desc())
     )
     return (highest or 0) + 1
@@ -123,36 +171,62 @@ def next_instance_number(session: Session, series: Series) -> int:
 def find_or_create_consent(
     session: Session,
     patient: Patient,
-    request: PhotoRequest,
+    answers: ConsentAnswers,
     *,
     session_key: str,
     recorded_by_id: int,
 ) -> ConsentRecord:
-    consent = request.consent
+    """The consent record of a capture session with these answers: one record per session and
+    set of answers, however many photos refer to it."""
     record = session.scalar(
         select(ConsentRecord).where(
             ConsentRecord.patient_id == patient.id,
             ConsentRecord.session_key == session_key,
-            ConsentRecord.teaching == consent.teaching,
-            ConsentRecord.publication == consent.publication,
-            ConsentRecord.method == consent.method.value,
+            ConsentRecord.clinical_record == answers.clinical_record,
+            ConsentRecord.teaching == answers.teaching,
+            ConsentRecord.publication == answers.publication,
+            ConsentRecord.method == answers.method.value,
             ConsentRecord.recorded_by_id == recorded_by_id,
         )
     )
     if record is not None:
         return record
+    return record_consent(
+        session, patient, answers, session_key=session_key, recorded_by_id=recorded_by_id
+    )
+
+
+def record_consent(
+    session: Session,
+    patient: Patient,
+    answers: ConsentAnswers,
+    *,
+    session_key: str,
+    recorded_by_id: int,
+) -> ConsentRecord:
+    """A new consent record (a bedside session's consent step makes one each time)."""
     record = ConsentRecord(
         patient_id=patient.id,
-        clinical_record=consent.clinical_record,
-        teaching=consent.teaching,
-        publication=consent.publication,
-        method=consent.method.value,
+        clinical_record=answers.clinical_record,
+        teaching=answers.teaching,
+        publication=answers.publication,
+        method=answers.method.value,
         session_key=session_key,
         recorded_by_id=recorded_by_id,
     )
     session.add(record)
     session.flush()
     return record
+
+
+def answers_of(record: ConsentRecord) -> ConsentAnswers:
+    """The answers a consent record holds."""
+    return ConsentAnswers(
+        clinical_record=record.clinical_record,
+        teaching=record.teaching,
+        publication=record.publication,
+        method=ConsentMethod(record.method),
+    )
 
 
 def study_context(study: Study) -> StudyContext:

@@ -118,7 +118,8 @@ def consent_in_force(session: Session, instances: Sequence[Instance]) -> dict[in
     ).all()
     result: dict[int, ConsentInForce] = {}
     for instance in instances:
-        teaching, publication = instance.consent.teaching, instance.consent.publication
+        consent = instance.consent_record
+        teaching, publication = consent.teaching, consent.publication
         changed_at: datetime | None = None
         for change in changes:
             applies = (
@@ -135,7 +136,7 @@ def consent_in_force(session: Session, instances: Sequence[Instance]) -> dict[in
                 publication = change.granted
             changed_at = change.recorded_at
         result[instance.id] = ConsentInForce(
-            instance.consent.clinical_record, teaching, publication, changed_at
+            consent.clinical_record, teaching, publication, changed_at
         )
     return result
 

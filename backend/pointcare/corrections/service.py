@@ -17,43 +17,42 @@ from datetime import datetime
 from enum import StrEnum
 from itertools import groupby
 
+from pydicom.dataset import FileDataset
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from pointcare import __version__, audit
-from pointcare.archive import outbox
 from pointcare.archive.reader import ref_of
 from pointcare.auth.principal import Principal
 from pointcare.auth.roles import Role
-from pointcare.capture.commit import settle, written_files
-from pointcare.capture.filing import study_context
-from pointcare.capture.ingest import StoredPhoto
-from pointcare.capture.submission import PhotoRequest
+from pointcare.capture import filing
+from pointcare.capture.command import CaptureCommand, ConfirmedPatient, ImageTags, Source
+from pointcare.capture.pipeline import NewObject, Placement, Stored
 from pointcare.consent.changes import consent_in_force, history
-from pointcare.db.engine import CommitOutcomeUnknown
-from pointcare.db.models import ConsentRecord, Instance, Patient, RejectionNote
+from pointcare.db.models import ConsentRecord, Instance, Patient, RejectionNote, Series, Study
 from pointcare.db.types import utcnow
-from pointcare.dicom.modules import Equipment, to_part10
+from pointcare.dicom.modules import Equipment
 from pointcare.dicom.part10 import first_jpeg_frame
 from pointcare.dicom.rejection_note import (
+    KEY_OBJECT_SELECTION_DOCUMENT,
     RejectedImage,
     RejectionNoteContent,
     RejectionReason,
     build_rejection_note,
 )
-from pointcare.dicom.uids import new_uid
 from pointcare.domain.body_sites import BodySite, Laterality, body_site
-from pointcare.domain.clock import at_offset
-from pointcare.domain.consent import Consent, ConsentMethod
+from pointcare.domain.clock import TakenAt, TakenAtSource, at_offset
+from pointcare.domain.consent import ConsentAnswers, ConsentMethod
+from pointcare.domain.objects import ObjectKind
 from pointcare.domain.views import View
 from pointcare.errors import Conflict, Forbidden, InvalidInput
-from pointcare.identity.directory import identity_of
 from pointcare.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 MIN_REASON = 5
 MAX_REASON = 500
+EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1"
 TOKEN_NAMESPACE = uuid.UUID("3b0c6f2e-7d9a-4a51-9a8e-5f3f1c2d8b40")
 """Derives each corrected copy's capture id from the correction token and the original."""
 
@@ -121,7 +120,7 @@ class Correction:
 class Corrected:
     rejected: list[str]
     """SOP Instance UIDs rejected."""
-    copies: list[StoredPhoto]
+    copies: list[Stored]
     notes: list[str]
     """SOP Instance UIDs of the rejection notes."""
 
@@ -134,7 +133,11 @@ def load_originals(session: Session, patient: Patient, sop_uids: Sequence[str]) 
     rows = list(
         session.scalars(
             select(Instance)
-            .where(Instance.sop_instance_uid.in_(wanted), Instance.patient_id == patient.id)
+            .where(
+                Instance.sop_instance_uid.in_(wanted),
+                Instance.patient_id == patient.id,
+                Instance.kind == ObjectKind.PHOTO.value,
+            )
             .options(
                 joinedload(Instance.study),
                 joinedload(Instance.series),
@@ -159,7 +162,11 @@ def series_of(session: Session, instance: Instance) -> list[str]:
     return list(
         session.scalars(
             select(Instance.sop_instance_uid)
-            .where(Instance.series_id == instance.series_id, Instance.rejected_at.is_(None))
+            .where(
+                Instance.series_id == instance.series_id,
+                Instance.kind == ObjectKind.PHOTO.value,
+                Instance.rejected_at.is_(None),
+            )
             .order_by(Instance.captured_at, Instance.id)
         )
     )
@@ -192,13 +199,13 @@ def correct(
         )
         session.expunge_all()
     copies = [
-        runtime.ingest.store(
+        runtime.capture.capture(
             _operator_of(original),
-            request,
+            command,
             first_jpeg_frame(runtime.instances.part10(ref_of(original), original.storage_path)),
             actor=actor,
         )
-        for original, request in to_copy
+        for original, command in to_copy
     ]
     notes = _reject(runtime, who, actor, originals, copies, correction)
     log.info(
@@ -221,13 +228,13 @@ def _operator_of(original: Instance) -> Principal:
     )
 
 
-def _copy_request(session: Session, original: Instance, correction: Correction) -> PhotoRequest:
+def _copy_request(session: Session, original: Instance, correction: Correction) -> CaptureCommand:
     """The original's record with the correction applied, for the right patient."""
     target = correction.target or original.patient
     changes = correction.details
-    site = changes.site or body_site(original.body_site_code)
+    site = changes.site or body_site(original.body_site_code or "")
     requested = changes.laterality
-    if requested is None and site.paired and original.laterality != Laterality.UNPAIRED:
+    if requested is None and site.paired and original.laterality not in (None, "U"):
         requested = Laterality(original.laterality)
     try:
         laterality = site.laterality_for(requested if site.paired else None)
@@ -240,36 +247,40 @@ def _copy_request(session: Session, original: Instance, correction: Correction) 
         if changes.view is not None
         else (View(original.view) if original.view else None)
     )
-    return PhotoRequest(
-        patient_mrn=target.mrn,
-        issuer=target.issuer,
-        site=site,
-        laterality=laterality,
-        view=view,
-        description=(
-            changes.description if changes.description is not None else original.description
-        ),
-        consent=_consent_now(session, original),
-        sensitive=original.sensitive,
-        recognizable=original.recognizable,
+    return CaptureCommand(
+        kind=ObjectKind.PHOTO,
+        source=Source.CORRECTION,
+        patient=ConfirmedPatient(mrn=target.mrn, issuer=target.issuer),
         capture_id=str(
             uuid.uuid5(TOKEN_NAMESPACE, f"{correction.token}:{original.sop_instance_uid}")
         ),
-        captured_at=at_offset(original.captured_at, original.captured_tz_offset_minutes),
         session_id=correction.token,
+        taken=TakenAt(original.taken_at, TakenAtSource(original.captured_at_source)),
+        consent=_consent_now(session, original),
+        tags=ImageTags(
+            site=site,
+            laterality=laterality,
+            view=view,
+            description=(
+                changes.description if changes.description is not None else original.description
+            ),
+            sensitive=original.sensitive,
+            recognizable=original.recognizable,
+        ),
+        allow_duplicate=True,  # the same picture again, on purpose
     )
 
 
-def _consent_now(session: Session, original: Instance) -> Consent:
+def _consent_now(session: Session, original: Instance) -> ConsentAnswers:
     """The consent in force for the original, which the copy carries: a change recorded since
     capture is not lost by the correction."""
     now = consent_in_force(session, [original])[original.id]
-    method = ConsentMethod(original.consent.method)
+    method = ConsentMethod(original.consent_record.method)
     if method is ConsentMethod.BEST_INTERESTS and (now.teaching or now.publication):
         # Consent for reuse was given later, by the patient: say how, as the change recorded it.
         granted = next(c for c in history(session, original.patient, original) if c.granted)
         method = ConsentMethod(granted.method)
-    return Consent(
+    return ConsentAnswers(
         clinical_record=now.clinical_record,
         teaching=now.teaching,
         publication=now.publication,
@@ -282,120 +293,126 @@ def _reject(
     who: Principal,
     actor: audit.Actor,
     originals: list[Instance],
-    copies: list[StoredPhoto],
+    copies: list[Stored],
     correction: Correction,
 ) -> list[str]:
-    """One transaction: a rejection note per study, the originals marked, copies linked."""
+    """One transaction: a rejection note per study (stored by the one pipeline), the
+    originals marked rejected by it, each copy linked to the photo it replaces."""
     now = utcnow()
-    notes: list[str] = []
-    try:
-        with written_files(runtime.files) as written, runtime.db.write() as session:
-            by_id = {
-                row.id: row
-                for row in session.scalars(
-                    select(Instance)
-                    .where(Instance.id.in_([o.id for o in originals]))
-                    .with_for_update()
-                )
-            }
-            if any(row.rejected_at is not None for row in by_id.values()):
-                raise Conflict("A chosen photo was already corrected or rejected.")
-            for _study, group in groupby(
-                sorted(originals, key=lambda o: (o.study_id, o.id)), key=lambda o: o.study_id
-            ):
-                members = list(group)
-                note = _store_note(runtime, session, who, members, correction, now, written)
-                notes.append(note.sop_instance_uid)
-                for original in members:
-                    row = by_id[original.id]
-                    row.rejected_at = now
-                    row.rejection_note_id = note.id
-            copy_rows = {
-                row.sop_instance_uid: row
-                for row in session.scalars(
-                    select(Instance).where(
-                        Instance.sop_instance_uid.in_([c.sop_instance_uid for c in copies])
-                    )
-                )
-            }
-            for original, copy in zip(originals, copies, strict=False):
-                copy_rows[copy.sop_instance_uid].replaces_id = original.id
-            audit.record(session, _event(actor, originals, copies, notes, correction))
-    except CommitOutcomeUnknown:
-        settle(
-            runtime.db,
-            lambda session: _rejected_by(session, notes),
-            what="correction",
-            key=f"notes={','.join(notes)}",
+    groups = [
+        list(group)
+        for _study, group in groupby(
+            sorted(originals, key=lambda o: (o.study_id, o.id)), key=lambda o: o.study_id
         )
-    return notes
+    ]
+    notes = [_note(runtime, who, members, correction, now) for members in groups]
+
+    def mark(session: Session, stored: list[Instance]) -> None:
+        rows = {
+            row.id: row
+            for row in session.scalars(
+                select(Instance).where(Instance.id.in_([o.id for o in originals])).with_for_update()
+            )
+        }
+        if any(row.rejected_at is not None for row in rows.values()):
+            raise Conflict("A chosen photo was already corrected or rejected.")
+        for note, members in zip(stored, groups, strict=True):
+            session.add(
+                RejectionNote(
+                    instance_id=note.id,
+                    reason_code=correction.kind.reason.value,
+                    kind=correction.kind.value,
+                    reason_text=correction.reason_text.strip(),
+                    created_by_id=who.user_id,
+                    created_at=now,
+                )
+            )
+            for original in members:
+                rows[original.id].rejected_at = now
+                rows[original.id].rejected_by_id = note.id
+        copy_rows = {
+            row.sop_instance_uid: row
+            for row in session.scalars(
+                select(Instance).where(
+                    Instance.sop_instance_uid.in_([c.sop_instance_uid for c in copies])
+                )
+            )
+        }
+        for original, copy in zip(originals, copies, strict=False):
+            copy_rows[copy.sop_instance_uid].replaces_id = original.id
+        audit.record(
+            session,
+            _event(actor, originals, copies, [n.sop_instance_uid for n in stored], correction),
+        )
+
+    stored = runtime.objects.store_together(notes, actor, within=mark)
+    return [note.sop_instance_uid for note in stored]
 
 
-def _rejected_by(session: Session, notes: list[str]) -> bool | None:
-    """True when every rejection note of the correction is stored (its transaction landed)."""
-    found = session.scalars(
-        select(RejectionNote.id).where(RejectionNote.sop_instance_uid.in_(notes))
-    ).all()
-    return True if notes and len(found) == len(notes) else None
-
-
-def _store_note(
+def _note(
     runtime: Runtime,
-    session: Session,
     who: Principal,
     members: list[Instance],
     correction: Correction,
     now: datetime,
-    written: list[str],
-) -> RejectionNote:
+) -> NewObject:
+    """The rejection note of one study's rejected photos, ready for the pipeline."""
     first = members[0]
-    uid_root = runtime.settings.uid_root
-    content = RejectionNoteContent(
-        reason=correction.kind.reason,
-        patient=identity_of(first.patient),
-        study=study_context(first.study),
-        images=[
-            RejectedImage(m.series.series_instance_uid, m.sop_class_uid, m.sop_instance_uid)
-            for m in members
-        ],
-        series_instance_uid=new_uid(uid_root),
-        sop_instance_uid=new_uid(uid_root),
-        created_at=at_offset(now, first.captured_tz_offset_minutes),
-        description=f"{correction.kind.value}: {correction.reason_text.strip()}"[:500],
-        equipment=Equipment(
-            software_versions=__version__, institution_name=runtime.settings.institution_name
-        ),
+    created = at_offset(now, first.captured_tz_offset_minutes)
+    description = f"{correction.kind.value}: {correction.reason_text.strip()}"[:500]
+    images = [
+        RejectedImage(m.series.series_instance_uid, m.sop_class_uid, m.sop_instance_uid)
+        for m in members
+    ]
+    equipment = Equipment(
+        software_versions=__version__, institution_name=runtime.settings.institution_name
     )
-    path = runtime.files.object_path(
-        content.study.study_instance_uid, content.series_instance_uid, content.sop_instance_uid
-    )
-    stored = runtime.files.write(path, to_part10(build_rejection_note(content)))
-    written.append(path)
-    note = RejectionNote(
-        sop_instance_uid=content.sop_instance_uid,
-        study_instance_uid=content.study.study_instance_uid,
-        series_instance_uid=content.series_instance_uid,
+
+    def place(session: Session, patient: Patient, uid_root: str) -> tuple[Study, Series]:
+        study = session.get_one(Study, first.study_id)
+        series = filing.find_or_create_series(
+            session,
+            study,
+            f"{filing.SeriesPurpose.REJECTION.key_prefix}{correction.token}:{study.id}",
+            purpose=filing.SeriesPurpose.REJECTION,
+            uid_root=uid_root,
+            number=filing.REJECTION_SERIES_NUMBER,
+        )
+        return study, series
+
+    def build(placement: Placement) -> FileDataset:
+        return build_rejection_note(
+            RejectionNoteContent(
+                reason=correction.kind.reason,
+                patient=placement.patient,
+                study=placement.study,
+                images=images,
+                series_instance_uid=placement.series.series_instance_uid,
+                sop_instance_uid=placement.sop_instance_uid,
+                created_at=created,
+                description=description,
+                equipment=equipment,
+            )
+        )
+
+    return NewObject(
+        kind=ObjectKind.REJECTION_NOTE,
+        sop_class_uid=KEY_OBJECT_SELECTION_DOCUMENT,
+        transfer_syntax_uid=EXPLICIT_VR_LITTLE_ENDIAN,
         patient_id=first.patient_id,
-        reason_code=correction.kind.reason.value,
-        kind=correction.kind.value,
-        reason_text=correction.reason_text.strip(),
-        storage_path=stored.relative_path,
-        size_bytes=stored.size,
-        sha256=stored.sha256,
-        created_by_id=who.user_id,
-        created_at=now,
+        operator_id=who.user_id,
+        taken=TakenAt(created, TakenAtSource.SERVER),
+        place=place,
+        build=build,
+        description=correction.reason_text.strip(),
+        audit_details={"correction": correction.kind.value},
     )
-    session.add(note)
-    session.flush()
-    if runtime.settings.delivers_to_pacs:
-        outbox.enqueue(session, None, now, rejection_note_id=note.id)
-    return note
 
 
 def _event(
     actor: audit.Actor,
     originals: list[Instance],
-    copies: list[StoredPhoto],
+    copies: list[Stored],
     notes: list[str],
     correction: Correction,
 ) -> audit.AuditEvent:

@@ -18,7 +18,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from pointcare.db.types import UTCDateTime, utcnow
+from pointcare.domain.body_sites import site_with_side
 from pointcare.domain.clock import at_offset
+from pointcare.domain.objects import ObjectKind
 
 
 class Base(DeclarativeBase):
@@ -136,7 +138,9 @@ class Series(Base):
 
 
 class ConsentRecord(Base):
-    """Consent as given for a capture: scopes, how, and who recorded it, when."""
+    """Consent as the patient gave it, asked for a capture session: scopes (the clinical record
+    may be declined), how it was given, and who recorded it, when. Photos refer to the record
+    they were taken under; a bedside session refers to the record made at its consent step."""
 
     __tablename__ = "consent_records"
 
@@ -155,65 +159,107 @@ class ConsentRecord(Base):
 
 
 class Instance(Base):
-    """A stored DICOM object (a photo) and the index fields searched and shown."""
+    """A stored DICOM object of any kind (``ObjectKind``: a photo, a document, a rejection
+    note...) and the index fields searched and shown. One table for every object, so that each
+    is filed, delivered, searched and served the same way; the columns of one kind are empty
+    (NULL) on the others."""
 
     __tablename__ = "instances"
-    __table_args__ = (Index("ix_instances_patient_captured", "patient_id", "captured_at"),)
+    __table_args__ = (
+        Index("ix_instances_patient_captured", "patient_id", "captured_at"),
+        Index("ix_instances_patient_content", "patient_id", "content_sha256"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sop_instance_uid: Mapped[str] = mapped_column(String(64), unique=True)
     sop_class_uid: Mapped[str] = mapped_column(String(64))
-    capture_id: Mapped[str] = mapped_column(String(36), unique=True)
+    kind: Mapped[str] = mapped_column(String(24), default=ObjectKind.PHOTO.value)
+    """What it is (``ObjectKind``): decides which of the columns below it has."""
+    capture_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    """The client's id for this store: a retry with it answers with this object."""
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
     series_id: Mapped[int] = mapped_column(ForeignKey("series.id"), index=True)
     instance_number: Mapped[int] = mapped_column(Integer)
-    body_site_code: Mapped[str] = mapped_column(String(20))
-    laterality: Mapped[str] = mapped_column(String(1))
-    view: Mapped[str | None] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(String(1024), default="")
-    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
-    recognizable: Mapped[bool] = mapped_column(Boolean, default=False)
-    consent_id: Mapped[int] = mapped_column(ForeignKey("consent_records.id"))
+    """A photo's comment (Image Comments), a document's title, a rejection note's reason."""
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    """When it was made: a photo taken, a document added, a note written (Content Date/Time)."""
     captured_tz_offset_minutes: Mapped[int] = mapped_column(Integer)
+    captured_at_source: Mapped[str] = mapped_column(String(16), default="device")
+    """Where ``captured_at`` came from (``domain.clock.TakenAtSource``)."""
     operator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    """Who took the photo, added the document, wrote the note."""
     storage_path: Mapped[str] = mapped_column(String(255))
-    thumbnail_path: Mapped[str] = mapped_column(String(255))
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    rows: Mapped[int] = mapped_column(Integer)
-    columns: Mapped[int] = mapped_column(Integer)
+    """SHA-256 of the stored Part-10 file."""
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the file as it was uploaded: the same picture sent again is found by it."""
     transfer_syntax_uid: Mapped[str] = mapped_column(String(64))
-    source_format: Mapped[str] = mapped_column(String(8))
-    reencoded: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """Set when a rejection note (IHE IOCM) rejected this object: hidden everywhere but the
     admin's list of rejected objects. The file and the row stay, for audit."""
-    rejection_note_id: Mapped[int | None] = mapped_column(
-        ForeignKey("rejection_notes.id"), index=True
-    )
+    rejected_by_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), index=True)
+    """The rejection note (a stored object itself) that rejected this one."""
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), index=True)
     """On a corrected copy: the object it replaces (rejected by the same correction)."""
+
+    # --- Images (photos) ---
+    body_site_code: Mapped[str | None] = mapped_column(String(20))
+    laterality: Mapped[str | None] = mapped_column(String(1))
+    view: Mapped[str | None] = mapped_column(String(16))
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    recognizable: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_id: Mapped[int | None] = mapped_column(ForeignKey("consent_records.id"))
+    thumbnail_path: Mapped[str | None] = mapped_column(String(255))
+    rows: Mapped[int | None] = mapped_column(Integer)
+    columns: Mapped[int | None] = mapped_column(Integer)
+    source_format: Mapped[str | None] = mapped_column(String(8))
+    reencoded: Mapped[bool | None] = mapped_column(Boolean)
 
     patient: Mapped[Patient] = relationship()
     study: Mapped[Study] = relationship()
     series: Mapped[Series] = relationship()
-    consent: Mapped[ConsentRecord] = relationship()
+    consent: Mapped[ConsentRecord | None] = relationship()
     operator: Mapped[User] = relationship()
 
     @property
     def taken_at(self) -> datetime:
-        """When it was taken, as the clock of the device that took it read."""
+        """When it was made, as the clock of the device that made it read."""
         return at_offset(self.captured_at, self.captured_tz_offset_minutes)
+
+    @property
+    def object_kind(self) -> ObjectKind:
+        return ObjectKind(self.kind)
+
+    @property
+    def where(self) -> str:
+        """Where on the body, as the pages say it ("Left forearm"); empty without a site."""
+        if self.body_site_code is None:
+            return ""
+        return site_with_side(self.body_site_code, self.laterality or "U")
+
+    @property
+    def consent_record(self) -> ConsentRecord:
+        """The consent an image was stored under (every image has one)."""
+        if self.consent is None:
+            raise ValueError(f"{self.kind} {self.sop_instance_uid} has no consent record")
+        return self.consent
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Width and height in pixels; (0, 0) for an object that is no image."""
+        return self.columns or 0, self.rows or 0
 
 
 # --- Delivery to a PACS ---------------------------------------------------------------------
 
 
 class Delivery(Base):
-    """The outbox: one row per instance to send to the PACS, written in the ingest transaction.
+    """The outbox: one row per stored object to send to the PACS, written in the transaction
+    that stored it.
 
     ``state`` is pending, delivered or parked (``pointcare.archive.outbox.DeliveryState``). A
     forwarder claims due pending rows by setting ``lease_owner`` and ``lease_expires_at``; a
@@ -227,16 +273,10 @@ class Delivery(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int | None] = mapped_column(
+    instance_id: Mapped[int] = mapped_column(
         ForeignKey("instances.id", ondelete="CASCADE"), unique=True
     )
-    rejection_note_id: Mapped[int | None] = mapped_column(
-        ForeignKey("rejection_notes.id", ondelete="CASCADE"), unique=True
-    )
-    document_id: Mapped[int | None] = mapped_column(
-        ForeignKey("documents.id", ondelete="CASCADE"), unique=True
-    )
-    """A delivery sends one of: a photo (``instance_id``), a rejection note, a document."""
+    """The stored object this delivery sends."""
     state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -250,9 +290,7 @@ class Delivery(Base):
     spool_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When the spool copy (the Part-10 file) was deleted after delivery; the thumbnail stays."""
 
-    instance: Mapped[Instance | None] = relationship()
-    rejection_note: Mapped[RejectionNote | None] = relationship()
-    document: Mapped[Document | None] = relationship()
+    instance: Mapped[Instance] = relationship()
 
 
 # --- Bedside capture (pointcare.bedside) ----------------------------------------------------
@@ -262,8 +300,8 @@ class BedsideSession(Base):
     """User U confirmed patient P at the bedside at time T, and the consent recorded there.
 
     The id is a random UUID: it names the session in URLs and files the session's photos in one
-    series (``session:<id>``). Consent columns stay NULL until the consent step; a declined
-    clinical record (``consent_clinical`` False) blocks capture for the whole session.
+    series (``session:<id>``). ``consent_id`` stays NULL until the consent step; a consent
+    record that declines the clinical record blocks capture for the whole session.
     """
 
     __tablename__ = "bedside_sessions"
@@ -276,17 +314,14 @@ class BedsideSession(Base):
     """The patient's visit number when the identity was confirmed (None: no current encounter)."""
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     """When the user confirmed the patient."""
-    consent_clinical: Mapped[bool | None] = mapped_column(Boolean)
-    consent_teaching: Mapped[bool | None] = mapped_column(Boolean)
-    consent_publication: Mapped[bool | None] = mapped_column(Boolean)
-    consent_method: Mapped[str | None] = mapped_column(String(16))
-    consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    consent_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_id: Mapped[int | None] = mapped_column(ForeignKey("consent_records.id"))
+    """The consent recorded at the session's consent step; every photo of the session refers
+    to it."""
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     patient: Mapped[Patient] = relationship()
-    user: Mapped[User] = relationship(foreign_keys=[user_id])
-    consent_recorded_by: Mapped[User | None] = relationship(foreign_keys=[consent_recorded_by_id])
+    user: Mapped[User] = relationship()
+    consent: Mapped[ConsentRecord | None] = relationship()
 
 
 # --- Audit trail ----------------------------------------------------------------------------
@@ -421,58 +456,22 @@ class ConsentChange(Base):
 
 
 class RejectionNote(Base):
-    """A Key Object Selection Document that rejected objects of one study, as stored here."""
+    """What a rejection note (a Key Object Selection Document, stored as an ``Instance`` of
+    kind ``rejection_note``) says and who wrote it: the clinician's side of the correction."""
 
     __tablename__ = "rejection_notes"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sop_instance_uid: Mapped[str] = mapped_column(String(64), unique=True)
-    study_instance_uid: Mapped[str] = mapped_column(String(64), index=True)
-    series_instance_uid: Mapped[str] = mapped_column(String(64))
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), primary_key=True)
     reason_code: Mapped[str] = mapped_column(String(16))
     """The note's title: 113001 quality, 113037 patient safety, 113038 worklist entry."""
     kind: Mapped[str] = mapped_column(String(16))
     """What the clinician corrected: ``patient``, ``details`` or ``quality``."""
     reason_text: Mapped[str] = mapped_column(String(500))
-    storage_path: Mapped[str] = mapped_column(String(255))
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    patient: Mapped[Patient] = relationship()
+    instance: Mapped[Instance] = relationship()
     created_by: Mapped[User] = relationship()
-
-
-# --- Documents (PDF, as DICOM Encapsulated PDF) ---------------------------------------------------
-
-
-class Document(Base):
-    """A PDF (a scanned consent form, a referral letter) stored as an Encapsulated PDF object in
-    the patient's record, in the study of the session it was added in."""
-
-    __tablename__ = "documents"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sop_instance_uid: Mapped[str] = mapped_column(String(64), unique=True)
-    capture_id: Mapped[str] = mapped_column(String(36), unique=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
-    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
-    series_id: Mapped[int] = mapped_column(ForeignKey("series.id"), index=True)
-    instance_number: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(64))
-    pdf_bytes: Mapped[int] = mapped_column(Integer)
-    storage_path: Mapped[str] = mapped_column(String(255))
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    patient: Mapped[Patient] = relationship()
-    study: Mapped[Study] = relationship()
-    series: Mapped[Series] = relationship()
-    added_by: Mapped[User] = relationship()
 
 
 __all__ = [
@@ -483,7 +482,6 @@ __all__ = [
     "ConsentChange",
     "ConsentRecord",
     "Delivery",
-    "Document",
     "Instance",
     "LaunchSessionPatient",
     "LaunchTokenUsed",

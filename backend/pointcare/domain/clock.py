@@ -2,7 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+
+
+class TakenAtSource(StrEnum):
+    """Where the moment a photo was taken came from. Stored as the value."""
+
+    DEVICE = "device"
+    """The capturing device's clock at the shutter (the bedside camera, an app's own time)."""
+    PHOTO = "photo"
+    """The photo's own record (EXIF DateTimeOriginal, with its offset when the camera gave one)."""
+    FILE = "file"
+    """The file's date: the photo did not say when it was taken; the user was asked to check."""
+    ENTERED = "entered"
+    """Typed or corrected by the user."""
+    SERVER = "server"
+    """When it reached the server: nothing else said (documents, notes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TakenAt:
+    moment: datetime
+    """Timezone-aware."""
+    source: TakenAtSource
 
 
 def offset_minutes(moment: datetime) -> int:

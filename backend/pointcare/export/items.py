@@ -13,10 +13,9 @@ from sqlalchemy.orm import Session, joinedload
 from pointcare.archive.protocol import InstanceRef
 from pointcare.archive.reader import InstanceReader, ref_of
 from pointcare.consent.changes import ConsentInForce, consent_in_force
-from pointcare.corrections.visibility import not_rejected
+from pointcare.corrections.visibility import images_in_force
 from pointcare.db.models import ConsentRecord, Instance, Patient
 from pointcare.dicom.part10 import Part10Source
-from pointcare.domain.body_sites import site_with_side
 from pointcare.domain.consent import ConsentMethod
 from pointcare.domain.views import view_label
 from pointcare.errors import InvalidInput, PointcareError
@@ -53,7 +52,7 @@ class ExportItem:
 
     @property
     def consent(self) -> ConsentRecord:
-        return self.instance.consent
+        return self.instance.consent_record
 
 
 def select_items(session: Session, patient: Patient, sop_uids: Sequence[str]) -> list[ExportItem]:
@@ -65,7 +64,7 @@ def select_items(session: Session, patient: Patient, sop_uids: Sequence[str]) ->
     wanted = list(dict.fromkeys(uid.strip() for uid in sop_uids if uid.strip()))
     query = (
         select(Instance)
-        .where(Instance.patient_id == patient.id, not_rejected())
+        .where(Instance.patient_id == patient.id, images_in_force())
         .options(
             joinedload(Instance.study),
             joinedload(Instance.series),
@@ -98,12 +97,12 @@ def select_items(session: Session, patient: Patient, sop_uids: Sequence[str]) ->
 
 def _item(instance: Instance, in_force: ConsentInForce) -> ExportItem:
     try:
-        method = ConsentMethod(instance.consent.method).label
+        method = ConsentMethod(instance.consent_record.method).label
     except ValueError:
-        method = instance.consent.method
+        method = instance.consent_record.method
     return ExportItem(
         instance=instance,
-        where=site_with_side(instance.body_site_code, instance.laterality),
+        where=instance.where,
         view=view_label(instance.view),
         taken=instance.taken_at,
         consent_method=method,

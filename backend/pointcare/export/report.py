@@ -166,8 +166,9 @@ def _photo_page(pdf: _Report, number: int, item: ExportItem, data: bytes) -> Non
     top = pdf.get_y()
     width = pdf.w - 2 * MARGIN
     box_height = IMAGE_BOX_HEIGHT
-    scale = min(width / max(instance.columns, 1), box_height / max(instance.rows, 1))
-    image_w, image_h = instance.columns * scale, instance.rows * scale
+    columns, rows = instance.size
+    scale = min(width / max(columns, 1), box_height / max(rows, 1))
+    image_w, image_h = columns * scale, rows * scale
     pdf.image(
         BytesIO(first_jpeg_frame(data)),
         x=MARGIN + (width - image_w) / 2,

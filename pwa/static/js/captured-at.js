@@ -1,6 +1,7 @@
 // Records when the photo was taken, in the phone's local time with its UTC offset
-// (2026-05-04T10:15:00+02:00), into the form's captured_at field. Without this the server
-// uses the time it receives the photo.
+// (2026-05-04T10:15:00+02:00), into the form's captured_at field, and where that time came
+// from: the camera just now ("device"), or only the file's date ("file"), which the server
+// replaces with the moment the photo itself records when it has one.
 "use strict";
 (function () {
   function pad(number) {
@@ -25,10 +26,12 @@
     if (!field) {
       return;
     }
+    var source = input.form.querySelector("[data-captured-at-source-target]");
     var now = Date.now();
     var file = input.files && input.files[0];
-    // A photo chosen from the phone's gallery keeps the time it was taken; never a future one.
+    // Never a future time; a file saved in the last two minutes was just taken by the camera.
     var taken = file && file.lastModified && file.lastModified <= now ? file.lastModified : now;
     field.value = file ? localIso(new Date(taken)) : "";
+    if (source) source.value = !file ? "" : now - taken < 120000 ? "device" : "file";
   });
 })();

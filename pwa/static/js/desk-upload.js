@@ -73,6 +73,7 @@ import { uuid4 } from "./lib/uuid.js";
       Array.prototype.forEach.call(files, function (file) {
         if (items.length >= maxFiles) return;
         var row = template.content.firstElementChild.cloneNode(true);
+        row.dataset.state = "ready";
         row.querySelector("[data-name]").textContent = file.name;
         var own = row.querySelector("[data-row-site]");
         Array.prototype.forEach.call(siteSelect.querySelectorAll("option[value]:not([value=''])"), function (option) {
@@ -117,7 +118,9 @@ import { uuid4 } from "./lib/uuid.js";
         var fields = tags();
         if (item.site.value) fields.body_site = item.site.value;
         Object.keys(fields).forEach(function (key) { data.append(key, fields[key]); });
-        data.append("captured_at", isoWithOffset(item.file.lastModified || Date.now()));
+        // The file's date: the server takes the moment the photo itself records, when it has one.
+        data.append("captured_at", isoWithOffset(Math.min(item.file.lastModified || Date.now(), Date.now())));
+        data.append("captured_at_source", "file");
       }
       data.append("patient_id", form.dataset.mrn);
       data.append("issuer", form.dataset.issuer);
@@ -147,7 +150,9 @@ import { uuid4 } from "./lib/uuid.js";
         if (xhr.status === 200 || xhr.status === 201) {
           item.progress.value = 100;
           item.file = null; // stored: nothing of it stays in the page
-          setState(item, "stored", "Stored");
+          var answer = {};
+          try { answer = JSON.parse(xhr.responseText); } catch (error) { answer = {}; }
+          setState(item, "stored", answer.duplicate ? "Already stored: this file was sent before" : "Stored");
         } else if (xhr.status >= 500 || xhr.status === 0) {
           retry(item, "The server did not answer (" + xhr.status + ").");
         } else {
@@ -194,11 +199,33 @@ import { uuid4 } from "./lib/uuid.js";
       zone.addEventListener(type, function (event) { event.preventDefault(); zone.classList.remove("is-over"); });
     });
     zone.addEventListener("drop", function (event) { add(event.dataTransfer.files); });
+    // Every consent question answered, or nothing is sent: consent is asked, never assumed.
+    function unansweredConsent() {
+      var asked = form.querySelector("[data-consent]");
+      var names = ["consent_clinical", "consent_teaching", "consent_publication", "consent_method"];
+      return names.filter(function (name) {
+        return !asked.querySelector('[data-tag="' + name + '"]:checked');
+      }).map(function (name) { return asked.querySelector('[data-tag="' + name + '"]'); });
+    }
+
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      var photos = items.some(function (item) { return !item.pdf; });
       if (!siteSelect.value && items.some(function (item) { return !item.pdf && !item.site.value; })) {
         summary.textContent = "Choose the body site (for every file, or for each file below).";
         siteSelect.focus();
+        return;
+      }
+      var unanswered = photos ? unansweredConsent() : [];
+      if (unanswered.length) {
+        summary.textContent = "Answer every consent question before sending the photos.";
+        unanswered[0].focus();
+        return;
+      }
+      var declined = form.querySelector('[data-tag="consent_clinical"][value="no"]:checked');
+      if (photos && declined) {
+        summary.textContent = "Without consent for the clinical record, no photo can be stored.";
+        declined.focus();
         return;
       }
       items.forEach(function (item) { if (item.state === "failed") { item.state = "ready"; item.attempts = 0; } });

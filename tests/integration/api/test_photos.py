@@ -17,12 +17,13 @@ from PIL import Image, ImageChops, ImageOps
 from pydicom.encaps import generate_frames
 from sqlalchemy import func, select
 
-from pointcare.capture import ingest as ingest_module
+from pointcare.capture import pipeline as pipeline_module
 from pointcare.db.models import ConsentRecord, Instance, Series, Study
 from pointcare.imaging import jpeg_markers
 from pointcare.imaging.exif import ORIENTATION_TAG
 from pointcare.runtime import Runtime
 from tests.integration.conftest import LimitedClient, Upload
+from tests.support.consent import CLINICAL_ONLY
 from tests.support.dicom_checks import (
     VIEW_WARNINGS,
     assert_valid_dicom,
@@ -230,7 +231,9 @@ def test_concurrent_uploads_for_one_patient_land_in_one_study(
     from datetime import datetime
 
     from pointcare.auth.accounts import find_user, principal_of
-    from pointcare.capture.submission import RawSubmission, check_submission
+    from pointcare.capture.command import Source
+    from pointcare.capture.fields import CaptureFields, read_command
+    from pointcare.domain.objects import ObjectKind
 
     with runtime.db.session() as session:
         user = find_user(session, "nurse")
@@ -242,12 +245,20 @@ def test_concurrent_uploads_for_one_patient_land_in_one_study(
     errors: list[BaseException] = []
 
     def send() -> None:
-        request = check_submission(
-            RawSubmission(patient_id="PC100003", body_site="54735007", session_id=session_id),
+        command = read_command(
+            CaptureFields(
+                patient_id="PC100003",
+                body_site="54735007",
+                session_id=session_id,
+                allow_duplicate="true",
+                **CLINICAL_ONLY,
+            ),
+            kind=ObjectKind.PHOTO,
+            source=Source.API,
             now=datetime.now().astimezone(),
         )
         try:
-            results.append(runtime.ingest.store(who, request, photo))
+            results.append(runtime.capture.capture(who, command, photo))
         except BaseException as exc:
             errors.append(exc)
 
@@ -271,12 +282,12 @@ def test_a_failure_after_the_file_write_leaves_nothing(
 ) -> None:
     before = archive_state(runtime)
 
-    class Explodes(ingest_module.Instance):  # type: ignore[misc, valid-type]
+    class Explodes(pipeline_module.Instance):  # type: ignore[misc, valid-type]
         def __init__(self, **kwargs: object) -> None:
             assert runtime.files.root.exists() and any(runtime.files.root.rglob("*.dcm"))
             raise RuntimeError("injected failure after the file write")
 
-    monkeypatch.setattr(ingest_module, "Instance", Explodes)
+    monkeypatch.setattr(pipeline_module, "Instance", Explodes)
     response = upload(corpus("photos", "gps", "DSCN0010.jpg"))
     assert response.status_code == 500
     assert "injected" not in response.text
@@ -331,7 +342,13 @@ def _truncated_jpeg() -> bytes:
         ({"captured_at": "2026-05-04T10:15:00"}, 422, "captured_at"),
         ({"capture_id": "12"}, 422, "capture_id"),
         ({"consent_teaching": "perhaps"}, 422, "consent_teaching"),
-        ({"consent_clinical": "false"}, 422, None),
+        ({"consent_clinical": "false", "consent_teaching": "false"}, 422, None),
+        ({"consent_clinical": None}, 422, "consent_clinical"),
+        ({"consent_teaching": None}, 422, "consent_teaching"),
+        ({"consent_publication": None}, 422, "consent_publication"),
+        ({"consent_method": None}, 422, "consent_method"),
+        ({"captured_at_source": "guess"}, 422, "captured_at"),
+        ({"allow_duplicate": "maybe"}, 422, "allow_duplicate"),
         ({"photo": b""}, 422, "file"),
         ({"photo": b"%PDF-1.4 not a photo"}, 415, "file"),
         ({"photo": b"GIF89a" + b"\x00" * 64}, 415, "file"),

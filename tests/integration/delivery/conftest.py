@@ -42,6 +42,7 @@ from pointcare.identity.names import name_key
 from pointcare.runtime import build_runtime
 from pointcare.settings import Settings
 from tests.conftest import ACCOUNTS, TEST_SECRET
+from tests.support.consent import CLINICAL_ONLY
 from tests.support.orthanc import Orthanc
 
 PHOTO_COUNT = 50
@@ -241,6 +242,7 @@ def upload_photos(
                 "capture_id": str(uuid.uuid4()),
                 "session_id": session_id,
                 "captured_at": f"2026-05-04T10:{number % 60:02d}:00+02:00",
+                **CLINICAL_ONLY,
             },
             files={"file": (f"photo{number}.jpg", photos[number], "image/jpeg")},
             headers=site.headers(),

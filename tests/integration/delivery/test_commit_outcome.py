@@ -31,6 +31,7 @@ from tests.integration.delivery.conftest import (
     Site,
     small_photo,
 )
+from tests.support.consent import CLINICAL_ONLY
 from tests.support.orthanc import Orthanc
 from tests.support.pg_proxy import PostgresProxy
 
@@ -71,8 +72,7 @@ def send(client: TestClient[Litestar], site: Site, capture_id: str, number: int)
             "issuer": ISSUER,
             "body_site": FOREARM,
             "laterality": "L",
-            "consent_clinical": "true",
-            "consent_method": "verbal",
+            **CLINICAL_ONLY,
             "capture_id": capture_id,
             "captured_at": "2026-05-04T10:15:00+02:00",
         },

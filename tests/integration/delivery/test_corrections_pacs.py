@@ -14,7 +14,7 @@ from pointcare.archive.outbox import DeliveryState
 from pointcare.auth.principal import Principal
 from pointcare.auth.roles import Role
 from pointcare.corrections.service import Correction, CorrectionKind, DetailChanges, correct
-from pointcare.db.models import Document, Instance, Patient, RejectionNote, User
+from pointcare.db.models import Instance, Patient, User
 from pointcare.dicom.pdf import encapsulated_pdf
 from pointcare.runtime import build_runtime
 from tests.integration.delivery.conftest import (
@@ -65,7 +65,8 @@ def test_details_correction_delivers_the_copy_and_the_rejection_note(
             DeliveryState.PARKED: 0,
         }
         with runtime.db.session() as session:
-            note = session.scalars(select(RejectionNote)).one()
+            note = session.scalars(select(Instance).where(Instance.kind == "rejection_note")).one()
+            note_series = note.series.series_instance_uid
             copy = session.scalars(select(Instance).where(Instance.replaces_id.is_not(None))).one()
             copy_study = copy.study.study_instance_uid
         (copy_uid,) = [c.sop_instance_uid for c in result.copies]
@@ -75,9 +76,7 @@ def test_details_correction_delivers_the_copy_and_the_rejection_note(
         assert stored["sop_instance_uid"] in in_original_study
         assert note.sop_instance_uid in in_original_study
         assert copy_uid in orthanc.sop_uids(copy_study)
-        kos = _retrieve(
-            orthanc, stored["study_instance_uid"], note.series_instance_uid, note.sop_instance_uid
-        )
+        kos = _retrieve(orthanc, stored["study_instance_uid"], note_series, note.sop_instance_uid)
         assert kos.ConceptNameCodeSequence[0].CodeValue == "113037"
         evidence = kos.CurrentRequestedProcedureEvidenceSequence[0].ReferencedSeriesSequence[0]
         assert (
@@ -122,7 +121,8 @@ def test_a_document_reaches_the_pacs_as_encapsulated_pdf(
             pass
         assert site.states()[DeliveryState.DELIVERED] == 1
         with runtime.db.session() as session:
-            series = session.scalars(select(Document)).one().series.series_instance_uid
+            document = session.scalars(select(Instance).where(Instance.kind == "document")).one()
+            series = document.series.series_instance_uid
         ds = _retrieve(orthanc, stored["study_instance_uid"], series, stored["sop_instance_uid"])
         assert ds.Modality == "DOC" and encapsulated_pdf(ds) == pdf
     finally:

@@ -31,6 +31,7 @@ from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings
 from tests.integration.conftest import Upload
 from tests.integration.delivery.conftest import small_photo
+from tests.support.consent import CLINICAL_ONLY
 from tests.support.orthanc import Orthanc
 
 Bearer = Callable[[str], dict[str, str]]
@@ -234,6 +235,7 @@ def test_with_the_builtin_archive_there_is_no_pacs_section(
                 "body_site": "14975008",
                 "laterality": "L",
                 "captured_at": "2026-05-04T10:15:00+02:00",
+                **CLINICAL_ONLY,
             },
             files={"file": ("p.jpg", small_photo(9), "image/jpeg")},
             headers=bearer("photographer"),

@@ -33,6 +33,7 @@ from pointcare.identity.demo import seed_demo
 from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings
 from tests.conftest import ACCOUNTS, TEST_SECRET, Account
+from tests.support.consent import CLINICAL_ONLY
 from tests.support.tools import corpus
 
 FOREARM = "14975008"
@@ -131,6 +132,8 @@ def archive(
             "body_site": body_site,
             "capture_id": str(uuid.uuid4()),
             "captured_at": when,
+            "allow_duplicate": "true",
+            **CLINICAL_ONLY,
         }
         if laterality is not None:
             form["laterality"] = laterality

@@ -26,6 +26,7 @@ from requests import HTTPError
 from pointcare.archive.files import FileStore
 from pointcare.settings import Settings
 from tests.integration.dicomweb.conftest import FOREARM, multipart_parts
+from tests.support.consent import CLINICAL_ONLY
 from tests.support.server import LiveServer
 from tests.support.tools import corpus
 
@@ -96,6 +97,7 @@ def live(module_database_url: str) -> Iterator[Live]:
                         "laterality": "R",
                         "capture_id": str(uuid.uuid4()),
                         "captured_at": "2025-02-03T14:05:00+01:00",
+                        **CLINICAL_ONLY,
                     },
                     files={"file": (photo.name, photo.read_bytes(), "image/jpeg")},
                     headers={"Authorization": f"Bearer {nurse}"},

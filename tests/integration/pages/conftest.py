@@ -12,6 +12,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from pointcare.domain.consent import CONSENT_FIELDS
 from tests.conftest import Account
 from tests.support import csrf
 from tests.support.tools import corpus
@@ -62,7 +63,10 @@ def photo_bytes() -> bytes:
 
 @pytest.fixture
 def capture(photo_bytes: bytes) -> Capture:
-    """``capture(client, **fields)`` sends the capture form as a browser would (multipart)."""
+    """``capture(client, **fields)`` sends the capture form as a browser would (multipart).
+
+    Consent questions are answered (a consent field given as None is answered "no"); the same
+    picture may be sent again (``allow_duplicate``) unless a test says otherwise."""
 
     def send(
         client: TestClient[Litestar],
@@ -76,13 +80,18 @@ def capture(photo_bytes: bytes) -> Capture:
             "body_site": "14975008",
             "laterality": "L",
             "view": "close-up",
-            "consent_clinical": "true",
-            "consent_teaching": "true",
+            "consent_clinical": "yes",
+            "consent_teaching": "yes",
+            "consent_publication": "no",
             "consent_method": "verbal",
             "capture_id": str(uuid.uuid4()),
             "captured_at": "2026-05-04T10:15:00+02:00",
+            "allow_duplicate": "true",
         }
         form.update(fields)
+        for key in CONSENT_FIELDS[:3]:
+            if key in fields and fields[key] is None:
+                form[key] = "no"
         form = {key: value for key, value in form.items() if value is not None}
         chosen = photo_bytes if photo is None else photo
         return client.post(

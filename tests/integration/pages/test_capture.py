@@ -30,7 +30,13 @@ def test_the_capture_page_shows_the_patient_and_a_fresh_form(browser: SignIn) ->
     uuid.UUID(capture_id_in(page.text))
     assert 'accept="image/*" capture="environment"' in page.text
     assert '<optgroup label="Upper limb">' in page.text
-    assert 'id="consent_clinical" name="consent_clinical" value="true"' in page.text
+    # Every consent question is asked, and none starts answered.
+    for question in ("consent_clinical", "consent_teaching", "consent_publication"):
+        for answer in ("yes", "no"):
+            radio = re.search(rf'<input type="radio" id="{question}-{answer}"[^>]*>', page.text)
+            assert radio and "checked" not in radio.group(0)
+    assert not re.search(r'name="consent_method"[^>]*checked', page.text)
+    assert "Not asked yet" in page.text
 
 
 def test_two_renders_of_the_form_get_different_capture_ids(browser: SignIn) -> None:
@@ -89,7 +95,8 @@ def test_sending_a_photo_stores_it_and_offers_the_next(
     assert capture_id_in(answer.text) != capture_id
     assert re.search(r'<option value="14975008"[^>]*selected', answer.text)
     assert re.search(r'id="laterality-L"[^>]*checked', answer.text)
-    assert re.search(r'id="consent_teaching"[^>]*checked', answer.text)
+    assert re.search(r'id="consent_teaching-yes"[^>]*checked', answer.text)
+    assert re.search(r'id="consent_publication-no"[^>]*checked', answer.text)
 
 
 def test_a_resend_with_the_same_capture_id_stores_nothing_new(
@@ -145,8 +152,7 @@ def test_a_form_without_photo_lists_every_problem(
 def test_without_clinical_record_consent_nothing_is_stored(
     browser: SignIn, capture: Capture, runtime: Runtime
 ) -> None:
-    # An unticked checkbox sends nothing at all.
-    answer = capture(browser("photographer"), consent_clinical=None)
+    answer = capture(browser("photographer"), consent_clinical="no", consent_teaching="no")
 
     assert answer.status_code == 422
     assert 'id="consent_clinical-error"' in answer.text
@@ -160,7 +166,7 @@ def test_best_interests_cannot_cover_teaching(
     answer = capture(browser("photographer"), consent_method="best_interests")
 
     assert answer.status_code == 422
-    assert 'id="consent_method-error"' in answer.text
+    assert 'id="consent_teaching-error"' in answer.text
     assert "best interests" in answer.text
     assert stored_count(runtime) == 0
 
@@ -223,3 +229,29 @@ def test_a_mangled_capture_id_is_replaced_not_refused(
     with runtime.db.session() as session:
         stored = session.scalars(select(Instance.capture_id)).one()
     uuid.UUID(stored)
+
+
+def test_consent_left_unanswered_is_asked_for_not_assumed(
+    browser: SignIn, capture: Capture, runtime: Runtime
+) -> None:
+    unanswered = dict.fromkeys(
+        ("consent_clinical", "consent_teaching", "consent_publication", "consent_method"), ""
+    )
+    answer = capture(browser("photographer"), **unanswered)
+
+    assert answer.status_code == 422
+    for question in unanswered:
+        assert f'id="{question}-error"' in answer.text
+    assert "Answer whether the patient agrees to photographs for the clinical record" in answer.text
+    assert stored_count(runtime) == 0
+
+
+def test_a_damaged_photo_is_refused_with_its_reason(
+    browser: SignIn, capture: Capture, photo_bytes: bytes, runtime: Runtime
+) -> None:
+    answer = capture(browser("photographer"), photo=photo_bytes[: len(photo_bytes) // 2])
+
+    assert answer.status_code == 422
+    assert "damaged or incomplete" in answer.text
+    assert "Take or choose a photo." not in answer.text
+    assert stored_count(runtime) == 0

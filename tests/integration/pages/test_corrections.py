@@ -60,10 +60,10 @@ def _object(runtime: Runtime, row: Instance) -> bytes:
 def _counts(runtime: Runtime) -> tuple[int, int, int]:
     with runtime.db.session() as session:
         return (
-            session.scalar(select(func.count(Instance.id))) or 0,
+            session.scalar(select(func.count(Instance.id)).where(Instance.kind == "photo")) or 0,
             session.scalar(select(func.count(Instance.id)).where(Instance.rejected_at.is_not(None)))
             or 0,
-            session.scalar(select(func.count(RejectionNote.id))) or 0,
+            session.scalar(select(func.count(RejectionNote.instance_id))) or 0,
         )
 
 
@@ -91,7 +91,8 @@ def test_moving_a_photo_needs_the_right_patient_confirmed_then_rejects_and_copie
     assert original.rejected_at is not None
     with runtime.db.session() as session:
         copy = session.scalars(select(Instance).where(Instance.replaces_id == original.id)).one()
-        note = session.get_one(RejectionNote, original.rejection_note_id)
+        note = session.get_one(Instance, original.rejected_by_id)
+        assert session.get_one(RejectionNote, note.id).reason_code == "113037"
     assert copy.patient_id != original.patient_id
     # The copy: same pixels byte for byte, the right patient, valid DICOM.
     copied = _object(runtime, copy)

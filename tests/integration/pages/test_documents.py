@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 from pydicom import dcmread
 from sqlalchemy import func, select
 
-from pointcare.db.models import Document
+from pointcare.db.models import Instance
 from pointcare.runtime import Runtime
 from tests.integration.pages.conftest import SignIn
 from tests.support.dicom_checks import assert_valid_dicom
@@ -35,7 +35,9 @@ def _post(client: TestClient[Litestar], headers: dict[str, str], pdf: bytes | No
 
 def _count(runtime: Runtime) -> int:
     with runtime.db.session() as session:
-        return session.scalar(select(func.count(Document.id))) or 0
+        return (
+            session.scalar(select(func.count(Instance.id)).where(Instance.kind == "document")) or 0
+        )
 
 
 def test_a_pdf_is_stored_listed_and_opened_as_itself(
@@ -52,10 +54,19 @@ def test_a_pdf_is_stored_listed_and_opened_as_itself(
     stored = first.json()
     again = _post(client, bearer("photographer"), pdf, capture_id=capture_id)
     assert again.status_code == 200 and again.json() == stored
+    # The same file again, under a new capture_id: answered with the object already stored.
+    duplicate = _post(client, bearer("photographer"), pdf)
+    assert duplicate.status_code == 200
+    assert duplicate.json() == {**stored, "capture_id": capture_id, "duplicate": True}
     assert _count(runtime) == 1
 
     with runtime.db.session() as session:
-        row = session.scalars(select(Document)).one()
+        row = session.scalars(select(Instance)).one()
+        assert (row.kind, row.description, row.consent_id) == (
+            "document",
+            "Signed consent form",
+            None,
+        )
     data = runtime.files.resolve(row.storage_path).read_bytes()
     assert_valid_dicom(data)
     assert dcmread(BytesIO(data)).DocumentTitle == "Signed consent form"

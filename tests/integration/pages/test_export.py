@@ -178,7 +178,10 @@ def test_teaching_set_holds_only_consented_photos_and_no_identifier(
     everything = b"".join(archive.read(name) for name in archive.namelist())
     everything += response.content
     for secret in OBERG_IDENTIFIERS + tuple(
-        value for photo in stored.values() for value in photo.values() if "." in value
+        value
+        for photo in stored.values()
+        for value in photo.values()
+        if isinstance(value, str) and "." in value
     ):
         for encoding in ("utf-8", "latin-1"):
             try:

@@ -23,6 +23,7 @@ from pointcare.access.blur import blurred_jpeg
 from pointcare.auth.principal import Principal
 from pointcare.db.models import Patient
 from pointcare.dicom.json_model import encode
+from pointcare.errors import NotFound
 from pointcare.launch.binding import openable_patient_ids
 from pointcare.runtime import Runtime
 from pointcare.web.dicomweb import links, wado
@@ -169,7 +170,9 @@ async def _thumbnail(
     def stored_thumbnail() -> tuple[bytes, bool]:
         """The stored thumbnail, and whether it is sealed for this user: one trip to a worker
         thread for the index and the small file (a thumbnail is fetched by the hundred)."""
-        [first] = wado.locate(db, *checked, first_only=True)
+        [first] = wado.locate(db, *checked, first_only=True, images_only=True)
+        if first.thumbnail_path is None:  # pragma: no cover - images have thumbnails
+            raise NotFound("This object has no thumbnail.")
         sealed = first.sensitive and not glass.has_grant(db, request.user.user_id, first.patient_id)
         return runtime.files.read(first.thumbnail_path), sealed
 

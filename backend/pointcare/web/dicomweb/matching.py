@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import IntEnum
+from typing import cast
 
 from litestar.exceptions import ClientException
 from pydicom.datadict import keyword_for_tag, tag_for_keyword
@@ -179,7 +180,11 @@ _KEYS: dict[str, tuple[Level, Matcher]] = {
     "SOPInstanceUID": (Level.INSTANCE, _uid_list(Instance.sop_instance_uid)),
     "SOPClassUID": (Level.INSTANCE, _uid_list(Instance.sop_class_uid)),
     "InstanceNumber": (Level.INSTANCE, _integer(Instance.instance_number, "InstanceNumber")),
-    "ImageLaterality": (Level.INSTANCE, _text(Instance.laterality, ignore_case=True)),
+    # Null for objects that are no image: they never match a laterality asked for.
+    "ImageLaterality": (
+        Level.INSTANCE,
+        _text(cast(SQLColumnExpression[str], Instance.laterality), ignore_case=True),
+    ),
 }
 
 _FLAGS = {

@@ -218,21 +218,25 @@ def _instance_attributes(
     instance: Instance, series: Series, study: Study, service: str
 ) -> dict[str, Any]:
     captured = _local(instance.captured_at, instance.captured_tz_offset_minutes)
-    return {
+    attributes: dict[str, Any] = {
         "SOPClassUID": instance.sop_class_uid,
         "SOPInstanceUID": instance.sop_instance_uid,
         "InstanceNumber": instance.instance_number,
         "ContentDate": v.da(captured),
         "ContentTime": v.tm(captured),
-        "Rows": instance.rows,
-        "Columns": instance.columns,
-        "ImageLaterality": instance.laterality,
-        "AnatomicRegionSequence": _anatomic_region(instance.body_site_code),
         "AvailableTransferSyntaxUID": instance.transfer_syntax_uid,
         "RetrieveURL": links.instance_url(
             service, study.study_instance_uid, series.series_instance_uid, instance.sop_instance_uid
         ),
     }
+    if instance.object_kind.is_image:
+        attributes |= {
+            "Rows": instance.rows,
+            "Columns": instance.columns,
+            "ImageLaterality": instance.laterality,
+            "AnatomicRegionSequence": _anatomic_region(instance.body_site_code or ""),
+        }
+    return attributes
 
 
 def _anatomic_region(snomed_id: str) -> list[dict[str, str]]:

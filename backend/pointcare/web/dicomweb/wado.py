@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from pointcare.archive.protocol import InstanceRef
 from pointcare.archive.reader import InstanceReader
-from pointcare.corrections.visibility import not_rejected
+from pointcare.corrections.visibility import images_in_force, not_rejected
 from pointcare.db.models import Instance, Series, Study
 from pointcare.dicom.json_model import JsonObject, dataset_to_dicom_json
 from pointcare.dicom.part10 import first_jpeg_frame, readable
@@ -41,7 +41,8 @@ class StoredObject:
     series_uid: str
     sop_uid: str
     storage_path: str
-    thumbnail_path: str
+    thumbnail_path: str | None
+    """None for an object that is no image."""
     transfer_syntax_uid: str
     patient_id: int
     sensitive: bool
@@ -58,9 +59,10 @@ def locate(
     sop_uid: str | None = None,
     *,
     first_only: bool = False,
+    images_only: bool = False,
 ) -> list[StoredObject]:
-    """The stored objects under a study, series or instance, in series and instance order;
-    ``NotFound`` when there are none."""
+    """The stored objects under a study, series or instance (with ``images_only``, its images),
+    in series and instance order; ``NotFound`` when there are none."""
     query = (
         select(
             Study.study_instance_uid,
@@ -81,6 +83,8 @@ def locate(
         query = query.where(Series.series_instance_uid == series_uid)
     if sop_uid is not None:
         query = query.where(Instance.sop_instance_uid == sop_uid)
+    if images_only:
+        query = query.where(images_in_force())
     if first_only:
         query = query.limit(1)
     found = [StoredObject(*row) for row in session.execute(query)]

@@ -16,7 +16,6 @@ from urllib.parse import quote, urlencode
 
 import anyio
 from litestar import Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
@@ -28,7 +27,6 @@ from pointcare import audit
 from pointcare.auth import throttle
 from pointcare.auth.accounts import authenticate
 from pointcare.auth.principal import Principal
-from pointcare.bedside.consent import DECLINED, ConsentAnswers
 from pointcare.bedside.sessions import (
     capture_consent,
     confirmation_key,
@@ -40,15 +38,24 @@ from pointcare.bedside.sessions import (
     record_consent,
     stored_photos,
 )
+from pointcare.capture.command import ConfirmedPatient, Source
 from pointcare.db.models import BedsideSession, Instance
 from pointcare.domain.body_sites import BODY_SITES, site_with_side
-from pointcare.domain.consent import ConsentMethod
+from pointcare.domain.consent import (
+    CONSENT_FIELDS,
+    DECLINED,
+    ConsentAnswers,
+    ConsentMethod,
+    ConsentUnanswered,
+    read_consent_answers,
+)
+from pointcare.domain.objects import ObjectKind
 from pointcare.domain.views import View
 from pointcare.errors import InvalidInput, NotAuthenticated, NotFound, PointcareError
 from pointcare.identity.directory import find_by_mrn, identity_of, same_name_exists
 from pointcare.launch.binding import check_may_open
 from pointcare.runtime import Runtime
-from pointcare.web.api.photos import PhotoForm, store_photo
+from pointcare.web.forms import CaptureForm, capture, command_of
 from pointcare.web.pages.common import (
     PatientContext,
     PatientUrls,
@@ -63,7 +70,6 @@ SCAN_URL = "/bedside"
 UNLOCK_URL = "/bedside/unlock"
 FIND = "bedside-find"
 WRONG_PASSWORD = "That is not your password. Type it again."  # noqa: S105 (a message)
-YES_NO = {"yes": True, "no": False}
 
 
 def confirm_url(mrn: str, issuer: str) -> str:
@@ -114,15 +120,14 @@ class BedsideView:
 def _view(record: BedsideSession) -> BedsideView:
     answers = consent_answers(record)
     summary = None
-    if answers is not None:
-        recorder = record.consent_recorded_by
+    if answers is not None and record.consent is not None:
         summary = ConsentSummary(
             answers.clinical_record,
             answers.teaching,
             answers.publication,
             answers.method,
-            recorder.display_name if recorder is not None else "",
-            record.consent_recorded_at,
+            record.consent.recorded_by.display_name,
+            record.consent.recorded_at,
         )
     return BedsideView(record.id, record.encounter, record.started_at, summary)
 
@@ -234,31 +239,10 @@ class ConsentForm:
 
 def _answers(form: ConsentForm) -> ConsentAnswers:
     """The form's answers, or ``InvalidInput`` naming every question left or answered wrongly."""
-    errors: dict[str, str] = {}
-    clinical = YES_NO.get(form.consent_clinical.strip().lower())
-    if clinical is None:
-        errors["consent_clinical"] = "Answer whether the patient agrees to photos for the record."
-    scopes = {}
-    for key in ("consent_teaching", "consent_publication"):
-        answer = YES_NO.get(getattr(form, key).strip().lower() or "no")
-        if answer is None:
-            errors[key] = "Answer Yes or No."
-        scopes[key] = bool(answer)
     try:
-        method = ConsentMethod(form.consent_method.strip())
-    except ValueError:
-        errors["consent_method"] = "Choose how consent was given."
-    if not errors:
-        try:
-            return ConsentAnswers(
-                clinical_record=bool(clinical),
-                teaching=scopes["consent_teaching"],
-                publication=scopes["consent_publication"],
-                method=method,
-            )
-        except ValueError as exc:
-            errors["consent_teaching"] = str(exc)
-    raise InvalidInput("The consent was not recorded.", errors=errors)
+        return read_consent_answers({name: getattr(form, name) for name in CONSENT_FIELDS})
+    except ConsentUnanswered as exc:
+        raise InvalidInput("The consent was not recorded.", errors=exc.errors) from None
 
 
 def _consent_page(
@@ -271,12 +255,12 @@ def _consent_page(
     status: int = 200,
 ) -> Response[Any]:
     view = _view(record)
-    if form is None:
+    if form is None:  # the answers recorded before, or none: nothing is answered for the user
         consent = view.consent
         form = ConsentForm(
             consent_clinical=_yes_no(consent.clinical_record) if consent else "",
-            consent_teaching=_yes_no(consent.teaching) if consent else "no",
-            consent_publication=_yes_no(consent.publication) if consent else "no",
+            consent_teaching=_yes_no(consent.teaching) if consent else "",
+            consent_publication=_yes_no(consent.publication) if consent else "",
             consent_method=consent.method.value if consent else "",
         )
     return page(
@@ -365,35 +349,21 @@ def bedside_capture(
     )
 
 
-@dataclass
-class BedsidePhotoForm:
-    """What the capture screen sends with each photo: the tags, never the patient or consent."""
-
-    file: UploadFile | None = None
-    body_site: str | None = None
-    laterality: str | None = None
-    view: str | None = None
-    description: str | None = None
-    sensitive: str | None = None
-    capture_id: str | None = None
-    captured_at: str | None = None
-
-
 @dataclass(frozen=True, slots=True)
 class _Context:
-    """What a photo takes from its session."""
+    """What a photo takes from its session: the patient confirmed, the consent recorded."""
 
-    mrn: str
-    issuer: str
+    patient: ConfirmedPatient
     session_id: str
-    answers: ConsentAnswers
+    consent: tuple[int, ConsentAnswers]
 
 
 def _photo_context(runtime: Runtime, principal: Principal, session_id: str) -> _Context:
     with runtime.db.session() as db:
         record = _load(db, runtime, principal, session_id)
-        answers = capture_consent(record)
-        return _Context(record.patient.mrn, record.patient.issuer, record.id, answers)
+        consent, answers = capture_consent(record)
+        patient = ConfirmedPatient(mrn=record.patient.mrn, issuer=record.patient.issuer)
+        return _Context(patient, record.id, (consent.id, answers))
 
 
 def _stored_label(runtime: Runtime, sop_instance_uid: str) -> str:
@@ -401,7 +371,7 @@ def _stored_label(runtime: Runtime, sop_instance_uid: str) -> str:
         instance = db.scalar(select(Instance).where(Instance.sop_instance_uid == sop_instance_uid))
         if instance is None:  # pragma: no cover - it was stored a moment ago
             return ""
-        return site_with_side(instance.body_site_code, instance.laterality)
+        return site_with_side(instance.body_site_code or "", instance.laterality or "U")
 
 
 @post("/bedside/sessions/{session_id:str}/photos", include_in_schema=False)
@@ -410,30 +380,24 @@ async def bedside_photo(
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
     session_id: FromPath[str],
-    data: Annotated[BedsidePhotoForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+    data: Annotated[CaptureForm, Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> Response[Any]:
-    """Store one photo of the session's patient, under the session's consent (same ingest as the
-    API: 201 new, 200 a retry of the same ``capture_id``, problem JSON otherwise)."""
+    """Store one photo of the session's patient, under the session's consent record: the
+    patient and consent come from the session, never from what the capture screen sends (same
+    command as the API: 201 new, 200 a retry of the same ``capture_id``, problem JSON
+    otherwise)."""
     context = await anyio.to_thread.run_sync(_photo_context, runtime, principal, session_id)
-    answers = context.answers
-    form = PhotoForm(
-        file=data.file if isinstance(data.file, UploadFile) and data.file.filename else None,
-        patient_id=context.mrn,
-        issuer=context.issuer,
-        body_site=data.body_site,
-        laterality=data.laterality,
-        view=data.view,
-        description=data.description,
-        consent_clinical=_flag(answers.clinical_record),
-        consent_teaching=_flag(answers.teaching),
-        consent_publication=_flag(answers.publication),
-        consent_method=answers.method.value,
-        sensitive=data.sensitive,
-        capture_id=data.capture_id,
-        captured_at=data.captured_at,
+    command = command_of(
+        data,
+        kind=ObjectKind.PHOTO,
+        source=Source.BEDSIDE,
+        patient=context.patient,
+        consent_record=context.consent,
         session_id=context.session_id,
     )
-    stored = await store_photo(runtime, principal, form, actor=audit.actor_of(request, principal))
+    stored = await capture(
+        runtime, principal, data, command, actor=audit.actor_of(request, principal)
+    )
     label = await anyio.to_thread.run_sync(_stored_label, runtime, stored.sop_instance_uid)
     body = {
         "capture_id": stored.capture_id,
@@ -447,10 +411,6 @@ async def bedside_photo(
         status_code=201 if stored.created else 200,
         headers={"Cache-Control": "no-store"},
     )
-
-
-def _flag(value: bool) -> str:
-    return "true" if value else "false"
 
 
 # --- Summary and the end of a session ---------------------------------------------------------
@@ -472,7 +432,7 @@ def bedside_summary(
     """What this session stored: how many photos, of which sites, in which study."""
     record = _load(db, runtime, principal, session_id)
     photos = stored_photos(db, record)
-    counts = Counter(site_with_side(p.body_site_code, p.laterality) for p in photos)
+    counts = Counter(site_with_side(p.body_site_code or "", p.laterality or "U") for p in photos)
     studies = list({p.study.study_instance_uid: p.study for p in photos}.values())
     context = _patient_context(db, record)
     return page(

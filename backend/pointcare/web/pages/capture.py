@@ -1,16 +1,19 @@
-"""Capture: the patient banner and a photo form that stores through the same path as the API."""
+"""Capture: the patient banner and a photo form that stores through the same command as the API.
+
+Consent is asked on the form, every question unanswered until the user answers it. Once a
+photo is stored, the answers carry over to the next photo of the same sitting (the same
+consent record), folded into one line that opens again to change them.
+"""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
 import anyio
 from litestar import Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
@@ -19,20 +22,15 @@ from sqlalchemy.orm import Session
 
 from pointcare import audit
 from pointcare.auth.principal import Principal
-from pointcare.capture.ingest import StoredPhoto
-from pointcare.capture.submission import check_submission
+from pointcare.capture.command import ConfirmedPatient, Source
+from pointcare.capture.pipeline import Stored
 from pointcare.domain.body_sites import BODY_SITES, BodySite, Region, site_with_side
-from pointcare.domain.consent import ConsentMethod
-from pointcare.errors import ConsentRequired, InvalidInput, PointcareError
+from pointcare.domain.consent import CONSENT_FIELDS, ConsentMethod
+from pointcare.domain.objects import ObjectKind
+from pointcare.errors import ConsentRequired, PointcareError
 from pointcare.runtime import Runtime
-from pointcare.web.api.photos import PhotoForm, raw_submission, store_photo
-from pointcare.web.pages.common import (
-    PatientContext,
-    fragment,
-    is_htmx,
-    load_patient,
-    page,
-)
+from pointcare.web.forms import CaptureForm, capture, command_of
+from pointcare.web.pages.common import PatientContext, fragment, is_htmx, load_patient, page
 
 SITE_GROUPS: tuple[tuple[str, tuple[BodySite, ...]], ...] = tuple(
     (region.value, tuple(site for site in BODY_SITES if site.region is region)) for region in Region
@@ -42,13 +40,10 @@ SITE_GROUPS: tuple[tuple[str, tuple[BodySite, ...]], ...] = tuple(
 CONSENT_METHODS = tuple(ConsentMethod)
 
 FIELD_MESSAGES = {
-    "file": "Take or choose a photo.",
     "body_site": "Choose the body site.",
     "laterality": "Choose the side: Right, Left or Both sides.",
     "view": "Choose overview, close-up or dermoscopic.",
     "captured_at": "The phone's date or time looks wrong. Check its clock, then send again.",
-    "consent_method": "Consent in the patient's best interests covers the clinical record only. "
-    "Turn off teaching and publication, or choose verbal or written consent.",
 }
 """What a clinician reads for a field the API describes in developer terms."""
 
@@ -64,86 +59,56 @@ class CaptureValues:
     laterality: str = ""
     view: str = ""
     description: str = ""
-    consent_clinical: bool = True
-    consent_teaching: bool = False
-    consent_publication: bool = False
-    consent_method: str = ConsentMethod.VERBAL.value
+    consent_clinical: str = ""
+    """``yes``, ``no`` or ``""`` (not answered yet): never answered for the user."""
+    consent_teaching: str = ""
+    consent_publication: str = ""
+    consent_method: str = ""
     sensitive: bool = False
-    captured_at: str = ""
+    session_id: str = ""
+    """The sitting: its photos are filed together, under one consent record."""
+
+    @property
+    def consent_answered(self) -> bool:
+        return all(getattr(self, name) for name in CONSENT_FIELDS)
 
     def next_photo(self) -> CaptureValues:
-        """A fresh form for the next photo: new capture_id, same tags and consent."""
-        return replace(self, capture_id=new_capture_id(), description="", captured_at="")
+        """A fresh form for the next photo: new capture_id, same tags, consent and sitting."""
+        return replace(self, capture_id=new_capture_id(), description="")
+
+    @classmethod
+    def of(cls, form: CaptureForm) -> CaptureValues:
+        return cls(
+            capture_id=_uuid(form.capture_id) or new_capture_id(),
+            body_site=(form.body_site or "").strip(),
+            laterality=(form.laterality or "").strip(),
+            view=(form.view or "").strip(),
+            description=form.description or "",
+            consent_clinical=_answer(form.consent_clinical),
+            consent_teaching=_answer(form.consent_teaching),
+            consent_publication=_answer(form.consent_publication),
+            consent_method=(form.consent_method or "").strip(),
+            sensitive=(form.sensitive or "").strip().lower() in {"true", "yes", "on"},
+            session_id=_uuid(form.session_id) or new_capture_id(),
+        )
 
 
 def new_capture_id() -> str:
     return str(uuid.uuid4())
 
 
-@dataclass
-class CaptureForm:
-    """The page's multipart form. An unticked checkbox sends nothing: absent means "no"."""
-
-    file: UploadFile | None = None
-    body_site: str | None = None
-    laterality: str | None = None
-    view: str | None = None
-    description: str | None = None
-    consent_clinical: str | None = None
-    consent_teaching: str | None = None
-    consent_publication: str | None = None
-    consent_method: str | None = None
-    sensitive: str | None = None
-    capture_id: str | None = None
-    captured_at: str | None = None
-
-    def values(self) -> CaptureValues:
-        return CaptureValues(
-            capture_id=_capture_id(self.capture_id),
-            body_site=(self.body_site or "").strip(),
-            laterality=(self.laterality or "").strip(),
-            view=(self.view or "").strip(),
-            description=self.description or "",
-            consent_clinical=bool(self.consent_clinical),
-            consent_teaching=bool(self.consent_teaching),
-            consent_publication=bool(self.consent_publication),
-            consent_method=(self.consent_method or "").strip() or ConsentMethod.VERBAL.value,
-            sensitive=bool(self.sensitive),
-            captured_at=(self.captured_at or "").strip(),
-        )
-
-    def photo_form(self, context: PatientContext) -> PhotoForm:
-        chosen = self.file if self.file is not None and self.file.filename else None
-        values = self.values()
-        return PhotoForm(
-            file=chosen,
-            patient_id=context.patient.mrn,
-            issuer=context.patient.issuer,
-            body_site=values.body_site,
-            laterality=values.laterality,
-            view=values.view,
-            description=values.description,
-            consent_clinical=_flag(values.consent_clinical),
-            consent_teaching=_flag(values.consent_teaching),
-            consent_publication=_flag(values.consent_publication),
-            consent_method=values.consent_method,
-            sensitive=_flag(values.sensitive),
-            capture_id=values.capture_id,
-            captured_at=values.captured_at or None,
-        )
-
-
-def _capture_id(raw: str | None) -> str:
-    """The form's capture_id; a fresh one when it is missing or mangled (the server issues them,
-    so a broken one can only be a stale or tampered page: the retry then counts as new)."""
+def _uuid(raw: str | None) -> str | None:
+    """The form's id; None when it is missing or mangled (the server issues them, so a broken
+    one can only be a stale or tampered page: the send then counts as new)."""
     try:
         return str(uuid.UUID((raw or "").strip()))
     except ValueError:
-        return new_capture_id()
+        return None
 
 
-def _flag(value: bool) -> str:
-    return "true" if value else "false"
+def _answer(raw: str | None) -> str:
+    value = (raw or "").strip().lower()
+    return value if value in {"yes", "no"} else ""
 
 
 def field_errors(exc: PointcareError) -> dict[str, str]:
@@ -160,19 +125,7 @@ def _sentence(message: str) -> str:
     return text[0].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
-def check_without_photo(form: PhotoForm) -> InvalidInput:
-    """The error for a form sent without a photo, listing every other problem too."""
-    errors = {"file": FIELD_MESSAGES["file"]}
-    try:
-        check_submission(raw_submission(form), now=datetime.now().astimezone())
-    except ConsentRequired as exc:
-        errors["consent_clinical"] = exc.detail
-    except InvalidInput as exc:
-        errors.update(exc.errors)
-    return InvalidInput("The photo was not stored.", errors=errors)
-
-
-def _patient(runtime: NamedDependency[Runtime], mrn: str, issuer: str | None) -> PatientContext:
+def _patient(runtime: Runtime, mrn: str, issuer: str | None) -> PatientContext:
     with runtime.db.session() as session:
         return load_patient(session, mrn, issuer)
 
@@ -183,7 +136,7 @@ def _panel(
     values: CaptureValues,
     *,
     status: int = 200,
-    stored: StoredPhoto | None = None,
+    stored: Stored | None = None,
     stored_label: str = "",
     problem: PointcareError | None = None,
 ) -> Response[Any]:
@@ -224,7 +177,8 @@ def capture_page(
     context = load_patient(db, mrn, issuer)
     actor = audit.actor_of(request, request.user)
     audit.record_now(runtime.db, *audit.patient_opened(actor, context.patient, page="capture"))
-    return _panel(request, context, CaptureValues(capture_id=new_capture_id()))
+    fresh = CaptureValues(capture_id=new_capture_id(), session_id=new_capture_id())
+    return _panel(request, context, fresh)
 
 
 @post("/patients/{mrn:str}/photos", include_in_schema=False)
@@ -238,13 +192,17 @@ async def capture_photo(
 ) -> Response[Any]:
     """Store one photo; answer with the outcome and a fresh form for the next one."""
     context = await anyio.to_thread.run_sync(_patient, runtime, mrn, issuer)
-    values = data.values()
-    form = data.photo_form(context)
+    values = CaptureValues.of(data)
+    data.capture_id, data.session_id = values.capture_id, values.session_id
     try:
-        if form.file is None:
-            raise check_without_photo(form)
-        stored = await store_photo(
-            runtime, principal, form, actor=audit.actor_of(request, principal)
+        command = command_of(
+            data,
+            kind=ObjectKind.PHOTO,
+            source=Source.CAPTURE_PAGE,
+            patient=ConfirmedPatient(mrn=context.patient.mrn, issuer=context.patient.issuer),
+        )
+        stored = await capture(
+            runtime, principal, data, command, actor=audit.actor_of(request, principal)
         )
     except PointcareError as exc:
         return _panel(request, context, values, status=exc.status_code, problem=exc)

@@ -20,9 +20,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from pointcare.access import glass
 from pointcare.auth.principal import Principal
-from pointcare.corrections.visibility import not_rejected
+from pointcare.corrections.visibility import images_in_force
 from pointcare.db.models import Instance, Patient
-from pointcare.domain.body_sites import site_with_side
 from pointcare.domain.views import view_label
 from pointcare.errors import InvalidInput
 from pointcare.web.pages.common import load_patient, page
@@ -58,7 +57,7 @@ def compare_set(session: Session, patient: Patient, sop_uids: list[str]) -> list
         raise InvalidInput(
             f"Compare at most {MAX_PANES} photos at a time.", errors={"photo": "too many"}
         )
-    mine = (Instance.patient_id == patient.id, not_rejected())
+    mine = (Instance.patient_id == patient.id, images_in_force())
     found = list(
         session.scalars(
             select(Instance)
@@ -105,7 +104,7 @@ def compare_page(
     panes = [
         Pane(
             instance=instance,
-            where=site_with_side(instance.body_site_code, instance.laterality),
+            where=instance.where,
             view=view_label(instance.view),
             taken=instance.taken_at,
             days_since_first=(instance.taken_at.date() - first).days,

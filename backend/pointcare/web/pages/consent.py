@@ -27,9 +27,8 @@ from pointcare.consent.changes import (
     history,
     record_change,
 )
-from pointcare.corrections.visibility import not_rejected
+from pointcare.corrections.visibility import images_in_force
 from pointcare.db.models import ConsentRecord, Instance, Patient
-from pointcare.domain.body_sites import site_with_side
 from pointcare.domain.consent import ConsentMethod
 from pointcare.errors import InvalidInput, NotFound
 from pointcare.runtime import Runtime
@@ -50,7 +49,9 @@ def _photo(session: Session, patient: Patient, sop: str | None) -> Instance | No
         return None
     instance = session.scalar(
         select(Instance)
-        .where(Instance.sop_instance_uid == sop, Instance.patient_id == patient.id, not_rejected())
+        .where(
+            Instance.sop_instance_uid == sop, Instance.patient_id == patient.id, images_in_force()
+        )
         .options(joinedload(Instance.consent).joinedload(ConsentRecord.recorded_by))
     )
     if instance is None:
@@ -73,7 +74,7 @@ def _render(
         else list(
             session.scalars(
                 select(Instance)
-                .where(Instance.patient_id == context.patient.id, not_rejected())
+                .where(Instance.patient_id == context.patient.id, images_in_force())
                 .options(joinedload(Instance.consent))
             )
         )
@@ -84,7 +85,7 @@ def _render(
         status=problem.status_code if problem else 200,
         **context.as_context(),
         photo=photo,
-        where=site_with_side(photo.body_site_code, photo.laterality) if photo else "",
+        where=photo.where if photo else "",
         now=in_force.get(photo.id) if photo else None,
         teaching_count=sum(1 for c in in_force.values() if c.teaching),
         publication_count=sum(1 for c in in_force.values() if c.publication),

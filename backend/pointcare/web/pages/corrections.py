@@ -211,13 +211,18 @@ def rejected_page(db: NamedDependency[Session]) -> Response[Any]:
     notes = list(
         db.scalars(
             select(RejectionNote)
-            .options(joinedload(RejectionNote.created_by), joinedload(RejectionNote.patient))
-            .order_by(RejectionNote.created_at.desc(), RejectionNote.id.desc())
+            .options(
+                joinedload(RejectionNote.created_by),
+                joinedload(RejectionNote.instance).joinedload(Instance.patient),
+            )
+            .order_by(RejectionNote.created_at.desc(), RejectionNote.instance_id.desc())
             .limit(500)
         )
     )
     rejected = list(
-        db.scalars(select(Instance).where(Instance.rejection_note_id.in_([n.id for n in notes])))
+        db.scalars(
+            select(Instance).where(Instance.rejected_by_id.in_([n.instance_id for n in notes]))
+        )
     )
     replacing = db.execute(
         select(Instance.replaces_id, Instance.sop_instance_uid).where(
@@ -226,7 +231,7 @@ def rejected_page(db: NamedDependency[Session]) -> Response[Any]:
     ).all()
     copies = {replaced: copy for replaced, copy in replacing if replaced is not None}
     rows = [
-        RejectedRow(note, [r for r in rejected if r.rejection_note_id == note.id], copies)
+        RejectedRow(note, [r for r in rejected if r.rejected_by_id == note.instance_id], copies)
         for note in notes
     ]
     return page("pages/admin_rejected.html", rows=rows)

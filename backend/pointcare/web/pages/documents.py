@@ -12,15 +12,17 @@ from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from pydicom import dcmread
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session, joinedload
 
 from pointcare import audit
-from pointcare.archive.protocol import InstanceRef
+from pointcare.archive.reader import ref_of
 from pointcare.auth.principal import Principal
-from pointcare.db.models import Document, Patient
+from pointcare.corrections.visibility import not_rejected
+from pointcare.db.models import Instance, Patient
 from pointcare.dicom.part10 import readable
 from pointcare.dicom.pdf import encapsulated_pdf
+from pointcare.domain.objects import ObjectKind
 from pointcare.errors import NotFound
 from pointcare.runtime import Runtime
 from pointcare.web.pages.common import PatientUrls, load_patient
@@ -40,21 +42,25 @@ def patient_documents(session: Session, patient: Patient) -> list[DocumentCard]:
     """The patient's documents, newest first, as the review page lists them."""
     urls = PatientUrls.of(patient)
     rows = session.scalars(
-        select(Document)
-        .where(Document.patient_id == patient.id)
-        .options(joinedload(Document.added_by))
-        .order_by(Document.created_at.desc(), Document.id.desc())
+        select(Instance)
+        .where(_documents_of(patient), not_rejected())
+        .options(joinedload(Instance.operator))
+        .order_by(Instance.created_at.desc(), Instance.id.desc())
     )
     return [
         DocumentCard(
-            title=row.title,
+            title=row.description,
             added=row.created_at,
-            added_by=row.added_by.display_name,
-            pages_kb=max(1, round(row.pdf_bytes / 1024)),
+            added_by=row.operator.display_name,
+            pages_kb=max(1, round(row.size_bytes / 1024)),
             href=urls.document(row.sop_instance_uid),
         )
         for row in rows
     ]
+
+
+def _documents_of(patient: Patient) -> ColumnElement[bool]:
+    return and_(Instance.patient_id == patient.id, Instance.kind == ObjectKind.DOCUMENT.value)
 
 
 @get(
@@ -76,18 +82,13 @@ async def document_pdf(
         with runtime.db.session() as session:
             patient = load_patient(session, mrn, issuer).patient
             document = session.scalar(
-                select(Document)
-                .where(Document.patient_id == patient.id, Document.sop_instance_uid == sop)
-                .options(joinedload(Document.study), joinedload(Document.series))
+                select(Instance)
+                .where(_documents_of(patient), Instance.sop_instance_uid == sop, not_rejected())
+                .options(joinedload(Instance.study), joinedload(Instance.series))
             )
             if document is None:
                 raise NotFound("This document is not in this patient's record.")
-            ref = InstanceRef(
-                document.study.study_instance_uid,
-                document.series.series_instance_uid,
-                document.sop_instance_uid,
-            )
-            source = runtime.instances.part10(ref, document.storage_path)
+            source = runtime.instances.part10(ref_of(document), document.storage_path)
             pdf = encapsulated_pdf(dcmread(readable(source)))
             audit.record_now(
                 runtime.db,
@@ -99,7 +100,7 @@ async def document_pdf(
                     details={"kind": "document"},
                 ),
             )
-            return pdf, document.title
+            return pdf, document.description
 
     pdf, title = await anyio.to_thread.run_sync(read)
     name = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in title).strip("-")

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from pointcare.consent.changes import ConsentInForce
-from pointcare.corrections.visibility import not_rejected
+from pointcare.corrections.visibility import images_in_force
 from pointcare.db.models import Instance, Patient, User
 from pointcare.domain.body_sites import Laterality, body_site, site_label
 from pointcare.domain.views import View
@@ -125,7 +125,7 @@ class FilterChoices:
 
 
 def filter_choices(session: Session, patient: Patient) -> FilterChoices:
-    mine = (Instance.patient_id == patient.id, not_rejected())
+    mine = (Instance.patient_id == patient.id, images_in_force())
     codes = session.scalars(select(Instance.body_site_code).where(*mine).distinct()).all()
     operators = session.execute(
         select(User.id, User.display_name)
@@ -133,7 +133,9 @@ def filter_choices(session: Session, patient: Patient) -> FilterChoices:
         .order_by(User.display_name)
     ).all()
     return FilterChoices(
-        sites=sorted(((code, site_label(code)) for code in codes), key=lambda item: item[1]),
+        sites=sorted(
+            ((code, site_label(code)) for code in codes if code), key=lambda item: item[1]
+        ),
         operators=[(ident, name) for ident, name in operators],
         lateralities=list(Laterality),
         views=list(View),

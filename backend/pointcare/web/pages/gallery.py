@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from pointcare.archive.outbox import DeliveryState, delivery_state, delivery_states
 from pointcare.consent.changes import ConsentInForce, consent_in_force
-from pointcare.corrections.visibility import not_rejected
+from pointcare.corrections.visibility import images_in_force
 from pointcare.db.models import ConsentRecord, Instance, Patient
-from pointcare.domain.body_sites import site_with_side
 from pointcare.domain.consent import ConsentMethod
 from pointcare.domain.views import view_label
 from pointcare.errors import InvalidInput, NotFound
@@ -39,9 +38,9 @@ def dicomweb_url(instance: Instance, kind: str) -> str:
 
 def thumbnail_size(instance: Instance) -> tuple[int, int]:
     """Width and height of the thumbnail, so the page reserves its box before it loads."""
-    longest = max(instance.columns, instance.rows, 1)
-    scale = min(1.0, THUMBNAIL_SIZE / longest)
-    return max(1, round(instance.columns * scale)), max(1, round(instance.rows * scale))
+    columns, rows = instance.size
+    scale = min(1.0, THUMBNAIL_SIZE / max(columns, rows, 1))
+    return max(1, round(columns * scale)), max(1, round(rows * scale))
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +112,7 @@ def _card(
         thumbnail_url=dicomweb_url(instance, "thumbnail"),
         width=width,
         height=height,
-        where=site_with_side(instance.body_site_code, instance.laterality),
+        where=instance.where,
         view=view_label(instance.view),
         time=instance.taken_at.strftime("%H:%M"),
         teaching=consent.teaching,
@@ -173,7 +172,7 @@ def photo_days(
     only = only or TimelineFilter()
     query = (
         select(Instance)
-        .where(Instance.patient_id == patient.id, not_rejected(), *only.conditions())
+        .where(Instance.patient_id == patient.id, images_in_force(), *only.conditions())
         .options(
             joinedload(Instance.study),
             joinedload(Instance.series),
@@ -223,7 +222,7 @@ def photo_count(session: Session, patient: Patient, only: TimelineFilter | None 
     """How many photos in force the patient has (that the filter's SQL part admits)."""
     conditions = only.conditions() if only else []
     query = select(func.count(Instance.id)).where(
-        Instance.patient_id == patient.id, not_rejected(), *conditions
+        Instance.patient_id == patient.id, images_in_force(), *conditions
     )
     return session.scalar(query) or 0
 
@@ -263,7 +262,7 @@ def photo_detail(
         .where(
             Instance.sop_instance_uid == sop_instance_uid,
             Instance.patient_id == patient.id,
-            not_rejected(),
+            images_in_force(),
         )
         .options(
             joinedload(Instance.study),
@@ -275,13 +274,13 @@ def photo_detail(
     if instance is None:
         raise NotFound("This photo is not in this patient's record.")
     try:
-        method = ConsentMethod(instance.consent.method).label
+        method = ConsentMethod(instance.consent_record.method).label
     except ValueError:
-        method = instance.consent.method
+        method = instance.consent_record.method
     newer, older = _neighbours(session, instance)
     return PhotoDetail(
         instance=instance,
-        where=site_with_side(instance.body_site_code, instance.laterality),
+        where=instance.where,
         view=view_label(instance.view),
         taken=instance.taken_at,
         rendered_url=dicomweb_url(instance, "rendered"),
@@ -295,7 +294,7 @@ def photo_detail(
 
 def _neighbours(session: Session, instance: Instance) -> tuple[str | None, str | None]:
     """SOP Instance UIDs of the next newer and next older photo of the same patient."""
-    same_patient = and_(Instance.patient_id == instance.patient_id, not_rejected())
+    same_patient = and_(Instance.patient_id == instance.patient_id, images_in_force())
     at, ident = instance.captured_at, instance.id
     newer = session.scalar(
         select(Instance.sop_instance_uid)

@@ -101,9 +101,12 @@ def downgrade() -> None:
         op.drop_constraint(
             "fk_instances_rejection_note_id_rejection_notes", "instances", type_="foreignkey"
         )
-    op.drop_column("instances", "replaces_id")
-    op.drop_column("instances", "rejection_note_id")
-    op.drop_column("instances", "rejected_at")
+    # Batch: on SQLite, a later migration may have rebuilt the table with these columns'
+    # foreign keys in its definition, which ALTER TABLE DROP COLUMN refuses to touch.
+    with op.batch_alter_table("instances") as batch:
+        batch.drop_column("replaces_id")
+        batch.drop_column("rejection_note_id")
+        batch.drop_column("rejected_at")
     op.drop_index("ix_rejection_notes_study_instance_uid", table_name="rejection_notes")
     op.drop_index("ix_rejection_notes_patient_id", table_name="rejection_notes")
     op.drop_table("rejection_notes")
