@@ -39,6 +39,8 @@ MAX_DESCRIPTION_LENGTH = 1024
 MAX_TITLE_LENGTH = 64
 CLOCK_SKEW = timedelta(minutes=5)
 """A phone's clock may run a little ahead; further ahead than this is a wrong date."""
+EARLIEST_PHOTO_YEAR = 1990
+"""Before this, a date is a camera whose clock was never set, not a clinical photo."""
 CLIENT_TIME_SOURCES = frozenset(
     {TakenAtSource.DEVICE, TakenAtSource.PHOTO, TakenAtSource.FILE, TakenAtSource.ENTERED}
 )
@@ -111,7 +113,7 @@ def parse_captured_at(raw: str, now: datetime) -> datetime:
         raise ValueError("captured_at needs a UTC offset (for example 2026-05-04T10:15:00+02:00)")
     if value > now + CLOCK_SKEW:
         raise ValueError("captured_at is in the future")
-    if value.year < 1990:
+    if value.year < EARLIEST_PHOTO_YEAR:
         raise ValueError("captured_at is implausibly old")
     return value
 

@@ -17,7 +17,7 @@ import hashlib
 import os
 import threading
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +27,7 @@ from pointcare import audit
 from pointcare.auth.principal import Principal
 from pointcare.capture import documents, photos
 from pointcare.capture.command import CaptureCommand
+from pointcare.capture.fields import CLOCK_SKEW, EARLIEST_PHOTO_YEAR
 from pointcare.capture.pipeline import NewObject, ObjectStore, Stored, stored_of
 from pointcare.capture.rejections import image_refused
 from pointcare.corrections.visibility import not_rejected
@@ -36,6 +37,7 @@ from pointcare.domain.clock import TakenAt, TakenAtSource
 from pointcare.domain.objects import ObjectKind
 from pointcare.errors import Conflict, InvalidInput
 from pointcare.identity.directory import find_by_mrn
+from pointcare.imaging.exif import moment_taken
 from pointcare.imaging.photo import PhotoRejected, normalise_photo
 from pointcare.launch.binding import check_may_open
 
@@ -129,7 +131,7 @@ class CaptureService:
                     )
             except PhotoRejected as exc:
                 raise image_refused(exc, "file") from None
-            command = replace(command, taken=command.taken or _arrived())
+            command = replace(command, taken=taken_at(command.taken, content))
             return photos.prepare(
                 who, command, photo, patient_id, content_sha256, self.limits.institution_name
             )
@@ -139,6 +141,35 @@ class CaptureService:
 def _arrived() -> TakenAt:
     """Now, at the server's offset: when nothing else says when it was made."""
     return TakenAt(datetime.now().astimezone(), TakenAtSource.SERVER)
+
+
+def taken_at(given: TakenAt | None, photo: bytes) -> TakenAt:
+    """When a photo was taken: the moment the client saw it taken (the in-page camera, an app's
+    own clock, a date the user typed) as given; else the moment the photo itself records (EXIF
+    DateTimeOriginal, at its OffsetTimeOriginal or, without one, at the hospital's local time of
+    that date); else the file's date the client sent; else the moment it arrives."""
+    if given is not None and given.source is not TakenAtSource.FILE:
+        return given
+    recorded = photo_moment(photo)
+    if recorded is not None:
+        return recorded
+    return given or _arrived()
+
+
+def photo_moment(photo: bytes) -> TakenAt | None:
+    """The moment the photo records, when it is a plausible one (not ahead of now, not before
+    digital cameras)."""
+    moment = moment_taken(photo)
+    if moment is None:
+        return None
+    if moment.offset_minutes is None:
+        aware = moment.local.astimezone()  # the hospital's local time on that date
+    else:
+        aware = moment.local.replace(tzinfo=timezone(timedelta(minutes=moment.offset_minutes)))
+    now = datetime.now().astimezone()
+    if aware > now + CLOCK_SKEW or aware.year < EARLIEST_PHOTO_YEAR:
+        return None
+    return TakenAt(aware, TakenAtSource.PHOTO)
 
 
 def _stored_before(session: Session, command: CaptureCommand) -> Stored | None:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -95,6 +96,10 @@ class Patient(Base):
     """Set when an ADT A40 merged this record into another: the surviving patient, which now
     holds its studies, photos and consent. The row stays so that the old MRN still resolves."""
     merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+Index("ix_patients_mrn_folded", func.upper(Patient.mrn))
+"""MRNs are looked up whatever their case (``identity.directory.find_by_mrn``)."""
 
 
 # --- What we archived -----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -47,7 +47,8 @@ def get_patient(session: Session, patient_id: int) -> Patient:
 
 
 def find_by_mrn(session: Session, mrn: str, issuer: str | None = None) -> Patient | None:
-    """The patient with this MRN; with ``issuer`` None (or blank), under whichever issuer holds it.
+    """The patient with this MRN (in any case, surrounding blanks ignored); with ``issuer`` None
+    (or blank), under whichever issuer holds it.
 
     An MRN merged into another patient (ADT A40) finds the surviving patient. Raises ``Conflict``
     when, without an issuer, several issuers hold the MRN for different patients: guessing could
@@ -58,7 +59,8 @@ def find_by_mrn(session: Session, mrn: str, issuer: str | None = None) -> Patien
         wanted_issuer = check_identifier(issuer, "issuer") if issuer and issuer.strip() else None
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
-    query = select(Patient).where(Patient.mrn == wanted_mrn)
+    # MRNs are matched whatever their case (a typed "pc100005" is PC100005), as names are.
+    query = select(Patient).where(func.upper(Patient.mrn) == wanted_mrn.upper())
     if wanted_issuer is not None:
         query = query.where(Patient.issuer == wanted_issuer)
     found = list(

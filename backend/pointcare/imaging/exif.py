@@ -1,14 +1,20 @@
-"""Read the one EXIF fact the archive needs, the orientation, from possibly hostile bytes.
+"""Read the two EXIF facts the archive needs from possibly hostile bytes: the orientation, and
+the moment the photo was taken.
 
-Only IFD0 is read (the Orientation tag lives there), with bounds checks on every offset, so a
-malformed or looping EXIF block costs nothing and cannot hang. The semantics match
-``PIL.ImageOps.exif_transpose``: EXIF Orientation first, else XMP ``tiff:Orientation``.
+For the orientation only IFD0 is read (the Orientation tag lives there), with bounds checks on
+every offset, so a malformed or looping EXIF block costs nothing and cannot hang. The semantics
+match ``PIL.ImageOps.exif_transpose``: EXIF Orientation first, else XMP ``tiff:Orientation``.
+The moment (DateTimeOriginal, with OffsetTimeOriginal when the camera wrote it) is read through
+Pillow's EXIF reader, from the container of any format we take (JPEG, HEIF, PNG, TIFF).
 """
 
 from __future__ import annotations
 
+import io
 import re
 import struct
+from dataclasses import dataclass
+from datetime import datetime
 
 from PIL import Image
 
@@ -29,6 +35,59 @@ _SHORT = 3
 _EXIF_PREFIX = b"Exif\x00\x00"
 _BYTE_ORDERS = {b"II*\x00": "<", b"MM\x00*": ">"}
 _XMP_ORIENTATION = re.compile(rb'tiff:Orientation(?:="|>)([0-9])')
+
+
+EXIF_IFD = 0x8769
+DATE_TIME_ORIGINAL = 0x9003
+OFFSET_TIME_ORIGINAL = 0x9011
+_EXIF_DATE = re.compile(r"(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+_EXIF_OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoMoment:
+    """When the camera says it took the photo."""
+
+    local: datetime
+    """The camera's wall-clock time (naive)."""
+    offset_minutes: int | None
+    """Minutes east of UTC when the camera recorded its offset (OffsetTimeOriginal)."""
+
+
+def moment_taken(data: bytes) -> PhotoMoment | None:
+    """The photo's EXIF DateTimeOriginal (with OffsetTimeOriginal), or None when it has none
+    or what it has is not a date (a camera never set, "0000:00:00 00:00:00")."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            tags = image.getexif().get_ifd(EXIF_IFD)
+    except Exception:
+        return None
+    local = _exif_datetime(tags.get(DATE_TIME_ORIGINAL))
+    if local is None:
+        return None
+    return PhotoMoment(local, _exif_offset(tags.get(OFFSET_TIME_ORIGINAL)))
+
+
+def _exif_datetime(raw: object) -> datetime | None:
+    text = raw.decode("ascii", "replace") if isinstance(raw, bytes) else raw
+    if not isinstance(text, str) or not (match := _EXIF_DATE.match(text.strip("\x00 "))):
+        return None
+    year, month, day, hour, minute, second = (int(part) for part in match.groups())
+    try:
+        return datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return None
+
+
+def _exif_offset(raw: object) -> int | None:
+    text = raw.decode("ascii", "replace") if isinstance(raw, bytes) else raw
+    if not isinstance(text, str) or not (match := _EXIF_OFFSET.fullmatch(text.strip("\x00 "))):
+        return None
+    sign, hours, minutes = match.groups()
+    total = int(hours) * 60 + int(minutes)
+    if total > 14 * 60 or int(minutes) >= 60:  # no place on Earth is further from UTC
+        return None
+    return -total if sign == "-" else total
 
 
 class BrokenExif(ValueError):

@@ -435,3 +435,62 @@ def test_image_over_the_pixel_limit_is_413(limited_client: LimitedClient) -> Non
     assert (
         "pixel" in response.json()["detail"].lower() or "large" in response.json()["detail"].lower()
     )
+
+
+@pytest.mark.parametrize(
+    ("photo", "fields", "taken", "source"),
+    [
+        (("gps", "DSCN0010.jpg"), {"captured_at": None}, "2008-10-22 16:28:39", "photo"),
+        (
+            ("gps", "DSCN0010.jpg"),
+            {"captured_at": "2026-05-04T10:15:00+02:00", "captured_at_source": "file"},
+            "2008-10-22 16:28:39",
+            "photo",
+        ),
+        (
+            ("heic", "iphone_13_pro_max.heic"),
+            {"captured_at": None},
+            "2022-02-16 12:55:41+01:00",
+            "photo",
+        ),
+        (
+            ("gps", "DSCN0010.jpg"),
+            {"captured_at": "2026-05-04T10:15:00+02:00"},
+            "2026-05-04 10:15:00+02:00",
+            "device",
+        ),
+        (
+            ("orientation", "portrait_6.jpg"),
+            {"captured_at": "2026-05-04T10:15:00+02:00", "captured_at_source": "file"},
+            "2026-05-04 10:15:00+02:00",
+            "file",
+        ),
+    ],
+    ids=["exif", "exif-before-file-date", "heic-exif-offset", "device-clock", "file-date"],
+)
+def test_the_capture_date_is_the_moment_the_photo_was_taken(
+    upload: Upload,
+    runtime: Runtime,
+    photo: tuple[str, str],
+    fields: dict[str, str | None],
+    taken: str,
+    source: str,
+) -> None:
+    response = upload(corpus("photos", *photo), **fields)  # type: ignore[arg-type]
+    assert response.status_code == 201, response.text
+    sop = response.json()["sop_instance_uid"]
+    with runtime.db.session() as session:
+        row = session.scalars(select(Instance).where(Instance.sop_instance_uid == sop)).one()
+    assert row.captured_at_source == source
+    local = row.taken_at
+    assert str(local).startswith(taken), local
+    # The object says the same moment, everywhere it says it.
+    ds = stored_dataset(runtime, sop)
+    assert ds.ContentDate == ds.AcquisitionDate == local.strftime("%Y%m%d")
+    assert ds.ContentTime == ds.AcquisitionTime == local.strftime("%H%M%S")
+    assert ds.AcquisitionDateTime.startswith(local.strftime("%Y%m%d%H%M%S"))
+    offset = row.captured_tz_offset_minutes
+    assert (
+        ds.TimezoneOffsetFromUTC
+        == f"{'+' if offset >= 0 else '-'}{abs(offset) // 60:02d}{abs(offset) % 60:02d}"
+    )

@@ -70,3 +70,19 @@ def test_another_patients_photo_cannot_be_compared_here(browser: SignIn, upload:
     assert page.status_code == 422
     assert "not in this patient" in page.text
     assert browser("photographer").get(f"{OBERG}/compare{ISSUER}&photo={uid}").status_code == 403
+
+
+def test_compare_matches_the_view_unless_asked_for_every_view(
+    browser: SignIn, upload: Upload
+) -> None:
+    overviews = [_store(upload, day, view="overview") for day in ("03", "10", "17")]
+    close_ups = [_store(upload, day, view="close-up") for day in ("04", "11")]
+    anchor = _store(upload, "18", view="close-up")
+    doctor = browser("clinician")
+
+    page = doctor.get(f"{OBERG}/compare{ISSUER}&photo={anchor}")
+    assert _panes(page.text) == [*close_ups, anchor]
+    assert "Same site, side and view" in page.text
+    wider = doctor.get(f"{OBERG}/compare{ISSUER}&photo={anchor}&views=any")
+    # Every view: the three latest others, whatever their view.
+    assert _panes(wider.text) == [overviews[1], close_ups[1], overviews[2], anchor]

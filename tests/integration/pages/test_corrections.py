@@ -79,7 +79,8 @@ def test_moving_a_photo_needs_the_right_patient_confirmed_then_rejects_and_copie
     }
     confirm = _post(clinician, uid, form)
     assert confirm.status_code == 200
-    assert "O&#39;BRIEN, Seán" in confirm.text and "1948-07-30" in confirm.text
+    assert 'O&#39;BRIEN</span>, <span class="given-name">Seán' in confirm.text
+    assert "30 Jul 1948" in confirm.text
     assert "I checked name, birth date and MRN" in confirm.text
     assert _counts(runtime) == (1, 0, 0), "nothing moves before the target is confirmed"
 
@@ -236,4 +237,25 @@ def test_photographers_cannot_correct(browser: SignIn, upload: Upload, runtime: 
         "token": "6b3c2b1e-52a2-4a5a-9a43-1f6f2a8b9c10",
     }
     assert _post(nurse, uid, form).status_code == 403
+    assert _counts(runtime) == (1, 0, 0)
+
+
+def test_the_right_patient_is_shown_on_the_bedside_card_whatever_the_mrn_s_case(
+    browser: SignIn, upload: Upload, runtime: Runtime
+) -> None:
+    uid = _store(upload)
+    clinician = browser("clinician")
+    form = _form(clinician, uid) | {
+        "kind": "patient",
+        "reason": "Photographed with another patient's wristband in view",
+        "target_mrn": "  pc100005 ",
+    }
+    confirm = _post(clinician, uid, form)
+    assert confirm.status_code == 200, confirm.text
+    # The same card as at the bedside: two identifiers large, and the same-name warning
+    # (PC100004 is also Eva Andersson).
+    assert 'class="card confirm-card"' in confirm.text
+    assert 'ANDERSSON</span>, <span class="given-name">Eva' in confirm.text
+    assert "Another patient has the same name" in confirm.text
+    assert 'name="target_mrn" value="PC100005"' in confirm.text
     assert _counts(runtime) == (1, 0, 0)

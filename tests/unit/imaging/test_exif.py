@@ -1,12 +1,23 @@
 from __future__ import annotations
 
+import io
 import struct
+from datetime import datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
-from pointcare.imaging.exif import orientation
+from pointcare.imaging.exif import (
+    DATE_TIME_ORIGINAL,
+    EXIF_IFD,
+    OFFSET_TIME_ORIGINAL,
+    PhotoMoment,
+    moment_taken,
+    orientation,
+)
+from tests.support.tools import corpus
 from tests.unit.imaging.images import exif_with
 
 
@@ -57,3 +68,49 @@ def test_broken_exif_is_reported_as_unreadable(block: bytes) -> None:
 @given(st.binary(max_size=200))
 def test_never_raises_on_arbitrary_bytes(block: bytes) -> None:
     assert orientation(block, block) in {None, *range(1, 9)}
+
+
+@pytest.mark.parametrize(
+    ("folder", "name", "local", "offset"),
+    [
+        ("gps", "DSCN0010.jpg", datetime(2008, 10, 22, 16, 28, 39), None),
+        ("heic", "iphone_13_pro_max.heic", datetime(2022, 2, 16, 12, 55, 41), 60),
+        ("heic", "iphone_IMG_5195.heic", datetime(2021, 4, 11, 15, 47, 53), -300),
+    ],
+)
+def test_the_moment_a_photo_was_taken_is_read_from_its_exif(
+    folder: str, name: str, local: datetime, offset: int | None
+) -> None:
+    assert moment_taken(corpus("photos", folder, name).read_bytes()) == PhotoMoment(local, offset)
+
+
+@pytest.mark.parametrize(
+    "name", ["truncated.heic", "empty.heic", "corrupted.heic"], ids=lambda name: name
+)
+def test_a_broken_file_has_no_moment(name: str) -> None:
+    assert moment_taken(corpus("photos", "invalid", name).read_bytes()) is None
+
+
+@pytest.mark.parametrize(
+    ("date_text", "offset_text", "expected"),
+    [
+        ("2024:05:04 10:15:00", "+02:00", PhotoMoment(datetime(2024, 5, 4, 10, 15), 120)),
+        ("2024:05:04 10:15:00", "-09:30", PhotoMoment(datetime(2024, 5, 4, 10, 15), -570)),
+        ("2024:05:04 10:15:00", "+25:00", PhotoMoment(datetime(2024, 5, 4, 10, 15), None)),
+        ("2024:05:04 10:15:00", "nonsense", PhotoMoment(datetime(2024, 5, 4, 10, 15), None)),
+        ("0000:00:00 00:00:00", "+02:00", None),
+        ("2024:13:40 10:15:00", None, None),
+        ("    :  :     :  :  ", None, None),
+    ],
+)
+def test_odd_exif_dates_and_offsets(
+    date_text: str, offset_text: str | None, expected: PhotoMoment | None
+) -> None:
+    exif = Image.Exif()
+    tags = {DATE_TIME_ORIGINAL: date_text}
+    if offset_text is not None:
+        tags[OFFSET_TIME_ORIGINAL] = offset_text
+    exif[EXIF_IFD] = tags
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "JPEG", exif=exif)
+    assert moment_taken(out.getvalue()) == expected

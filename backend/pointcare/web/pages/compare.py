@@ -15,7 +15,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session, joinedload
 
 from pointcare.access import glass
@@ -47,9 +47,12 @@ class Pane:
     """A sensitive photo this user has not broken the glass for: not shown here."""
 
 
-def compare_set(session: Session, patient: Patient, sop_uids: list[str]) -> list[Instance]:
+def compare_set(
+    session: Session, patient: Patient, sop_uids: list[str], *, any_view: bool = False
+) -> list[Instance]:
     """The photos to compare, oldest first: those named (2 to 4), or the one named with the
-    latest other photos of the same site and side (up to 4 in all)."""
+    latest other photos of the same site, side and view (up to 4 in all; with ``any_view``,
+    of every view: a close-up beside overviews only when asked for)."""
     wanted = list(dict.fromkeys(uid for uid in sop_uids if uid))
     if not wanted:
         raise InvalidInput("Choose a photo to compare.", errors={"photo": "none chosen"})
@@ -78,6 +81,7 @@ def compare_set(session: Session, patient: Patient, sop_uids: list[str]) -> list
                     *mine,
                     Instance.body_site_code == anchor.body_site_code,
                     Instance.laterality == anchor.laterality,
+                    true() if any_view else Instance.view.is_not_distinct_from(anchor.view),
                     Instance.id != anchor.id,
                     Instance.sensitive.is_(False),
                 )
@@ -96,9 +100,11 @@ def compare_page(
     mrn: FromPath[str],
     issuer: FromQuery[str | None] = None,
     photo: FromQuery[list[str] | None] = None,
+    views: FromQuery[str] = "same",
 ) -> Response[Any]:
     context = load_patient(db, mrn, issuer)
-    chosen = compare_set(db, context.patient, photo or [])
+    any_view = views == "any"
+    chosen = compare_set(db, context.patient, photo or [], any_view=any_view)
     first = chosen[0].taken_at.date()
     sealed = glass.sealed_uids(db, request.user.user_id, [i.sop_instance_uid for i in chosen])
     panes = [
@@ -115,4 +121,14 @@ def compare_page(
         )
         for instance in chosen
     ]
-    return page("pages/compare.html", **context.as_context(), panes=panes)
+    one = photo[0] if photo and len(photo) == 1 else None
+    return page(
+        "pages/compare.html",
+        **context.as_context(),
+        panes=panes,
+        any_view=any_view,
+        other_views_url=(context.urls.compare(one) + "&views=any")
+        if one and not any_view
+        else None,
+        same_view_url=context.urls.compare(one) if one and any_view else None,
+    )

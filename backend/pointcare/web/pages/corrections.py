@@ -34,7 +34,7 @@ from pointcare.db.models import Instance, Patient, RejectionNote
 from pointcare.domain.body_sites import Laterality, body_site
 from pointcare.domain.views import View
 from pointcare.errors import InvalidInput, PointcareError
-from pointcare.identity.directory import find_by_mrn, identity_of
+from pointcare.identity.directory import find_by_mrn, identity_of, same_name_exists
 from pointcare.runtime import Runtime
 from pointcare.web.pages.capture import SITE_GROUPS
 from pointcare.web.pages.common import PatientContext, PatientUrls, load_patient, page
@@ -79,6 +79,7 @@ def _render(
         session_count=len(series_of(db, detail.instance)),
         form=form,
         target=identity_of(target) if target is not None else None,
+        target_same_name=target is not None and same_name_exists(db, target),
         site_groups=SITE_GROUPS,
         kinds=list(CorrectionKind),
         problem=problem,

@@ -1,5 +1,6 @@
 """stored objects: one table (instances) for photos, documents and rejection notes; deliveries
-refer to one stored object; bedside sessions refer to their consent record
+refer to one stored object; bedside sessions refer to their consent record; MRNs are looked up
+whatever their case
 
 Documents and rejection notes become rows of ``instances`` (``kind`` says which); a rejection
 note keeps its clinician's side (reason, who) in ``rejection_notes``, now keyed by its instance,
@@ -52,6 +53,7 @@ BEDSIDE_CONSENT_COLUMNS: dict[str, sa.types.TypeEngine[Any]] = {
 
 
 def upgrade() -> None:
+    op.create_index("ix_patients_mrn_folded", "patients", [sa.text("upper(mrn)")], unique=False)
     _instances_for_every_kind()
     _documents_into_instances()
     _rejection_notes_into_instances()
@@ -272,6 +274,7 @@ def _bedside_sessions_refer_to_consent() -> None:
 
 def downgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
+    op.drop_index("ix_patients_mrn_folded", table_name="patients")
     # Bedside sessions copy their consent record's answers again.
     with op.batch_alter_table("bedside_sessions") as batch:
         for name, type_ in BEDSIDE_CONSENT_COLUMNS.items():

@@ -1,0 +1,364 @@
+"""Every way into the archive keeps every promise.
+
+The same guarantees, checked over each way an object is stored: the API, the capture page, the
+bedside, desk upload (the API from a signed-in page), a correction's corrected copy and its
+rejection note, and documents through the API and from the desk. Each stored object is:
+
+- filed for the patient the user confirmed;
+- stored under an explicit consent record when it is an image (none is ever assumed);
+- audited by an event that names what was stored;
+- queued once for the PACS (the archive here is a PACS that is never reached);
+- visible over QIDO-RS and WADO-RS, dciodvfy clean;
+- stored once: its retry with the same capture_id stores nothing new;
+- hidden over DICOMweb once a correction rejected it.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from io import BytesIO
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from pydicom import dcmread
+from sqlalchemy import func, select
+
+from pointcare.app import create_app
+from pointcare.db.models import AuditRecord, Delivery, Instance
+from pointcare.runtime import Runtime, build_runtime
+from pointcare.settings import Settings
+from tests.conftest import Account
+from tests.integration.pages.conftest import HTML, sign_in
+from tests.support import csrf
+from tests.support.consent import CLINICAL_ONLY
+from tests.support.dicom_checks import VIEW_WARNINGS, assert_valid_dicom
+from tests.support.tools import corpus
+from tests.unit.dicom.test_pdf import a_pdf
+
+Client = TestClient[Litestar]
+MRN, ISSUER = "PC100003", "PCDEMO"
+STORED_ACTIONS = {
+    "photo": "photo.stored",
+    "document": "document.stored",
+    "rejection_note": "rejection_note.stored",
+}
+
+
+@dataclass
+class Site:
+    runtime: Runtime
+    api: Client
+    bearer: dict[str, str]
+    browser: Callable[[str], Client]
+
+
+@pytest.fixture
+def site(
+    settings: Settings,
+    accounts: dict[str, Account],
+    demo_patients: int,
+    bearer: Callable[[str], dict[str, str]],
+) -> Iterator[Site]:
+    """Pointcare whose archive is a PACS (never reached here: the outbox just fills)."""
+    pacs = replace(settings, archive="dicomweb", dicomweb_url="http://127.0.0.1:9/dicom-web")
+    runtime = build_runtime(pacs)
+    app = create_app(pacs, runtime=runtime, forward_to_pacs=False)
+
+    def browser(role: str) -> Client:
+        client = TestClient(app=app, raise_server_exceptions=False)
+        client.headers.update(HTML)
+        sign_in(client, accounts[role])
+        csrf.arm(client, "/")
+        return client
+
+    api = TestClient(app=app, raise_server_exceptions=False)
+    yield Site(runtime, api, bearer("clinician"), browser)
+    runtime.close()
+
+
+def a_photo() -> bytes:
+    """A different picture every time (a new comment segment): the same one is "already stored"."""
+    data = corpus("photos", "gps", "DSCN0010.jpg").read_bytes()
+    comment = f"{uuid.uuid4()}".encode()
+    return data[:2] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + data[2:]
+
+
+TAGS = {"body_site": "14975008", "laterality": "R", "view": "close-up"}
+
+
+@dataclass
+class Sent:
+    """What one way in stored, and how to send it again."""
+
+    kind: str
+    sop_instance_uid: str
+    again: Callable[[], httpx.Response] | None
+    """The retry with the same capture_id (None for a rejection note: it has none)."""
+
+
+def via_api(site: Site) -> Sent:
+    form = {"patient_id": MRN, "issuer": ISSUER, **TAGS, **CLINICAL_ONLY}
+    form["capture_id"] = str(uuid.uuid4())
+    photo = a_photo()
+
+    def send() -> httpx.Response:
+        files = {"file": ("p.jpg", photo, "image/jpeg")}
+        return site.api.post("/api/v1/photos", data=form, files=files, headers=site.bearer)
+
+    return _sent("photo", send)
+
+
+def via_capture_page(site: Site) -> Sent:
+    nurse = site.browser("photographer")
+    form = {**TAGS, **CLINICAL_ONLY, "capture_id": str(uuid.uuid4())}
+    photo = a_photo()
+
+    def send() -> httpx.Response:
+        return nurse.post(
+            f"/patients/{MRN}/photos?issuer={ISSUER}",
+            data=form,
+            files={"file": ("p.jpg", photo, "image/jpeg")},
+        )
+
+    first = send()
+    assert first.status_code == 201, first.text
+    found = re.search(r'SOP Instance UID <span class="mono">([0-9.]+)<', first.text)
+    assert found
+    return Sent("photo", found.group(1), send)
+
+
+def via_bedside(site: Site) -> Sent:
+    nurse = site.browser("photographer")
+    card = nurse.get("/bedside/confirm", params={"mrn": MRN, "issuer": ISSUER})
+    key = re.search(r'name="confirmation" value="([0-9a-f]+)"', card.text)
+    assert key
+    opened = nurse.post(
+        "/bedside/sessions",
+        data={"mrn": MRN, "issuer": ISSUER, "confirmation": key.group(1)},
+        follow_redirects=False,
+    )
+    session_url = opened.headers["location"].removesuffix("/consent")
+    consented = nurse.post(session_url + "/consent", data=CLINICAL_ONLY, follow_redirects=False)
+    assert consented.status_code == 303
+    form = {**TAGS, "capture_id": str(uuid.uuid4())}
+    photo = a_photo()
+
+    def send() -> httpx.Response:
+        return nurse.post(
+            session_url + "/photos",
+            data=form,
+            files={"file": ("p.jpg", photo, "image/jpeg")},
+            headers={"Accept": "application/json"},
+        )
+
+    return _sent("photo", send)
+
+
+def via_desk_upload(site: Site) -> Sent:
+    doctor = site.browser("clinician")
+    form = {
+        "patient_id": MRN,
+        "issuer": ISSUER,
+        **TAGS,
+        **CLINICAL_ONLY,
+        "session_id": str(uuid.uuid4()),
+        "capture_id": str(uuid.uuid4()),
+        "captured_at": "2026-05-04T10:15:00+02:00",
+        "captured_at_source": "file",
+    }
+    photo = a_photo()
+
+    def send() -> httpx.Response:
+        files = {"file": ("p.jpg", photo, "image/jpeg")}
+        return doctor.post(
+            "/api/v1/photos", data=form, files=files, headers={"Accept": "application/json"}
+        )
+
+    return _sent("photo", send)
+
+
+def via_api_document(site: Site) -> Sent:
+    form = {"patient_id": MRN, "issuer": ISSUER, "title": "Referral letter"}
+    form["capture_id"] = str(uuid.uuid4())
+    pdf = a_pdf(f"Referral {uuid.uuid4()}")
+
+    def send() -> httpx.Response:
+        files = {"file": ("r.pdf", pdf, "application/pdf")}
+        return site.api.post("/api/v1/documents", data=form, files=files, headers=site.bearer)
+
+    return _sent("document", send)
+
+
+def via_desk_document(site: Site) -> Sent:
+    doctor = site.browser("clinician")
+    form = {"patient_id": MRN, "issuer": ISSUER, "title": "Signed consent form"}
+    form |= {"capture_id": str(uuid.uuid4()), "session_id": str(uuid.uuid4())}
+    pdf = a_pdf(f"Consent {uuid.uuid4()}")
+
+    def send() -> httpx.Response:
+        files = {"file": ("c.pdf", pdf, "application/pdf")}
+        return doctor.post(
+            "/api/v1/documents", data=form, files=files, headers={"Accept": "application/json"}
+        )
+
+    return _sent("document", send)
+
+
+def _correct(site: Site, original: str | None = None) -> tuple[str, str]:
+    """A photo (through the API, unless given), then its details corrected: (the corrected
+    copy, the rejection note)."""
+    original = original or via_api(site).sop_instance_uid
+    doctor = site.browser("clinician")
+    page = doctor.get(f"/patients/{MRN}/photos/{original}/correct?issuer={ISSUER}")
+    token = page.text.split('name="token" value="')[1].split('"')[0]
+    done = doctor.post(
+        f"/patients/{MRN}/photos/{original}/correct?issuer={ISSUER}",
+        data={
+            "token": token,
+            "kind": "details",
+            "reason": "Wrong side recorded",
+            "laterality": "L",
+        },
+    )
+    assert done.status_code == 200, done.text
+    with site.runtime.db.session() as session:
+        row = session.scalars(select(Instance).where(Instance.sop_instance_uid == original)).one()
+        copy = session.scalars(select(Instance).where(Instance.replaces_id == row.id)).one()
+        note = session.get_one(Instance, row.rejected_by_id)
+        return copy.sop_instance_uid, note.sop_instance_uid
+
+
+def via_correction(site: Site) -> Sent:
+    copy, _note = _correct(site)
+    return Sent("photo", copy, None)
+
+
+def via_rejection_note(site: Site) -> Sent:
+    _copy, note = _correct(site)
+    return Sent("rejection_note", note, None)
+
+
+def _sent(kind: str, send: Callable[[], httpx.Response]) -> Sent:
+    first = send()
+    assert first.status_code == 201, first.text
+    return Sent(kind, first.json()["sop_instance_uid"], send)
+
+
+WAYS_IN = [
+    via_api,
+    via_capture_page,
+    via_bedside,
+    via_desk_upload,
+    via_correction,
+    via_api_document,
+    via_desk_document,
+    via_rejection_note,
+]
+
+
+@pytest.mark.parametrize("way_in", WAYS_IN, ids=lambda way: way.__name__.removeprefix("via_"))
+def test_every_way_in_keeps_every_promise(way_in: Callable[[Site], Sent], site: Site) -> None:
+    sent = way_in(site)
+    db = site.runtime.db
+    with db.session() as session:
+        row = session.scalars(
+            select(Instance).where(Instance.sop_instance_uid == sent.sop_instance_uid)
+        ).one()
+        # Filed for the patient the user confirmed.
+        assert (row.kind, row.patient.mrn, row.patient.issuer) == (sent.kind, MRN, ISSUER)
+        # An image carries an explicit consent record, as it was asked.
+        if row.kind == "photo":
+            consent = row.consent_record
+            assert (consent.clinical_record, consent.teaching, consent.publication) == (
+                True,
+                False,
+                False,
+            )
+            assert consent.method == "verbal"
+        else:
+            assert row.consent_id is None
+        # Audited, by an event naming what was stored.
+        actions = session.scalars(select(AuditRecord.action)).all()
+        events = [
+            event
+            for event in session.scalars(select(AuditRecord))
+            if sent.sop_instance_uid in event.objects and event.action.endswith(".stored")
+        ]
+        assert [event.action for event in events] == [STORED_ACTIONS[sent.kind]], actions
+        # Queued once for the PACS.
+        deliveries = session.scalar(
+            select(func.count(Delivery.id)).where(Delivery.instance_id == row.id)
+        )
+        assert deliveries == 1
+        study, series = row.study.study_instance_uid, row.series.series_instance_uid
+        count = session.scalar(select(func.count(Instance.id)))
+        stored = site.runtime.files.resolve(row.storage_path).read_bytes()
+    assert_valid_dicom(stored, expected_warnings=VIEW_WARNINGS if sent.kind == "photo" else ())
+    _assert_visible(site, study, series, sent.sop_instance_uid)
+    # Sent again with the same capture_id: the same object, nothing new stored.
+    if sent.again is not None:
+        again = sent.again()
+        assert again.status_code == 200, again.text
+        if "json" in again.headers.get("content-type", ""):
+            assert again.json()["sop_instance_uid"] == sent.sop_instance_uid
+        with db.session() as session:
+            assert session.scalar(select(func.count(Instance.id))) == count
+
+
+def test_a_rejected_object_is_hidden_from_dicomweb(site: Site) -> None:
+    original = via_api(site).sop_instance_uid
+    with site.runtime.db.session() as session:
+        row = session.scalars(select(Instance).where(Instance.sop_instance_uid == original)).one()
+        study, series = row.study.study_instance_uid, row.series.series_instance_uid
+    _assert_visible(site, study, series, original)
+    _copy, note = _correct(site, original)
+    listed = _listed(site, study)
+    assert original not in listed and note in listed
+    gone = site.api.get(
+        f"/dicomweb/studies/{study}/series/{series}/instances/{original}",
+        headers={**site.bearer, "Accept": _DICOM},
+    )
+    assert gone.status_code == 404
+
+
+_DICOM = 'multipart/related; type="application/dicom"; transfer-syntax=*'
+
+
+def _listed(site: Site, study: str) -> list[str]:
+    answer = site.api.get(
+        f"/dicomweb/studies/{study}/instances",
+        headers={**site.bearer, "Accept": "application/dicom+json"},
+    )
+    assert answer.status_code == 200, answer.text
+    objects: list[dict[str, Any]] = answer.json()
+    return [obj["00080018"]["Value"][0] for obj in objects]
+
+
+def _assert_visible(site: Site, study: str, series: str, sop: str) -> None:
+    assert sop in _listed(site, study)
+    patient_level = site.api.get(
+        "/dicomweb/studies",
+        params={"PatientID": MRN},
+        headers={**site.bearer, "Accept": "application/dicom+json"},
+    )
+    assert study in [obj["0020000D"]["Value"][0] for obj in patient_level.json()]
+    retrieved = site.api.get(
+        f"/dicomweb/studies/{study}/series/{series}/instances/{sop}",
+        headers={**site.bearer, "Accept": _DICOM},
+    )
+    assert retrieved.status_code == 200, retrieved.text
+    boundary = retrieved.headers["content-type"].split("boundary=")[1].strip('"')
+    part = retrieved.content.split(f"--{boundary}".encode())[1]
+    body = part.split(b"\r\n\r\n", 1)[1].rstrip(b"\r\n")
+    assert str(dcmread(BytesIO(body)).SOPInstanceUID) == sop
+    metadata = site.api.get(
+        f"/dicomweb/studies/{study}/series/{series}/instances/{sop}/metadata",
+        headers={**site.bearer, "Accept": "application/dicom+json"},
+    )
+    assert metadata.status_code == 200, metadata.text
