@@ -22,7 +22,7 @@ from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings
 from pointcare.web.api.catalogue import list_body_sites, list_views
 from pointcare.web.api.patients import find_patients
-from pointcare.web.api.photos import upload_document, upload_photo
+from pointcare.web.api.photos import inspect_photo, upload_document, upload_photo
 from pointcare.web.api.wristbands import WRISTBAND_ROUTES
 from pointcare.web.assets import htmx_source, pwa_dir
 from pointcare.web.deps import DEPENDENCIES
@@ -82,6 +82,7 @@ def create_app(
             healthz,
             upload_photo,
             upload_document,
+            inspect_photo,
             find_patients,
             list_body_sites,
             list_views,

@@ -169,3 +169,22 @@ def test_a_photographer_is_told_review_is_for_clinicians(phone: Visit) -> None:
     expect(phone.page.get_by_role("heading", name="Not allowed")).to_be_visible()
     expect(phone.page.locator("main")).to_contain_text("Reviewing photos is for clinicians")
     phone.check("forbidden")
+
+
+def test_no_consent_question_starts_answered_and_a_heic_is_previewed(phone: Visit) -> None:
+    page = phone.page
+    phone.sign_in("nurse")
+    phone.goto("/patients/PC100002/capture?issuer=PCDEMO")
+    expect(page.locator("input[name^=consent][type=radio]:checked")).to_have_count(0)
+    expect(page.locator(".consent-box summary")).to_contain_text("Not asked yet")
+    # Chromium cannot draw HEIC: the preview comes from the server, never a broken image.
+    page.locator("#file").set_input_files(str(corpus("photos", "heic", "iphone_13_pro_max.heic")))
+    preview = page.locator("[data-photo-preview]")
+    expect(preview).to_be_visible()
+    expect(preview).to_have_attribute("src", re.compile(r"^data:image/jpeg;base64,"))
+    assert preview.evaluate("img => img.naturalWidth") > 0
+    phone.check("capture-heic-preview")
+    phone.goto("/bedside/confirm?mrn=PC100002&issuer=PCDEMO")
+    page.get_by_role("button", name="This is the patient").click()
+    page.wait_for_url(re.compile(r"/consent$"))
+    expect(page.locator("input[name^=consent][type=radio]:checked")).to_have_count(0)

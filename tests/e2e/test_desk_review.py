@@ -173,3 +173,45 @@ def test_export_consent_and_correction_screens(desk: Visit) -> None:
     expect(desk.page.get_by_role("heading", name=re.compile("Moved to TRẦN"))).to_be_visible()
     desk.check("corrected")
     desk.assert_no_console_errors()
+
+
+def test_each_file_shows_when_it_was_taken_and_whether_it_is_already_stored(
+    desk: Visit, tmp_path: Path
+) -> None:
+    _store(desk, 3)  # DSCN0010.jpg, already in the record
+    undated = tmp_path / "scan-of-old-print.jpg"
+    undated.write_bytes(corpus("photos", "orientation", "portrait_6.jpg").read_bytes())
+    desk.goto(PATIENT.replace("?", "/upload?"))
+    page = desk.page
+    # No consent question starts answered.
+    expect(page.locator("[data-consent] input[type=radio]:checked")).to_have_count(0)
+    page.locator("#desk-files").set_input_files(
+        [
+            str(corpus("photos", "gps", "DSCN0010.jpg")),
+            str(undated),
+            str(corpus("photos", "heic", "iphone_13_pro_max.heic")),
+        ]
+    )
+    rows = page.locator(".desk-row")
+    expect(rows.nth(0).locator("[data-already]")).to_contain_text("Already stored on")
+    expect(rows.nth(0)).to_have_attribute("data-state", "already")
+    expect(rows.nth(1).locator("[data-date-field]")).to_contain_text("Date not in the photo")
+    expect(rows.nth(1).locator("[data-row-date]")).not_to_have_value("")
+    expect(rows.nth(2).locator("[data-when]")).to_contain_text("(from the photo)")
+    expect(rows.nth(2).locator("[data-when]")).to_contain_text("2022")
+    thumb = rows.nth(2).locator("[data-thumb]")  # a HEIC: the server's preview
+    expect(thumb).to_be_visible()
+    assert thumb.evaluate("img => img.naturalWidth") > 0
+    desk.check("desk-upload-dates")
+    # The undated photo is filed at the date the user checks.
+    rows.nth(1).locator("[data-row-date]").fill("2019-06-02T09:30:00")
+    rows.nth(2).locator("[data-remove]").click()
+    page.get_by_label("Body site", exact=True).select_option(FOREARM)
+    page.get_by_label("Left", exact=True).check()
+    answer_consent(page, prefix="desk-")
+    page.get_by_role("button", name="Send all").click()
+    expect(rows.nth(1)).to_have_attribute("data-state", "stored", timeout=30_000)
+    expect(rows.nth(0)).to_have_attribute("data-state", "already")
+    desk.goto(PATIENT)
+    expect(page.locator(".day").filter(has_text="2 June 2019")).to_have_count(1)
+    desk.assert_no_console_errors()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydicom.dataset import FileDataset
@@ -101,6 +102,7 @@ class Stored:
     study_instance_uid: str
     series_instance_uid: str
     sop_instance_uid: str
+    stored_at: datetime
     created: bool
     """False when it was stored before (a retry with the same capture_id, or a duplicate)."""
     duplicate: bool = False
@@ -115,6 +117,7 @@ def stored_of(instance: Instance, *, created: bool, duplicate: bool = False) -> 
         study_instance_uid=instance.study.study_instance_uid,
         series_instance_uid=instance.series.series_instance_uid,
         sop_instance_uid=instance.sop_instance_uid,
+        stored_at=instance.created_at,
         created=created,
         duplicate=duplicate,
     )

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, joinedload
 from pointcare import audit
 from pointcare.auth.principal import Principal
 from pointcare.capture import documents, photos
-from pointcare.capture.command import CaptureCommand
+from pointcare.capture.command import CaptureCommand, ConfirmedPatient
 from pointcare.capture.fields import CLOCK_SKEW, EARLIEST_PHOTO_YEAR
 from pointcare.capture.pipeline import NewObject, ObjectStore, Stored, stored_of
 from pointcare.capture.rejections import image_refused
@@ -86,11 +86,11 @@ class CaptureService:
             earlier = _stored_before(session, command)
             if earlier is not None:
                 return earlier
-            patient = _patient(session, who, command)
+            patient = patient_for(session, who, command.patient)
             if not command.allow_duplicate:
-                duplicate = _same_file(session, patient, content_sha256)
+                duplicate = same_file(session, patient, content_sha256)
                 if duplicate is not None:
-                    return duplicate
+                    return stored_of(duplicate, created=False, duplicate=True)
             patient_id = patient.id
         new = self._prepare(who, command, content, patient_id, content_sha256)
         for attempt in range(1, FILING_ATTEMPTS + 1):
@@ -192,11 +192,12 @@ def _stored_before(session: Session, command: CaptureCommand) -> Stored | None:
     return stored_of(instance, created=False)
 
 
-def _patient(session: Session, who: Principal, command: CaptureCommand) -> Patient:
-    patient = find_by_mrn(session, command.patient.mrn, command.patient.issuer)
+def patient_for(session: Session, who: Principal, confirmed: ConfirmedPatient) -> Patient:
+    """The patient as the user confirmed them, when this session may open them."""
+    patient = find_by_mrn(session, confirmed.mrn, confirmed.issuer)
     if patient is None:
         raise InvalidInput(
-            f"No patient with MRN {command.patient.mrn!r} is known; "
+            f"No patient with MRN {confirmed.mrn!r} is known; "
             "check the wristband or search by name.",
             errors={"patient_id": "unknown patient"},
         )
@@ -204,16 +205,16 @@ def _patient(session: Session, who: Principal, command: CaptureCommand) -> Patie
     return patient
 
 
-def _same_file(session: Session, patient: Patient, content_sha256: str) -> Stored | None:
+def same_file(session: Session, patient: Patient, content_sha256: str) -> Instance | None:
     """The object already stored for this patient from the very same file, if any."""
-    instance = session.scalar(
+    return session.scalar(
         select(Instance)
         .where(
             Instance.patient_id == patient.id,
             Instance.content_sha256 == content_sha256,
             not_rejected(),
         )
+        .options(joinedload(Instance.study), joinedload(Instance.series))
         .order_by(Instance.id)
         .limit(1)
     )
-    return stored_of(instance, created=False, duplicate=True) if instance is not None else None

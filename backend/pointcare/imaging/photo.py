@@ -430,6 +430,27 @@ def _encode_jpeg(image: Image.Image, *, quality: int, subsampling: int) -> bytes
     return buffer.getvalue()
 
 
+def preview(data: bytes, *, max_pixels: int) -> bytes:
+    """A thumbnail of an upload, upright, for a page to show before the photo is sent (browsers
+    cannot draw HEIC); :class:`PhotoRejected` for what ``normalise_photo`` would refuse to read.
+    Nothing of it is kept."""
+    photo_format = sniff(data) if data else None
+    if photo_format is None:
+        raise UnsupportedImage(_UNSUPPORTED if data else _EMPTY)
+    structure = _jpeg_structure(data) if photo_format is PhotoFormat.JPEG else None
+    _check_header_size(data, photo_format, structure, max_pixels)
+    with decoding(), Image.open(io.BytesIO(data), formats=[photo_format.value]) as image:
+        _check_pixels(*image.size, max_pixels=max_pixels)
+        if photo_format is PhotoFormat.JPEG:
+            image.draft("RGB", (THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE))
+        orientation = _orientation(image) if photo_format is not PhotoFormat.HEIF else 1
+        image.load()
+        upright = (
+            image.transpose(exif.UPRIGHT[orientation]) if orientation in exif.UPRIGHT else image
+        )
+        return _thumbnail(upright)
+
+
 def _thumbnail(image: Image.Image) -> bytes:
     small = _reduced(image)
     if small.mode != "RGB":

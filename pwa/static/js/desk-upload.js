@@ -21,6 +21,63 @@ import { uuid4 } from "./lib/uuid.js";
     var items = [];
     var running = 0;
 
+    // What the server sees in a file before it is sent: when the photo says it was taken,
+    // whether the same file is already stored for this patient, a preview it can draw.
+    function inspect(item) {
+      var data = new FormData();
+      data.append("patient_id", form.dataset.mrn);
+      data.append("issuer", form.dataset.issuer);
+      data.append("file", item.file, item.file.name);
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.dataset.inspectApi);
+      xhr.setRequestHeader("X-CSRF-Token", csrfToken());
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.onload = function () {
+        if (xhr.status !== 200) {
+          item.when.textContent = item.pdf ? "" : problemReason(xhr.status, xhr.responseText);
+          return;
+        }
+        var looked = JSON.parse(xhr.responseText);
+        if (looked.preview) {
+          item.thumb.src = looked.preview;
+          item.thumb.hidden = false;
+        }
+        if (!item.pdf) {
+          if (looked.taken_at) {
+            item.takenAt = looked.taken_at;
+            item.takenFrom = "photo";
+            item.when.textContent = "Taken " + readable(looked.taken_at, true) + " (from the photo)";
+          } else {
+            item.when.textContent = "";
+            item.dateField.hidden = false;
+            item.dateInput.value = localInput(item.takenAt);
+          }
+        } else {
+          item.when.textContent = "";
+        }
+        if (looked.already_stored && item.state === "ready") {
+          item.already = true;
+          item.alreadyText.textContent = "Already stored on " + readable(looked.already_stored.stored_at);
+          item.alreadyText.hidden = false;
+          item.againField.hidden = false;
+          setState(item, "already", "Not sent again unless you tick it");
+        }
+      };
+      xhr.send(data);
+    }
+
+    // A moment as the clock where it happened read it (the photo's own offset), or, for a
+    // moment of this server's (when a file was stored), in this browser's time.
+    function readable(iso, wallClock) {
+      var moment = wallClock ? new Date(iso.slice(0, 19)) : new Date(iso);
+      return moment.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    }
+
+    // The value of a datetime-local input for an ISO 8601 time, in this browser's time.
+    function localInput(iso) {
+      return iso.slice(0, 19);
+    }
+
     // ISO 8601 with the browser's own UTC offset, as the API asks.
     function isoWithOffset(ms) {
       var d = new Date(ms);
@@ -43,7 +100,7 @@ import { uuid4 } from "./lib/uuid.js";
     }
 
     function refresh() {
-      var counts = { ready: 0, sending: 0, stored: 0, failed: 0 };
+      var counts = { ready: 0, sending: 0, stored: 0, failed: 0, already: 0 };
       items.forEach(function (item) { counts[item.state] += 1; });
       send.disabled = counts.ready + counts.failed === 0 || running > 0;
       if (!items.length) summary.textContent = "No files chosen yet.";
@@ -51,7 +108,8 @@ import { uuid4 } from "./lib/uuid.js";
         summary.textContent = items.length + " file(s): " + counts.stored + " stored, " +
           counts.sending + " sending, " + counts.failed + " failed, " + counts.ready + " ready.";
       }
-      if (items.length && counts.stored === items.length) {
+      if (counts.already) summary.textContent += " " + counts.already + " already stored.";
+      if (items.length && counts.stored + counts.already === items.length && counts.stored) {
         summary.innerHTML = "";
         summary.append("All " + items.length + " stored. ");
         var link = document.createElement("a");
@@ -82,8 +140,23 @@ import { uuid4 } from "./lib/uuid.js";
         var item = {
           file: file, capture: uuid4(), row: row, state: "ready", attempts: 0, pdf: isPdf(file),
           progress: row.querySelector("[data-progress]"), status: row.querySelector("[data-status]"),
-          site: own
+          site: own, thumb: row.querySelector("[data-thumb]"), when: row.querySelector("[data-when]"),
+          dateField: row.querySelector("[data-date-field]"), dateInput: row.querySelector("[data-row-date]"),
+          alreadyText: row.querySelector("[data-already]"), againField: row.querySelector("[data-again-field]"),
+          again: row.querySelector("[data-row-again]"), already: false,
+          takenAt: isoWithOffset(Math.min(file.lastModified || Date.now(), Date.now())), takenFrom: "file"
         };
+        item.dateInput.addEventListener("change", function () {
+          if (!item.dateInput.value) return;
+          item.takenAt = isoWithOffset(new Date(item.dateInput.value).getTime());
+          item.takenFrom = "entered";
+        });
+        item.again.addEventListener("change", function () {
+          if (item.state === "already" || item.state === "ready") {
+            setState(item, item.again.checked ? "ready" : "already",
+              item.again.checked ? "Ready (a second copy)" : "Not sent again unless you tick it");
+          }
+        });
         if (item.pdf) {
           var label = own.closest("label");
           var kind = document.createElement("span");
@@ -100,6 +173,7 @@ import { uuid4 } from "./lib/uuid.js";
         });
         items.push(item);
         queue.append(row);
+        inspect(item);
       });
       if (files.length > maxFiles) summary.textContent = "Only the first " + maxFiles + " files were added.";
       refresh();
@@ -118,14 +192,15 @@ import { uuid4 } from "./lib/uuid.js";
         var fields = tags();
         if (item.site.value) fields.body_site = item.site.value;
         Object.keys(fields).forEach(function (key) { data.append(key, fields[key]); });
-        // The file's date: the server takes the moment the photo itself records, when it has one.
-        data.append("captured_at", isoWithOffset(Math.min(item.file.lastModified || Date.now(), Date.now())));
-        data.append("captured_at_source", "file");
+        // As the row shows it: the photo's own moment, or the file's date the user checked.
+        data.append("captured_at", item.takenAt);
+        data.append("captured_at_source", item.takenFrom);
       }
       data.append("patient_id", form.dataset.mrn);
       data.append("issuer", form.dataset.issuer);
       data.append("session_id", form.dataset.session);
       data.append("capture_id", item.capture);
+      if (item.already && item.again.checked) data.append("allow_duplicate", "true");
       data.append("file", item.file, item.file.name);
       return data;
     }

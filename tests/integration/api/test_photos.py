@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import tempfile
 import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pydicom
 import pytest
@@ -494,3 +496,77 @@ def test_the_capture_date_is_the_moment_the_photo_was_taken(
         ds.TimezoneOffsetFromUTC
         == f"{'+' if offset >= 0 else '-'}{abs(offset) // 60:02d}{abs(offset) % 60:02d}"
     )
+
+
+def _inspect(
+    client: TestClient[Litestar], headers: dict[str, str], data: bytes, **fields: str
+) -> Any:
+    form = {"patient_id": "PC100001", "issuer": "PCDEMO", **fields}
+    return client.post(
+        "/api/v1/photos/inspect",
+        data=form,
+        files={"file": ("f", data, "application/octet-stream")},
+        headers=headers,
+    )
+
+
+def test_a_file_is_looked_at_before_it_is_sent(
+    client: TestClient[Litestar],
+    bearer: Callable[[str], dict[str, str]],
+    upload: Upload,
+    runtime: Runtime,
+) -> None:
+    headers = bearer("photographer")
+    photo = corpus("photos", "gps", "DSCN0010.jpg").read_bytes()
+    before = archive_state(runtime)
+    looked = _inspect(client, headers, photo)
+    assert looked.status_code == 200, looked.text
+    assert looked.headers["cache-control"] == "no-store"
+    body = looked.json()
+    assert body["is_image"] and body["already_stored"] is None
+    assert body["taken_at"].startswith("2008-10-22T16:28:39")
+    preview = Image.open(io.BytesIO(base64.b64decode(body["preview"].split(",", 1)[1])))
+    assert preview.format == "JPEG" and max(preview.size) <= 320
+    assert archive_state(runtime) == before  # nothing stored, nothing kept
+
+    stored = upload(photo).json()
+    again = _inspect(client, headers, photo).json()
+    assert again["already_stored"]["sop_instance_uid"] == stored["sop_instance_uid"]
+
+    heic = _inspect(
+        client, headers, corpus("photos", "heic", "iphone_13_pro_max.heic").read_bytes()
+    )
+    assert heic.json()["preview"].startswith("data:image/jpeg;base64,")
+    no_date = _inspect(
+        client, headers, corpus("photos", "orientation", "portrait_6.jpg").read_bytes()
+    )
+    assert no_date.json()["taken_at"] is None
+
+
+@pytest.mark.parametrize(
+    ("data", "fields", "status", "field"),
+    [
+        (b"", {}, 422, "file"),
+        ("truncated", {}, 422, "file"),
+        (b"GIF89a" + b"\x00" * 64, {}, 200, None),
+        (b"%PDF-1.4 any", {"patient_id": "NOSUCH"}, 422, "patient_id"),
+    ],
+    ids=["empty", "broken-jpeg", "not-an-image", "unknown-patient"],
+)
+def test_looking_at_a_bad_file_is_a_clear_answer(
+    client: TestClient[Litestar],
+    bearer: Callable[[str], dict[str, str]],
+    demo_patients: int,
+    data: bytes | str,
+    fields: dict[str, str],
+    status: int,
+    field: str | None,
+) -> None:
+    content = _truncated_jpeg() if data == "truncated" else data
+    assert isinstance(content, bytes)
+    looked = _inspect(client, bearer("photographer"), content, **fields)
+    assert looked.status_code == status, looked.text
+    if field:
+        assert field in looked.json()["errors"]
+    else:
+        assert looked.json()["is_image"] is False

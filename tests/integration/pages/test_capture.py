@@ -255,3 +255,19 @@ def test_a_damaged_photo_is_refused_with_its_reason(
     assert "damaged or incomplete" in answer.text
     assert "Take or choose a photo." not in answer.text
     assert stored_count(runtime) == 0
+
+
+def test_the_same_photo_again_is_already_stored_unless_meant(
+    browser: SignIn, capture: Capture, runtime: Runtime
+) -> None:
+    nurse = browser("photographer")
+    first = capture(nurse, allow_duplicate=None)
+    again = capture(nurse, allow_duplicate=None)
+
+    assert first.status_code == 201
+    assert again.status_code == 200
+    assert "Already stored for" in again.text
+    assert "already stored for this patient on" in again.text
+    assert stored_count(runtime) == 1
+    assert capture(nurse, allow_duplicate="true").status_code == 201
+    assert stored_count(runtime) == 2
