@@ -20,9 +20,14 @@ because where the company prefix ends cannot be known without GS1's prefix table
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from biip import ParseError
+from biip.gs1_application_identifiers import GS1ApplicationIdentifier
+from biip.gs1_messages import GS1Message
 
 from pointcare.domain.patients import check_identifier
 
@@ -78,118 +83,6 @@ DataMatrix (with and without ECI), GS1 QR Code (with and without ECI), GS1 DataB
 
 _AIM_IDENTIFIER = re.compile(r"\][A-Za-z][0-9A-Za-z]")
 
-# First two digits of the AIs whose element strings have a predefined length: only these may be
-# followed by the next AI without a separator (GS1 General Specifications, figure 7.8.5-2).
-_PREDEFINED_LENGTH = frozenset(
-    {"00", "01", "02", "03", "04", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20"}
-    | {"31", "32", "33", "34", "35", "36", "41"}
-)
-
-
-@dataclass(frozen=True, slots=True)
-class _AiSpec:
-    length: int
-    """The exact data length, or the maximum when ``variable``."""
-    variable: bool
-
-
-def _gs1_table() -> dict[str, _AiSpec]:
-    """Application Identifiers with their data lengths (GS1 General Specifications, 3.2).
-
-    AIs are prefix-free: no AI is the start of another, so reading the digits finds one AI.
-    """
-    table: dict[str, _AiSpec] = {}
-
-    def fixed(length: int, *ais: str) -> None:
-        table.update((ai, _AiSpec(length, variable=False)) for ai in ais)
-
-    def upto(length: int, *ais: str) -> None:
-        table.update((ai, _AiSpec(length, variable=True)) for ai in ais)
-
-    def with_decimal(stem: str) -> list[str]:
-        """The ten 4-digit AIs ``stem0``..``stem9`` (the last digit is a decimal point position)."""
-        return [f"{stem}{n}" for n in range(10)]
-
-    fixed(18, "00")
-    fixed(14, "01", "02", "03")
-    fixed(6, "11", "12", "13", "15", "16", "17")
-    fixed(2, "20")
-    upto(20, "10", "21", "22")
-    upto(8, "30", "37")
-    upto(30, "90")
-    upto(90, *(str(ai) for ai in range(91, 100)))
-    upto(28, "235")
-    upto(30, "240", "241", "250", "251", "253", "400", "401", "403")
-    upto(6, "242")
-    upto(20, "243", "254", "420")
-    upto(25, "255")
-    fixed(17, "402")
-    fixed(13, *(str(ai) for ai in range(410, 418)))
-    upto(12, "421")
-    fixed(3, "422", "424", "426")
-    upto(15, "423", "425")
-    upto(3, "427")
-    upto(20, *(str(ai) for ai in range(710, 718)))
-    # Trade measures (310n-369n): six digits whose last AI digit places the decimal point.
-    for stem in [*range(310, 317), *range(320, 338), *range(340, 358), *range(360, 370)]:
-        fixed(6, *with_decimal(str(stem)))
-    upto(15, *with_decimal("390"), *with_decimal("392"))
-    upto(18, *with_decimal("391"), *with_decimal("393"))
-    fixed(4, *with_decimal("394"))
-    fixed(6, *with_decimal("395"))
-    upto(30, *with_decimal("703"), *with_decimal("723"))
-    upto(35, "4300", "4301", "4310", "4311", "4320")
-    upto(70, "4302", "4303", "4304", "4305", "4306", "4312", "4313", "4314", "4315", "4316")
-    fixed(2, "4307", "4317")
-    upto(30, "4308", "4319")
-    fixed(20, "4309")
-    upto(20, "4318")
-    fixed(1, "4321", "4322", "4323")
-    fixed(10, "4324", "4325")
-    fixed(6, "4326")
-    upto(7, "4330", "4331", "4332", "4333")
-    fixed(13, "7001")
-    upto(30, "7002", "7023")
-    fixed(10, "7003")
-    upto(4, "7004", "7041")
-    upto(12, "7005", "7007")
-    fixed(6, "7006")
-    upto(3, "7008")
-    upto(10, "7009", "7011")
-    upto(2, "7010")
-    upto(20, "7020", "7021", "7022", "7240")
-    fixed(4, "7040")
-    fixed(2, "7241")
-    upto(25, "7242")
-    fixed(8, "7250")
-    fixed(12, "7251")
-    fixed(1, "7252")
-    upto(40, "7253", "7254", "7259")
-    upto(10, "7255")
-    upto(90, "7256")
-    upto(70, "7257")
-    fixed(3, "7258")
-    fixed(14, "8001")
-    upto(20, "8002", "8012", "8043")
-    upto(30, "8003", "8004", "8010")
-    fixed(6, "8005")
-    fixed(18, "8006", "8017", "8018", "8026")
-    upto(34, "8007")
-    upto(12, "8008", "8011")
-    upto(50, "8009")
-    upto(25, "8013", "8014", "8020")
-    upto(10, "8019")
-    upto(90, "8030")
-    fixed(15, "8040", "8041")
-    fixed(32, "8042")
-    upto(70, "8110", "8112", "8200")
-    fixed(4, "8111")
-    return table
-
-
-GS1_AIS: dict[str, _AiSpec] = _gs1_table()
-"""Every Application Identifier the parser knows, with its data length."""
-
 
 def gs1_check_digit(digits: str) -> int:
     """The GS1 mod-10 check digit of ``digits`` (everything but the check digit itself)."""
@@ -217,8 +110,9 @@ def is_valid_gsrn(value: str) -> bool:
 
 
 def needs_separator(ai: str) -> bool:
-    """Whether an element string with this AI must be followed by FNC1 when another comes next."""
-    return ai[:2] not in _PREDEFINED_LENGTH
+    """Whether an element string with this AI must be followed by FNC1 when another comes next
+    (its data has no predefined length)."""
+    return _ai(ai).separator_required
 
 
 def element_string(elements: Iterable[tuple[str, str]]) -> str:
@@ -226,81 +120,99 @@ def element_string(elements: Iterable[tuple[str, str]]) -> str:
     parts: list[str] = []
     items = list(elements)
     for index, (ai, value) in enumerate(items):
-        _check_element(ai, value)
         parts.append(ai + value)
         if index < len(items) - 1 and needs_separator(ai):
             parts.append(GS)
-    return "".join(parts)
+    data = "".join(parts)
+    parse_element_string(data)  # refuses what the pairs got wrong
+    return data
 
 
 def parse_element_string(data: str) -> list[tuple[str, str]]:
-    """(AI, value) pairs of a GS1 element string whose FNC1s are GS characters.
+    """(AI, value) pairs of a GS1 element string whose FNC1s are GS characters (biip reads it
+    against GS1's table of Application Identifiers, lengths and character sets).
 
-    Raises ``ValueError`` for an unknown AI, a wrong length or a missing separator.
+    Raises ``ValueError``, in plain words, for an unknown AI, a wrong length or a missing
+    separator.
     """
-    elements: list[tuple[str, str]] = []
-    position = 0
-    while position < len(data):
-        if data[position] == GS:
-            # The leading FNC1, and the single separator tolerated after any element string.
-            position += 1
-            continue
-        ai = _ai_at(data, position)
-        spec = GS1_AIS[ai]
-        start = position + len(ai)
-        if spec.variable:
-            end = data.find(GS, start)
-            end = len(data) if end < 0 else end
-        else:
-            end = start + spec.length
-        value = data[start:end]
-        _check_element(ai, value)
-        elements.append((ai, value))
-        position = end
-    if not elements:
+    if not data.strip(GS):
         raise ValueError("the GS1 element string is empty")
+    with _plain_words():
+        message = GS1Message.parse(data.lstrip(GS))
+    return _elements(message)
+
+
+def parse_bracketed(text: str) -> list[tuple[str, str]]:
+    """(AI, value) pairs of the human-readable form ``(8018)123456789012345675(8019)12``;
+    spaces, which are not in the GS1 character set, come from typing or printing and are
+    dropped."""
+    if not text.startswith("("):
+        raise ValueError("the text does not start with a bracketed GS1 Application Identifier")
+    with _plain_words():
+        message = GS1Message.parse_hri(text.replace(" ", ""))
+    elements = _elements(message)
+    # biip passes over a bracketed AI with nothing after it: say which one was empty.
+    written = _BRACKETED_AI.findall(text)
+    for index, ai in enumerate(written):
+        if index >= len(elements) or elements[index][0] != ai:
+            raise ValueError(f"({ai}) {_holds(ai)}, got none")
     return elements
+
+
+def _elements(message: GS1Message) -> list[tuple[str, str]]:
+    elements = [(element.ai.ai, element.value) for element in message.element_strings]
+    for ai, value in elements:
+        if not value:
+            raise ValueError(f"({ai}) {_holds(ai)}, got none")
+    return elements
+
+
+_NO_MATCH = re.compile(r"Failed to match '(?P<data>[^']*)' with GS1 AI \((?P<ai>\d+)\)")
+_UNKNOWN = re.compile(r"Unknown GS1 Application Identifier '(?P<ai>\d+)'")
+_NO_AI = re.compile(r"Failed to get GS1 Application Identifier from '(?P<data>[^']*)'")
+_DATA_FORMAT = re.compile(r"(?P<kind>[NX])(?P<upto>\.\.)?(?P<length>\d+)")
+
+
+@contextmanager
+def _plain_words() -> Iterator[None]:
+    """biip's refusals, said as the rest of this module says them (no patterns, no regexes)."""
+    try:
+        yield
+    except ParseError as exc:
+        text = str(exc)
+        if found := _NO_MATCH.search(text):
+            ai = found["ai"]
+            raise ValueError(f"({ai}) {_holds(ai)}, got {found['data'][len(ai) :]!r}") from None
+        if found := _UNKNOWN.search(text):
+            raise ValueError(f"({found['ai']}) is not a GS1 Application Identifier") from None
+        if found := _NO_AI.search(text):
+            raise ValueError(
+                f"no GS1 Application Identifier at {found['data'][:4]!r}: an element is too "
+                "long, or a separator is missing"
+            ) from None
+        raise ValueError(f"not valid GS1 data ({text})") from None
+
+
+def _holds(ai: str) -> str:
+    """What the data of ``ai`` must be: "holds exactly 18 digits", "holds 1 to 20 characters"."""
+    data_format = _ai(ai).format.split("+", 1)[-1]
+    found = _DATA_FORMAT.fullmatch(data_format)
+    if found is None:
+        return f"holds data of the form {data_format}"
+    what = "digits" if found["kind"] == "N" else "characters"
+    if found["upto"]:
+        return f"holds 1 to {found['length']} {what}"
+    return f"holds exactly {found['length']} {what}"
 
 
 _BRACKETED_AI = re.compile(r"\((\d{2,4})\)")
 
 
-def parse_bracketed(text: str) -> list[tuple[str, str]]:
-    """(AI, value) pairs of the human-readable form ``(8018)123456789012345675(8019)12``."""
-    matches = list(_BRACKETED_AI.finditer(text))
-    if not matches or matches[0].start() != 0:
-        raise ValueError("the text does not start with a bracketed GS1 Application Identifier")
-    elements: list[tuple[str, str]] = []
-    for match, following in zip(matches, [*matches[1:], None], strict=True):
-        end = following.start() if following else len(text)
-        ai = match.group(1)
-        if ai not in GS1_AIS:
-            raise ValueError(f"({ai}) is not a GS1 Application Identifier")
-        # Spaces are not in the GS1 character set: they come from typing or printing.
-        value = text[match.end() : end].replace(" ", "")
-        _check_element(ai, value)
-        elements.append((ai, value))
-    return elements
-
-
-def _ai_at(data: str, position: int) -> str:
-    for size in (2, 3, 4):
-        candidate = data[position : position + size]
-        if candidate in GS1_AIS:
-            return candidate
-    raise ValueError(f"no GS1 Application Identifier at {data[position : position + 4]!r}")
-
-
-def _check_element(ai: str, value: str) -> None:
-    spec = GS1_AIS.get(ai)
-    if spec is None:
-        raise ValueError(f"({ai}) is not a GS1 Application Identifier")
-    if spec.variable and not 1 <= len(value) <= spec.length:
-        raise ValueError(f"({ai}) holds 1 to {spec.length} characters, got {len(value)}")
-    if not spec.variable and len(value) != spec.length:
-        raise ValueError(f"({ai}) holds exactly {spec.length} characters, got {len(value)}")
-    if not value.isascii() or not value.isprintable():
-        raise ValueError(f"({ai}) holds a character outside the GS1 character set")
+def _ai(ai: str) -> GS1ApplicationIdentifier:
+    try:
+        return GS1ApplicationIdentifier.extract(ai)
+    except ParseError:
+        raise ValueError(f"({ai}) is not a GS1 Application Identifier") from None
 
 
 # --- The rules ----------------------------------------------------------------------------------
@@ -481,7 +393,6 @@ __all__ = [
     "DEFAULT_PREFIXES",
     "DEFAULT_RULES",
     "GS",
-    "GS1_AIS",
     "GS1_SYMBOLOGY_IDENTIFIERS",
     "GSRN_AI",
     "UnrecognisedWristband",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -13,7 +14,6 @@ from pointcare.settings import Settings
 from pointcare.wristband.identifiers import (
     DEFAULT_RULES,
     GS,
-    GS1_AIS,
     GS1_SYMBOLOGY_IDENTIFIERS,
     UnrecognisedWristband,
     WristbandConfigError,
@@ -187,8 +187,8 @@ def test_gsrn_among_other_application_identifiers() -> None:
         ("8019", "123"),
         ("21", "S/N-9"),
     ]
-    sscc = f"00123456789012345675{GS}8018{GSRN}1115010120AB"
-    assert parse_element_string(sscc)[1:] == [("8018", GSRN), ("11", "150101"), ("20", "AB")]
+    sscc = f"00123456789012345675{GS}8018{GSRN}111501012012"
+    assert parse_element_string(sscc)[1:] == [("8018", GSRN), ("11", "150101"), ("20", "12")]
     bracketed = f"(01)09506000134352(11)150101(10)LOT 7(8018){GSRN}(8019)1(00)123456789012345675"
     assert read_wristband(bracketed).mrn == GSRN
     assert dict(parse_bracketed(bracketed))["10"] == "LOT7"
@@ -220,11 +220,11 @@ def test_transposed_digits_are_caught() -> None:
     [
         ("0109506000134352", "]C1", "no patient GSRN"),
         ("(01)09506000134352(17)261231", None, "no patient GSRN"),
-        ("8018123", "]C1", "exactly 18"),
-        (f"8018{GSRN[:-1]}X", "]C1", "not 18 digits"),
+        ("8018123", "]C1", "exactly 18 digits"),
+        (f"8018{GSRN[:-1]}X", "]C1", "exactly 18 digits"),
         (f"2391{GSRN}", "]C1", "not valid GS1"),
         (f"(8018){GSRN}(999)1", None, r"\(999\) is not a GS1"),
-        (f"10{'A' * 21}", "]C1", "1 to 20"),
+        (f"10{'A' * 21}", "]C1", "too long, or a separator is missing"),
         (f"(8018){GSRN}(10)", None, "1 to 20"),
         (f"{GS}{GS}", "]C1", "empty"),
     ],
@@ -255,14 +255,10 @@ def test_element_string_inserts_separators_only_where_needed() -> None:
         element_string([("01", "123")])
 
 
-def test_ai_table_is_prefix_free_and_lengths_are_sane() -> None:
-    for ai in GS1_AIS:
-        assert 2 <= len(ai) <= 4 and ai.isdigit()
-        assert not any(other != ai and other.startswith(ai) for other in GS1_AIS), ai
-    assert not GS1_AIS["8018"].variable and GS1_AIS["8018"].length == 18
-    assert GS1_AIS["8019"].variable and GS1_AIS["8019"].length == 10
-    assert GS1_AIS["3103"].length == 6 and GS1_AIS["3929"].variable
+def test_separators_follow_gs1_s_predefined_lengths() -> None:
     assert not needs_separator("01") and not needs_separator("17") and needs_separator("8018")
+    with pytest.raises(ValueError, match="not a GS1 Application Identifier"):
+        needs_separator("23")
 
 
 def test_message_names_the_expected_formats() -> None:
@@ -304,21 +300,27 @@ def test_parser_answers_or_refuses_nothing_else(text: str, identifier: str | Non
         assert DEFAULT_RULES.mrn_pattern.fullmatch(found.mrn)
 
 
-_OTHER_AIS = sorted(ai for ai in GS1_AIS if ai != "8018")
 _GS1_CHARS = st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-./")
+_DIGITS = st.sampled_from("0123456789")
+_DATE = st.dates(min_value=date(2000, 1, 1), max_value=date(2049, 12, 31)).map(
+    lambda day: day.strftime("%y%m%d")
+)
+_OTHER_ELEMENTS: dict[str, st.SearchStrategy[str]] = {
+    # What a wristband or a label next to it may carry beside the GSRN.
+    "00": st.text(_DIGITS, min_size=17, max_size=17).map(lambda d: d + str(gs1_check_digit(d))),
+    "01": st.text(_DIGITS, min_size=13, max_size=13).map(lambda d: d + str(gs1_check_digit(d))),
+    "10": st.text(_GS1_CHARS, min_size=1, max_size=20),
+    "11": _DATE,
+    "17": _DATE,
+    "21": st.text(_GS1_CHARS, min_size=1, max_size=20),
+    "8019": st.text(_DIGITS, min_size=1, max_size=10),
+}
 
 
 @st.composite
 def _element(draw: st.DrawFn) -> tuple[str, str]:
-    ai = draw(st.sampled_from(_OTHER_AIS))
-    spec = GS1_AIS[ai]
-    if spec.variable:
-        value = draw(st.text(_GS1_CHARS, min_size=1, max_size=spec.length))
-    else:
-        value = draw(
-            st.text(st.sampled_from("0123456789"), min_size=spec.length, max_size=spec.length)
-        )
-    return ai, value
+    ai = draw(st.sampled_from(sorted(_OTHER_ELEMENTS)))
+    return ai, draw(_OTHER_ELEMENTS[ai])
 
 
 @settings(max_examples=300)
