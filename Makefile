@@ -83,7 +83,7 @@ run: $(RUN_STAMP) $(RUN_DEPS) ## Serve Pointcare with demo data on http://127.0.
 
 # --- checks -----------------------------------------------------------------------------
 
-.PHONY: test lint typecheck pytest bench
+.PHONY: test lint typecheck pytest bench bench-native
 # With --keep-going (as .ci/run does) every check runs even after one fails.
 test: system-packages lint typecheck pytest ## Everything CI runs: system packages, lint, types, tests
 
@@ -105,6 +105,9 @@ pytest: system-packages $(TEST_STAMP) vendor ## Only the tests (PYTEST_ARGS=... 
 
 bench: $(TEST_STAMP) ## Run the benchmarks (python -m tests.bench)
 	@$(BIN)/python -m tests.bench
+
+bench-native: $(TEST_STAMP) ## Each native path against Pillow and pillow-heif alone, in one run
+	@$(BIN)/python -m tests.bench.native
 
 # Lighthouse 12 from npm into var/tools (gitignored); not part of `make test`.
 LIGHTHOUSE := var/tools/node_modules/.bin/lighthouse

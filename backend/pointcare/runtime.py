@@ -21,7 +21,7 @@ from pointcare.capture.pipeline import ObjectStore
 from pointcare.capture.service import CaptureLimits, CaptureService
 from pointcare.db.engine import Database
 from pointcare.db.migrate import upgrade
-from pointcare.imaging import turbojpeg
+from pointcare.imaging import native, turbojpeg
 from pointcare.imaging.photo import keep_image_memory
 from pointcare.launch.registry import build_verifier
 from pointcare.launch.verify import LaunchVerifier
@@ -104,6 +104,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     workers = settings.workers or os.cpu_count() or 2
     keep_image_memory(workers)
     give_back_large_buffers(workers)
+    native.use_native_code(settings.native_code)
     turbojpeg.available()  # says at start, not at the first rotated photo, if it is not
     objects = ObjectStore(
         db, files, uid_root=settings.uid_root, deliver_to_pacs=settings.delivers_to_pacs

@@ -112,7 +112,7 @@ def srgb_in_place(pixels: littlecms.RgbPixels, icc: bytes | None) -> bool:
     them."""
     if not icc or _transform_for(icc, "RGB") is None:
         return True  # sRGB already, or taken as sRGB (see _transform_for)
-    transform = _packed_transform_for(icc)
+    transform = _packed_transform_for(icc) if littlecms.library() is not None else None
     if transform is None:
         return False
     transform.apply_in_place(pixels)

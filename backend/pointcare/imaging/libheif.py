@@ -113,8 +113,14 @@ _SIGNATURES: native.Signatures = {
 }
 
 
-@functools.cache
 def library() -> ctypes.CDLL | None:
+    """The library, ready to call; None when native code is off (``native.use_native_code``)
+    or the library cannot be used here."""
+    return _loaded() if native.native_code() else None
+
+
+@functools.cache
+def _loaded() -> ctypes.CDLL | None:
     """libheif, its signatures declared; None (logged once) when it lacks what is needed here
     (libheif older than 1.18 has no API for an item's transformations)."""
     pillow_heif.libheif_version()  # makes sure the extension, and its libheif, are loaded

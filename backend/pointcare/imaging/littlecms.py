@@ -37,8 +37,14 @@ _SIGNATURES: native.Signatures = {
 }
 
 
-@functools.cache
 def library() -> ctypes.CDLL | None:
+    """The library, ready to call; None when native code is off (``native.use_native_code``)
+    or the library cannot be used here."""
+    return _loaded() if native.native_code() else None
+
+
+@functools.cache
+def _loaded() -> ctypes.CDLL | None:
     """The LittleCMS ImageCms uses, its signatures declared; None (logged once) when it cannot
     be found."""
     path = native.loaded_library(_LIBLCMS2) or "liblcms2.so.2"

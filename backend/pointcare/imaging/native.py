@@ -15,6 +15,20 @@ import re
 Signatures = dict[str, tuple[object, list[object]]]
 """Function name: (return type, argument types)."""
 
+_enabled = True
+
+
+def use_native_code(on: bool) -> None:
+    """Turn every library called through ctypes on (the default) or off. Off, Pillow and
+    pillow-heif do all the image work: the same results, slower (``POINTCARE_NATIVE_CODE``)."""
+    global _enabled
+    _enabled = on
+
+
+def native_code() -> bool:
+    """Whether the libraries of this package may be called directly."""
+    return _enabled
+
 
 def loaded_library(name: re.Pattern[str]) -> str | None:
     """The path of the first library mapped into this process whose file name ``name`` matches

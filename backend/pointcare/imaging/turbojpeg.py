@@ -104,8 +104,14 @@ class TurboJpegError(Exception):
     """A TurboJPEG call failed; the message is the library's."""
 
 
-@functools.cache
 def library() -> ctypes.CDLL | None:
+    """The library, ready to call; None when native code is off (``native.use_native_code``)
+    or the library cannot be used here."""
+    return _loaded() if native.native_code() else None
+
+
+@functools.cache
+def _loaded() -> ctypes.CDLL | None:
     """libturbojpeg, its signatures declared; None (logged once) when it is not installed."""
     try:  # the soname first: find_library needs ldconfig or a compiler, which slim images lack
         return native.declared("libturbojpeg.so.0", _SIGNATURES)
