@@ -33,12 +33,18 @@ KNOWN_DCIODVFY_FALSE_POSITIVES = frozenset(
 )
 
 
+LOCAL_SCHEME_WARNING = (
+    "Warning - Unrecognized defined term <99PCARE> for value 1 of attribute "
+    "<Coding Scheme Designator>"
+)
+"""dciodvfy knows only the standard's coding schemes, not a local one (declared in the object's
+Coding Scheme Identification Sequence, as PS3.3 C.12.1.1.2 asks)."""
+
 # dciodvfy's verdict on View Code Sequence, which the VL Photographic IOD does not list (a
 # Standard Extended SOP Class), and on the local coding scheme it has never heard of.
 VIEW_WARNINGS = frozenset(
     {
-        "Warning - Unrecognized defined term <99PCARE> for value 1 of attribute "
-        "<Coding Scheme Designator>",
+        LOCAL_SCHEME_WARNING,
         "Warning - Attribute is not present in standard DICOM IOD - (0x0008,0x0100) SH Code Value",
         "Warning - Attribute is not present in standard DICOM IOD - (0x0008,0x0102) SH Coding "
         "Scheme Designator",
