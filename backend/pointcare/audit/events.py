@@ -62,6 +62,10 @@ class AuditAction(StrEnum):
     """Photos rejected (IHE IOCM), and corrected copies stored for the right patient or details."""
     EXPORT = "export"
     """Data left Pointcare in bulk (a teaching export, the audit trail itself)."""
+    FINDING_CHANGED = "finding.change"
+    """A finding (a wound, a lesion) was opened, closed, or a photo linked to it."""
+    MEASUREMENT_RECORDED = "measurement.recorded"
+    """A wound's area, length, width and perimeter were measured on a photo and kept."""
     AUDIT_SEARCHED = "audit.search"
     """Someone read the audit trail (DICOM 110101 "Audit Log Used")."""
 

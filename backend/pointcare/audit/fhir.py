@@ -86,6 +86,8 @@ MAPPINGS: dict[AuditAction, Mapping] = {
     AuditAction.CONSENT_CHANGED: Mapping(PATIENT_RECORD, "U", OBJECT_SECURITY_ATTRIBUTES),
     AuditAction.CORRECTION: Mapping(INSTANCES_ACCESSED, "U"),
     AuditAction.EXPORT: Mapping(EXPORT, "R"),
+    AuditAction.FINDING_CHANGED: Mapping(PATIENT_RECORD, "U"),
+    AuditAction.MEASUREMENT_RECORDED: Mapping(INSTANCES_ACCESSED, "C"),
     AuditAction.AUDIT_SEARCHED: Mapping(AUDIT_LOG_USED, "R"),
 }
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -223,6 +224,8 @@ class Instance(Base):
     columns: Mapped[int | None] = mapped_column(Integer)
     source_format: Mapped[str | None] = mapped_column(String(8))
     reencoded: Mapped[bool | None] = mapped_column(Boolean)
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("findings.id"), index=True)
+    """The wound or lesion this photo shows, when it was linked to one."""
 
     patient: Mapped[Patient] = relationship()
     study: Mapped[Study] = relationship()
@@ -479,6 +482,59 @@ class RejectionNote(Base):
     created_by: Mapped[User] = relationship()
 
 
+# --- Findings and wound measurements (pointcare.findings) -----------------------------------------
+
+
+class Finding(Base):
+    """A wound or skin lesion of a patient, followed over time (``pointcare.domain.findings``)."""
+
+    __tablename__ = "findings"
+    __table_args__ = (UniqueConstraint("patient_id", "label", name="uq_findings_patient_label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    tracking_uid: Mapped[str] = mapped_column(String(64), unique=True)
+    """The Tracking UID of every measurement report of this finding (TID 1500)."""
+    kind: Mapped[str] = mapped_column(String(24))
+    label: Mapped[str] = mapped_column(String(64))
+    body_site_code: Mapped[str] = mapped_column(String(20))
+    laterality: Mapped[str] = mapped_column(String(1))
+    aspect: Mapped[str | None] = mapped_column(String(16))
+    opened_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    patient: Mapped[Patient] = relationship()
+
+
+class WoundMeasurement(Base):
+    """A traced outline measured on a photo of a finding, in the marker's plane."""
+
+    __tablename__ = "wound_measurements"
+    __table_args__ = (Index("ix_wound_measurements_finding_measured", "finding_id", "measured_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"))
+    photo_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), index=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"))
+    """The stored measurement report (DICOM SR), once stored."""
+    area_cm2: Mapped[float] = mapped_column(Float)
+    length_cm: Mapped[float] = mapped_column(Float)
+    width_cm: Mapped[float] = mapped_column(Float)
+    perimeter_cm: Mapped[float] = mapped_column(Float)
+    tilt_deg: Mapped[float] = mapped_column(Float)
+    marker_side_px: Mapped[float] = mapped_column(Float)
+    outline: Mapped[list[list[float]]] = mapped_column(JSON)
+    """The traced polygon, [[x, y], ...] in the stored photo's pixels."""
+    measured_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    measured_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    finding: Mapped[Finding] = relationship()
+    photo: Mapped[Instance] = relationship(foreign_keys=[photo_id])
+    measured_by: Mapped[User] = relationship()
+
+
 __all__ = [
     "AuditRecord",
     "Base",
@@ -487,6 +543,7 @@ __all__ = [
     "ConsentChange",
     "ConsentRecord",
     "Delivery",
+    "Finding",
     "Instance",
     "LaunchSessionPatient",
     "LaunchTokenUsed",
@@ -497,4 +554,5 @@ __all__ = [
     "Study",
     "User",
     "UserSession",
+    "WoundMeasurement",
 ]
