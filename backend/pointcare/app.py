@@ -21,6 +21,8 @@ from pointcare.launch.logs import install_token_redaction
 from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings
 from pointcare.web.api.catalogue import list_body_sites, list_views
+from pointcare.web.api.findings import FINDINGS_ROUTES
+from pointcare.web.api.measurements import MEASUREMENT_ROUTES
 from pointcare.web.api.patients import find_patients
 from pointcare.web.api.photos import inspect_photo, upload_document, upload_photo
 from pointcare.web.api.wristbands import WRISTBAND_ROUTES
@@ -92,6 +94,7 @@ def create_app(
             # another handler joins its path, and a sync GET beside a sync POST on one path
             # would be wrapped for the worker thread twice (its answer: a coroutine).
             Router(path="/", route_handlers=PAGE_ROUTES),
+            Router(path="/", route_handlers=[*FINDINGS_ROUTES, *MEASUREMENT_ROUTES]),
             create_static_files_router(
                 path="/static",
                 directories=[static_dir],

@@ -67,3 +67,11 @@ class ServiceUnavailable(PointcareError):
     status_code = 503
     title = "Try again shortly"
     retry_after_seconds = 5
+
+
+class NotMeasurable(PointcareError):
+    """A photo that cannot be measured: no marker, a marker too small, a view too oblique.
+    ``errors["reason"]`` names which, for programs."""
+
+    status_code = 422
+    title = "Photo cannot be measured"

@@ -1,0 +1,1 @@
+"""Findings (wounds, lesions) of a patient, the photos linked to them, and their measurements."""

@@ -1,0 +1,143 @@
+"""Measuring a stored photo: the traced outline's figures from the marker in the photo, and the
+measurement kept for the photo's finding.
+
+The photo is read as stored (the archive's JPEG, already upright), so an outline's pixel
+coordinates are those of the stored object, as the measurement report references them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pointcare import audit
+from pointcare.access import glass
+from pointcare.archive.reader import InstanceReader, ref_of
+from pointcare.auth.principal import Principal
+from pointcare.corrections.visibility import not_rejected
+from pointcare.db.engine import Database
+from pointcare.db.models import Finding, Instance, Patient, WoundMeasurement
+from pointcare.dicom.part10 import first_jpeg_frame
+from pointcare.errors import InvalidInput, NotFound, NotMeasurable
+from pointcare.measurement.measure import Measurement, MeasurementRefused, measure_outline
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class MeasuredPhoto:
+    measurement: Measurement
+    photo_uid: str
+    recorded: WoundMeasurement | None
+
+
+def measure_photo(
+    db: Database,
+    reader: InstanceReader,
+    principal: Principal,
+    patient: Patient,
+    sop_instance_uid: str,
+    outline: list[list[float]],
+) -> Measurement:
+    """The figures of ``outline`` on the patient's stored photo; ``NotMeasurable`` with the
+    reason when the photo cannot be measured, ``InvalidInput`` for a bad outline."""
+    with db.session() as session:
+        photo = _photo(session, patient, sop_instance_uid)
+        glass.require_unsealed(session, principal.user_id, [photo.sop_instance_uid])
+        source = reader.part10(ref_of(photo), photo.storage_path)
+    jpeg = first_jpeg_frame(source)
+    grey = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if grey is None:
+        raise NotMeasurable(
+            "The stored photo could not be decoded.", errors={"reason": "undecodable"}
+        )
+    try:
+        return measure_outline(np.asarray(grey, np.uint8), outline)
+    except MeasurementRefused as refused:
+        raise NotMeasurable(str(refused), errors={"reason": refused.reason.value}) from None
+    except ValueError as error:
+        raise InvalidInput(
+            f"The outline cannot be measured: {error}.", errors={"outline": str(error)}
+        ) from None
+
+
+def record_measurement(
+    db: Database,
+    actor: audit.Actor,
+    principal: Principal,
+    patient: Patient,
+    sop_instance_uid: str,
+    measurement: Measurement,
+) -> WoundMeasurement:
+    """Keep ``measurement`` for the finding the photo is linked to (``InvalidInput`` when the
+    photo has none: a measurement belongs to a finding)."""
+    with db.write() as session:
+        photo = _photo(session, patient, sop_instance_uid)
+        if photo.finding_id is None:
+            raise InvalidInput(
+                "Link this photo to a wound or lesion before saving its measurement.",
+                errors={"finding": "the photo is not linked to a finding"},
+            )
+        finding = session.get(Finding, photo.finding_id)
+        assert finding is not None
+        row = WoundMeasurement(
+            finding_id=finding.id,
+            photo_id=photo.id,
+            area_cm2=measurement.area_cm2,
+            length_cm=measurement.length_cm,
+            width_cm=measurement.width_cm,
+            perimeter_cm=measurement.perimeter_cm,
+            tilt_deg=measurement.marker.tilt_deg,
+            marker_side_px=measurement.marker.side_px,
+            outline=[[float(x), float(y)] for x, y in measurement.outline_px],
+            measured_by_id=principal.user_id,
+        )
+        session.add(row)
+        session.flush()
+        audit.record(
+            session,
+            audit.AuditEvent(
+                action=audit.AuditAction.MEASUREMENT_RECORDED,
+                actor=actor,
+                patient=audit.PatientRef.of(patient),
+                objects=(photo.sop_instance_uid, finding.tracking_uid),
+                details={"finding_id": finding.id, "measurement_id": row.id},
+            ),
+        )
+        session.expunge(row)
+    log.info(
+        "measurement recorded id=%s finding_id=%s photo=%s", row.id, finding.id, sop_instance_uid
+    )
+    return row
+
+
+def finding_measurements(session: Session, finding: Finding) -> list[WoundMeasurement]:
+    """A finding's measurements on photos still in the record, oldest photo first."""
+    return list(
+        session.scalars(
+            select(WoundMeasurement)
+            .join(Instance, WoundMeasurement.photo_id == Instance.id)
+            .where(WoundMeasurement.finding_id == finding.id, not_rejected())
+            .order_by(Instance.captured_at, WoundMeasurement.measured_at)
+        )
+    )
+
+
+def _photo(session: Session, patient: Patient, sop_instance_uid: str) -> Instance:
+    photo = session.scalar(
+        select(Instance).where(
+            Instance.sop_instance_uid == sop_instance_uid.strip(),
+            Instance.patient_id == patient.id,
+            not_rejected(),
+        )
+    )
+    if photo is None:
+        raise NotFound("This patient has no photo with that SOP Instance UID.")
+    # The reader needs the photo's study and series UIDs after the session closes.
+    _ = photo.study.study_instance_uid, photo.series.series_instance_uid
+    return photo

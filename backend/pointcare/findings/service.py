@@ -1,0 +1,221 @@
+"""Opening, listing and closing findings, and linking photos to them.
+
+Every change is audited in the transaction that makes it. A photo is linked to a finding of its
+own patient only, never to a rejected photo; a finding's label is unique for its patient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pointcare import audit
+from pointcare.corrections.visibility import not_rejected
+from pointcare.db.engine import Database
+from pointcare.db.models import Finding, Instance, Patient
+from pointcare.dicom.uids import new_uid
+from pointcare.domain.body_sites import BodySite, Laterality, body_site, parse_laterality
+from pointcare.domain.findings import Aspect, FindingDetails, FindingKind, next_label
+from pointcare.errors import Conflict, InvalidInput, NotFound
+
+_Choice = TypeVar("_Choice", FindingKind, Aspect)
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRequest:
+    """A new finding as the clinician states it; ``label`` None for the next "Wound N"."""
+
+    kind: FindingKind
+    label: str | None
+    body_site: BodySite
+    laterality: Laterality | None
+    aspect: Aspect | None
+    opened_on: date
+
+
+def parse_finding(
+    *,
+    kind: str | None,
+    label: str | None,
+    body_site_code: str | None,
+    laterality: str | None,
+    aspect: str | None,
+    opened_on: str | None,
+    today: date,
+) -> FindingRequest:
+    """Form or JSON fields as a request, or ``InvalidInput`` naming each bad field."""
+    errors: dict[str, str] = {}
+    parsed_kind = _choice(FindingKind, kind, "kind", errors)
+    parsed_aspect = _choice(Aspect, aspect, "aspect", errors) if aspect else None
+    site = None
+    try:
+        site = body_site(body_site_code or "")
+    except ValueError as error:
+        errors["body_site"] = str(error)
+    side = None
+    try:
+        side = parse_laterality(laterality)
+    except ValueError as error:
+        errors["laterality"] = str(error)
+    if site is not None and "laterality" not in errors:
+        try:
+            side = site.laterality_for(side)
+        except ValueError as error:
+            errors["laterality"] = str(error)
+    opened = today
+    if opened_on:
+        try:
+            opened = date.fromisoformat(opened_on.strip())
+        except ValueError:
+            errors["opened_on"] = "not a date (YYYY-MM-DD)"
+        if opened > today:
+            errors["opened_on"] = "a finding cannot be opened in the future"
+    if errors or parsed_kind is None or site is None:
+        raise InvalidInput(
+            "The finding could not be saved: " + "; ".join(errors.values()), errors=errors
+        )
+    return FindingRequest(parsed_kind, label, site, side, parsed_aspect, opened)
+
+
+def _choice(
+    kind: type[_Choice], raw: str | None, name: str, errors: dict[str, str]
+) -> _Choice | None:
+    try:
+        return kind((raw or "").strip())
+    except ValueError:
+        errors[name] = f"{name} must be one of {', '.join(k.value for k in kind)}"
+        return None
+
+
+def open_finding(
+    db: Database, actor: audit.Actor, patient: Patient, request: FindingRequest, *, user_id: int
+) -> Finding:
+    """A new finding of ``patient``; ``Conflict`` when the label is taken."""
+    with db.write() as session:
+        label = request.label or next_label(request.kind, _labels(session, patient))
+        try:
+            details = FindingDetails(
+                kind=request.kind,
+                label=label,
+                body_site=request.body_site,
+                laterality=request.laterality,
+                aspect=request.aspect,
+                opened_on=request.opened_on,
+            )
+        except ValueError as error:
+            raise InvalidInput(f"The finding could not be saved: {error}.") from error
+        finding = Finding(
+            patient_id=patient.id,
+            tracking_uid=new_uid(),
+            kind=details.kind.value,
+            label=details.label,
+            body_site_code=details.body_site.snomed_id,
+            laterality=details.laterality.value if details.laterality else "U",
+            aspect=details.aspect.value if details.aspect else None,
+            opened_on=details.opened_on,
+            created_by_id=user_id,
+        )
+        session.add(finding)
+        try:
+            session.flush()
+        except IntegrityError:
+            raise Conflict(
+                f"This patient already has a finding labelled {details.label!r}."
+            ) from None
+        audit.record(session, _event(actor, patient, finding, "opened"))
+        session.expunge(finding)
+        return finding
+
+
+def close_finding(
+    db: Database, actor: audit.Actor, patient: Patient, finding_id: int, closed_on: date
+) -> Finding:
+    with db.write() as session:
+        finding = _finding(session, patient, finding_id)
+        if closed_on < finding.opened_on:
+            raise InvalidInput("A finding cannot be closed before it was opened.")
+        finding.closed_on = closed_on
+        audit.record(session, _event(actor, patient, finding, "closed"))
+        session.flush()
+        session.expunge(finding)
+        return finding
+
+
+def patient_findings(session: Session, patient: Patient) -> list[tuple[Finding, int]]:
+    """The patient's findings, open ones first, each with its count of visible photos."""
+    photos = (
+        select(func.count(Instance.id))
+        .where(Instance.finding_id == Finding.id, not_rejected())
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Finding, photos)
+        .where(Finding.patient_id == patient.id)
+        .order_by(Finding.closed_on.is_not(None), Finding.opened_on.desc(), Finding.id.desc())
+    ).all()
+    return [(finding, count) for finding, count in rows]
+
+
+def get_finding(session: Session, patient: Patient, finding_id: int) -> Finding:
+    return _finding(session, patient, finding_id)
+
+
+def link_photo(
+    db: Database,
+    actor: audit.Actor,
+    patient: Patient,
+    finding_id: int | None,
+    sop_instance_uid: str,
+) -> None:
+    """Link a photo of ``patient`` to one of their findings (``None``: unlink it)."""
+    with db.write() as session:
+        photo = session.scalar(
+            select(Instance).where(
+                Instance.sop_instance_uid == sop_instance_uid.strip(),
+                Instance.patient_id == patient.id,
+                not_rejected(),
+            )
+        )
+        if photo is None:
+            raise NotFound("This patient has no photo with that SOP Instance UID.")
+        finding = _finding(session, patient, finding_id) if finding_id is not None else None
+        photo.finding_id = finding.id if finding else None
+        audit.record(
+            session,
+            audit.AuditEvent(
+                action=audit.AuditAction.FINDING_CHANGED,
+                actor=actor,
+                patient=audit.PatientRef.of(patient),
+                objects=(photo.sop_instance_uid,),
+                details={
+                    "change": "photo linked" if finding else "photo unlinked",
+                    "finding_id": finding_id,
+                },
+            ),
+        )
+
+
+def _finding(session: Session, patient: Patient, finding_id: int) -> Finding:
+    finding = session.get(Finding, finding_id)
+    if finding is None or finding.patient_id != patient.id:
+        raise NotFound("This patient has no such finding.")
+    return finding
+
+
+def _labels(session: Session, patient: Patient) -> list[str]:
+    return list(session.scalars(select(Finding.label).where(Finding.patient_id == patient.id)))
+
+
+def _event(actor: audit.Actor, patient: Patient, finding: Finding, change: str) -> audit.AuditEvent:
+    return audit.AuditEvent(
+        action=audit.AuditAction.FINDING_CHANGED,
+        actor=actor,
+        patient=audit.PatientRef.of(patient),
+        objects=(finding.tracking_uid,),
+        details={"change": change, "finding_id": finding.id, "kind": finding.kind},
+    )

@@ -1,0 +1,125 @@
+"""The measurements API (tag ``measurements``): the printable marker sheet, and measuring a
+traced outline on a stored photo (the tracing tool of the photo page uses the same endpoint)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from sqlalchemy.orm import Session
+
+from pointcare import audit
+from pointcare.auth.principal import Principal
+from pointcare.findings.measuring import measure_photo, record_measurement
+from pointcare.launch.binding import check_may_open
+from pointcare.measurement.marker import DICTIONARY_NAME, MARKER_SIDE_MM
+from pointcare.measurement.measure import MAX_TILT_DEG
+from pointcare.measurement.sheet import marker_sheet_pdf
+from pointcare.runtime import Runtime
+from pointcare.web.pages.common import load_patient
+from pointcare.web.security import REVIEW
+
+
+@dataclass
+class MeasureIn:
+    sop_instance_uid: str
+    """The stored photo the outline was traced on."""
+    outline: list[list[float]]
+    """The polygon, ``[[x, y], ...]`` in the stored photo's pixels (origin top left)."""
+    record: bool = False
+    """Keep the measurement for the finding the photo is linked to."""
+
+
+@dataclass
+class MarkerOut:
+    marker_id: int
+    dictionary: str
+    side_mm: float
+    side_px: float
+    """The marker's shortest side in the photo."""
+    tilt_deg: float
+    """Angle between the marker's plane and the line of sight; refused beyond ``max_tilt_deg``."""
+    max_tilt_deg: float
+    corners: list[list[float]]
+
+
+@dataclass
+class MeasurementOut:
+    sop_instance_uid: str
+    area_cm2: float
+    length_cm: float
+    """Longest diameter."""
+    width_cm: float
+    """Greatest extent perpendicular to the length."""
+    perimeter_cm: float
+    length_axis: list[list[float]]
+    """The two outline points the length joins, in photo pixels."""
+    marker: MarkerOut
+    measurement_id: int | None
+    """Set when the measurement was recorded."""
+
+
+@get("/api/v1/measurements/marker-sheet", tags=["measurements"], sync_to_thread=True)
+def marker_sheet() -> Response[bytes]:
+    """The A4 sheet of calibration stickers to print at 100 % (PDF)."""
+    return Response(
+        marker_sheet_pdf(),
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'inline; filename="pointcare-markers.pdf"'},
+    )
+
+
+@post(
+    "/api/v1/patients/{mrn:str}/measurements",
+    tags=["measurements"],
+    guards=[REVIEW],
+    sync_to_thread=True,
+    status_code=200,
+)
+def measure(
+    request: Request[Principal, Any, Any],
+    db: NamedDependency[Session],
+    runtime: NamedDependency[Runtime],
+    mrn: FromPath[str],
+    data: MeasureIn,
+    issuer: FromQuery[str | None] = None,
+) -> MeasurementOut:
+    """Area, length, width and perimeter of an outline traced on a stored photo, from the
+    calibration marker in it; 422 with ``errors.reason`` (``marker-missing``,
+    ``marker-too-small``, ``tilt-too-steep``) when the photo cannot be measured."""
+    patient = load_patient(db, mrn, issuer).patient
+    check_may_open(db, request.user, patient)
+    measured = measure_photo(
+        runtime.db, runtime.instances, request.user, patient, data.sop_instance_uid, data.outline
+    )
+    recorded = None
+    if data.record:
+        actor = audit.actor_of(request, request.user)
+        recorded = record_measurement(
+            runtime.db, actor, request.user, patient, data.sop_instance_uid, measured
+        )
+    marker = measured.marker
+    return MeasurementOut(
+        sop_instance_uid=data.sop_instance_uid,
+        area_cm2=round(measured.area_cm2, 3),
+        length_cm=round(measured.length_cm, 3),
+        width_cm=round(measured.width_cm, 3),
+        perimeter_cm=round(measured.perimeter_cm, 3),
+        length_axis=[[round(float(x), 2), round(float(y), 2)] for x, y in measured.length_axis_px],
+        marker=MarkerOut(
+            marker_id=marker.marker_id,
+            dictionary=DICTIONARY_NAME,
+            side_mm=MARKER_SIDE_MM,
+            side_px=round(marker.side_px, 1),
+            tilt_deg=round(marker.tilt_deg, 1),
+            max_tilt_deg=MAX_TILT_DEG,
+            corners=[[round(float(x), 2), round(float(y), 2)] for x, y in marker.corners_px],
+        ),
+        measurement_id=recorded.id if recorded else None,
+    )
+
+
+MEASUREMENT_ROUTES = [marker_sheet, measure]
