@@ -320,7 +320,7 @@ def table(report: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.measure", description=__doc__)
-    parser.add_argument("--per-band", type=int, default=10, help="photos per band and seed")
+    parser.add_argument("--per-band", type=int, default=6, help="photos per band and seed")
     parser.add_argument("--quick", action="store_true", help="one seed, three photos per band")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)

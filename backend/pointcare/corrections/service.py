@@ -46,6 +46,7 @@ from pointcare.domain.consent import ConsentAnswers, ConsentMethod
 from pointcare.domain.objects import ObjectKind
 from pointcare.domain.views import View
 from pointcare.errors import Conflict, Forbidden, InvalidInput
+from pointcare.findings import service as findings
 from pointcare.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -207,6 +208,12 @@ def correct(
         )
         for original, command in to_copy
     ]
+    if correction.target is None:
+        # Same patient, same pixels: the copies stay under the originals' findings.
+        findings.carry_over(
+            runtime.db,
+            [(o.id, c.sop_instance_uid) for (o, _), c in zip(to_copy, copies, strict=True)],
+        )
     notes = _reject(runtime, who, actor, originals, copies, correction)
     log.info(
         "correction kind=%s rejected=%d copies=%d user_id=%s",

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pointcare import audit
 from pointcare.corrections.visibility import not_rejected
 from pointcare.db.engine import Database
-from pointcare.db.models import Finding, Instance, Patient
+from pointcare.db.models import Finding, Instance, Patient, WoundMeasurement
 from pointcare.dicom.uids import new_uid
 from pointcare.domain.body_sites import BodySite, Laterality, body_site, parse_laterality
 from pointcare.domain.findings import Aspect, FindingDetails, FindingKind, next_label
@@ -198,6 +198,23 @@ def link_photo(
                 },
             ),
         )
+
+
+def carry_over(db: Database, pairs: list[tuple[int, str]]) -> None:
+    """A corrected copy of a photo (same patient, same pixels) takes over the original's
+    finding and measurements: (original's id, copy's SOP Instance UID) pairs."""
+    with db.write() as session:
+        for original_id, copy_uid in pairs:
+            original = session.get(Instance, original_id)
+            copy = session.scalar(select(Instance).where(Instance.sop_instance_uid == copy_uid))
+            if original is None or copy is None or original.finding_id is None:
+                continue
+            copy.finding_id = original.finding_id
+            session.execute(
+                update(WoundMeasurement)
+                .where(WoundMeasurement.photo_id == original.id)
+                .values(photo_id=copy.id)
+            )
 
 
 def _finding(session: Session, patient: Patient, finding_id: int) -> Finding:

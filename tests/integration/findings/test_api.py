@@ -142,7 +142,7 @@ def test_refusals_say_why(
 ) -> None:
     blank = scene.image.copy()
     blank[:, : blank.shape[1] // 2 + 80] = 170  # the marker (left of the wound) is gone
-    ok, data = cv2.imencode(".jpg", blank)
+    _, data = cv2.imencode(".jpg", blank)
     uid = upload(data.tobytes()).json()["sop_instance_uid"]
     answer = client.post(
         MEASURE,
