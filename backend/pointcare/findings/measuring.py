@@ -8,10 +8,10 @@ coordinates are those of the stored object, as the measurement report references
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,15 +25,49 @@ from pointcare.db.models import Finding, Instance, Patient, WoundMeasurement
 from pointcare.dicom.part10 import first_jpeg_frame
 from pointcare.errors import InvalidInput, NotFound, NotMeasurable
 from pointcare.measurement.measure import Measurement, MeasurementRefused, measure_outline
+from pointcare.measurement.suggest import suggest_outline
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class MeasuredPhoto:
-    measurement: Measurement
-    photo_uid: str
-    recorded: WoundMeasurement | None
+def _stored_photo(
+    db: Database,
+    reader: InstanceReader,
+    principal: Principal,
+    patient: Patient,
+    uid: str,
+    flags: int,
+) -> NDArray[np.uint8]:
+    """The patient's stored photo, decoded (``flags``: greyscale or colour)."""
+    with db.session() as session:
+        photo = _photo(session, patient, uid)
+        glass.require_unsealed(session, principal.user_id, [photo.sop_instance_uid])
+        source = reader.part10(ref_of(photo), photo.storage_path)
+    pixels = cv2.imdecode(np.frombuffer(first_jpeg_frame(source), np.uint8), flags)
+    if pixels is None:
+        raise NotMeasurable(
+            "The stored photo could not be decoded.", errors={"reason": "undecodable"}
+        )
+    return np.asarray(pixels, np.uint8)
+
+
+def suggest_for_photo(
+    db: Database,
+    reader: InstanceReader,
+    principal: Principal,
+    patient: Patient,
+    sop_instance_uid: str,
+    loop: list[list[float]],
+) -> list[list[float]]:
+    """An outline GrabCut finds inside ``loop``, a rough stroke around the wound."""
+    image = _stored_photo(db, reader, principal, patient, sop_instance_uid, cv2.IMREAD_COLOR)
+    try:
+        outline = suggest_outline(image, loop)
+    except ValueError as error:
+        raise InvalidInput(
+            f"No outline could be suggested: {error}.", errors={"loop": str(error)}
+        ) from None
+    return [[round(float(x), 1), round(float(y), 1)] for x, y in outline]
 
 
 def measure_photo(
@@ -46,18 +80,9 @@ def measure_photo(
 ) -> Measurement:
     """The figures of ``outline`` on the patient's stored photo; ``NotMeasurable`` with the
     reason when the photo cannot be measured, ``InvalidInput`` for a bad outline."""
-    with db.session() as session:
-        photo = _photo(session, patient, sop_instance_uid)
-        glass.require_unsealed(session, principal.user_id, [photo.sop_instance_uid])
-        source = reader.part10(ref_of(photo), photo.storage_path)
-    jpeg = first_jpeg_frame(source)
-    grey = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
-    if grey is None:
-        raise NotMeasurable(
-            "The stored photo could not be decoded.", errors={"reason": "undecodable"}
-        )
+    grey = _stored_photo(db, reader, principal, patient, sop_instance_uid, cv2.IMREAD_GRAYSCALE)
     try:
-        return measure_outline(np.asarray(grey, np.uint8), outline)
+        return measure_outline(grey, outline)
     except MeasurementRefused as refused:
         raise NotMeasurable(str(refused), errors={"reason": refused.reason.value}) from None
     except ValueError as error:

@@ -13,6 +13,7 @@ from pointcare import __version__
 from pointcare.auth.csrf import token_for
 from pointcare.domain.body_sites import BODY_SITES, Laterality, laterality_label, site_label
 from pointcare.domain.clock import at_offset
+from pointcare.domain.findings import FindingKind
 from pointcare.domain.patients import age_on
 from pointcare.domain.views import View
 from pointcare.settings import Settings
@@ -68,5 +69,9 @@ def configure_templates(
         csrf_field=csrf_field,
     )
     env.filters.update(
-        site_label=site_label, laterality_label=laterality_label, age=age, local_time=local_time
+        site_label=site_label,
+        laterality_label=laterality_label,
+        age=age,
+        local_time=local_time,
+        finding_kind=lambda kind: FindingKind(kind).label,
     )

@@ -4,6 +4,7 @@ traced outline on a stored photo (the tracing tool of the photo page uses the sa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -13,7 +14,13 @@ from sqlalchemy.orm import Session
 
 from pointcare import audit
 from pointcare.auth.principal import Principal
-from pointcare.findings.measuring import measure_photo, record_measurement
+from pointcare.findings.measuring import (
+    finding_measurements,
+    measure_photo,
+    record_measurement,
+    suggest_for_photo,
+)
+from pointcare.findings.service import get_finding
 from pointcare.launch.binding import check_may_open
 from pointcare.measurement.marker import DICTIONARY_NAME, MARKER_SIDE_MM
 from pointcare.measurement.measure import MAX_TILT_DEG
@@ -122,4 +129,89 @@ def measure(
     )
 
 
-MEASUREMENT_ROUTES = [marker_sheet, measure]
+@dataclass
+class SuggestIn:
+    sop_instance_uid: str
+    loop: list[list[float]]
+    """A rough closed stroke around the wound, in the stored photo's pixels."""
+
+
+@dataclass
+class SuggestionOut:
+    outline: list[list[float]]
+
+
+@post(
+    "/api/v1/patients/{mrn:str}/measurements/suggestion",
+    tags=["measurements"],
+    guards=[REVIEW],
+    sync_to_thread=True,
+    status_code=200,
+)
+def suggest(
+    request: Request[Principal, Any, Any],
+    db: NamedDependency[Session],
+    runtime: NamedDependency[Runtime],
+    mrn: FromPath[str],
+    data: SuggestIn,
+    issuer: FromQuery[str | None] = None,
+) -> SuggestionOut:
+    """A suggested outline (GrabCut) of the wound inside a rough loop; the clinician corrects
+    it before measuring."""
+    patient = load_patient(db, mrn, issuer).patient
+    check_may_open(db, request.user, patient)
+    outline = suggest_for_photo(
+        runtime.db, runtime.instances, request.user, patient, data.sop_instance_uid, data.loop
+    )
+    return SuggestionOut(outline)
+
+
+@dataclass
+class RecordedOut:
+    id: int
+    sop_instance_uid: str
+    photo_taken_at: datetime
+    area_cm2: float
+    length_cm: float
+    width_cm: float
+    perimeter_cm: float
+    tilt_deg: float
+    measured_by: str
+    measured_at: datetime
+
+
+@get(
+    "/api/v1/patients/{mrn:str}/findings/{finding_id:int}/measurements",
+    tags=["measurements"],
+    guards=[REVIEW],
+    sync_to_thread=True,
+)
+def list_measurements(
+    request: Request[Principal, Any, Any],
+    db: NamedDependency[Session],
+    mrn: FromPath[str],
+    finding_id: FromPath[int],
+    issuer: FromQuery[str | None] = None,
+) -> list[RecordedOut]:
+    """A finding's recorded measurements, oldest photo first (its healing trend)."""
+    patient = load_patient(db, mrn, issuer).patient
+    check_may_open(db, request.user, patient)
+    finding = get_finding(db, patient, finding_id)
+    return [
+        RecordedOut(
+            id=row.id,
+            sop_instance_uid=row.photo.sop_instance_uid,
+            photo_taken_at=row.photo.captured_at,
+            area_cm2=row.area_cm2,
+            length_cm=row.length_cm,
+            width_cm=row.width_cm,
+            perimeter_cm=row.perimeter_cm,
+            tilt_deg=row.tilt_deg,
+            measured_by=row.measured_by.username,
+            measured_at=row.measured_at,
+        )
+        for row in finding_measurements(db, finding)
+    ]
+
+
+MEASUREMENT_ROUTES = [marker_sheet, measure, suggest, list_measurements]

@@ -14,6 +14,7 @@ from pointcare.web.pages.consent import change_consent, consent_page
 from pointcare.web.pages.corrections import correct_page, correct_photo, rejected_page
 from pointcare.web.pages.documents import document_pdf
 from pointcare.web.pages.export import export_dicom, export_page, export_report, export_teaching
+from pointcare.web.pages.findings import FINDINGS_PAGES
 from pointcare.web.pages.glass import break_glass, break_glass_page
 from pointcare.web.pages.home import home
 from pointcare.web.pages.launch import launch
@@ -71,3 +72,6 @@ PAGE_ROUTES += [account_page, sign_out_everywhere]
 
 # Break the glass: a reason opens a patient's sensitive photos for a while (web/pages/glass.py).
 PAGE_ROUTES += [break_glass_page, break_glass]
+
+# Findings: wounds and lesions over time, and measuring them.
+PAGE_ROUTES += FINDINGS_PAGES

@@ -106,6 +106,17 @@ class PatientUrls:
         """A stored PDF, opened in the browser."""
         return self._path(f"/documents/{quote(sop_instance_uid, safe='')}")
 
+    @property
+    def findings(self) -> str:
+        """Wounds and lesions, and opening a new one."""
+        return self._path("/findings")
+
+    def finding(self, finding_id: int) -> str:
+        return self._path(f"/findings/{finding_id}")
+
+    def measure(self, sop_instance_uid: str) -> str:
+        return self._path(f"/photos/{quote(sop_instance_uid, safe='')}/measure")
+
     def correct(self, sop_instance_uid: str) -> str:
         """The correction form of one photo."""
         return self._path(f"/photos/{quote(sop_instance_uid, safe='')}/correct")

@@ -24,6 +24,7 @@ from pointcare.archive.protocol import ArchiveUnavailable, PatientKey, StudySumm
 from pointcare.auth.principal import Principal
 from pointcare.db.models import Patient
 from pointcare.errors import NotFound
+from pointcare.findings.service import patient_findings
 from pointcare.runtime import Runtime
 from pointcare.web.pages.common import is_htmx, load_patient, page
 from pointcare.web.pages.documents import patient_documents
@@ -116,7 +117,15 @@ def photo_page(
     outcome = audit.Outcome.REFUSED if sealed else audit.Outcome.SUCCESS
     event = audit.image_viewed(actor, patient, [sop], via="photo page", outcome=outcome)
     audit.record_now(runtime.db, event)
-    return page("pages/photo.html", **context.as_context(), photo=detail, show=show, sealed=sealed)
+    findings = [finding for finding, _ in patient_findings(db, context.patient)]
+    return page(
+        "pages/photo.html",
+        **context.as_context(),
+        photo=detail,
+        show=show,
+        sealed=sealed,
+        findings=findings,
+    )
 
 
 # --- What the PACS holds ----------------------------------------------------------------------
