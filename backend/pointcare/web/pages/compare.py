@@ -1,7 +1,9 @@
 """Compare: two to four photos side by side, with their dates, zoomed and panned together.
 
 How wound healing is followed: by default the photo asked for and the latest other photos of
-the same site and side, oldest first, each labelled with its date and the days since the first.
+the same finding (the same wound or lesion) when the photo is filed under one, else of the same
+site and side, and of the same view, oldest first, each labelled with its date and the days
+since the first.
 A sensitive photo shows only once the user broke the glass for the patient; until then a
 placeholder says how.
 """
@@ -51,8 +53,9 @@ def compare_set(
     session: Session, patient: Patient, sop_uids: list[str], *, any_view: bool = False
 ) -> list[Instance]:
     """The photos to compare, oldest first: those named (2 to 4), or the one named with the
-    latest other photos of the same site, side and view (up to 4 in all; with ``any_view``,
-    of every view: a close-up beside overviews only when asked for)."""
+    latest other photos of the same finding (when it is filed under one, else of the same site
+    and side) and view (up to 4 in all; with ``any_view``, of every view: a close-up beside
+    overviews only when asked for)."""
     wanted = list(dict.fromkeys(uid for uid in sop_uids if uid))
     if not wanted:
         raise InvalidInput("Choose a photo to compare.", errors={"photo": "none chosen"})
@@ -74,13 +77,20 @@ def compare_set(
         )
     if len(found) == 1:
         (anchor,) = found
+        same = (
+            (Instance.finding_id == anchor.finding_id,)
+            if anchor.finding_id is not None
+            else (
+                Instance.body_site_code == anchor.body_site_code,
+                Instance.laterality == anchor.laterality,
+            )
+        )
         found += list(
             session.scalars(
                 select(Instance)
                 .where(
                     *mine,
-                    Instance.body_site_code == anchor.body_site_code,
-                    Instance.laterality == anchor.laterality,
+                    *same,
                     true() if any_view else Instance.view.is_not_distinct_from(anchor.view),
                     Instance.id != anchor.id,
                     Instance.sensitive.is_(False),

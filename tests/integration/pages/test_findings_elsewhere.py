@@ -1,6 +1,9 @@
-"""A corrected copy of a photo (same patient) stays under its finding, with its measurements."""
+"""Findings through the other pages: a corrected copy of a photo (same patient) stays under its
+finding with its measurements; compare defaults to the same finding."""
 
 from __future__ import annotations
+
+import re
 
 import cv2
 import numpy as np
@@ -13,6 +16,7 @@ from pointcare.db.models import Instance, WoundMeasurement
 from pointcare.runtime import Runtime
 from tests.integration.conftest import Upload
 from tests.integration.pages.conftest import SignIn
+from tests.support.tools import corpus
 from tests.support.wound_scenes import Camera, ellipse, render
 
 OBERG = "/patients/PC100001"
@@ -70,3 +74,34 @@ def test_a_details_correction_keeps_the_finding_and_its_measurement(
         assert copy.finding_id == finding_id
         (measurement,) = session.scalars(select(WoundMeasurement)).all()
         assert measurement.photo_id == copy.id
+
+
+def test_compare_defaults_to_the_same_finding(browser: SignIn, upload: Upload) -> None:
+    """Two wounds on the same forearm: comparing a photo of one shows that wound over time, not
+    the other wound's photos taken of the same site and side."""
+    clinician = browser("clinician")
+    headers = {"Accept": "application/json"}
+    uids = [
+        upload(
+            photo_of_forearm(), role="clinician", captured_at=f"2026-05-{day}T10:15:00+02:00"
+        ).json()["sop_instance_uid"]
+        for day in ("01", "08", "15", "22")
+    ]
+    wounds = [
+        clinician.post(
+            "/api/v1/patients/PC100001/findings",
+            json={"kind": "burn", "body_site": "14975008", "laterality": "L"},
+            headers=headers,
+        ).json()["id"]
+        for _ in range(2)
+    ]
+    for uid, wound in zip(uids, [wounds[0], wounds[1], wounds[0], wounds[1]], strict=True):
+        link = f"/api/v1/patients/PC100001/findings/{wound}/photos"
+        clinician.post(link, json={"sop_instance_uid": uid}, headers=headers)
+    page = clinician.get(f"{OBERG}/compare{ISSUER}&photo={uids[2]}")
+    shown = re.findall(r"/instances/([0-9.]+)/rendered\?viewport=1600,1600", page.text)
+    assert shown == [uids[0], uids[2]]
+
+
+def photo_of_forearm() -> bytes:
+    return corpus("photos", "gps", "DSCN0010.jpg").read_bytes()
