@@ -26,6 +26,8 @@ from pointcare.export.items import ExportItem
 log = logging.getLogger(__name__)
 # fpdf2 subsets fonts with fontTools, which logs every glyph list at INFO.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
+# fpdf2 warns of every SVG element it does not draw (a chart's <title> and <desc>).
+logging.getLogger("fpdf.svg").setLevel(logging.ERROR)
 
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),
@@ -40,6 +42,28 @@ IMAGE_BOX_HEIGHT = 165.0
 
 
 @dataclass(frozen=True, slots=True)
+class MeasurementLine:
+    photo_taken: datetime
+    area_cm2: float
+    length_cm: float
+    width_cm: float
+    perimeter_cm: float
+    tilt_deg: float
+    measured_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class FindingSection:
+    """A report made for one finding: what it is, its area over time, each measurement."""
+
+    title: str
+    """"Wound 1: venous ulcer, forearm (left)"."""
+    opened: str
+    trend_svg: str
+    measurements: tuple[MeasurementLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ReportContext:
     """Who and what the report is about, and who made it."""
 
@@ -47,6 +71,7 @@ class ReportContext:
     institution: str
     generated_by: str
     generated_at: datetime
+    finding: FindingSection | None = None
 
 
 def _yes_no(value: bool) -> str:
@@ -154,9 +179,42 @@ def build_report(context: ReportContext, photos: Iterable[tuple[ExportItem, byte
     for number, (item, _data) in enumerate(photos, start=1):
         line = f"{number}. {item.taken:%Y-%m-%d %H:%M} · {item.where}"
         pdf.cell(0, 5.5, pdf.text_of(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if context.finding is not None:
+        _finding_page(pdf, context.finding)
     for number, (item, data) in enumerate(photos, start=1):
         _photo_page(pdf, number, item, data)
     return bytes(pdf.output())
+
+
+def _finding_page(pdf: _Report, finding: FindingSection) -> None:
+    pdf.add_page()
+    pdf.heading(finding.title)
+    pdf.field("Followed since", finding.opened)
+    pdf.field("Measurements", str(len(finding.measurements)))
+    if finding.trend_svg:
+        pdf.ln(2)
+        pdf.image(BytesIO(finding.trend_svg.encode()), x=MARGIN, w=pdf.w - 2 * MARGIN)
+        pdf.ln(2)
+    columns = ("Photo taken", "Area", "Length", "Width", "Perimeter", "Tilt", "Measured by")
+    widths = (34.0, 22.0, 20.0, 20.0, 22.0, 14.0, 48.0)
+    pdf.set_font(pdf.family, "B", 9)
+    for name, width in zip(columns, widths, strict=True):
+        pdf.cell(width, 6, name, border="B")
+    pdf.ln()
+    pdf.set_font(pdf.family, "", 9)
+    for line in finding.measurements:
+        cells = (
+            f"{line.photo_taken:%Y-%m-%d %H:%M}",
+            f"{line.area_cm2:.2f} cm²",
+            f"{line.length_cm:.1f} cm",
+            f"{line.width_cm:.1f} cm",
+            f"{line.perimeter_cm:.1f} cm",
+            f"{line.tilt_deg:.0f}°",
+            line.measured_by,
+        )
+        for text, width in zip(cells, widths, strict=True):
+            pdf.cell(width, 5.5, pdf.text_of(text))
+        pdf.ln()
 
 
 def _photo_page(pdf: _Report, number: int, item: ExportItem, data: bytes) -> None:

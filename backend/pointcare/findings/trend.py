@@ -1,5 +1,8 @@
 """A finding's area over time as an SVG line chart, rendered on the server.
 
+Colours are presentation attributes, which the page's stylesheet overrides (dark mode) and a
+PDF renderer, which knows no stylesheet, takes as they are.
+
 No script and no chart library: the page (and the PDF report) gets plain SVG whose points a
 screen reader can read from its title, description and the table beside it.
 """
@@ -13,6 +16,9 @@ from datetime import datetime
 from html import escape
 
 WIDTH, HEIGHT = 640, 260
+_AXIS = 'class="trend-axis" fill="#474e5c" font-size="12"'
+_GRID = 'class="trend-grid" stroke="#d5d9e0"'
+_POINT = 'class="trend-point" fill="#ffffff" stroke="#0b57d0" stroke-width="3"'
 _LEFT, _RIGHT, _TOP, _BOTTOM = 56, 16, 16, 40
 
 
@@ -64,21 +70,24 @@ def area_trend_svg(points: Sequence[TrendPoint], *, label: str) -> str:
     for i in range(5):
         value = top * i / 4
         parts.append(
-            f'<line class="trend-grid" x1="{_LEFT}" x2="{WIDTH - _RIGHT}" '
+            f'<line {_GRID} x1="{_LEFT}" x2="{WIDTH - _RIGHT}" '
             f'y1="{y(value):.1f}" y2="{y(value):.1f}"/>'
-            f'<text class="trend-axis" x="{_LEFT - 8}" y="{y(value) + 4:.1f}" '
+            f'<text {_AXIS} x="{_LEFT - 8}" y="{y(value) + 4:.1f}" '
             f'text-anchor="end">{value:g}</text>'
         )
     parts.append(
-        f'<text class="trend-axis" x="12" y="{_TOP + plot_h / 2:.1f}" text-anchor="middle" '
+        f'<text {_AXIS} x="12" y="{_TOP + plot_h / 2:.1f}" text-anchor="middle" '
         f'transform="rotate(-90 12 {_TOP + plot_h / 2:.1f})">cm²</text>'
     )
     path = " ".join(f"{x(p.at):.1f},{y(p.area_cm2):.1f}" for p in ordered)
-    parts.append(f'<polyline class="trend-line" points="{path}"/>')
+    parts.append(
+        f'<polyline class="trend-line" fill="none" stroke="#0b57d0" stroke-width="3" '
+        f'points="{path}"/>'
+    )
     for point in ordered:
         cx, cy = x(point.at), y(point.area_cm2)
         parts.append(
-            f'<circle class="trend-point" cx="{cx:.1f}" cy="{cy:.1f}" r="5">'
+            f'<circle {_POINT} cx="{cx:.1f}" cy="{cy:.1f}" r="5">'
             f"<title>{point.at:%d %b %Y}: {point.area_cm2:.2f} cm²</title></circle>"
         )
     # Date labels under the first and last points (and the middle one when there are many).
@@ -86,7 +95,7 @@ def area_trend_svg(points: Sequence[TrendPoint], *, label: str) -> str:
     for index in sorted(labelled):
         point = ordered[index]
         parts.append(
-            f'<text class="trend-axis" x="{x(point.at):.1f}" y="{HEIGHT - 14}" '
+            f'<text {_AXIS} x="{x(point.at):.1f}" y="{HEIGHT - 14}" '
             f'text-anchor="middle">{point.at:%d %b %Y}</text>'
         )
     parts.append("</svg>")

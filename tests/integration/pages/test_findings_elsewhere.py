@@ -7,6 +7,7 @@ import re
 
 import cv2
 import numpy as np
+import pypdfium2
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -105,3 +106,26 @@ def test_compare_defaults_to_the_same_finding(browser: SignIn, upload: Upload) -
 
 def photo_of_forearm() -> bytes:
     return corpus("photos", "gps", "DSCN0010.jpg").read_bytes()
+
+
+def test_the_report_for_one_finding_holds_its_trend_and_measurements(
+    browser: SignIn, upload: Upload, photo: tuple[bytes, list[list[float]]]
+) -> None:
+    jpeg, outline = photo
+    uid = upload(jpeg, role="clinician").json()["sop_instance_uid"]
+    clinician = browser("clinician")
+    finding_id = _measured_under_a_finding(clinician, uid, outline)
+    page = clinician.get(f"{OBERG}/findings/{finding_id}{ISSUER}")
+    assert page.status_code == 200 and "<svg" in page.text and "trend-point" in page.text
+    form = {"finding": str(finding_id), "photos": uid}
+    report = clinician.post(f"{OBERG}/export/report{ISSUER}", data=form)
+    assert report.status_code == 200, report.text
+    assert report.headers["content-type"] == "application/pdf"
+    document = pypdfium2.PdfDocument(report.content)
+    try:
+        text = document[1].get_textpage().get_text_range()
+        assert "Wound 1: surgical wound, left forearm" in text
+        assert "cm²" in text and "Measured by" in text
+        assert len(document) == 3  # cover, the finding, the photo
+    finally:
+        document.close()

@@ -27,8 +27,9 @@ from pointcare.auth.principal import Principal
 from pointcare.errors import InvalidInput
 from pointcare.export.dicomdir import write_dicom_zip
 from pointcare.export.items import ExportItem, select_items, with_objects
-from pointcare.export.report import ReportContext, build_report
+from pointcare.export.report import FindingSection, ReportContext, build_report
 from pointcare.export.teaching import teaching_items, write_teaching_zip
+from pointcare.findings.report import finding_section
 from pointcare.runtime import Runtime
 from pointcare.web.pages.common import PatientContext, load_patient, page
 from pointcare.web.pages.gallery import photo_days
@@ -178,6 +179,15 @@ async def _deliver(
     return _attachment(spool, _safe(export.filename), export.media_type, export.headers)
 
 
+def _finding(runtime: Runtime, context: PatientContext, raw: str) -> FindingSection | None:
+    if not raw.strip():
+        return None
+    if not raw.strip().isdigit():
+        raise InvalidInput("No such finding.", errors={"finding": "not a finding's number"})
+    with runtime.db.session() as session:
+        return finding_section(session, context.patient, int(raw))
+
+
 def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y%m%d-%H%M")
 
@@ -195,11 +205,14 @@ async def export_report(
     """A PDF report of the selected photos, for insurers and courts."""
     context, items = await _selection(request, runtime, principal, mrn, issuer)
     now = datetime.now(UTC)
+    # A report made from a finding's page also holds its trend and measurements.
+    finding = str((await request.form()).get("finding") or "")
     report = ReportContext(
         patient=context.identity,
         institution=runtime.settings.institution_name,
         generated_by=f"{principal.display_name} ({principal.username})",
         generated_at=now,
+        finding=await anyio.to_thread.run_sync(_finding, runtime, context, finding),
     )
 
     def write(spool: IO[bytes]) -> None:

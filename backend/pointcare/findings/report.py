@@ -1,0 +1,40 @@
+"""A finding's section of the documentation report: its trend chart and its measurements."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from pointcare.db.models import Patient
+from pointcare.domain.body_sites import site_with_side
+from pointcare.domain.findings import FindingKind
+from pointcare.export.report import FindingSection, MeasurementLine
+from pointcare.findings.measuring import finding_measurements
+from pointcare.findings.service import get_finding
+from pointcare.findings.trend import TrendPoint, area_trend_svg
+
+
+def finding_section(session: Session, patient: Patient, finding_id: int) -> FindingSection:
+    finding = get_finding(session, patient, finding_id)
+    rows = finding_measurements(session, finding)
+    where = site_with_side(finding.body_site_code, finding.laterality)
+    aspect = f", {finding.aspect}" if finding.aspect else ""
+    return FindingSection(
+        title=f"{finding.label}: {FindingKind(finding.kind).label.lower()}, {where.lower()}{aspect}",
+        opened=finding.opened_on.isoformat()
+        + (f" (closed {finding.closed_on.isoformat()})" if finding.closed_on else ""),
+        trend_svg=area_trend_svg(
+            [TrendPoint(row.photo.captured_at, row.area_cm2) for row in rows], label=finding.label
+        ),
+        measurements=tuple(
+            MeasurementLine(
+                photo_taken=row.photo.captured_at,
+                area_cm2=row.area_cm2,
+                length_cm=row.length_cm,
+                width_cm=row.width_cm,
+                perimeter_cm=row.perimeter_cm,
+                tilt_deg=row.tilt_deg,
+                measured_by=row.measured_by.display_name,
+            )
+            for row in rows
+        ),
+    )
