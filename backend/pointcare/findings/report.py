@@ -16,10 +16,11 @@ from pointcare.findings.trend import TrendPoint, area_trend_svg
 def finding_section(session: Session, patient: Patient, finding_id: int) -> FindingSection:
     finding = get_finding(session, patient, finding_id)
     rows = finding_measurements(session, finding)
-    where = site_with_side(finding.body_site_code, finding.laterality)
+    where = site_with_side(finding.body_site_code, finding.laterality).lower()
     aspect = f", {finding.aspect}" if finding.aspect else ""
+    kind = FindingKind(finding.kind).label.lower()
     return FindingSection(
-        title=f"{finding.label}: {FindingKind(finding.kind).label.lower()}, {where.lower()}{aspect}",
+        title=f"{finding.label}: {kind}, {where}{aspect}",
         opened=finding.opened_on.isoformat()
         + (f" (closed {finding.closed_on.isoformat()})" if finding.closed_on else ""),
         trend_svg=area_trend_svg(
