@@ -78,7 +78,12 @@ def review_page(
         if timeline.older
         else None
     )
-    data = {**context.as_context(), "days": timeline.days, "older_url": older_url}
+    data = {
+        **context.as_context(),
+        "days": timeline.days,
+        "older_url": older_url,
+        "findings": patient_findings(db, context.patient),
+    }
     if cursor is not None and is_htmx(request):
         return page("partials/_review_days.html", **data)
     return page(
