@@ -43,6 +43,11 @@ IMAGE_BOX_HEIGHT = 165.0
 
 @dataclass(frozen=True, slots=True)
 class MeasurementLine:
+    """One recorded measurement of a finding."""
+
+    measurement_id: int
+    sop_instance_uid: str
+    """The photo measured."""
     photo_taken: datetime
     area_cm2: float
     length_cm: float
@@ -50,6 +55,7 @@ class MeasurementLine:
     perimeter_cm: float
     tilt_deg: float
     measured_by: str
+    measured_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,9 @@ from pointcare.corrections.visibility import not_rejected
 from pointcare.db.engine import Database
 from pointcare.db.models import Finding, Instance, Patient, WoundMeasurement
 from pointcare.dicom.part10 import first_jpeg_frame
-from pointcare.errors import InvalidInput, NotFound, NotMeasurable
+from pointcare.errors import InvalidInput, NotMeasurable
+from pointcare.export.report import MeasurementLine
+from pointcare.findings.service import patient_photo
 from pointcare.measurement.measure import Measurement, MeasurementRefused, measure_outline
 from pointcare.measurement.suggest import suggest_outline
 
@@ -141,6 +143,25 @@ def record_measurement(
     return row
 
 
+def measurement_lines(session: Session, finding: Finding) -> list[MeasurementLine]:
+    """A finding's measurements as the report and the API show them, oldest photo first."""
+    return [
+        MeasurementLine(
+            measurement_id=row.id,
+            sop_instance_uid=row.photo.sop_instance_uid,
+            photo_taken=row.photo.captured_at,
+            area_cm2=row.area_cm2,
+            length_cm=row.length_cm,
+            width_cm=row.width_cm,
+            perimeter_cm=row.perimeter_cm,
+            tilt_deg=row.tilt_deg,
+            measured_by=row.measured_by.display_name,
+            measured_at=row.measured_at,
+        )
+        for row in finding_measurements(session, finding)
+    ]
+
+
 def finding_measurements(session: Session, finding: Finding) -> list[WoundMeasurement]:
     """A finding's measurements on photos still in the record, oldest photo first."""
     return list(
@@ -154,15 +175,7 @@ def finding_measurements(session: Session, finding: Finding) -> list[WoundMeasur
 
 
 def _photo(session: Session, patient: Patient, sop_instance_uid: str) -> Instance:
-    photo = session.scalar(
-        select(Instance).where(
-            Instance.sop_instance_uid == sop_instance_uid.strip(),
-            Instance.patient_id == patient.id,
-            not_rejected(),
-        )
-    )
-    if photo is None:
-        raise NotFound("This patient has no photo with that SOP Instance UID.")
+    photo = patient_photo(session, patient, sop_instance_uid)
     # The reader needs the photo's study and series UIDs after the session closes.
     _ = photo.study.study_instance_uid, photo.series.series_instance_uid
     return photo

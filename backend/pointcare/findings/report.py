@@ -7,15 +7,15 @@ from sqlalchemy.orm import Session
 from pointcare.db.models import Patient
 from pointcare.domain.body_sites import site_with_side
 from pointcare.domain.findings import FindingKind
-from pointcare.export.report import FindingSection, MeasurementLine
-from pointcare.findings.measuring import finding_measurements
+from pointcare.export.report import FindingSection
+from pointcare.findings.measuring import measurement_lines
 from pointcare.findings.service import get_finding
 from pointcare.findings.trend import TrendPoint, area_trend_svg
 
 
 def finding_section(session: Session, patient: Patient, finding_id: int) -> FindingSection:
     finding = get_finding(session, patient, finding_id)
-    rows = finding_measurements(session, finding)
+    lines = measurement_lines(session, finding)
     where = site_with_side(finding.body_site_code, finding.laterality).lower()
     aspect = f", {finding.aspect}" if finding.aspect else ""
     kind = FindingKind(finding.kind).label.lower()
@@ -24,18 +24,7 @@ def finding_section(session: Session, patient: Patient, finding_id: int) -> Find
         opened=finding.opened_on.isoformat()
         + (f" (closed {finding.closed_on.isoformat()})" if finding.closed_on else ""),
         trend_svg=area_trend_svg(
-            [TrendPoint(row.photo.captured_at, row.area_cm2) for row in rows], label=finding.label
+            [TrendPoint(line.photo_taken, line.area_cm2) for line in lines], label=finding.label
         ),
-        measurements=tuple(
-            MeasurementLine(
-                photo_taken=row.photo.captured_at,
-                area_cm2=row.area_cm2,
-                length_cm=row.length_cm,
-                width_cm=row.width_cm,
-                perimeter_cm=row.perimeter_cm,
-                tilt_deg=row.tilt_deg,
-                measured_by=row.measured_by.display_name,
-            )
-            for row in rows
-        ),
+        measurements=tuple(lines),
     )

@@ -174,15 +174,7 @@ def link_photo(
 ) -> None:
     """Link a photo of ``patient`` to one of their findings (``None``: unlink it)."""
     with db.write() as session:
-        photo = session.scalar(
-            select(Instance).where(
-                Instance.sop_instance_uid == sop_instance_uid.strip(),
-                Instance.patient_id == patient.id,
-                not_rejected(),
-            )
-        )
-        if photo is None:
-            raise NotFound("This patient has no photo with that SOP Instance UID.")
+        photo = patient_photo(session, patient, sop_instance_uid)
         finding = _finding(session, patient, finding_id) if finding_id is not None else None
         photo.finding_id = finding.id if finding else None
         audit.record(
@@ -215,6 +207,20 @@ def carry_over(db: Database, pairs: list[tuple[int, str]]) -> None:
                 .where(WoundMeasurement.photo_id == original.id)
                 .values(photo_id=copy.id)
             )
+
+
+def patient_photo(session: Session, patient: Patient, sop_instance_uid: str) -> Instance:
+    """One of the patient's photos still in the record, or ``NotFound``."""
+    photo = session.scalar(
+        select(Instance).where(
+            Instance.sop_instance_uid == sop_instance_uid.strip(),
+            Instance.patient_id == patient.id,
+            not_rejected(),
+        )
+    )
+    if photo is None:
+        raise NotFound("This patient has no photo with that SOP Instance UID.")
+    return photo
 
 
 def _finding(session: Session, patient: Patient, finding_id: int) -> Finding:

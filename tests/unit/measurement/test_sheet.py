@@ -13,13 +13,23 @@ from pointcare.measurement.sheet import marker_sheet_pdf
 DPI = 300
 
 
-def test_every_sticker_is_detected_at_its_printed_size() -> None:
+@pytest.fixture(scope="module")
+def printed() -> np.ndarray:
+    """The sheet as a 300 dpi printer would put it on paper (greyscale)."""
     pdf = marker_sheet_pdf()
     assert pdf.startswith(b"%PDF")
-    page = pypdfium2.PdfDocument(pdf)[0]
-    assert page.get_size() == (595.28, 841.89)  # A4, so a printer at 100 % keeps the scale
-    grey = np.asarray(page.render(scale=DPI / 72, grayscale=True).to_pil())
-    found = detect_markers(grey, DEFAULT_MARKER)
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        page = document[0]
+        # A4, so that a printer at 100 % keeps the scale.
+        assert page.get_size() == pytest.approx((595.28, 841.89), abs=0.01)
+        return np.asarray(page.render(scale=DPI / 72, grayscale=True).to_pil())
+    finally:
+        document.close()
+
+
+def test_every_sticker_is_detected_at_its_printed_size(printed: np.ndarray) -> None:
+    found = detect_markers(printed, DEFAULT_MARKER)
     assert sorted(m.marker_id for m in found) == list(MARKER_IDS)
     expected_px = MARKER_SIDE_MM / 25.4 * DPI
     for marker in found:
@@ -27,9 +37,8 @@ def test_every_sticker_is_detected_at_its_printed_size() -> None:
         assert sides == pytest.approx(expected_px, rel=0.005)
 
 
-def test_each_check_bar_is_two_centimetres() -> None:
-    page = pypdfium2.PdfDocument(marker_sheet_pdf())[0]
-    grey = np.asarray(page.render(scale=DPI / 72, grayscale=True).to_pil())
+def test_each_check_bar_is_two_centimetres(printed: np.ndarray) -> None:
+    grey = printed
     found = {m.marker_id: m for m in detect_markers(grey, DEFAULT_MARKER)}
     marker = found[MARKER_IDS[0]]
     left, bottom = marker.corners[:, 0].min(), marker.corners[:, 1].max()

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from pointcare import audit
 from pointcare.auth.principal import Principal
-from pointcare.db.models import Finding
+from pointcare.db.models import Finding, Patient
 from pointcare.domain.body_sites import body_site
 from pointcare.domain.findings import Aspect, FindingKind
 from pointcare.findings import service
@@ -63,6 +63,13 @@ class PhotoLinkIn:
     sop_instance_uid: str
 
 
+def patient_of(db: Session, principal: Principal, mrn: str, issuer: str | None) -> Patient:
+    """The patient a findings or measurements call is about, when this caller may open them."""
+    patient = load_patient(db, mrn, issuer).patient
+    check_may_open(db, principal, patient)
+    return patient
+
+
 def finding_out(finding: Finding, photos: int) -> FindingOut:
     return FindingOut(
         id=finding.id,
@@ -88,8 +95,7 @@ def list_findings(
     issuer: FromQuery[str | None] = None,
 ) -> list[FindingOut]:
     """The patient's findings, open ones first, with their number of photos."""
-    patient = load_patient(db, mrn, issuer).patient
-    check_may_open(db, request.user, patient)
+    patient = patient_of(db, request.user, mrn, issuer)
     return [finding_out(f, n) for f, n in service.patient_findings(db, patient)]
 
 
@@ -103,8 +109,7 @@ def open_finding(
     issuer: FromQuery[str | None] = None,
 ) -> Response[FindingOut]:
     """Open a finding (a wound, a lesion) for the patient. 409 when the label is taken."""
-    patient = load_patient(db, mrn, issuer).patient
-    check_may_open(db, request.user, patient)
+    patient = patient_of(db, request.user, mrn, issuer)
     parsed = service.parse_finding(
         kind=data.kind,
         label=data.label,
@@ -136,8 +141,7 @@ def link_photo(
     issuer: FromQuery[str | None] = None,
 ) -> None:
     """File one of the patient's stored photos under this finding."""
-    patient = load_patient(db, mrn, issuer).patient
-    check_may_open(db, request.user, patient)
+    patient = patient_of(db, request.user, mrn, issuer)
     actor = audit.actor_of(request, request.user)
     service.link_photo(runtime.db, actor, patient, finding_id, data.sop_instance_uid)
 

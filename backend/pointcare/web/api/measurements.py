@@ -4,7 +4,6 @@ traced outline on a stored photo (the tracing tool of the photo page uses the sa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -14,19 +13,19 @@ from sqlalchemy.orm import Session
 
 from pointcare import audit
 from pointcare.auth.principal import Principal
+from pointcare.export.report import MeasurementLine
 from pointcare.findings.measuring import (
-    finding_measurements,
     measure_photo,
+    measurement_lines,
     record_measurement,
     suggest_for_photo,
 )
 from pointcare.findings.service import get_finding
-from pointcare.launch.binding import check_may_open
 from pointcare.measurement.marker import DICTIONARY_NAME, MARKER_SIDE_MM
 from pointcare.measurement.measure import MAX_TILT_DEG
 from pointcare.measurement.sheet import marker_sheet_pdf
 from pointcare.runtime import Runtime
-from pointcare.web.pages.common import load_patient
+from pointcare.web.api.findings import patient_of
 from pointcare.web.security import REVIEW
 
 
@@ -97,8 +96,7 @@ def measure(
     """Area, length, width and perimeter of an outline traced on a stored photo, from the
     calibration marker in it; 422 with ``errors.reason`` (``marker-missing``,
     ``marker-too-small``, ``tilt-too-steep``) when the photo cannot be measured."""
-    patient = load_patient(db, mrn, issuer).patient
-    check_may_open(db, request.user, patient)
+    patient = patient_of(db, request.user, mrn, issuer)
     measured = measure_photo(
         runtime.db, runtime.instances, request.user, patient, data.sop_instance_uid, data.outline
     )
@@ -158,26 +156,11 @@ def suggest(
 ) -> SuggestionOut:
     """A suggested outline (GrabCut) of the wound inside a rough loop; the clinician corrects
     it before measuring."""
-    patient = load_patient(db, mrn, issuer).patient
-    check_may_open(db, request.user, patient)
+    patient = patient_of(db, request.user, mrn, issuer)
     outline = suggest_for_photo(
         runtime.db, runtime.instances, request.user, patient, data.sop_instance_uid, data.loop
     )
     return SuggestionOut(outline)
-
-
-@dataclass
-class RecordedOut:
-    id: int
-    sop_instance_uid: str
-    photo_taken_at: datetime
-    area_cm2: float
-    length_cm: float
-    width_cm: float
-    perimeter_cm: float
-    tilt_deg: float
-    measured_by: str
-    measured_at: datetime
 
 
 @get(
@@ -192,26 +175,10 @@ def list_measurements(
     mrn: FromPath[str],
     finding_id: FromPath[int],
     issuer: FromQuery[str | None] = None,
-) -> list[RecordedOut]:
+) -> list[MeasurementLine]:
     """A finding's recorded measurements, oldest photo first (its healing trend)."""
-    patient = load_patient(db, mrn, issuer).patient
-    check_may_open(db, request.user, patient)
-    finding = get_finding(db, patient, finding_id)
-    return [
-        RecordedOut(
-            id=row.id,
-            sop_instance_uid=row.photo.sop_instance_uid,
-            photo_taken_at=row.photo.captured_at,
-            area_cm2=row.area_cm2,
-            length_cm=row.length_cm,
-            width_cm=row.width_cm,
-            perimeter_cm=row.perimeter_cm,
-            tilt_deg=row.tilt_deg,
-            measured_by=row.measured_by.username,
-            measured_at=row.measured_at,
-        )
-        for row in finding_measurements(db, finding)
-    ]
+    patient = patient_of(db, request.user, mrn, issuer)
+    return measurement_lines(db, get_finding(db, patient, finding_id))
 
 
 MEASUREMENT_ROUTES = [marker_sheet, measure, suggest, list_measurements]

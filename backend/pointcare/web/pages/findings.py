@@ -20,7 +20,6 @@ from pointcare.access import glass
 from pointcare.corrections.visibility import not_rejected
 from pointcare.db.models import Instance
 from pointcare.domain.findings import Aspect, FindingKind
-from pointcare.errors import NotFound
 from pointcare.findings import service
 from pointcare.findings.measuring import finding_measurements
 from pointcare.findings.trend import TrendPoint, area_trend_svg
@@ -175,15 +174,7 @@ def measure_page(
 ) -> Response[Any]:
     """The tracing tool: the photo with an outline drawn over it, measured by the API."""
     context = load_patient(db, mrn, issuer)
-    photo = db.scalar(
-        select(Instance).where(
-            Instance.sop_instance_uid == sop,
-            Instance.patient_id == context.patient.id,
-            not_rejected(),
-        )
-    )
-    if photo is None:
-        raise NotFound("This patient has no such photo.")
+    photo = service.patient_photo(db, context.patient, sop)
     glass.require_unsealed(db, request.user.user_id, [sop])
     finding = (
         service.get_finding(db, context.patient, photo.finding_id) if photo.finding_id else None
