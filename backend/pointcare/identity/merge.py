@@ -19,13 +19,13 @@ from enum import StrEnum
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from pointcare.db.models import ConsentRecord, Instance, Patient, Study
+from pointcare.db.models import ConsentRecord, Finding, Instance, Patient, Study
 from pointcare.db.types import utcnow
 from pointcare.domain.patients import PatientIdentity, check_identifier
 from pointcare.errors import Conflict, InvalidInput
 from pointcare.identity.directory import by_issuer_and_mrn, current, name_key, record_patient
 
-MOVED_WITH_THE_PATIENT = (Study, Instance, ConsentRecord)
+MOVED_WITH_THE_PATIENT = (Study, Instance, ConsentRecord, Finding)
 """The tables whose rows belong to a patient and follow a merge."""
 
 
@@ -76,6 +76,7 @@ def merge_patients(
         session.flush()
         return MergeReport(target, MergeOutcome.ALIAS)
     moved = session.scalar(select(func.count()).where(Instance.patient_id == prior.id)) or 0
+    _keep_finding_labels_apart(session, prior, target)
     for table in MOVED_WITH_THE_PATIENT:
         # ORM-enabled bulk updates: objects this session holds are updated too.
         session.execute(
@@ -89,6 +90,16 @@ def merge_patients(
     prior.merged_at = utcnow()
     session.flush()
     return MergeReport(target, MergeOutcome.MERGED, moved)
+
+
+def _keep_finding_labels_apart(session: Session, prior: Patient, target: Patient) -> None:
+    """A label is unique per patient: a prior finding whose label the survivor already uses
+    ("Wound 1" in both records) takes the prior MRN after it."""
+    taken = set(session.scalars(select(Finding.label).where(Finding.patient_id == target.id)))
+    for finding in session.scalars(select(Finding).where(Finding.patient_id == prior.id)):
+        if finding.label in taken:
+            finding.label = f"{finding.label} (MRN {prior.mrn})"[:64]
+    session.flush()
 
 
 def _alias(survivor: Patient, issuer: str, mrn: str) -> Patient:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pointcare.db.engine import Database
-from pointcare.db.models import ConsentRecord, Patient, Study, User
+from pointcare.db.models import ConsentRecord, Finding, Patient, Study, User
 from pointcare.domain.patients import PatientIdentity, Sex
 from pointcare.errors import Conflict, InvalidInput
 from pointcare.identity.directory import find_by_mrn, record_patient, same_name_exists, search
@@ -127,3 +127,39 @@ def test_refusals(db: Database) -> None:
         merge(session, "OLD", "SOMEONE")  # the survivor itself was merged
     with db.write() as session, pytest.raises(InvalidInput, match="into itself"):
         merge(session, "NEW", "NEW")
+
+
+def test_findings_move_and_a_clashing_label_takes_the_prior_mrn(db: Database) -> None:
+    with db.write() as session:
+        old, _ = record_patient(session, identity("OLD"))
+        new, _ = record_patient(session, identity("NEW"))
+        user = User(username="clin", display_name="C", role="clinician", active=True)
+        session.add(user)
+        session.flush()
+        for patient, label, uid in (
+            (old, "Wound 1", "2.25.11"),
+            (old, "Lesion 1", "2.25.12"),
+            (new, "Wound 1", "2.25.13"),
+        ):
+            session.add(
+                Finding(
+                    patient_id=patient.id,
+                    tracking_uid=uid,
+                    kind="pressure-injury",
+                    label=label,
+                    body_site_code="54735007",
+                    laterality="U",
+                    opened_on=date(2026, 5, 1),
+                    created_by_id=user.id,
+                )
+            )
+        session.flush()
+        assert merge(session, "NEW", "OLD") is MergeOutcome.MERGED
+        new_id = new.id
+    with db.session() as session:
+        rows = session.execute(select(Finding.patient_id, Finding.label).order_by(Finding.id)).all()
+        assert [tuple(r) for r in rows] == [
+            (new_id, "Wound 1 (MRN OLD)"),
+            (new_id, "Lesion 1"),
+            (new_id, "Wound 1"),
+        ]
