@@ -105,6 +105,8 @@ class FindingDetails:
         label = " ".join(self.label.split())
         if not label:
             raise ValueError("a finding needs a label, such as 'Wound 1'")
+        if any(ord(character) < 32 or ord(character) == 127 for character in label):
+            raise ValueError("the label holds control characters")
         if len(label) > LABEL_MAX:
             raise ValueError(f"the label is longer than {LABEL_MAX} characters")
         object.__setattr__(self, "label", label)

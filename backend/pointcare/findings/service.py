@@ -6,6 +6,7 @@ own patient only, never to a rejected photo; a finding's label is unique for its
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
@@ -24,6 +25,7 @@ from pointcare.domain.findings import Aspect, FindingDetails, FindingKind, next_
 from pointcare.errors import Conflict, InvalidInput, NotFound
 
 _Choice = TypeVar("_Choice", FindingKind, Aspect)
+_UID = re.compile(r"[0-9.]{1,64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +213,8 @@ def carry_over(db: Database, pairs: list[tuple[int, str]]) -> None:
 
 def patient_photo(session: Session, patient: Patient, sop_instance_uid: str) -> Instance:
     """One of the patient's photos still in the record, or ``NotFound``."""
+    if not _UID.fullmatch(sop_instance_uid.strip()):
+        raise NotFound("This patient has no photo with that SOP Instance UID.")
     photo = session.scalar(
         select(Instance).where(
             Instance.sop_instance_uid == sop_instance_uid.strip(),
@@ -224,7 +228,8 @@ def patient_photo(session: Session, patient: Patient, sop_instance_uid: str) -> 
 
 
 def _finding(session: Session, patient: Patient, finding_id: int) -> Finding:
-    finding = session.get(Finding, finding_id)
+    # Beyond a 32-bit key no row can match (and PostgreSQL would refuse the number).
+    finding = session.get(Finding, finding_id) if 0 < finding_id < 2**31 else None
     if finding is None or finding.patient_id != patient.id:
         raise NotFound("This patient has no such finding.")
     return finding

@@ -68,7 +68,12 @@ class MeasurementOut:
     """Set when the measurement was recorded."""
 
 
-@get("/api/v1/measurements/marker-sheet", tags=["measurements"], sync_to_thread=True)
+@get(
+    "/api/v1/measurements/marker-sheet",
+    tags=["measurements"],
+    media_type="application/pdf",
+    sync_to_thread=True,
+)
 def marker_sheet() -> Response[bytes]:
     """The A4 sheet of calibration stickers to print at 100 % (PDF)."""
     return Response(
