@@ -122,6 +122,12 @@ def test_trace_save_and_see_the_trend(clinician: Visit, scene: Scene) -> None:
     clinician.goto(f"/patients/{MRN}/findings/{wound}?issuer=PCDEMO")
     expect(page.locator("svg.trend circle.trend-point")).to_have_count(1)
     clinician.check("finding")
+    clinician.goto(f"/patients/{MRN}/findings?issuer=PCDEMO")
+    expect(page.get_by_role("link", name="Wound 1")).to_be_visible()
+    clinician.check("findings")
+    clinician.goto(f"/patients/{MRN}/photos/{uid}?issuer=PCDEMO")
+    expect(page.get_by_label("File this photo under")).to_have_value(str(wound))
+    clinician.check("photo-with-finding")
     clinician.assert_no_console_errors()
 
 
