@@ -70,6 +70,9 @@ class CaptureCommand:
     """The consent already recorded (a bedside session's): the object refers to it."""
     tags: ImageTags | None = None
     """For images."""
+    finding_id: int | None = None
+    """For images: the wound or lesion it shows, one of the patient's findings (open, unless a
+    correction carries the original's over); None: none."""
     title: str = ""
     """For documents."""
     allow_duplicate: bool = False

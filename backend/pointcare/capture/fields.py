@@ -45,6 +45,8 @@ CLIENT_TIME_SOURCES = frozenset(
     {TakenAtSource.DEVICE, TakenAtSource.PHOTO, TakenAtSource.FILE, TakenAtSource.ENTERED}
 )
 """What a client may say its ``captured_at`` came from."""
+MAX_ROW_ID = 2**31
+"""Beyond a 32-bit key no row can match (and PostgreSQL would refuse the number)."""
 
 
 @dataclass(kw_only=True)
@@ -77,6 +79,9 @@ class CaptureFields:
     session_id: str | None = None
     title: str | None = None
     """A document's title."""
+    finding: str | None = None
+    """The id of one of the patient's open findings (``GET /api/v1/patients/{mrn}/findings``)
+    that the photo shows; absent or empty: none."""
     allow_duplicate: str | None = None
     """true to store a file again that was already stored for this patient."""
 
@@ -100,6 +105,16 @@ def parse_uuid(raw: str, name: str) -> str:
         return str(uuid.UUID(raw.strip()))
     except ValueError:
         raise ValueError(f"{name} must be a UUID, got {raw!r}") from None
+
+
+def parse_finding_id(raw: str | None) -> int | None:
+    """A finding's id as a form or the API sends it; None when none is chosen."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 0 < int(text) < MAX_ROW_ID:
+        raise ValueError(f"finding must be the id of one of the patient's findings, got {raw!r}")
+    return int(text)
 
 
 def parse_captured_at(raw: str, now: datetime) -> datetime:
@@ -164,9 +179,11 @@ def read_command(
     )
     tags: ImageTags | None = None
     consent: ConsentAnswers | None = None
+    finding_id: int | None = None
     title = ""
     if kind.is_image:
         tags = _tags(raw, problems)
+        finding_id = problems.check("finding", lambda: parse_finding_id(raw.finding))
         if consent_record is None:
             consent = _consent(raw, problems)
     elif kind is ObjectKind.DOCUMENT:
@@ -184,6 +201,7 @@ def read_command(
         consent=consent_record[1] if consent_record is not None else consent,
         consent_record_id=consent_record[0] if consent_record is not None else None,
         tags=tags,
+        finding_id=finding_id,
         title=title,
         allow_duplicate=allow_duplicate,
     )

@@ -74,6 +74,7 @@ def prepare(
             "columns": photo.columns,
             "source_format": photo.source_format,
             "reencoded": photo.reencoded,
+            "finding_id": command.finding_id,
         },
         consent=command.consent,
         consent_record_id=command.consent_record_id,

@@ -2,7 +2,8 @@
 
 1. A repeated ``capture_id`` answers with the object already stored (same patient only).
 2. The patient is found as the user confirmed them, and the session may open them (an EHR-bound
-   session: its patient, or one it searched for).
+   session: its patient, or one it searched for); a finding the photo is filed under is one of
+   theirs, still open.
 3. The same file already stored for this patient is answered with that object, unless the
    command says it means a new one.
 4. The content is checked and prepared for its kind, off the database lock; only the image
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session, joinedload
 from pointcare import audit
 from pointcare.auth.principal import Principal
 from pointcare.capture import documents, photos
-from pointcare.capture.command import CaptureCommand, ConfirmedPatient
+from pointcare.capture.command import CaptureCommand, ConfirmedPatient, Source
 from pointcare.capture.fields import CLOCK_SKEW, EARLIEST_PHOTO_YEAR
 from pointcare.capture.pipeline import NewObject, ObjectStore, Stored, stored_of
 from pointcare.capture.rejections import image_refused
@@ -36,6 +37,7 @@ from pointcare.db.models import Instance, Patient
 from pointcare.domain.clock import TakenAt, TakenAtSource
 from pointcare.domain.objects import ObjectKind
 from pointcare.errors import Conflict, InvalidInput
+from pointcare.findings import service as findings
 from pointcare.identity.directory import find_by_mrn
 from pointcare.imaging.exif import moment_taken
 from pointcare.imaging.photo import PhotoRejected, normalise_photo
@@ -87,6 +89,13 @@ class CaptureService:
             if earlier is not None:
                 return earlier
             patient = patient_for(session, who, command.patient)
+            if command.finding_id is not None:
+                findings.finding_to_file_under(
+                    session,
+                    patient,
+                    command.finding_id,
+                    must_be_open=command.source is not Source.CORRECTION,
+                )
             if not command.allow_duplicate:
                 duplicate = same_file(session, patient, content_sha256)
                 if duplicate is not None:

@@ -208,12 +208,6 @@ def correct(
         )
         for original, command in to_copy
     ]
-    if correction.target is None:
-        # Same patient, same pixels: the copies stay under the originals' findings.
-        findings.carry_over(
-            runtime.db,
-            [(o.id, c.sop_instance_uid) for (o, _), c in zip(to_copy, copies, strict=True)],
-        )
     notes = _reject(runtime, who, actor, originals, copies, correction)
     log.info(
         "correction kind=%s rejected=%d copies=%d user_id=%s",
@@ -274,6 +268,8 @@ def _copy_request(session: Session, original: Instance, correction: Correction) 
             sensitive=original.sensitive,
             recognizable=original.recognizable,
         ),
+        # Same patient, same pixels: the copy stays under the original's wound or lesion.
+        finding_id=original.finding_id if correction.target is None else None,
         allow_duplicate=True,  # the same picture again, on purpose
     )
 
@@ -347,6 +343,15 @@ def _reject(
         }
         for original, copy in zip(originals, copies, strict=False):
             copy_rows[copy.sop_instance_uid].replaces_id = original.id
+        if correction.target is None:
+            # The same pixels: measurements traced on the original hold for its copy.
+            findings.measurements_follow(
+                session,
+                {
+                    original.id: copy_rows[copy.sop_instance_uid].id
+                    for original, copy in zip(originals, copies, strict=False)
+                },
+            )
         audit.record(
             session,
             _event(actor, originals, copies, [n.sop_instance_uid for n in stored], correction),

@@ -232,6 +232,12 @@ class Instance(Base):
     series: Mapped[Series] = relationship()
     consent: Mapped[ConsentRecord | None] = relationship()
     operator: Mapped[User] = relationship()
+    finding: Mapped[Finding | None] = relationship()
+
+    @property
+    def finding_label(self) -> str:
+        """ "Wound 1" for a photo filed under that finding; empty for none."""
+        return self.finding.label if self.finding is not None else ""
 
     @property
     def taken_at(self) -> datetime:

@@ -70,6 +70,7 @@ def select_items(session: Session, patient: Patient, sop_uids: Sequence[str]) ->
             joinedload(Instance.series),
             joinedload(Instance.operator),
             joinedload(Instance.consent).joinedload(ConsentRecord.recorded_by),
+            joinedload(Instance.finding),
         )
         .order_by(Instance.captured_at.asc(), Instance.id.asc())
     )

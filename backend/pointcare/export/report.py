@@ -243,6 +243,8 @@ def _photo_page(pdf: _Report, number: int, item: ExportItem, data: bytes) -> Non
     )
     pdf.set_y(top + image_h + 4)
     pdf.field("Body site", item.where)
+    if instance.finding_label:
+        pdf.field("Wound or lesion", instance.finding_label)
     if item.view:
         pdf.field("View", item.view)
     if instance.description:

@@ -20,7 +20,13 @@ from pointcare.corrections.visibility import not_rejected
 from pointcare.db.engine import Database
 from pointcare.db.models import Finding, Instance, Patient, WoundMeasurement
 from pointcare.dicom.uids import new_uid
-from pointcare.domain.body_sites import BodySite, Laterality, body_site, parse_laterality
+from pointcare.domain.body_sites import (
+    BodySite,
+    Laterality,
+    body_site,
+    parse_laterality,
+    site_with_side,
+)
 from pointcare.domain.findings import Aspect, FindingDetails, FindingKind, next_label
 from pointcare.errors import Conflict, InvalidInput, NotFound
 
@@ -84,6 +90,25 @@ def parse_finding(
     return FindingRequest(parsed_kind, label, site, side, parsed_aspect, opened)
 
 
+def parse_closed_on(raw: str | None, *, today: date) -> date:
+    """The day a finding closes, as a form or JSON gives it (today when empty)."""
+    if not (raw or "").strip():
+        return today
+    try:
+        closed = date.fromisoformat((raw or "").strip())
+    except ValueError:
+        raise InvalidInput(
+            "The finding was not closed: not a date (YYYY-MM-DD).",
+            errors={"closed_on": "not a date (YYYY-MM-DD)"},
+        ) from None
+    if closed > today:
+        raise InvalidInput(
+            "The finding was not closed: it cannot close in the future.",
+            errors={"closed_on": "in the future"},
+        )
+    return closed
+
+
 def _choice(
     kind: type[_Choice], raw: str | None, name: str, errors: dict[str, str]
 ) -> _Choice | None:
@@ -139,8 +164,13 @@ def close_finding(
 ) -> Finding:
     with db.write() as session:
         finding = _finding(session, patient, finding_id)
+        if finding.closed_on is not None:
+            raise Conflict(f"{finding.label} was already closed on {finding.closed_on}.")
         if closed_on < finding.opened_on:
-            raise InvalidInput("A finding cannot be closed before it was opened.")
+            raise InvalidInput(
+                "A finding cannot be closed before it was opened.",
+                errors={"closed_on": "before the day it was opened"},
+            )
         finding.closed_on = closed_on
         audit.record(session, _event(actor, patient, finding, "closed"))
         session.flush()
@@ -194,21 +224,68 @@ def link_photo(
         )
 
 
-def carry_over(db: Database, pairs: list[tuple[int, str]]) -> None:
-    """A corrected copy of a photo (same patient, same pixels) takes over the original's
-    finding and measurements: (original's id, copy's SOP Instance UID) pairs."""
-    with db.write() as session:
-        for original_id, copy_uid in pairs:
-            original = session.get(Instance, original_id)
-            copy = session.scalar(select(Instance).where(Instance.sop_instance_uid == copy_uid))
-            if original is None or copy is None or original.finding_id is None:
-                continue
-            copy.finding_id = original.finding_id
-            session.execute(
-                update(WoundMeasurement)
-                .where(WoundMeasurement.photo_id == original.id)
-                .values(photo_id=copy.id)
-            )
+def measurements_follow(session: Session, copies: dict[int, int]) -> None:
+    """In a correction's transaction: the measurements of each original photo (by id) now
+    belong to its corrected copy of the same patient (``{original: copy}``), so that the
+    finding's trend keeps them. Their reports still reference the photo they were traced on,
+    whose pixels the copy repeats."""
+    for original_id, copy_id in copies.items():
+        session.execute(
+            update(WoundMeasurement)
+            .where(WoundMeasurement.photo_id == original_id)
+            .values(photo_id=copy_id)
+        )
+
+
+def finding_to_file_under(
+    session: Session, patient: Patient, finding_id: int, *, must_be_open: bool = True
+) -> Finding:
+    """The finding a new photo of ``patient`` is filed under: one of theirs and, unless a
+    correction carries an original's link over, still open. ``InvalidInput`` (422, field
+    ``finding``) otherwise: the photo is not stored."""
+    finding = session.get(Finding, finding_id)
+    if finding is None or finding.patient_id != patient.id:
+        problem = "not one of this patient's wounds or lesions"
+    elif must_be_open and finding.closed_on is not None:
+        problem = f"{finding.label} was closed on {finding.closed_on.isoformat()}"
+    else:
+        return finding
+    raise InvalidInput(
+        f"The photo was not stored: the finding chosen is {problem}.",
+        errors={"finding": problem},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FindingChoice:
+    """An open finding as a capture form offers it."""
+
+    id: int
+    label: str
+    """"Wound 1", "Lesion 3"."""
+    description: str
+    """"pressure injury, sacrum"."""
+
+    @property
+    def text(self) -> str:
+        return f"{self.label}: {self.description}"
+
+
+def open_findings(session: Session, patient: Patient) -> list[FindingChoice]:
+    """The patient's open findings, as a capture form offers them (label order)."""
+    return [
+        FindingChoice(
+            finding.id,
+            finding.label,
+            f"{FindingKind(finding.kind).label.lower()}, "
+            f"{site_with_side(finding.body_site_code, finding.laterality).lower()}",
+        )
+        for finding in session.scalars(
+            select(Finding)
+            .where(Finding.patient_id == patient.id, Finding.closed_on.is_(None))
+            .order_by(Finding.label)
+        )
+    ]
 
 
 def patient_photo(session: Session, patient: Patient, sop_instance_uid: str) -> Instance:

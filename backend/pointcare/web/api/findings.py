@@ -63,6 +63,12 @@ class PhotoLinkIn:
     sop_instance_uid: str
 
 
+@dataclass
+class CloseIn:
+    closed_on: str | None = None
+    """ISO date the wound healed or the lesion was removed; today when omitted."""
+
+
 def patient_of(db: Session, principal: Principal, mrn: str, issuer: str | None) -> Patient:
     """The patient a findings or measurements call is about, when this caller may open them."""
     patient = load_patient(db, mrn, issuer).patient
@@ -146,4 +152,30 @@ def link_photo(
     service.link_photo(runtime.db, actor, patient, finding_id, data.sop_instance_uid)
 
 
-FINDINGS_ROUTES = [list_findings, open_finding, link_photo]
+@post(
+    "/api/v1/patients/{mrn:str}/findings/{finding_id:int}/close",
+    tags=["findings"],
+    guards=[REVIEW],
+    sync_to_thread=True,
+    status_code=200,
+)
+def close_finding(
+    request: Request[Principal, Any, Any],
+    db: NamedDependency[Session],
+    runtime: NamedDependency[Runtime],
+    mrn: FromPath[str],
+    finding_id: FromPath[int],
+    data: CloseIn,
+    issuer: FromQuery[str | None] = None,
+) -> FindingOut:
+    """Close a finding (healed, removed): new photos can no longer be filed under it; its
+    photos and measurements stay."""
+    patient = patient_of(db, request.user, mrn, issuer)
+    closed_on = service.parse_closed_on(data.closed_on, today=date.today())
+    actor = audit.actor_of(request, request.user)
+    finding = service.close_finding(runtime.db, actor, patient, finding_id, closed_on)
+    counts = dict((f.id, n) for f, n in service.patient_findings(db, patient))
+    return finding_out(finding, counts.get(finding.id, 0))
+
+
+FINDINGS_ROUTES = [list_findings, open_finding, link_photo, close_finding]

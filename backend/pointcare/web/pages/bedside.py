@@ -39,7 +39,7 @@ from pointcare.bedside.sessions import (
     stored_photos,
 )
 from pointcare.capture.command import ConfirmedPatient, Source
-from pointcare.db.models import BedsideSession, Instance
+from pointcare.db.models import BedsideSession, Finding, Instance
 from pointcare.domain.body_sites import BODY_SITES, site_with_side
 from pointcare.domain.consent import (
     CONSENT_FIELDS,
@@ -52,6 +52,7 @@ from pointcare.domain.consent import (
 from pointcare.domain.objects import ObjectKind
 from pointcare.domain.views import View
 from pointcare.errors import InvalidInput, NotAuthenticated, NotFound, PointcareError
+from pointcare.findings.service import open_findings
 from pointcare.identity.directory import find_by_mrn, identity_of, same_name_exists
 from pointcare.launch.binding import check_may_open
 from pointcare.runtime import Runtime
@@ -341,6 +342,7 @@ def bedside_capture(
         body_sites=BODY_SITES,
         views=list(View),
         recent_sites=recent_sites(db, record.patient_id),
+        findings=open_findings(db, record.patient),
         idle_lock_seconds=runtime.settings.idle_lock_seconds,
         photos_url=session_url(record.id, "/photos"),
         summary_url=session_url(record.id, "/summary"),
@@ -367,11 +369,14 @@ def _photo_context(runtime: Runtime, principal: Principal, session_id: str) -> _
 
 
 def _stored_label(runtime: Runtime, sop_instance_uid: str) -> str:
+    """Where the photo was taken, and the wound or lesion it is filed under: "Sacrum, Wound 1"."""
     with runtime.db.session() as db:
         instance = db.scalar(select(Instance).where(Instance.sop_instance_uid == sop_instance_uid))
         if instance is None:  # pragma: no cover - it was stored a moment ago
             return ""
-        return site_with_side(instance.body_site_code or "", instance.laterality or "U")
+        where = site_with_side(instance.body_site_code or "", instance.laterality or "U")
+        finding = db.get(Finding, instance.finding_id) if instance.finding_id else None
+        return f"{where}, {finding.label}" if finding else where
 
 
 @post("/bedside/sessions/{session_id:str}/photos", include_in_schema=False)

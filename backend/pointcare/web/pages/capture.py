@@ -28,6 +28,7 @@ from pointcare.domain.body_sites import BODY_SITES, BodySite, Region, site_with_
 from pointcare.domain.consent import CONSENT_FIELDS, ConsentMethod
 from pointcare.domain.objects import ObjectKind
 from pointcare.errors import ConsentRequired, PointcareError
+from pointcare.findings.service import FindingChoice, open_findings
 from pointcare.runtime import Runtime
 from pointcare.web.forms import CaptureForm, capture, command_of
 from pointcare.web.pages.common import PatientContext, fragment, is_htmx, load_patient, page
@@ -44,6 +45,7 @@ FIELD_MESSAGES = {
     "laterality": "Choose the side: Right, Left or Both sides.",
     "view": "Choose overview, close-up or dermoscopic.",
     "captured_at": "The phone's date or time looks wrong. Check its clock, then send again.",
+    "finding": "Choose one of this patient's open wounds or lesions, or none.",
 }
 """What a clinician reads for a field the API describes in developer terms."""
 
@@ -65,6 +67,8 @@ class CaptureValues:
     consent_publication: str = ""
     consent_method: str = ""
     sensitive: bool = False
+    finding: str = ""
+    """The wound or lesion the photos show (a finding's id), carried over like the tags."""
     session_id: str = ""
     """The sitting: its photos are filed together, under one consent record."""
 
@@ -89,6 +93,7 @@ class CaptureValues:
             consent_publication=_answer(form.consent_publication),
             consent_method=(form.consent_method or "").strip(),
             sensitive=(form.sensitive or "").strip().lower() in {"true", "yes", "on"},
+            finding=(form.finding or "").strip(),
             session_id=_uuid(form.session_id) or new_capture_id(),
         )
 
@@ -125,14 +130,26 @@ def _sentence(message: str) -> str:
     return text[0].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
-def _patient(runtime: Runtime, mrn: str, issuer: str | None) -> PatientContext:
+@dataclass(frozen=True, slots=True)
+class _Patient:
+    context: PatientContext
+    findings: list[FindingChoice]
+    """The patient's open wounds and lesions, one of which a photo may be filed under."""
+
+
+def _patient(db: Session, mrn: str, issuer: str | None) -> _Patient:
+    context = load_patient(db, mrn, issuer)
+    return _Patient(context, open_findings(db, context.patient))
+
+
+def _patient_now(runtime: Runtime, mrn: str, issuer: str | None) -> _Patient:
     with runtime.db.session() as session:
-        return load_patient(session, mrn, issuer)
+        return _patient(session, mrn, issuer)
 
 
 def _panel(
     request: Request[Any, Any, Any],
-    context: PatientContext,
+    patient: _Patient,
     values: CaptureValues,
     *,
     status: int = 200,
@@ -141,7 +158,8 @@ def _panel(
     problem: PointcareError | None = None,
 ) -> Response[Any]:
     data = {
-        **context.as_context(),
+        **patient.context.as_context(),
+        "findings": patient.findings,
         "values": values,
         "site_groups": SITE_GROUPS,
         "consent_methods": CONSENT_METHODS,
@@ -174,11 +192,13 @@ def capture_page(
     mrn: FromPath[str],
     issuer: FromQuery[str | None] = None,
 ) -> Response[Any]:
-    context = load_patient(db, mrn, issuer)
+    patient = _patient(db, mrn, issuer)
     actor = audit.actor_of(request, request.user)
-    audit.record_now(runtime.db, *audit.patient_opened(actor, context.patient, page="capture"))
+    audit.record_now(
+        runtime.db, *audit.patient_opened(actor, patient.context.patient, page="capture")
+    )
     fresh = CaptureValues(capture_id=new_capture_id(), session_id=new_capture_id())
-    return _panel(request, context, fresh)
+    return _panel(request, patient, fresh)
 
 
 @post("/patients/{mrn:str}/photos", include_in_schema=False)
@@ -191,26 +211,28 @@ async def capture_photo(
     issuer: FromQuery[str | None] = None,
 ) -> Response[Any]:
     """Store one photo; answer with the outcome and a fresh form for the next one."""
-    context = await anyio.to_thread.run_sync(_patient, runtime, mrn, issuer)
+    patient = await anyio.to_thread.run_sync(_patient_now, runtime, mrn, issuer)
     values = CaptureValues.of(data)
     data.capture_id, data.session_id = values.capture_id, values.session_id
+    confirmed = patient.context.patient
     try:
         command = command_of(
             data,
             kind=ObjectKind.PHOTO,
             source=Source.CAPTURE_PAGE,
-            patient=ConfirmedPatient(mrn=context.patient.mrn, issuer=context.patient.issuer),
+            patient=ConfirmedPatient(mrn=confirmed.mrn, issuer=confirmed.issuer),
         )
         stored = await capture(
             runtime, principal, data, command, actor=audit.actor_of(request, principal)
         )
     except PointcareError as exc:
-        return _panel(request, context, values, status=exc.status_code, problem=exc)
+        return _panel(request, patient, values, status=exc.status_code, problem=exc)
     # An unpaired site sent without a side is recorded as U: its label has no side.
     label = site_with_side(values.body_site, values.laterality or "U")
+    label += "".join(f", {f.label}" for f in patient.findings if str(f.id) == values.finding)
     return _panel(
         request,
-        context,
+        patient,
         values.next_photo(),
         status=201 if stored.created else 200,
         stored=stored,

@@ -114,6 +114,9 @@ class PatientUrls:
     def finding(self, finding_id: int) -> str:
         return self._path(f"/findings/{finding_id}")
 
+    def close_finding(self, finding_id: int) -> str:
+        return self._path(f"/findings/{finding_id}/close")
+
     def measure(self, sop_instance_uid: str) -> str:
         return self._path(f"/photos/{quote(sop_instance_uid, safe='')}/measure")
 

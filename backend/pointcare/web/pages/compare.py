@@ -31,6 +31,8 @@ from pointcare.web.pages.gallery import dicomweb_url
 from pointcare.web.security import REVIEW
 
 MAX_PANES = 4
+_SHOWN = (joinedload(Instance.study), joinedload(Instance.series), joinedload(Instance.finding))
+"""What each pane shows of its photo, loaded with it."""
 SCREEN_VIEWPORT = "1600,1600"
 """What each pane loads first: enough for a screen; full resolution comes when zoomed in."""
 
@@ -40,6 +42,8 @@ class Pane:
     instance: Instance
     where: str
     view: str
+    finding: str
+    """The wound or lesion it is filed under; empty for none."""
     taken: datetime
     days_since_first: int
     screen_url: str
@@ -66,9 +70,7 @@ def compare_set(
     mine = (Instance.patient_id == patient.id, images_in_force())
     found = list(
         session.scalars(
-            select(Instance)
-            .where(*mine, Instance.sop_instance_uid.in_(wanted))
-            .options(joinedload(Instance.study), joinedload(Instance.series))
+            select(Instance).where(*mine, Instance.sop_instance_uid.in_(wanted)).options(*_SHOWN)
         )
     )
     if len(found) != len(wanted):
@@ -95,7 +97,7 @@ def compare_set(
                     Instance.id != anchor.id,
                     Instance.sensitive.is_(False),
                 )
-                .options(joinedload(Instance.study), joinedload(Instance.series))
+                .options(*_SHOWN)
                 .order_by(Instance.captured_at.desc(), Instance.id.desc())
                 .limit(MAX_PANES - 1)
             )
@@ -122,6 +124,7 @@ def compare_page(
             instance=instance,
             where=instance.where,
             view=view_label(instance.view),
+            finding=instance.finding_label,
             taken=instance.taken_at,
             days_since_first=(instance.taken_at.date() - first).days,
             screen_url=f"{dicomweb_url(instance, 'rendered')}?viewport={SCREEN_VIEWPORT}",

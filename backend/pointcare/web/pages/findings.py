@@ -44,6 +44,11 @@ class FindingForm:
 
 
 @dataclass
+class CloseForm:
+    closed_on: str = ""
+
+
+@dataclass
 class LinkForm:
     finding: str = ""
     """A finding's id, or empty to unlink."""
@@ -132,7 +137,31 @@ def finding_page(
         sealed=sealed,
         thumbnails=thumbnails,
         chart=chart,
+        today=date.today(),
     )
+
+
+@post(
+    FINDINGS + "/{finding_id:int}/close",
+    guards=[REVIEW],
+    sync_to_thread=True,
+    include_in_schema=False,
+)
+def close_finding(
+    request: Request[Any, Any, Any],
+    db: NamedDependency[Session],
+    runtime: NamedDependency[Runtime],
+    mrn: FromPath[str],
+    finding_id: FromPath[int],
+    data: Annotated[CloseForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    issuer: FromQuery[str | None] = None,
+) -> Redirect:
+    """Close the finding (healed, removed), then show it again."""
+    context = load_patient(db, mrn, issuer)
+    closed_on = service.parse_closed_on(data.closed_on, today=date.today())
+    actor = audit.actor_of(request, request.user)
+    service.close_finding(runtime.db, actor, context.patient, finding_id, closed_on)
+    return Redirect(context.urls.finding(finding_id), status_code=303)
 
 
 @post(
@@ -192,4 +221,11 @@ def measure_page(
     )
 
 
-FINDINGS_PAGES = [findings_page, open_finding, finding_page, file_photo, measure_page]
+FINDINGS_PAGES = [
+    findings_page,
+    open_finding,
+    finding_page,
+    close_finding,
+    file_photo,
+    measure_page,
+]

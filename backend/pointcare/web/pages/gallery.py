@@ -78,6 +78,8 @@ class PhotoCard:
     publication: bool
     sensitive: bool
     description: str
+    finding: str
+    """The wound or lesion it is filed under ("Wound 1"); empty for none."""
     delivery: DeliveryBadge | None = None
     """None with the built-in archive (nothing is delivered)."""
 
@@ -119,6 +121,7 @@ def _card(
         publication=consent.publication,
         sensitive=instance.sensitive,
         description=instance.description,
+        finding=instance.finding_label,
         delivery=delivery,
     )
 
@@ -177,6 +180,7 @@ def photo_days(
             joinedload(Instance.study),
             joinedload(Instance.series),
             joinedload(Instance.consent),
+            joinedload(Instance.finding),
         )
         .order_by(Instance.captured_at.desc(), Instance.id.desc())
     )

@@ -16,6 +16,7 @@ from litestar.params import FromPath, FromQuery
 from sqlalchemy.orm import Session
 
 from pointcare.domain.consent import ConsentMethod
+from pointcare.findings.service import open_findings
 from pointcare.web.pages.capture import SITE_GROUPS
 from pointcare.web.pages.common import load_patient, page
 
@@ -37,6 +38,7 @@ def upload_page(
         "pages/upload.html",
         **context.as_context(),
         site_groups=SITE_GROUPS,
+        findings=open_findings(db, context.patient),
         consent_methods=list(ConsentMethod),
         session_id=str(uuid.uuid4()),
         accepted=ACCEPTED,

@@ -1,5 +1,5 @@
-// The tag sheet: body site (body map, search, recent sites), side, view, description and the
-// sensitive flag, in a modal dialog. It is opened for new photos (apply = send them), for the
+// The tag sheet: body site (body map, search, recent sites), side, view, the wound or lesion
+// (when the patient has open ones), description and the sensitive flag, in a modal dialog. It is opened for new photos (apply = send them), for the
 // tags of the next photos (from the chip), or to fix a photo the server refused. Tags applied to
 // new photos become the tags of the next ones too, until they are changed.
 import { BodyMap } from "./body-map.js";
@@ -23,6 +23,7 @@ export class TagSheet extends EventTarget {
     this.applyText = dialog.querySelector("[data-tag-apply-text]");
     this.sides = Array.from(dialog.querySelectorAll("[data-tag-side]"));
     this.views = Array.from(dialog.querySelectorAll("[data-tag-view]"));
+    this.finding = dialog.querySelector("[data-tag-finding]");
     this.description = dialog.querySelector("[data-tag-description]");
     this.sensitive = dialog.querySelector("[data-tag-sensitive]");
     this.search = dialog.querySelector("[data-site-search]");
@@ -32,7 +33,7 @@ export class TagSheet extends EventTarget {
     this.site = "";
     this.mode = NEXT;
     this.photos = [];
-    this.current = { site: "", laterality: "", view: this.views.length ? this.views[0].value : "", description: "", sensitive: false };
+    this.current = { site: "", laterality: "", view: this.views.length ? this.views[0].value : "", finding: "", description: "", sensitive: false };
 
     this.map.addEventListener("pick", (event) => this.choose(event.detail.site, event.detail.side));
     dialog.addEventListener("click", (event) => {
@@ -70,10 +71,23 @@ export class TagSheet extends EventTarget {
     if (view) {
       parts.push(view.labels[0].textContent.trim());
     }
+    const finding = this.findingLabel(tags.finding);
+    if (finding) {
+      parts.push(finding);
+    }
     if (tags.sensitive) {
       parts.push("Sensitive");
     }
     return parts.join(" · ");
+  }
+
+  // "Wound 1" for a finding's id, or "" for none.
+  findingLabel(id) {
+    if (!this.finding || !id) {
+      return "";
+    }
+    const option = Array.from(this.finding.options).find((o) => o.value === id);
+    return option ? option.dataset.label : "";
   }
 
   // What is missing before photos with these tags can be sent, or "".
@@ -163,6 +177,7 @@ export class TagSheet extends EventTarget {
       site: this.site,
       laterality: side ? side.value : "",
       view: view ? view.value : "",
+      finding: this.finding ? this.finding.value : "",
       description: this.description.value.trim(),
       sensitive: this.sensitive.checked,
     };
@@ -176,6 +191,9 @@ export class TagSheet extends EventTarget {
     this.views.forEach((input) => {
       input.checked = input.value === tags.view;
     });
+    if (this.finding) {
+      this.finding.value = tags.finding || "";
+    }
     this.description.value = tags.description;
     this.sensitive.checked = tags.sensitive;
     this.applyRules(null);

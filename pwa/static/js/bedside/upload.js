@@ -13,6 +13,7 @@ export function sendPhoto(url, photo, onProgress) {
   form.append("body_site", photo.tags.site);
   form.append("laterality", photo.tags.laterality);
   form.append("view", photo.tags.view);
+  form.append("finding", photo.tags.finding || "");
   form.append("description", photo.tags.description);
   form.append("sensitive", photo.tags.sensitive ? "true" : "false");
   form.append("capture_id", photo.captureId);
