@@ -345,3 +345,19 @@ def _add_coverage(
     cover_x = np.clip(np.minimum(across + 0.5, u1) - np.maximum(across - 0.5, u0), 0, 1)
     cover_y = np.clip(np.minimum(down + 0.5, v1) - np.maximum(down - 0.5, v0), 0, 1)
     coverage[j0:j1, i0:i1] += np.outer(cover_y, cover_x).astype(np.float32)
+
+
+def marked_scene(seed: int = 7) -> Scene:
+    """A 1600 x 1200 photo of a 2.8 x 1.6 cm elliptical wound beside its marker, seen 18° off
+    square: what the API and page tests measure."""
+    camera = Camera(1600, 1200, 1200.0, 18.0, 40.0, 10.0, 170.0, (20.0, 0.0))
+    outline = ellipse(14.0, 8.0, (40.0, 4.0), 25.0)
+    return render(camera, outline, np.random.default_rng(seed), blur_px=0.6, noise=1.0)
+
+
+def scene_jpeg(scene: Scene, quality: int = 93) -> bytes:
+    """The scene as a phone's JPEG."""
+    ok, data = cv2.imencode(".jpg", scene.image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError("the scene could not be encoded as JPEG")
+    return bytes(data.tobytes())

@@ -64,8 +64,9 @@ class AuditAction(StrEnum):
     """Data left Pointcare in bulk (a teaching export, the audit trail itself)."""
     FINDING_CHANGED = "finding.change"
     """A finding (a wound, a lesion) was opened, closed, or a photo linked to it."""
-    MEASUREMENT_RECORDED = "measurement.recorded"
-    """A wound's area, length, width and perimeter were measured on a photo and kept."""
+    MEASUREMENT_REPORT_STORED = "measurement_report.stored"
+    """A wound's area, length, width and perimeter were measured on a photo and kept, as a
+    measurement report (DICOM SR) in the record."""
     AUDIT_SEARCHED = "audit.search"
     """Someone read the audit trail (DICOM 110101 "Audit Log Used")."""
 

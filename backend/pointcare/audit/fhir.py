@@ -87,7 +87,7 @@ MAPPINGS: dict[AuditAction, Mapping] = {
     AuditAction.CORRECTION: Mapping(INSTANCES_ACCESSED, "U"),
     AuditAction.EXPORT: Mapping(EXPORT, "R"),
     AuditAction.FINDING_CHANGED: Mapping(PATIENT_RECORD, "U"),
-    AuditAction.MEASUREMENT_RECORDED: Mapping(INSTANCES_ACCESSED, "C"),
+    AuditAction.MEASUREMENT_REPORT_STORED: Mapping(INSTANCES_ACCESSED, "C"),
     AuditAction.AUDIT_SEARCHED: Mapping(AUDIT_LOG_USED, "R"),
 }
 

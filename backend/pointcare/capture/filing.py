@@ -3,7 +3,8 @@
 Both are found or created inside the storing transaction, keyed by a deterministic string with a
 unique index, so concurrent uploads for one patient land in one study and one series. Photos of a
 capture session share a series; the documents added with them have a series of their own beside
-it; a rejection note has a series of its own in the study of the objects it rejects.
+it; a rejection note has a series of its own in the study of the objects it rejects, and a
+measurement report one in the study of the photo it measures.
 """
 
 from __future__ import annotations
@@ -35,12 +36,16 @@ class SeriesPurpose(StrEnum):
     PHOTOS = "Bedside capture"
     DOCUMENTS = "Documents"
     REJECTION = "Rejection note"
+    MEASUREMENTS = "Wound measurements"
 
     @property
     def key_prefix(self) -> str:
-        return {"Bedside capture": "", "Documents": "documents:", "Rejection note": "rejection:"}[
-            self.value
-        ]
+        return {
+            "Bedside capture": "",
+            "Documents": "documents:",
+            "Rejection note": "rejection:",
+            "Wound measurements": "measurements:",
+        }[self.value]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +65,32 @@ Place = Callable[[Session, Patient, str], tuple[Study, Series]]
 def in_session(filing: Filing) -> Place:
     """Where a capture's object goes: the study and series of its session (``Filing``)."""
     return partial(_file_in_session, filing)
+
+
+def in_study(
+    study_id: int, purpose: SeriesPurpose, *, key: str, number: int | None = None
+) -> Place:
+    """Where an object about objects already stored goes: their study (by id), in the series
+    ``purpose`` + ``key`` (numbered ``number``, else after the study's others)."""
+    return partial(_file_in_study, study_id, purpose, key, number)
+
+
+def _file_in_study(
+    study_id: int,
+    purpose: SeriesPurpose,
+    key: str,
+    number: int | None,
+    session: Session,
+    patient: Patient,
+    uid_root: str,
+) -> tuple[Study, Series]:
+    study = session.get_one(Study, study_id)
+    if study.patient_id != patient.id:
+        raise ValueError(f"study {study_id} is not the patient's: the object cannot go there")
+    series = find_or_create_series(
+        session, study, purpose.key_prefix + key, purpose=purpose, uid_root=uid_root, number=number
+    )
+    return study, series
 
 
 def _file_in_session(

@@ -29,7 +29,7 @@ from pointcare.capture import filing
 from pointcare.capture.command import CaptureCommand, ConfirmedPatient, ImageTags, Source
 from pointcare.capture.pipeline import NewObject, Placement, Stored
 from pointcare.consent.changes import consent_in_force, history
-from pointcare.db.models import ConsentRecord, Instance, Patient, RejectionNote, Series, Study
+from pointcare.db.models import ConsentRecord, Instance, Patient, RejectionNote
 from pointcare.db.types import utcnow
 from pointcare.dicom.modules import Equipment
 from pointcare.dicom.part10 import first_jpeg_frame
@@ -380,18 +380,6 @@ def _note(
         software_versions=__version__, institution_name=runtime.settings.institution_name
     )
 
-    def place(session: Session, patient: Patient, uid_root: str) -> tuple[Study, Series]:
-        study = session.get_one(Study, first.study_id)
-        series = filing.find_or_create_series(
-            session,
-            study,
-            f"{filing.SeriesPurpose.REJECTION.key_prefix}{correction.token}:{study.id}",
-            purpose=filing.SeriesPurpose.REJECTION,
-            uid_root=uid_root,
-            number=filing.REJECTION_SERIES_NUMBER,
-        )
-        return study, series
-
     def build(placement: Placement) -> FileDataset:
         return build_rejection_note(
             RejectionNoteContent(
@@ -414,7 +402,12 @@ def _note(
         patient_id=first.patient_id,
         operator_id=who.user_id,
         taken=TakenAt(created, TakenAtSource.SERVER),
-        place=place,
+        place=filing.in_study(
+            first.study_id,
+            filing.SeriesPurpose.REJECTION,
+            key=f"{correction.token}:{first.study_id}",
+            number=filing.REJECTION_SERIES_NUMBER,
+        ),
         build=build,
         description=correction.reason_text.strip(),
         audit_details={"correction": correction.kind.value},

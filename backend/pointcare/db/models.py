@@ -523,8 +523,8 @@ class WoundMeasurement(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"))
     photo_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), index=True)
-    report_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"))
-    """The stored measurement report (DICOM SR), once stored."""
+    report_id: Mapped[int] = mapped_column(ForeignKey("instances.id"))
+    """The measurement report (DICOM SR) stored with it, in the same transaction."""
     area_cm2: Mapped[float] = mapped_column(Float)
     length_cm: Mapped[float] = mapped_column(Float)
     width_cm: Mapped[float] = mapped_column(Float)
@@ -538,6 +538,7 @@ class WoundMeasurement(Base):
 
     finding: Mapped[Finding] = relationship()
     photo: Mapped[Instance] = relationship(foreign_keys=[photo_id])
+    report: Mapped[Instance] = relationship(foreign_keys=[report_id])
     measured_by: Mapped[User] = relationship()
 
 

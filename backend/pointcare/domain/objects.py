@@ -14,6 +14,8 @@ class ObjectKind(StrEnum):
     """A PDF added to the record: a scanned consent form, a referral letter (Encapsulated PDF)."""
     REJECTION_NOTE = "rejection_note"
     """An IHE IOCM rejection note (Key Object Selection Document) that hides rejected objects."""
+    MEASUREMENT_REPORT = "measurement_report"
+    """A wound measurement traced on a photo (Comprehensive 3D SR, TID 1500)."""
 
     @property
     def label(self) -> str:
@@ -29,4 +31,5 @@ _LABELS = {
     ObjectKind.PHOTO: "photo",
     ObjectKind.DOCUMENT: "document",
     ObjectKind.REJECTION_NOTE: "rejection note",
+    ObjectKind.MEASUREMENT_REPORT: "measurement report",
 }

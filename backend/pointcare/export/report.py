@@ -48,6 +48,8 @@ class MeasurementLine:
     measurement_id: int
     sop_instance_uid: str
     """The photo measured."""
+    report_sop_instance_uid: str
+    """Its measurement report (DICOM SR), beside the photo in its study."""
     photo_taken: datetime
     area_cm2: float
     length_cm: float

@@ -8,6 +8,7 @@ coordinates are those of the stored object, as the measurement report references
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -19,15 +20,19 @@ from pointcare import audit
 from pointcare.access import glass
 from pointcare.archive.reader import InstanceReader, ref_of
 from pointcare.auth.principal import Principal
+from pointcare.capture import measurements
+from pointcare.capture.pipeline import Stored
 from pointcare.corrections.visibility import not_rejected
 from pointcare.db.engine import Database
 from pointcare.db.models import Finding, Instance, Patient, WoundMeasurement
+from pointcare.db.types import utcnow
 from pointcare.dicom.part10 import first_jpeg_frame
 from pointcare.errors import InvalidInput, NotMeasurable
 from pointcare.export.report import MeasurementLine
 from pointcare.findings.service import patient_photo
 from pointcare.measurement.measure import Measurement, MeasurementRefused, measure_outline
 from pointcare.measurement.suggest import suggest_outline
+from pointcare.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -93,54 +98,78 @@ def measure_photo(
         ) from None
 
 
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A measurement kept for its finding, and its measurement report in the archive."""
+
+    measurement_id: int
+    report: Stored
+
+
 def record_measurement(
-    db: Database,
+    runtime: Runtime,
     actor: audit.Actor,
     principal: Principal,
     patient: Patient,
     sop_instance_uid: str,
     measurement: Measurement,
-) -> WoundMeasurement:
-    """Keep ``measurement`` for the finding the photo is linked to (``InvalidInput`` when the
-    photo has none: a measurement belongs to a finding)."""
-    with db.write() as session:
+) -> Recorded:
+    """Keep ``measurement`` for the finding the photo is filed under (``InvalidInput`` when it
+    has none: a measurement belongs to a finding), stored as a measurement report beside the
+    photo; the report and its row are written in one transaction, or neither is."""
+    with runtime.db.session() as session:
         photo = _photo(session, patient, sop_instance_uid)
-        if photo.finding_id is None:
+        finding = session.get(Finding, photo.finding_id) if photo.finding_id else None
+        if finding is None:
             raise InvalidInput(
                 "Link this photo to a wound or lesion before saving its measurement.",
                 errors={"finding": "the photo is not linked to a finding"},
             )
-        finding = session.get(Finding, photo.finding_id)
-        assert finding is not None
-        row = WoundMeasurement(
-            finding_id=finding.id,
-            photo_id=photo.id,
-            area_cm2=measurement.area_cm2,
-            length_cm=measurement.length_cm,
-            width_cm=measurement.width_cm,
-            perimeter_cm=measurement.perimeter_cm,
-            tilt_deg=measurement.marker.tilt_deg,
-            marker_side_px=measurement.marker.side_px,
-            outline=[[float(x), float(y)] for x, y in measurement.outline_px],
-            measured_by_id=principal.user_id,
-        )
+        source = runtime.instances.part10(ref_of(photo), photo.storage_path)
+    measured_at = utcnow()
+    observer = principal.dicom_name
+    if "^" not in observer:  # one unmarked PN component is ambiguous: mark it the family name
+        observer += "^"
+    new = measurements.prepare(
+        measurements.MeasuredPhoto(
+            photo=photo, header=measurements.photo_header(source), finding=finding
+        ),
+        measurement,
+        observer_id=principal.user_id,
+        observer_name=observer,
+        measured_at=measured_at,
+        institution_name=runtime.settings.institution_name,
+    )
+    row = WoundMeasurement(
+        finding_id=finding.id,
+        photo_id=photo.id,
+        area_cm2=measurement.area_cm2,
+        length_cm=measurement.length_cm,
+        width_cm=measurement.width_cm,
+        perimeter_cm=measurement.perimeter_cm,
+        tilt_deg=measurement.marker.tilt_deg,
+        marker_side_px=measurement.marker.side_px,
+        outline=[[float(x), float(y)] for x, y in measurement.outline_px],
+        measured_by_id=principal.user_id,
+        measured_at=measured_at,
+    )
+
+    def keep(session: Session, stored: list[Instance]) -> None:
+        [report] = stored
+        row.report_id = report.id
         session.add(row)
         session.flush()
-        audit.record(
-            session,
-            audit.AuditEvent(
-                action=audit.AuditAction.MEASUREMENT_RECORDED,
-                actor=actor,
-                patient=audit.PatientRef.of(patient),
-                objects=(photo.sop_instance_uid, finding.tracking_uid),
-                details={"finding_id": finding.id, "measurement_id": row.id},
-            ),
-        )
         session.expunge(row)
+
+    report = runtime.objects.store(new, actor, within=keep)
     log.info(
-        "measurement recorded id=%s finding_id=%s photo=%s", row.id, finding.id, sop_instance_uid
+        "measurement recorded id=%s finding_id=%s photo=%s report=%s",
+        row.id,
+        finding.id,
+        sop_instance_uid,
+        report.sop_instance_uid,
     )
-    return row
+    return Recorded(measurement_id=row.id, report=report)
 
 
 def measurement_lines(session: Session, finding: Finding) -> list[MeasurementLine]:
@@ -149,6 +178,7 @@ def measurement_lines(session: Session, finding: Finding) -> list[MeasurementLin
         MeasurementLine(
             measurement_id=row.id,
             sop_instance_uid=row.photo.sop_instance_uid,
+            report_sop_instance_uid=row.report.sop_instance_uid,
             photo_taken=row.photo.captured_at,
             area_cm2=row.area_cm2,
             length_cm=row.length_cm,

@@ -6,7 +6,8 @@ import math
 from collections.abc import Callable
 
 import cv2
-import numpy as np
+import highdicom as hd
+import pydicom
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from pointcare.db.models import AuditRecord, Instance, WoundMeasurement
 from pointcare.runtime import Runtime
 from tests.integration.conftest import Upload
-from tests.support.wound_scenes import Camera, Scene, ellipse, render
+from tests.support.wound_scenes import Scene, marked_scene, scene_jpeg
 
 Headers = Callable[[str], dict[str, str]]
 FINDINGS = "/api/v1/patients/PC100001/findings"
@@ -24,20 +25,11 @@ MEASURE = "/api/v1/patients/PC100001/measurements"
 
 @pytest.fixture(scope="module")
 def scene() -> Scene:
-    camera = Camera(1600, 1200, 1200.0, 18.0, 40.0, 10.0, 170.0, (20.0, 0.0))
-    return render(
-        camera,
-        ellipse(14.0, 8.0, (40.0, 4.0), 25.0),
-        np.random.default_rng(7),
-        blur_px=0.6,
-        noise=1.0,
-    )
+    return marked_scene()
 
 
 def jpeg(scene: Scene) -> bytes:
-    ok, data = cv2.imencode(".jpg", scene.image, [cv2.IMWRITE_JPEG_QUALITY, 93])
-    assert ok
-    return data.tobytes()
+    return scene_jpeg(scene)
 
 
 def open_wound(client: TestClient[Litestar], bearer: Headers, **fields: str) -> dict[str, object]:
@@ -125,14 +117,29 @@ def test_measure_link_and_record(
         headers=bearer("clinician"),
     )
     assert recorded.status_code == 200
+    report_uid = recorded.json()["report_sop_instance_uid"]
     with runtime.db.session() as session:
         row = session.get(WoundMeasurement, recorded.json()["measurement_id"])
         assert row is not None and row.finding_id == wound["id"]
         assert row.area_cm2 == pytest.approx(figures["area_cm2"], rel=1e-3)
         photo = session.scalar(select(Instance).where(Instance.sop_instance_uid == uid))
         assert photo is not None and photo.finding_id == wound["id"]
-        actions = list(session.scalars(select(AuditRecord.action)))
-        assert "measurement.recorded" in actions and "finding.change" in actions
+        report = row.report
+        assert (report.sop_instance_uid, report.kind) == (report_uid, "measurement_report")
+        assert report.study_id == photo.study_id and report.series_id != photo.series_id
+        assert report.series.description == "Wound measurements"
+        path = runtime.files.resolve(report.storage_path)
+        event = session.scalars(
+            select(AuditRecord).where(AuditRecord.action == "measurement_report.stored")
+        ).one()
+        assert report_uid in event.objects and event.details["photo"] == uid
+        assert "finding.change" in set(session.scalars(select(AuditRecord.action)))
+    sr = hd.sr.Comprehensive3DSR.from_dataset(pydicom.dcmread(path))
+    [group] = sr.content.get_planar_roi_measurement_groups(tracking_uid=wound["tracking_uid"])
+    [area] = [m for m in group.get_measurements() if m.name.meaning == "Area"]
+    assert float(area.value) == pytest.approx(figures["area_cm2"], rel=1e-3)
+    assert group.reference_type.meaning == "Image Region"
+    assert sr.StudyInstanceUID == stored.json()["study_instance_uid"]
     listed = client.get(FINDINGS, headers=bearer("clinician")).json()
     assert [f["photos"] for f in listed if f["id"] == wound["id"]] == [1]
 

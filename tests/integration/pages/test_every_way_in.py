@@ -2,7 +2,8 @@
 
 The same guarantees, checked over each way an object is stored: the API, the capture page, the
 bedside, desk upload (the API from a signed-in page), a correction's corrected copy and its
-rejection note, and documents through the API and from the desk. Each stored object is:
+rejection note, documents through the API and from the desk, and a wound measurement's report.
+Each stored object is:
 
 - filed for the patient the user confirmed;
 - stored under an explicit consent record when it is an image (none is ever assumed);
@@ -11,6 +12,9 @@ rejection note, and documents through the API and from the desk. Each stored obj
 - visible over QIDO-RS and WADO-RS, dciodvfy clean;
 - stored once: its retry with the same capture_id stores nothing new;
 - hidden over DICOMweb once a correction rejected it.
+
+A photo is filed under the wound or lesion chosen with it on every way in that takes photos, and
+none of them stores a photo under another patient's finding or a closed one.
 """
 
 from __future__ import annotations
@@ -37,8 +41,9 @@ from tests.conftest import Account
 from tests.integration.pages.conftest import HTML, sign_in
 from tests.support import csrf
 from tests.support.consent import CLINICAL_ONLY
-from tests.support.dicom_checks import VIEW_WARNINGS, assert_valid_dicom
+from tests.support.dicom_checks import LOCAL_SCHEME_WARNING, VIEW_WARNINGS, assert_valid_dicom
 from tests.support.tools import corpus
+from tests.support.wound_scenes import marked_scene, scene_jpeg
 from tests.unit.dicom.test_pdf import a_pdf
 
 Client = TestClient[Litestar]
@@ -47,7 +52,10 @@ STORED_ACTIONS = {
     "photo": "photo.stored",
     "document": "document.stored",
     "rejection_note": "rejection_note.stored",
+    "measurement_report": "measurement_report.stored",
 }
+OBJECT_WARNINGS = {"photo": VIEW_WARNINGS, "measurement_report": frozenset({LOCAL_SCHEME_WARNING})}
+"""What dciodvfy says of a valid object of each kind (the local coding scheme's codes)."""
 
 
 @dataclass
@@ -56,6 +64,12 @@ class Site:
     api: Client
     bearer: dict[str, str]
     browser: Callable[[str], Client]
+    finding: str = ""
+    """The id of the finding photos are filed under as they are sent; empty: none."""
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {**TAGS, "finding": self.finding} if self.finding else dict(TAGS)
 
 
 @pytest.fixture
@@ -103,7 +117,7 @@ class Sent:
 
 
 def via_api(site: Site) -> Sent:
-    form = {"patient_id": MRN, "issuer": ISSUER, **TAGS, **CLINICAL_ONLY}
+    form = {"patient_id": MRN, "issuer": ISSUER, **site.tags, **CLINICAL_ONLY}
     form["capture_id"] = str(uuid.uuid4())
     photo = a_photo()
 
@@ -116,7 +130,7 @@ def via_api(site: Site) -> Sent:
 
 def via_capture_page(site: Site) -> Sent:
     nurse = site.browser("photographer")
-    form = {**TAGS, **CLINICAL_ONLY, "capture_id": str(uuid.uuid4())}
+    form = {**site.tags, **CLINICAL_ONLY, "capture_id": str(uuid.uuid4())}
     photo = a_photo()
 
     def send() -> httpx.Response:
@@ -146,7 +160,7 @@ def via_bedside(site: Site) -> Sent:
     session_url = opened.headers["location"].removesuffix("/consent")
     consented = nurse.post(session_url + "/consent", data=CLINICAL_ONLY, follow_redirects=False)
     assert consented.status_code == 303
-    form = {**TAGS, "capture_id": str(uuid.uuid4())}
+    form = {**site.tags, "capture_id": str(uuid.uuid4())}
     photo = a_photo()
 
     def send() -> httpx.Response:
@@ -165,7 +179,7 @@ def via_desk_upload(site: Site) -> Sent:
     form = {
         "patient_id": MRN,
         "issuer": ISSUER,
-        **TAGS,
+        **site.tags,
         **CLINICAL_ONLY,
         "session_id": str(uuid.uuid4()),
         "capture_id": str(uuid.uuid4()),
@@ -244,6 +258,42 @@ def via_rejection_note(site: Site) -> Sent:
     return Sent("rejection_note", note, None)
 
 
+def via_measurement(site: Site) -> Sent:
+    """A photo with a calibration marker filed under a wound, its outline measured and kept:
+    the measurement report."""
+    site.finding = site.finding or open_wound(site)
+    scene = marked_scene()
+    photo = site.api.post(
+        "/api/v1/photos",
+        data={"patient_id": MRN, "issuer": ISSUER, **site.tags, **CLINICAL_ONLY},
+        files={"file": ("wound.jpg", scene_jpeg(scene), "image/jpeg")},
+        headers=site.bearer,
+    )
+    assert photo.status_code == 201, photo.text
+    recorded = site.api.post(
+        f"/api/v1/patients/{MRN}/measurements?issuer={ISSUER}",
+        json={
+            "sop_instance_uid": photo.json()["sop_instance_uid"],
+            "outline": scene.outline_px.round(2).tolist(),
+            "record": True,
+        },
+        headers=site.bearer,
+    )
+    assert recorded.status_code == 200, recorded.text
+    return Sent("measurement_report", recorded.json()["report_sop_instance_uid"], None)
+
+
+def open_wound(site: Site) -> str:
+    """A new wound of the patient: its id, as a capture form sends it."""
+    opened = site.api.post(
+        f"/api/v1/patients/{MRN}/findings?issuer={ISSUER}",
+        json={"kind": "pressure-injury", "body_site": "14975008", "laterality": "R"},
+        headers=site.bearer,
+    )
+    assert opened.status_code == 201, opened.text
+    return str(opened.json()["id"])
+
+
 def _sent(kind: str, send: Callable[[], httpx.Response]) -> Sent:
     first = send()
     assert first.status_code == 201, first.text
@@ -259,7 +309,9 @@ WAYS_IN = [
     via_api_document,
     via_desk_document,
     via_rejection_note,
+    via_measurement,
 ]
+PHOTO_WAYS_IN = [via_api, via_capture_page, via_bedside, via_desk_upload, via_correction]
 
 
 @pytest.mark.parametrize("way_in", WAYS_IN, ids=lambda way: way.__name__.removeprefix("via_"))
@@ -299,7 +351,7 @@ def test_every_way_in_keeps_every_promise(way_in: Callable[[Site], Sent], site: 
         study, series = row.study.study_instance_uid, row.series.series_instance_uid
         count = session.scalar(select(func.count(Instance.id)))
         stored = site.runtime.files.resolve(row.storage_path).read_bytes()
-    assert_valid_dicom(stored, expected_warnings=VIEW_WARNINGS if sent.kind == "photo" else ())
+    assert_valid_dicom(stored, expected_warnings=OBJECT_WARNINGS.get(sent.kind, frozenset()))
     _assert_visible(site, study, series, sent.sop_instance_uid)
     # Sent again with the same capture_id: the same object, nothing new stored.
     if sent.again is not None:
@@ -309,6 +361,50 @@ def test_every_way_in_keeps_every_promise(way_in: Callable[[Site], Sent], site: 
             assert again.json()["sop_instance_uid"] == sent.sop_instance_uid
         with db.session() as session:
             assert session.scalar(select(func.count(Instance.id))) == count
+
+
+@pytest.mark.parametrize("way_in", PHOTO_WAYS_IN, ids=lambda way: way.__name__.removeprefix("via_"))
+def test_every_way_in_files_the_photo_under_the_finding_chosen(
+    way_in: Callable[[Site], Sent], site: Site
+) -> None:
+    site.finding = open_wound(site)
+    sent = way_in(site)
+    with site.runtime.db.session() as session:
+        row = session.scalars(
+            select(Instance).where(Instance.sop_instance_uid == sent.sop_instance_uid)
+        ).one()
+        assert (row.finding_id, row.finding_label) == (int(site.finding), "Wound 1")
+
+
+@pytest.mark.parametrize("whose", ["another patient's", "closed"])
+def test_no_photo_is_filed_under_another_patients_or_a_closed_finding(
+    whose: str, site: Site
+) -> None:
+    wound = open_wound(site)
+    if whose == "closed":
+        closed = site.api.post(
+            f"/api/v1/patients/{MRN}/findings/{wound}/close?issuer={ISSUER}",
+            json={},
+            headers=site.bearer,
+        )
+        assert closed.status_code == 200, closed.text
+        assert closed.json()["closed_on"] is not None
+    with site.runtime.db.session() as session:
+        before = session.scalar(select(func.count(Instance.id)))
+    form = {"patient_id": MRN, "issuer": ISSUER, **TAGS, **CLINICAL_ONLY, "finding": wound}
+    if whose != "closed":
+        form["patient_id"] = "PC100001"  # the wound is PC100003's
+    refused = site.api.post(
+        "/api/v1/photos",
+        data=form,
+        files={"file": ("p.jpg", a_photo(), "image/jpeg")},
+        headers=site.bearer,
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "finding" in refused.json()["errors"]
+    with site.runtime.db.session() as session:
+        assert session.scalar(select(func.count(Instance.id))) == before
 
 
 def test_a_rejected_object_is_hidden_from_dicomweb(site: Site) -> None:

@@ -229,3 +229,15 @@ def test_any_input_is_accepted_or_refused_cleanly(fields: dict[str, str | None])
         photo(CaptureFields(**fields))  # type: ignore[arg-type]
     except (InvalidInput, ConsentRequired) as exc:
         assert exc.detail
+
+
+@pytest.mark.parametrize(("sent", "kept"), [(None, None), ("", None), (" 12 ", 12)])
+def test_the_finding_a_photo_is_filed_under(sent: str | None, kept: int | None) -> None:
+    assert photo(raw(finding=sent)).finding_id == kept
+
+
+@pytest.mark.parametrize("sent", ["0", "-3", "wound 1", "1.5", str(2**31)])
+def test_a_finding_that_cannot_be_a_findings_id_is_refused(sent: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        photo(raw(finding=sent))
+    assert "finding" in refused.value.errors

@@ -66,6 +66,8 @@ class MeasurementOut:
     marker: MarkerOut
     measurement_id: int | None
     """Set when the measurement was recorded."""
+    report_sop_instance_uid: str | None
+    """The measurement report stored when it was recorded (DICOM SR, in the photo's study)."""
 
 
 @get(
@@ -109,7 +111,7 @@ def measure(
     if data.record:
         actor = audit.actor_of(request, request.user)
         recorded = record_measurement(
-            runtime.db, actor, request.user, patient, data.sop_instance_uid, measured
+            runtime, actor, request.user, patient, data.sop_instance_uid, measured
         )
     marker = measured.marker
     return MeasurementOut(
@@ -128,7 +130,8 @@ def measure(
             max_tilt_deg=MAX_TILT_DEG,
             corners=[[round(float(x), 2), round(float(y), 2)] for x, y in marker.corners_px],
         ),
-        measurement_id=recorded.id if recorded else None,
+        measurement_id=recorded.measurement_id if recorded else None,
+        report_sop_instance_uid=recorded.report.sop_instance_uid if recorded else None,
     )
 
 

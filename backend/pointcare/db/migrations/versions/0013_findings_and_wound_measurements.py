@@ -55,7 +55,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("finding_id", sa.Integer(), nullable=False),
         sa.Column("photo_id", sa.Integer(), nullable=False),
-        sa.Column("report_id", sa.Integer(), nullable=True),
+        sa.Column("report_id", sa.Integer(), nullable=False),
         sa.Column("area_cm2", sa.Float(), nullable=False),
         sa.Column("length_cm", sa.Float(), nullable=False),
         sa.Column("width_cm", sa.Float(), nullable=False),
