@@ -1,21 +1,25 @@
 """Measuring a wound in Chromium: trace the outline on the photo with the pointer and with the
-keyboard, save it to the wound, and check the recorded area against the scene's geometry; the
-finding page then shows it on the area chart. Screens checked with axe and photographed."""
+keyboard, save it to the wound, and check the area of the stored measurement report (read back
+over WADO-RS by highdicom) against the scene's geometry; the finding page then shows it on the
+area chart. Screens checked with axe and photographed."""
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Iterator
 
-import cv2
+import highdicom as hd
 import numpy as np
+import pydicom
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Playwright, expect
 
 from tests.e2e.conftest import DESKTOP, Visit, _visit
+from tests.support.consent import CLINICAL_ONLY
 from tests.support.server import LiveServer
-from tests.support.wound_scenes import Camera, Scene, ellipse, render
+from tests.support.wound_scenes import Camera, Scene, ellipse, render, scene_jpeg
 
 MRN = "PC100018"
 PATIENT = f"/patients/{MRN}?issuer=PCDEMO"
@@ -60,9 +64,16 @@ def _api(visit: Visit, method: str, path: str, **options: object) -> dict[str, o
     return answer.json() if answer.status != 204 else {}  # type: ignore[no-any-return]
 
 
-def _photo_under_a_wound(visit: Visit, scene: Scene) -> tuple[str, int]:
+def _photo_under_a_wound(visit: Visit, scene: Scene) -> tuple[str, str, int]:
+    """A new wound, and the scene's photo filed under it as it is sent: (study UID, photo UID,
+    the wound's id)."""
     visit.goto(PATIENT)
-    _, jpeg = cv2.imencode(".jpg", scene.image, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    wound = _api(
+        visit,
+        "POST",
+        f"/api/v1/patients/{MRN}/findings?issuer=PCDEMO",
+        data={"kind": "venous-ulcer", "body_site": "14975008", "laterality": "L"},
+    )
     stored = _api(
         visit,
         "POST",
@@ -72,29 +83,48 @@ def _photo_under_a_wound(visit: Visit, scene: Scene) -> tuple[str, int]:
             "issuer": "PCDEMO",
             "body_site": "14975008",
             "laterality": "L",
+            "finding": str(wound["id"]),
+            **CLINICAL_ONLY,
             "capture_id": str(uuid.uuid4()),
+            "allow_duplicate": "true",  # each test sends the scene again, for a wound of its own
             "captured_at": "2026-05-04T10:00:00+02:00",
-            "file": {"name": "wound.jpg", "mimeType": "image/jpeg", "buffer": jpeg.tobytes()},
+            "file": {"name": "wound.jpg", "mimeType": "image/jpeg", "buffer": scene_jpeg(scene)},
         },
     )
-    wound = _api(
-        visit,
-        "POST",
-        f"/api/v1/patients/{MRN}/findings?issuer=PCDEMO",
-        data={"kind": "venous-ulcer", "body_site": "14975008", "laterality": "L"},
+    return (
+        str(stored["study_instance_uid"]),
+        str(stored["sop_instance_uid"]),
+        int(wound["id"]),  # type: ignore[call-overload]
     )
-    uid = str(stored["sop_instance_uid"])
-    _api(
-        visit,
-        "POST",
-        f"/api/v1/patients/{MRN}/findings/{wound['id']}/photos?issuer=PCDEMO",
-        data={"sop_instance_uid": uid},
+
+
+def _stored_area(visit: Visit, study: str, report_uid: str, tracking_uid: str) -> float:
+    """The area in the measurement report as the archive serves it (QIDO-RS, then WADO-RS)."""
+    listed = visit.page.request.get(
+        f"{visit.base_url}/dicomweb/studies/{study}/instances",
+        headers={"Accept": "application/dicom+json"},
     )
-    return uid, int(wound["id"])  # type: ignore[call-overload]
+    assert listed.ok, listed.text()
+    [series] = [
+        obj["0020000E"]["Value"][0]
+        for obj in listed.json()
+        if obj["00080018"]["Value"][0] == report_uid
+    ]
+    answer = visit.page.request.get(
+        f"{visit.base_url}/dicomweb/studies/{study}/series/{series}/instances/{report_uid}",
+        headers={"Accept": 'multipart/related; type="application/dicom"; transfer-syntax=*'},
+    )
+    assert answer.ok, answer.text()
+    body = answer.body()
+    report = pydicom.dcmread(io.BytesIO(body[body.index(b"DICM") - 128 :]))
+    sr = hd.sr.Comprehensive3DSR.from_dataset(report)
+    [group] = sr.content.get_planar_roi_measurement_groups(tracking_uid=tracking_uid)
+    [area] = [m for m in group.get_measurements() if m.name.meaning == "Area"]
+    return float(area.value)
 
 
 def test_trace_save_and_see_the_trend(clinician: Visit, scene: Scene) -> None:
-    uid, wound = _photo_under_a_wound(clinician, scene)
+    study, uid, wound = _photo_under_a_wound(clinician, scene)
     clinician.goto(f"/patients/{MRN}/photos/{uid}/measure?issuer=PCDEMO")
     page = clinician.page
     image = page.locator("[data-trace-stage] img")
@@ -119,6 +149,14 @@ def test_trace_save_and_see_the_trend(clinician: Visit, scene: Scene) -> None:
     # Clicks land on whole screen pixels: a few tenths of a photo pixel off each vertex.
     assert recorded[0]["area_cm2"] == pytest.approx(scene.area_cm2, rel=0.02)
     assert area.inner_text() == f"{recorded[0]['area_cm2']:.2f} cm²"
+    findings = _api(clinician, "GET", f"/api/v1/patients/{MRN}/findings?issuer=PCDEMO")
+    assert isinstance(findings, list)
+    [tracking_uid] = [f["tracking_uid"] for f in findings if f["id"] == wound]
+    stored_area = _stored_area(
+        clinician, study, str(recorded[0]["report_sop_instance_uid"]), tracking_uid
+    )
+    assert stored_area == pytest.approx(scene.area_cm2, rel=0.02)
+    assert stored_area == pytest.approx(recorded[0]["area_cm2"], rel=1e-3)
     clinician.goto(f"/patients/{MRN}/findings/{wound}?issuer=PCDEMO")
     expect(page.locator("svg.trend circle.trend-point")).to_have_count(1)
     clinician.check("finding")
@@ -132,7 +170,7 @@ def test_trace_save_and_see_the_trend(clinician: Visit, scene: Scene) -> None:
 
 
 def test_the_keyboard_alone_traces_and_measures(clinician: Visit, scene: Scene) -> None:
-    uid, _ = _photo_under_a_wound(clinician, scene)
+    _, uid, _ = _photo_under_a_wound(clinician, scene)
     clinician.goto(f"/patients/{MRN}/photos/{uid}/measure?issuer=PCDEMO")
     page = clinician.page
     page.locator("[data-trace-stage]").focus()
