@@ -1,5 +1,6 @@
 """Findings through the other pages: a corrected copy of a photo (same patient) stays under its
-finding with its measurements; compare defaults to the same finding."""
+finding with its measurements; compare defaults to the same finding; a finding closed from its
+page is no longer offered to file photos under."""
 
 from __future__ import annotations
 
@@ -129,3 +130,26 @@ def test_the_report_for_one_finding_holds_its_trend_and_measurements(
         assert len(document) == 3  # cover, the finding, the photo
     finally:
         document.close()
+
+
+def test_a_finding_closed_from_its_page_takes_no_new_photo(browser: SignIn) -> None:
+    clinician = browser("clinician")
+    finding = clinician.post(
+        "/api/v1/patients/PC100001/findings",
+        json={"kind": "burn", "body_site": "14975008", "laterality": "R"},
+        headers={"Accept": "application/json"},
+    ).json()
+    page = f"{OBERG}/findings/{finding['id']}{ISSUER}"
+    capture = f"{OBERG}/capture{ISSUER}"
+    assert "Close Wound 1" in clinician.get(page).text
+    assert "Wound 1: burn" in clinician.get(capture).text
+    close = f"{OBERG}/findings/{finding['id']}/close{ISSUER}"
+    future = clinician.post(close, data={"closed_on": "2999-01-01"})
+    assert future.status_code == 422 and "future" in future.text
+    closed = clinician.post(close, data={"closed_on": ""}, follow_redirects=False)
+    assert closed.status_code == 303 and closed.headers["location"].endswith(page)
+    shown = clinician.get(page).text
+    assert "closed" in shown and "Close Wound 1" not in shown
+    assert clinician.post(close, data={}).status_code == 409
+    # Capture forms offer open findings only.
+    assert "Wound 1: burn" not in clinician.get(capture).text
