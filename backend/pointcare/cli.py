@@ -169,6 +169,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         _seed_demo(runtime)
     app = create_app(settings, runtime=runtime, forward_to_pacs=not args.no_forwarder)
     listen.announce(settings.institution_name, sys.stdout)
+    if args.demo:
+        _launch_hint(settings.public_url or listen.urls[0])
     uvicorn.run(
         app,
         host=listen.host,
@@ -220,9 +222,13 @@ def _seed_demo(runtime: Runtime) -> None:
     print(f"Demo data: {count} patients. Demo sign-ins (user / password / role):", flush=True)
     for username, role, _display, password in DEMO_USERS:
         print(f"  {username:<8} {password:<18} {role}", flush=True)
+
+
+def _launch_hint(base_url: str) -> None:
+    """How to try an EHR launch against this very server: its address and port as served."""
     print(
         "Try an EHR launch (demo issuer): pointcare launch-url --user nurse --patient PC100001"
-        " [--view review] [--base-url URL, default http://127.0.0.1:8000]",
+        f" --base-url {base_url.rstrip('/')} [--view review]",
         flush=True,
     )
 
