@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from pointcare import audit
@@ -219,6 +220,12 @@ def _seed_demo(runtime: Runtime) -> None:
                 add_user(
                     session, username=username, role=role, password=password, display_name=display
                 )
+    from pointcare.demo.histories import HISTORIES, seed_histories
+
+    stored = seed_histories(runtime, datetime.now().astimezone())
+    followed = ", ".join(history.mrn for history in HISTORIES)
+    if stored:
+        print(f"Demo photo histories: {stored} objects stored for {followed}.", flush=True)
     print(f"Demo data: {count} patients. Demo sign-ins (user / password / role):", flush=True)
     for username, role, _display, password in DEMO_USERS:
         print(f"  {username:<8} {password:<18} {role}", flush=True)
