@@ -109,6 +109,10 @@ bench: $(TEST_STAMP) ## Run the benchmarks (python -m tests.bench)
 bench-native: $(TEST_STAMP) ## Each native path against Pillow and pillow-heif alone, in one run
 	@$(BIN)/python -m tests.bench.native
 
+.PHONY: screenshots
+screenshots: $(TEST_STAMP) vendor ## Every page on a phone, a tablet and a desktop, in var/screenshots
+	@$(BIN)/python -m tests.support.screenshots
+
 # Lighthouse 12 from npm into var/tools (gitignored); not part of `make test`.
 LIGHTHOUSE := var/tools/node_modules/.bin/lighthouse
 
