@@ -19,6 +19,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Dialog, Locator, Page, Playwright, Route, expect
 
 from pointcare.domain.consent import DistributionType
+from pointcare.domain.views import View
 from tests.e2e.conftest import CHROMIUM_ARGS, DESKTOP, HTMX_COPY, PASSWORDS, Visit, _visit
 from tests.support.server import LiveServer
 from tests.support.tools import REPO_ROOT, corpus, missing, require_tool
@@ -218,7 +219,7 @@ def test_a_photo_taken_and_tagged_on_the_body_map_is_stored_for_the_patient(
         shoot(page)
         sheet = page.locator("[data-tag-sheet]")
         expect(sheet).to_be_visible()
-        expect(sheet.get_by_role("heading", name="Tag the photo")).to_be_visible()
+        expect(sheet.get_by_role("heading", name="Check the tags of this photo")).to_be_visible()
         expect(sheet.locator(".tag-sheet-patient")).to_contain_text(mrn)
         # Front view: the patient's right forearm is drawn on the viewer's left.
         pick_on_map(page, "Right forearm")
@@ -336,9 +337,11 @@ def test_tags_carry_over_and_follow_the_sites_rules(
     sheet.get_by_role("button", name="Send photo").click()
     expect(queue_item(page, 1)).to_have_attribute("data-state", "stored", timeout=20_000)
 
-    # Quick tagging: the next photo goes straight out with the same tags.
+    # The next photo offers the same tags, shown with its preview: one tap on Send.
     shoot(page)
-    expect(sheet).to_be_hidden()
+    expect(sheet.locator("[data-tag-choice]")).to_have_text("Chosen: Left buttock")
+    expect(sheet.locator("[data-tag-photos] img")).to_be_visible()
+    sheet.get_by_role("button", name="Send photo").click()
     expect(queue_item(page, 2)).to_have_attribute("data-state", "stored", timeout=20_000)
     expect(queue_item(page, 2)).to_contain_text("Left buttock")
 
@@ -354,6 +357,8 @@ def test_tags_carry_over_and_follow_the_sites_rules(
     expect(sheet.locator("[data-recent-sites]")).to_contain_text("Buttock")
     sheet.get_by_role("button", name="Use these tags").click()
     shoot(page)
+    expect(sheet.locator("[data-tag-choice]")).to_have_text("Chosen: Perineum")
+    sheet.get_by_role("button", name="Send photo").click()
     expect(queue_item(page, 3)).to_have_attribute("data-state", "stored", timeout=20_000)
     camera_phone.assert_no_console_errors()
 
@@ -595,6 +600,86 @@ def test_the_screen_locks_when_idle_and_only_the_password_unlocks_it(
         visit.assert_no_console_errors()
     finally:
         page.context.close()
+
+
+def shown_tags(page: Page) -> tuple[str, str, str]:
+    """What the tag sheet shows with a new photo's preview: site, side, view."""
+    sheet = page.locator("[data-tag-sheet]")
+    expect(sheet.locator("[data-tag-photos] img")).to_be_visible()
+    return (
+        sheet.locator("[data-tag-choice]").inner_text(),
+        sheet.locator("[data-tag-side]:checked").evaluate_all("s => s.map(i => i.value).join()"),
+        sheet.locator("[data-tag-view]:checked").evaluate_all("v => v.map(i => i.value).join()"),
+    )
+
+
+def test_each_photo_is_sent_with_the_tags_shown_on_its_preview_and_none_survive_the_lock(
+    camera_chromium: Browser,
+    playwright_session: Playwright,
+    locking_server: LiveServer,
+    axe: Axe,
+) -> None:
+    mrn = "PC100019"
+    visit = _open(camera_chromium, playwright_session, locking_server, axe, "pixel7")
+    page = visit.page
+    sheet = page.locator("[data-tag-sheet]")
+    send = sheet.get_by_role("button", name="Send photo")
+    try:
+        start_session(visit, mrn)
+        # 1: nothing to carry over yet; the nurse tags it.
+        shoot(page)
+        assert shown_tags(page) == ("None chosen yet", "", View.OVERVIEW.value)
+        pick_on_map(page, "Right hand")
+        shown = [shown_tags(page)]
+        send.click()
+        expect(queue_item(page, 1)).to_have_attribute("data-state", "stored", timeout=20_000)
+
+        # 2: the same tags are offered with the preview, never sent unseen; the view changes.
+        shoot(page)
+        expect(sheet).to_be_visible()
+        assert shown_tags(page) == shown[0]
+        expect(queue_item(page, 2)).to_have_count(0)
+        sheet.locator("label[for=tag-view-close-up]").click()
+        shown.append(shown_tags(page))
+        send.click()
+        expect(queue_item(page, 2)).to_have_attribute("data-state", "stored", timeout=20_000)
+
+        # The idle lock, then the password: the next photo starts again from no tags.
+        lock = page.get_by_role("dialog", name="Screen locked")
+        expect(lock).to_be_visible(timeout=LOCK_SECONDS * 1000 + 5_000)
+        lock.get_by_label("Password").fill(PASSWORDS["nurse"])
+        lock.get_by_role("button", name="Unlock").click()
+        expect(lock).to_be_hidden()
+        shoot(page)
+        assert shown_tags(page) == ("None chosen yet", "", View.OVERVIEW.value)
+        pick_on_map(page, "Left knee")
+        shown.append(shown_tags(page))
+        send.click()
+        expect(queue_item(page, 3)).to_have_attribute("data-state", "stored", timeout=20_000)
+        visit.assert_no_console_errors()
+    finally:
+        page.context.close()
+
+    # Each photo carries exactly the tags its preview showed.
+    assert [choice for choice, _side, _view in shown] == [
+        "Chosen: Right hand",
+        "Chosen: Right hand",
+        "Chosen: Left knee",
+    ]
+    view_codes = {view.value: view.code.value for view in View}
+    side_words = {"R": "Right", "L": "Left"}
+    stored = [
+        (
+            f"Chosen: {side_words[ds.ImageLaterality]} "
+            f"{ds.AnatomicRegionSequence[0].CodeMeaning.lower()}",
+            ds.ImageLaterality,
+            ds.ViewCodeSequence[0].CodeValue,
+        )
+        for ds in archived(locking_server, mrn)
+    ]
+    assert sorted(stored) == sorted(
+        (choice, side, view_codes[view]) for choice, side, view in shown
+    )
 
 
 # --- 6. Leave guard ----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 // The tag sheet: body site (body map, search, recent sites), side, view, description and the
-// sensitive flag, in a modal dialog. It is opened for new photos (apply = send them), for the
-// tags of the next photos (from the chip), or to fix a photo the server refused. Tags applied to
-// new photos become the tags of the next ones too, until they are changed.
+// sensitive flag, in a modal dialog. It is opened for every new photo, with its preview (apply =
+// send it), for the tags of the next photos (from the chip), or to fix a photo the server
+// refused. Tags applied to new photos are offered again for the next ones, until they are
+// changed or forgotten (after the idle lock).
 import { BodyMap } from "./body-map.js";
 import { searchKey, siteWithSide } from "./sites.js";
 
@@ -32,7 +33,7 @@ export class TagSheet extends EventTarget {
     this.site = "";
     this.mode = NEXT;
     this.photos = [];
-    this.current = { site: "", laterality: "", view: this.views.length ? this.views[0].value : "", description: "", sensitive: false };
+    this.current = this.blank();
 
     this.map.addEventListener("pick", (event) => this.choose(event.detail.site, event.detail.side));
     dialog.addEventListener("click", (event) => {
@@ -47,12 +48,25 @@ export class TagSheet extends EventTarget {
       event.preventDefault();
       this.apply();
     });
-    dialog.querySelector("[data-tag-cancel]").addEventListener("click", () => this.cancel());
+    this.cancelButton = dialog.querySelector("[data-tag-cancel]");
+    this.cancelButton.addEventListener("click", () => this.cancel());
     // Escape: the same as Cancel (which may ask first), never a silent close.
     dialog.addEventListener("cancel", (event) => {
       event.preventDefault();
       this.cancel();
     });
+  }
+
+  blank() {
+    return { site: "", laterality: "", view: this.views.length ? this.views[0].value : "", description: "", sensitive: false };
+  }
+
+  // No tags to offer any more (the screen was locked); an open sheet starts again from none.
+  forget() {
+    this.current = this.blank();
+    if (this.dialog.open && this.mode !== FIX) {
+      this.load(this.current);
+    }
   }
 
   get isOpen() {
@@ -97,14 +111,18 @@ export class TagSheet extends EventTarget {
     this.photos = photos;
     const count = photos.length;
     if (mode === NEW) {
-      this.title.textContent = count > 1 ? `Tag ${count} photos` : "Tag the photo";
+      this.title.textContent = count > 1 ? `Check the tags of ${count} photos` : "Check the tags of this photo";
       this.applyText.textContent = count > 1 ? `Send ${count} photos` : "Send photo";
+      this.cancelButton.textContent = "Retake";
     } else if (mode === FIX) {
       this.title.textContent = `Change the tags of photo ${photos[0].number}`;
       this.applyText.textContent = "Send again";
     } else {
       this.title.textContent = "Tags for the next photos";
       this.applyText.textContent = "Use these tags";
+    }
+    if (mode !== NEW) {
+      this.cancelButton.textContent = "Cancel";
     }
     this.showPhotos(photos);
     this.load(tags);
