@@ -13,29 +13,14 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
 
 from playwright.sync_api import sync_playwright
 
 from tests.support.server import LiveServer
 from tests.support.tools import REPO_ROOT
-from tests.support.tour import STOPS, walk
+from tests.support.tour import DEVICES, STOPS, walk
 
-DEVICES: dict[str, dict[str, Any]] = {
-    "phone": {
-        "viewport": {"width": 390, "height": 844},
-        "device_scale_factor": 2,
-        "is_mobile": True,
-        "has_touch": True,
-    },
-    "tablet": {
-        "viewport": {"width": 820, "height": 1180},
-        "device_scale_factor": 1,
-        "is_mobile": True,
-        "has_touch": True,
-    },
-    "desktop": {"viewport": {"width": 1440, "height": 900}, "device_scale_factor": 1},
-}
+SHOT_DEVICES = ("phone", "tablet", "desktop")
 
 
 def photograph(folder: Path, devices: list[str]) -> int:
@@ -70,9 +55,9 @@ def photograph(folder: Path, devices: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", type=Path, default=REPO_ROOT / "var" / "screenshots")
-    parser.add_argument("--device", action="append", choices=sorted(DEVICES), dest="devices")
+    parser.add_argument("--device", action="append", choices=SHOT_DEVICES, dest="devices")
     args = parser.parse_args(argv)
-    devices = args.devices or list(DEVICES)
+    devices = args.devices or list(SHOT_DEVICES)
     written = photograph(args.folder, devices)
     print(f"{written} screenshots of {len(STOPS)} pages in {args.folder}")
     return 0

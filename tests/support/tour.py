@@ -36,6 +36,26 @@ NOT_PAGES = {
 """GET routes that answer something other than a page (or only redirect to one)."""
 
 
+def _touch(width: int, height: int, scale: int) -> dict[str, Any]:
+    viewport = {"width": width, "height": height}
+    return {
+        "viewport": viewport,
+        "device_scale_factor": scale,
+        "is_mobile": True,
+        "has_touch": True,
+    }
+
+
+DEVICES: dict[str, dict[str, Any]] = {
+    "narrow-phone": _touch(360, 780, 3),
+    "phone": _touch(390, 844, 2),
+    "tablet": _touch(820, 1180, 2),
+    "desktop": {"viewport": {"width": 1440, "height": 900}, "device_scale_factor": 1},
+}
+"""Browser context options: the narrowest phone we support, a common phone, a tablet held
+upright and a desktop."""
+
+
 @dataclass(frozen=True, slots=True)
 class Stop:
     name: str
