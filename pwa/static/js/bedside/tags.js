@@ -303,9 +303,16 @@ export class TagSheet extends EventTarget {
     this.photoStrip.replaceChildren(
       ...photos.filter((photo) => photo.url).map((photo) => {
         const img = document.createElement("img");
-        img.src = photo.url;
         img.alt = photo.number ? `Photo ${photo.number}` : "The new photo";
         img.draggable = false;
+        // A picture this browser cannot draw (HEIC): a clear frame, never a broken image.
+        img.addEventListener("error", () => {
+          const frame = document.createElement("span");
+          frame.className = "tag-sheet-no-preview";
+          frame.textContent = "Preview after sending";
+          img.replaceWith(frame);
+        });
+        img.src = photo.url;
         return img;
       }),
     );
