@@ -94,6 +94,15 @@ def _break_glass(page: Page, base: str) -> None:
     page.wait_for_url(re.compile(r"/break-glass"))
 
 
+def _admin(link: str) -> Callable[[Page, str], object]:
+    def go(page: Page, base: str) -> None:
+        page.goto(base + "/")
+        page.get_by_role("link", name=re.compile(link)).click()
+        page.wait_for_load_state()
+
+    return go
+
+
 def _confirm(page: Page, base: str) -> None:
     page.goto(f"{base}/bedside/confirm?mrn={BEDSIDE_PATIENT}&issuer=PCDEMO")
 
@@ -165,10 +174,11 @@ STOPS: tuple[Stop, ...] = (
         "capture", "/patients/{mrn:str}/capture", "doctor", _to(HISTORY.replace("?", "/capture?"))
     ),
     Stop("not-found", "", "doctor", _to("/patients/PC999999?issuer=PCDEMO")),
-    # The administrator.
-    Stop("admin-deliveries", "/admin/deliveries", "admin", _to("/admin/deliveries")),
-    Stop("admin-rejected", "/admin/rejected", "admin", _to("/admin/rejected")),
-    Stop("admin-audit", "/admin/audit", "admin", _to("/admin/audit")),
+    # The administrator: the admin pages from the admin's home.
+    Stop("home-admin", "/", "admin", _to("/")),
+    Stop("admin-deliveries", "/admin/deliveries", "admin", _admin("Deliveries to the PACS")),
+    Stop("admin-rejected", "/admin/rejected", "admin", _admin("Rejected objects")),
+    Stop("admin-audit", "/admin/audit", "admin", _admin("Audit trail")),
 )
 
 
