@@ -639,6 +639,8 @@ def test_each_photo_is_sent_with_the_tags_shown_on_its_preview_and_none_survive_
         assert shown_tags(page) == ("None chosen yet", "", View.OVERVIEW.value)
         pick_on_map(page, "Right hand")
         shown = [shown_tags(page)]
+        # Next to the preview, every tag it will carry, whatever is scrolled out of view.
+        summaries = [sheet.locator("[data-tag-summary]").inner_text()]
         send.click()
         expect(queue_item(page, 1)).to_have_attribute("data-state", "stored", timeout=20_000)
 
@@ -649,6 +651,7 @@ def test_each_photo_is_sent_with_the_tags_shown_on_its_preview_and_none_survive_
         expect(queue_item(page, 2)).to_have_count(0)
         sheet.locator("label[for=tag-view-close-up]").click()
         shown.append(shown_tags(page))
+        summaries.append(sheet.locator("[data-tag-summary]").inner_text())
         send.click()
         expect(queue_item(page, 2)).to_have_attribute("data-state", "stored", timeout=20_000)
 
@@ -662,12 +665,18 @@ def test_each_photo_is_sent_with_the_tags_shown_on_its_preview_and_none_survive_
         assert shown_tags(page) == ("None chosen yet", "", View.OVERVIEW.value)
         pick_on_map(page, "Left knee")
         shown.append(shown_tags(page))
+        summaries.append(sheet.locator("[data-tag-summary]").inner_text())
         send.click()
         expect(queue_item(page, 3)).to_have_attribute("data-state", "stored", timeout=20_000)
         visit.assert_no_console_errors()
     finally:
         page.context.close()
 
+    assert summaries == [
+        "Right hand · Overview",
+        "Right hand · Close-up",
+        "Left knee · Overview",
+    ]
     # Each photo carries exactly the tags its preview showed.
     assert [choice for choice, _side, _view in shown] == [
         "Chosen: Right hand",

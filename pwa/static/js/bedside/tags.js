@@ -21,6 +21,7 @@ export class TagSheet extends EventTarget {
     this.photoStrip = dialog.querySelector("[data-tag-photos]");
     this.error = dialog.querySelector("[data-tag-error]");
     this.choice = dialog.querySelector("[data-tag-choice]");
+    this.summary = dialog.querySelector("[data-tag-summary]");
     this.applyText = dialog.querySelector("[data-tag-apply-text]");
     this.sides = Array.from(dialog.querySelectorAll("[data-tag-side]"));
     this.views = Array.from(dialog.querySelectorAll("[data-tag-view]"));
@@ -43,6 +44,7 @@ export class TagSheet extends EventTarget {
       }
     });
     this.sides.forEach((side) => side.addEventListener("change", () => this.showChoice()));
+    [...this.views, this.sensitive].forEach((input) => input.addEventListener("change", () => this.showSummary()));
     this.search.addEventListener("input", () => this.filter());
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -260,6 +262,11 @@ export class TagSheet extends EventTarget {
     this.dialog.querySelectorAll("button[data-site]").forEach((button) => {
       button.setAttribute("aria-pressed", String(button.dataset.site === tags.site));
     });
+    this.showSummary();
+  }
+
+  showSummary() {
+    this.summary.textContent = this.describe(this.read());
   }
 
   filter() {
