@@ -30,6 +30,7 @@ from pointcare.web.dicomweb import DICOMWEB_ROUTES
 from pointcare.web.headers import security_headers
 from pointcare.web.health import healthz
 from pointcare.web.launch_binding import bound_patient_guard
+from pointcare.web.limits import MAX_MULTIPART_PARTS, MULTIPART_HEADROOM, request_limits
 from pointcare.web.openapi_problems import document_problems
 from pointcare.web.pages import PAGE_ROUTES
 from pointcare.web.problems import EXCEPTION_HANDLERS
@@ -42,9 +43,6 @@ from pointcare.web.templating import configure_templates
 from pointcare.web.uploads import keep_uploads_in_memory
 
 log = logging.getLogger(__name__)
-
-MULTIPART_HEADROOM = 1024 * 1024
-"""Room for the form fields around the photo in a multipart body."""
 
 
 def create_app(
@@ -105,6 +103,7 @@ def create_app(
             RejectControlCharacters,
             pre_session_cookie_middleware(secure=settings.secure_cookies),
             authentication_middleware(),
+            request_limits(settings.max_upload_bytes),  # per route, before a body is read
         ],
         before_request=csrf_protection,
         before_send=[security_headers(script, settings)],
@@ -126,7 +125,9 @@ def create_app(
             security=[{"bearer": []}],
         ),
         state=State({"runtime": runtime}),
+        # The largest any route takes; web/limits.py holds each route to its own, smaller one.
         request_max_body_size=settings.max_upload_bytes + MULTIPART_HEADROOM,
+        multipart_form_part_limit=MAX_MULTIPART_PARTS,
         on_startup=[on_startup],
         # Logging is the process's (``pointcare serve`` configures it; unhandled errors are
         # logged by web/problems.py). Litestar's default would start a queue-listener thread per

@@ -21,6 +21,10 @@ class PointcareError(Exception):
         self.errors = errors or {}
 
 
+class BadRequest(PointcareError):
+    """The request itself cannot be read (too many fields, JSON nested too deep)."""
+
+
 class InvalidInput(PointcareError):
     status_code = 422
     title = "Invalid input"
@@ -44,6 +48,13 @@ class NotAuthenticated(PointcareError):
 class Forbidden(PointcareError):
     status_code = 403
     title = "Not allowed"
+
+
+class Locked(PointcareError):
+    """The session is locked until its user types their password again."""
+
+    status_code = 423
+    title = "Locked"
 
 
 class PayloadTooLarge(PointcareError):

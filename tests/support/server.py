@@ -97,6 +97,13 @@ class LiveServer:
         return self._read_log("stderr")
 
     @property
+    def pid(self) -> int:
+        """The server process's id (for its memory and file checks)."""
+        if self._process is None:
+            raise LiveServerError("this LiveServer was not started")
+        return self._process.pid
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 

@@ -23,6 +23,7 @@ from pointcare.domain.objects import ObjectKind
 from pointcare.errors import InvalidInput, PayloadTooLarge
 from pointcare.runtime import Runtime
 from pointcare.web.forms import NO_FILE, CaptureForm, capture, command_of
+from pointcare.web.limits import UPLOAD_ROUTE
 
 
 @dataclass
@@ -60,7 +61,7 @@ def _answer(stored: Stored) -> ObjectStored:
     )
 
 
-@post("/api/v1/photos", tags=["photos"], status_code=201)
+@post("/api/v1/photos", tags=["photos"], status_code=201, opt=UPLOAD_ROUTE)
 async def upload_photo(
     request: Request[Principal, Any, Any],
     runtime: Runtime,
@@ -77,7 +78,7 @@ async def upload_photo(
     return await _store(request, runtime, principal, data, ObjectKind.PHOTO)
 
 
-@post("/api/v1/documents", tags=["documents"], status_code=201)
+@post("/api/v1/documents", tags=["documents"], status_code=201, opt=UPLOAD_ROUTE)
 async def upload_document(
     request: Request[Principal, Any, Any],
     runtime: Runtime,

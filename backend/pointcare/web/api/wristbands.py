@@ -32,6 +32,7 @@ from pointcare.launch.binding import remember_search
 from pointcare.runtime import Runtime
 from pointcare.settings import Settings
 from pointcare.web.api.patients import PatientOut, patient_out
+from pointcare.web.limits import UPLOAD_ROUTE
 from pointcare.wristband.barcodes import decode_barcodes
 from pointcare.wristband.identifiers import (
     UnrecognisedWristband,
@@ -182,7 +183,7 @@ def _identify_in_thread(
 # --- Controllers --------------------------------------------------------------------------------
 
 
-@post("/api/v1/wristbands/scan", tags=["wristbands"], status_code=200)
+@post("/api/v1/wristbands/scan", tags=["wristbands"], status_code=200, opt=UPLOAD_ROUTE)
 async def scan_wristband(
     request: Request[Principal, Any, Any],
     runtime: Runtime,

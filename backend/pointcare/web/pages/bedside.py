@@ -56,6 +56,7 @@ from pointcare.identity.directory import find_by_mrn, identity_of, same_name_exi
 from pointcare.launch.binding import check_may_open
 from pointcare.runtime import Runtime
 from pointcare.web.forms import CaptureForm, capture, command_of
+from pointcare.web.limits import UPLOAD_ROUTE
 from pointcare.web.pages.common import (
     PatientContext,
     PatientUrls,
@@ -374,7 +375,7 @@ def _stored_label(runtime: Runtime, sop_instance_uid: str) -> str:
         return site_with_side(instance.body_site_code or "", instance.laterality or "U")
 
 
-@post("/bedside/sessions/{session_id:str}/photos", include_in_schema=False)
+@post("/bedside/sessions/{session_id:str}/photos", include_in_schema=False, opt=UPLOAD_ROUTE)
 async def bedside_photo(
     request: Request[Any, Any, Any],
     runtime: NamedDependency[Runtime],
