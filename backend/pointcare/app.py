@@ -19,7 +19,7 @@ from pointcare.auth.csrf import pre_session_cookie_middleware
 from pointcare.identity.adt_feed import adt_lifespan
 from pointcare.launch.logs import install_token_redaction
 from pointcare.runtime import Runtime, build_runtime
-from pointcare.settings import Settings
+from pointcare.settings import Settings, proxy_networks
 from pointcare.web.api.catalogue import list_body_sites, list_views
 from pointcare.web.api.patients import find_patients
 from pointcare.web.api.photos import inspect_photo, upload_document, upload_photo
@@ -27,6 +27,7 @@ from pointcare.web.api.wristbands import WRISTBAND_ROUTES
 from pointcare.web.assets import htmx_source, pwa_dir
 from pointcare.web.deps import DEPENDENCIES
 from pointcare.web.dicomweb import DICOMWEB_ROUTES
+from pointcare.web.forwarded import forwarded_headers
 from pointcare.web.headers import security_headers
 from pointcare.web.health import healthz
 from pointcare.web.launch_binding import bound_patient_guard
@@ -100,6 +101,7 @@ def create_app(
         dependencies=DEPENDENCIES,
         guards=[bound_patient_guard],  # launch-bound sessions: their patient, or one searched for
         middleware=[
+            forwarded_headers(proxy_networks(settings.trusted_proxies)),  # first: the real caller
             RejectControlCharacters,
             pre_session_cookie_middleware(secure=settings.secure_cookies),
             authentication_middleware(),
