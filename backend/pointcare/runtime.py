@@ -91,7 +91,7 @@ def build_archive(settings: Settings, db: Database, files: FileStore) -> Archive
 
 
 def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # holds patient data
     launch = build_verifier(settings)  # first: a bad issuers file stops start-up at once
     db = Database(
         settings.effective_database_url,

@@ -8,6 +8,7 @@ failing when it upgrades a read lock. PostgreSQL needs neither trick.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -35,7 +36,7 @@ class Database:
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                keep_private(Path(parsed.database))
             kwargs["connect_args"] = {
                 "check_same_thread": False,
                 "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
@@ -91,6 +92,24 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+
+
+def keep_private(database: Path) -> None:
+    """The SQLite file (patient data, sessions, the audit trail) readable by this user alone:
+    created 0600 before SQLite opens it, so that its WAL and shared-memory files, which SQLite
+    creates with the database's own mode, are 0600 too; a folder it has to create, 0700.
+    Files an earlier version left readable to others are tightened."""
+    database.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if path.stat().st_mode & 0o077:
+                path.chmod(PRIVATE_FILE)
 
 
 def _configure_sqlite(engine: Engine) -> None:
