@@ -9,9 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from pointcare.auth.tokens import read_api_token
+from pointcare.db.models import Patient, User
+from pointcare.runtime import build_runtime
 from pointcare.settings import Settings
+from tests.support.server import free_port
 
 Pointcare = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -113,3 +117,23 @@ def test_bad_settings_are_reported_not_raised(tmp_path: Path, value: str) -> Non
     assert result.returncode == 2
     assert "POINTCARE_MAX_UPLOAD_BYTES" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_demo_is_refused_on_a_database_with_real_users(
+    pointcare: Pointcare, tmp_path: Path, database_url: str
+) -> None:
+    added = pointcare("users", "add", "ward-admin", "--role", "admin", stdin="a-long-password\n")
+    assert added.returncode == 0, added.stderr
+    served = pointcare("serve", "--demo", "--port", str(free_port()))
+    assert served.returncode == 2
+    assert "refusing --demo" in served.stderr
+    assert "nurse-demo-pass" not in served.stdout + served.stderr
+    runtime = build_runtime(Settings.from_env(data_dir=tmp_path, database_url=database_url))
+    try:
+        with runtime.db.session() as session:
+            names = set(session.scalars(select(User.username)))
+            patients = session.scalar(select(func.count(Patient.id)))
+    finally:
+        runtime.close()
+    assert names == {"ward-admin"}  # no account with a published password was added
+    assert patients == 0
