@@ -34,6 +34,8 @@ from tests.support.postgres import PostgresCluster, postgres_installed
 from tests.support.tools import in_ci, missing
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-signing"
+TEST_AUDIT_KEY = Settings(secret_key=TEST_SECRET).effective_audit_key
+"""The audit key of every test database (the one derived from the test secret)."""
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 
 from litestar import Litestar, Router
@@ -15,6 +16,7 @@ from litestar.template import TemplateConfig
 
 from pointcare import __version__
 from pointcare.archive.forwarder import ForwarderThread
+from pointcare.audit.anchor import CheckpointThread, checkpoint_now
 from pointcare.auth.csrf import pre_session_cookie_middleware
 from pointcare.identity.adt_feed import adt_lifespan
 from pointcare.launch.logs import install_token_redaction
@@ -51,9 +53,11 @@ def create_app(
     *,
     runtime: Runtime | None = None,
     forward_to_pacs: bool = True,
+    anchor_audit: bool = False,
 ) -> Litestar:
     """The application. With a PACS as the archive and ``forward_to_pacs``, a forwarder thread
-    delivers the outbox while the app runs (started on startup, stopped on shutdown)."""
+    delivers the outbox while the app runs (started on startup, stopped on shutdown); with
+    ``anchor_audit`` (``pointcare serve``), a thread writes the audit trail's checkpoints."""
     settings = settings or Settings.from_env()
     runtime = runtime or build_runtime(settings)
     keep_uploads_in_memory()
@@ -66,14 +70,31 @@ def create_app(
         else None
     )
 
+    checkpoints = (
+        CheckpointThread(
+            partial(
+                checkpoint_now,
+                runtime.db,
+                settings.effective_audit_checkpoint_file,
+                settings.effective_audit_key,
+                syslog=settings.audit_syslog,
+            ),
+            settings.audit_checkpoint_seconds,
+        )
+        if anchor_audit
+        else None
+    )
+
     def on_startup() -> None:
         install_token_redaction()  # after the server set up logging: no launch token logged
-        if background is not None:
-            background.start()
+        for thread in (background, checkpoints):
+            if thread is not None:
+                thread.start()
 
     def on_shutdown() -> None:
-        if background is not None:
-            background.stop()
+        for thread in (background, checkpoints):
+            if thread is not None:
+                thread.stop()
         runtime.close()
 
     app = Litestar(

@@ -171,7 +171,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if args.demo and not _seed_demo(runtime):
         runtime.close()
         return 2
-    app = create_app(settings, runtime=runtime, forward_to_pacs=not args.no_forwarder)
+    app = create_app(
+        settings, runtime=runtime, forward_to_pacs=not args.no_forwarder, anchor_audit=True
+    )
     listen.announce(settings.institution_name, sys.stdout)
     uvicorn.run(
         app,

@@ -97,6 +97,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         settings.effective_database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        audit_key=settings.effective_audit_key,
     )
     if migrate:
         upgrade(db.engine)

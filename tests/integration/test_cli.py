@@ -15,6 +15,7 @@ from pointcare.auth.tokens import read_api_token
 from pointcare.db.models import Patient, User
 from pointcare.runtime import build_runtime
 from pointcare.settings import Settings
+from tests.conftest import TEST_SECRET
 from tests.support.server import free_port
 
 Pointcare = Callable[..., subprocess.CompletedProcess[str]]
@@ -37,6 +38,7 @@ def run_pointcare(
         **os.environ,
         "POINTCARE_DATA_DIR": str(data_dir),
         "POINTCARE_DATABASE_URL": database_url,
+        "POINTCARE_SECRET_KEY": TEST_SECRET,  # the tests' own: one audit key for both
     }
     return subprocess.run(
         [sys.executable, "-m", "pointcare", *args],
@@ -55,8 +57,7 @@ def test_add_user_then_mint_a_token(pointcare: Pointcare, tmp_path: Path) -> Non
     assert "nora" in added.stdout
     minted = pointcare("token", "--user", "nora", "--ttl", "60")
     assert minted.returncode == 0, minted.stderr
-    secret = Settings.from_env(data_dir=tmp_path).secret_key
-    assert read_api_token(minted.stdout.strip(), secret_key=secret) > 0
+    assert read_api_token(minted.stdout.strip(), secret_key=TEST_SECRET) > 0
 
 
 def test_users_add_refuses_short_passwords_and_duplicates(pointcare: Pointcare) -> None:
@@ -128,7 +129,9 @@ def test_demo_is_refused_on_a_database_with_real_users(
     assert served.returncode == 2
     assert "refusing --demo" in served.stderr
     assert "nurse-demo-pass" not in served.stdout + served.stderr
-    runtime = build_runtime(Settings.from_env(data_dir=tmp_path, database_url=database_url))
+    runtime = build_runtime(
+        Settings.from_env(data_dir=tmp_path, database_url=database_url, secret_key=TEST_SECRET)
+    )
     try:
         with runtime.db.session() as session:
             names = set(session.scalars(select(User.username)))

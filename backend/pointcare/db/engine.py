@@ -21,6 +21,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+AUDIT_KEY = "pointcare.audit_key"
+"""``Session.info`` key of the audit chain's HMAC key (read by ``pointcare.audit.trail``)."""
 
 
 class CommitOutcomeUnknown(Exception):
@@ -30,7 +32,14 @@ class CommitOutcomeUnknown(Exception):
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 20,
+        audit_key: bytes | None = None,
+    ) -> None:
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {}
@@ -46,13 +55,15 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        # Every session carries the audit chain's key (pointcare.audit), never stored here.
+        info = {AUDIT_KEY: audit_key} if audit_key else {}
+        self._reader = sessionmaker(self.engine, expire_on_commit=False, info=info)
         writer_bind = (
             self.engine.execution_options(sqlite_begin="IMMEDIATE")
             if self.is_sqlite
             else self.engine
         )
-        self._writer = sessionmaker(writer_bind, expire_on_commit=False)
+        self._writer = sessionmaker(writer_bind, expire_on_commit=False, info=info)
         # SQLite has one writer at a time; threads of this process queue here, woken the moment
         # the lock is free, rather than in SQLite's busy handler, which polls with sleeps of up
         # to 100 ms (the busy timeout still covers writers in other processes).

@@ -368,6 +368,16 @@ class AuditRecord(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+class AuditChain(Base):
+    """How the chain is hashed: one row, written by the migration that keyed it and never
+    changed (append-only, like the events)."""
+
+    __tablename__ = "audit_chain"
+
+    keyed_from_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    """The first event hashed with the audit key; earlier ones keep their plain SHA-256."""
+
+
 # --- EHR launch (pointcare.launch) -------------------------------------------------------------
 
 

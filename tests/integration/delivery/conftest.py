@@ -116,7 +116,9 @@ class Site:
     @property
     def db(self) -> Database:
         if self._db is None:
-            self._db = Database(self.settings.effective_database_url)
+            self._db = Database(
+                self.settings.effective_database_url, audit_key=self.settings.effective_audit_key
+            )
         return self._db
 
     def deliveries(self) -> list[Delivery]:

@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from tests.integration.security.test_stalls import live_env
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, live_env
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTEyMzQifQ.c2lnbmF0dXJlLWJ5dGVz"
 

@@ -18,9 +18,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.integration.security.test_stalls import live_env
 from tests.support.csrf import arm
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, live_env
 
 pytestmark = pytest.mark.slow
 

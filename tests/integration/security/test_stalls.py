@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import http.client
 import http.server
-import os
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from tests.support.launch import claims, rsa_key, sign
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, live_env
 from tests.support.stall import HealthProbe, peak_memory_mb, send_streamed
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 ISSUER = "https://ehr-slow.test.example"
 AUDIENCE = "https://photos.test.example"
 PROMPT = 1.0
@@ -30,12 +27,6 @@ PROMPT = 1.0
 when idle; the machine running the tests may be busy)."""
 
 pytestmark = pytest.mark.slow
-
-
-def live_env(**extra: str) -> dict[str, str]:
-    backend = str(REPO_ROOT / "backend")
-    path = os.pathsep.join(p for p in (backend, str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
-    return {"POINTCARE_HTMX_SRC": "local", "PYTHONPATH": path, **extra}
 
 
 def test_a_40_mb_sign_in_body_is_refused_before_it_is_read_and_stalls_nobody() -> None:

@@ -23,9 +23,8 @@ from pointcare.runtime import Runtime
 from pointcare.settings import Settings
 from tests.conftest import Account
 from tests.integration.pages.conftest import HTML
-from tests.integration.security.test_stalls import live_env
 from tests.support import csrf
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, live_env
 
 POLICY = throttle.ThrottlePolicy(
     max_failures=5,
