@@ -41,6 +41,7 @@ from pointcare.web.security import (
     RejectControlCharacters,
     authentication_middleware,
     csrf_protection,
+    session_lock_guard,
 )
 from pointcare.web.templating import configure_templates
 from pointcare.web.uploads import keep_uploads_in_memory
@@ -120,7 +121,8 @@ def create_app(
             ),
         ],
         dependencies=DEPENDENCIES,
-        guards=[bound_patient_guard],  # launch-bound sessions: their patient, or one searched for
+        # A locked session opens nothing; a launch-bound one its patient, or one searched for.
+        guards=[session_lock_guard, bound_patient_guard],
         middleware=[
             forwarded_headers(proxy_networks(settings.trusted_proxies)),  # first: the real caller
             RejectControlCharacters,

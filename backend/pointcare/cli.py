@@ -297,10 +297,19 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"pointcare: no active user named {args.user!r}", file=sys.stderr)
                 return 1
             ttl = args.ttl or settings.token_ttl_seconds
-            if ttl <= 0:
-                print("pointcare: --ttl must be positive", file=sys.stderr)
+            if not 0 < ttl <= settings.token_max_ttl_seconds:
+                print(
+                    f"pointcare: --ttl must be between 1 and {settings.token_max_ttl_seconds} "
+                    "seconds (POINTCARE_TOKEN_MAX_TTL_SECONDS)",
+                    file=sys.stderr,
+                )
                 return 2
-            token = mint_api_token(secret_key=settings.secret_key, user_id=user.id, ttl_seconds=ttl)
+            token = mint_api_token(
+                secret_key=settings.secret_key,
+                user_id=user.id,
+                ttl_seconds=ttl,
+                generation=user.token_generation,
+            )
         with runtime.db.write() as session:
             event = audit.AuditEvent(
                 action=audit.AuditAction.TOKEN_ISSUED,

@@ -57,7 +57,12 @@ def test_add_user_then_mint_a_token(pointcare: Pointcare, tmp_path: Path) -> Non
     assert "nora" in added.stdout
     minted = pointcare("token", "--user", "nora", "--ttl", "60")
     assert minted.returncode == 0, minted.stderr
-    assert read_api_token(minted.stdout.strip(), secret_key=TEST_SECRET) > 0
+    read = read_api_token(minted.stdout.strip(), secret_key=TEST_SECRET, max_ttl_seconds=3600)
+    assert read.user_id > 0 and read.generation == 0
+    too_long = pointcare("token", "--user", "nora", "--ttl", "86400")
+    assert too_long.returncode == 2
+    assert "between 1 and 3600 seconds" in too_long.stderr
+    assert too_long.stdout == ""
 
 
 def test_users_add_refuses_short_passwords_and_duplicates(pointcare: Pointcare) -> None:

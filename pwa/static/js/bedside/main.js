@@ -34,6 +34,7 @@ const camera = new Camera(root.querySelector("[data-camera]"));
 const lock = new IdleLock(document.querySelector("[data-idle-lock]"), {
   seconds: Number(root.dataset.idleLockSeconds) || 0,
   url: root.dataset.unlockUrl,
+  lockUrl: root.dataset.lockUrl,
 });
 guardLeaving(queue);
 
