@@ -46,6 +46,7 @@ from pointcare.domain.consent import ConsentAnswers, ConsentMethod
 from pointcare.domain.objects import ObjectKind
 from pointcare.domain.views import View
 from pointcare.errors import Conflict, Forbidden, InvalidInput
+from pointcare.launch.binding import check_may_open
 from pointcare.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,8 @@ def correct(
         raise Forbidden("Only clinicians and administrators can correct photos.")
     with runtime.db.session() as session:
         originals = load_originals(session, patient, sop_uids)
+        if correction.target is not None:  # the right patient: one this session may open
+            check_may_open(session, who, session.get_one(Patient, correction.target.id))
         if correction.target is not None and correction.target.id == patient.id:
             raise InvalidInput(
                 "The correction was not made.",

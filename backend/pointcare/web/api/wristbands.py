@@ -176,7 +176,7 @@ def _identify_in_thread(
         session.expunge(patient)
     event = audit.patient_search(actor, criteria=["wristband"], found=[patient], via="wristband")
     audit.record_now(runtime.db, event)
-    remember_search(runtime.db, principal, [patient])
+    remember_search(runtime.db, principal, [patient], mrn=patient.mrn)  # a whole identifier
     return scan
 
 
