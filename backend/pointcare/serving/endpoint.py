@@ -37,7 +37,13 @@ class Endpoint:
             return
         print(f"Open {self.urls[0]} on a phone on the same network, or scan:", file=out)
         print_qr(self.urls[0], out)
-        if self.tls.ca is not None:
+        if self.tls.new_ca:
+            print(
+                f"TLS: a new local CA was made ({self.tls.ca}): install it on the phones again "
+                "and remove the old 'Pointcare local CA' from them.",
+                file=out,
+            )
+        elif self.tls.ca is not None:
             state = "new server certificate" if self.tls.issued else "certificate"
             print(
                 f"TLS: {state} from Pointcare's own CA; install {self.tls.ca} on phones to "
