@@ -39,8 +39,9 @@ class Endpoint:
         print_qr(self.urls[0], out)
         if self.tls.new_ca:
             print(
-                f"TLS: a new local CA was made ({self.tls.ca}): install it on the phones again "
-                "and remove the old 'Pointcare local CA' from them.",
+                f"TLS: new server certificate from a new local CA; install {self.tls.ca} on "
+                "phones to trust it, and remove any older 'Pointcare local CA' from them (see "
+                "README, 'Phones on the ward').",
                 file=out,
             )
         elif self.tls.ca is not None:
