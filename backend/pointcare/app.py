@@ -37,6 +37,7 @@ from pointcare.web.limits import MAX_MULTIPART_PARTS, MULTIPART_HEADROOM, reques
 from pointcare.web.openapi_problems import document_problems
 from pointcare.web.pages import PAGE_ROUTES
 from pointcare.web.problems import EXCEPTION_HANDLERS
+from pointcare.web.refusals import audit_refusal
 from pointcare.web.security import (
     RejectControlCharacters,
     authentication_middleware,
@@ -133,6 +134,7 @@ def create_app(
         before_request=csrf_protection,
         before_send=[security_headers(script, settings)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        after_exception=[audit_refusal],  # every refusal (403) of a signed-in user, audited
         template_config=TemplateConfig(
             directory=pwa_dir() / "templates",
             engine=JinjaTemplateEngine,

@@ -64,6 +64,9 @@ class AuditAction(StrEnum):
     """Data left Pointcare in bulk (a teaching export, the audit trail itself)."""
     AUDIT_SEARCHED = "audit.search"
     """Someone read the audit trail (DICOM 110101 "Audit Log Used")."""
+    ACCESS_REFUSED = "access.refused"
+    """A signed-in user was refused (403): a role, a sealed photo, another patient than the
+    EHR's, a form that did not come from Pointcare."""
 
 
 class Outcome(StrEnum):

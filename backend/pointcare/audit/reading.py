@@ -3,9 +3,9 @@ export)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -18,6 +18,36 @@ from pointcare.audit.trail import chain_key
 from pointcare.db.models import AuditChain, AuditRecord
 
 VERIFY_BATCH = 1000
+
+
+LIST_COVERS = timedelta(minutes=10)
+"""How long a list view covers the thumbnails its page fetches one by one."""
+
+
+def shown_in_a_list(
+    session: Session,
+    user_id: int,
+    patient_id: int,
+    uids: Iterable[str],
+    *,
+    within: timedelta = LIST_COVERS,
+) -> bool:
+    """Whether a list (one ``image.list_viewed`` event, e.g. the review page) showed this user
+    any of ``uids`` of this patient lately: its thumbnails, fetched one by one, are part of that
+    one audited view; a thumbnail no list showed is audited on its own."""
+    wanted = set(uids)
+    listed = session.scalars(
+        select(AuditRecord.objects)
+        .where(
+            AuditRecord.user_id == user_id,
+            AuditRecord.patient_id == patient_id,
+            AuditRecord.action == AuditAction.IMAGE_LIST_VIEWED.value,
+            AuditRecord.recorded_at >= datetime.now(UTC) - within,
+        )
+        .order_by(AuditRecord.seq.desc())
+        .limit(20)
+    )
+    return any(wanted.intersection(objects or ()) for objects in listed)
 
 
 def keyed_from(session: Session) -> int:

@@ -352,6 +352,7 @@ class AuditRecord(Base):
         Index("ix_audit_events_patient_mrn", "patient_mrn"),
         Index("ix_audit_events_username", "username"),
         Index("ix_audit_events_action", "action"),
+        Index("ix_audit_events_user_patient", "user_id", "patient_id"),
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

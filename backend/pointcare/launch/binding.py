@@ -107,7 +107,8 @@ def check_may_open(session: Session, principal: Principal, patient: Patient) -> 
     if not may_open(session, principal, patient):
         raise Forbidden(
             "This session was opened from the EHR for another patient. To open this patient, "
-            "find them with Find patient (search by MRN, or name and birth date)."
+            "find them with Find patient (search by MRN, or name and birth date).",
+            patient_id=patient.id,
         )
 
 

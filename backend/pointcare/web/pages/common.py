@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -10,10 +11,12 @@ from litestar import Request
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
+from pointcare import audit
 from pointcare.db.models import Patient
 from pointcare.domain.patients import PatientIdentity
 from pointcare.errors import NotFound
 from pointcare.identity.directory import find_by_mrn, identity_of, same_name_exists
+from pointcare.runtime import Runtime
 
 HOME = "/"
 
@@ -136,6 +139,21 @@ class PatientContext:
             "same_name": self.same_name,
             "urls": self.urls,
         }
+
+
+def record_opened(
+    request: Request[Any, Any, Any],
+    runtime: Runtime,
+    context: PatientContext,
+    *,
+    page: str,
+    listed: Sequence[str] = (),
+) -> None:
+    """Audit a page that shows a patient (and the photos it lists: one event for the list)."""
+    actor = audit.actor_of(request, request.user)
+    audit.record_now(
+        runtime.db, *audit.patient_opened(actor, context.patient, page=page, listed=listed)
+    )
 
 
 def load_patient(session: Session, mrn: str, issuer: str | None = None) -> PatientContext:

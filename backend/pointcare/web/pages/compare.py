@@ -24,7 +24,8 @@ from pointcare.corrections.visibility import images_in_force
 from pointcare.db.models import Instance, Patient
 from pointcare.domain.views import view_label
 from pointcare.errors import InvalidInput
-from pointcare.web.pages.common import load_patient, page
+from pointcare.runtime import Runtime
+from pointcare.web.pages.common import load_patient, page, record_opened
 from pointcare.web.pages.gallery import dicomweb_url
 from pointcare.web.security import REVIEW
 
@@ -96,6 +97,7 @@ def compare_set(
 @get("/patients/{mrn:str}/compare", guards=[REVIEW], sync_to_thread=True, include_in_schema=False)
 def compare_page(
     request: Request[Principal, Any, Any],
+    runtime: NamedDependency[Runtime],
     db: NamedDependency[Session],
     mrn: FromPath[str],
     issuer: FromQuery[str | None] = None,
@@ -106,7 +108,9 @@ def compare_page(
     any_view = views == "any"
     chosen = compare_set(db, context.patient, photo or [], any_view=any_view)
     first = chosen[0].taken_at.date()
-    sealed = glass.sealed_uids(db, request.user.user_id, [i.sop_instance_uid for i in chosen])
+    uids = [instance.sop_instance_uid for instance in chosen]
+    sealed = glass.sealed_uids(db, request.user.user_id, uids)
+    record_opened(request, runtime, context, page="compare", listed=uids)
     panes = [
         Pane(
             instance=instance,

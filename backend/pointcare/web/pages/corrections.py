@@ -38,7 +38,13 @@ from pointcare.identity.directory import find_by_mrn, identity_of, same_name_exi
 from pointcare.launch.binding import check_may_open
 from pointcare.runtime import Runtime
 from pointcare.web.pages.capture import SITE_GROUPS
-from pointcare.web.pages.common import PatientContext, PatientUrls, load_patient, page
+from pointcare.web.pages.common import (
+    PatientContext,
+    PatientUrls,
+    load_patient,
+    page,
+    record_opened,
+)
 from pointcare.web.pages.gallery import photo_detail
 from pointcare.web.security import ADMIN, REVIEW
 
@@ -91,12 +97,15 @@ def _render(
 
 @get(CORRECT, guards=[REVIEW], sync_to_thread=True, include_in_schema=False)
 def correct_page(
+    request: Request[Any, Any, Any],
+    runtime: NamedDependency[Runtime],
     db: NamedDependency[Session],
     mrn: FromPath[str],
     sop: FromPath[str],
     issuer: FromQuery[str | None] = None,
 ) -> Response[Any]:
     context = load_patient(db, mrn, issuer)
+    record_opened(request, runtime, context, page="correct", listed=[sop])
     return _render(db, context, sop, CorrectionForm(token=str(uuid.uuid4())))
 
 

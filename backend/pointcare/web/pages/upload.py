@@ -10,14 +10,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from sqlalchemy.orm import Session
 
 from pointcare.domain.consent import ConsentMethod
+from pointcare.runtime import Runtime
 from pointcare.web.pages.capture import SITE_GROUPS
-from pointcare.web.pages.common import load_patient, page
+from pointcare.web.pages.common import load_patient, page, record_opened
 
 ACCEPTED = (
     "image/jpeg,image/png,image/heic,image/heif,image/tiff,application/pdf,"
@@ -28,11 +29,14 @@ MAX_FILES = 50
 
 @get("/patients/{mrn:str}/upload", sync_to_thread=True, include_in_schema=False)
 def upload_page(
+    request: Request[Any, Any, Any],
+    runtime: NamedDependency[Runtime],
     db: NamedDependency[Session],
     mrn: FromPath[str],
     issuer: FromQuery[str | None] = None,
 ) -> Response[Any]:
     context = load_patient(db, mrn, issuer)
+    record_opened(request, runtime, context, page="upload")
     return page(
         "pages/upload.html",
         **context.as_context(),

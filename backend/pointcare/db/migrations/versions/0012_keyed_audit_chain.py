@@ -1,4 +1,5 @@
-"""keyed audit chain: events from here on are hashed with the audit key (HMAC-SHA256)
+"""keyed audit chain: events from here on are hashed with the audit key (HMAC-SHA256); an index
+for the thumbnails a list already showed
 
 The events already recorded keep their plain SHA-256 hashes and keep verifying: the chain is
 keyed from the event after the last one, a number this migration writes once into
@@ -52,6 +53,10 @@ def upgrade() -> None:
         "INSERT INTO audit_chain (keyed_from_seq) "
         "SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_events"
     )
+    # Whether a list showed a user this patient's thumbnail lately (audit.shown_in_a_list).
+    op.create_index(
+        "ix_audit_events_user_patient", "audit_events", ["user_id", "patient_id"], unique=False
+    )
     if op.get_context().dialect.name == "postgresql":
         op.execute(PG_FUNCTION)
         for statement in PG_TRIGGERS:
@@ -69,4 +74,5 @@ def downgrade() -> None:
     else:
         op.execute("DROP TRIGGER IF EXISTS audit_chain_no_delete")
         op.execute("DROP TRIGGER IF EXISTS audit_chain_no_update")
+    op.drop_index("ix_audit_events_user_patient", table_name="audit_events")
     op.drop_table("audit_chain")
