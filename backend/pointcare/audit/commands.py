@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pointcare.audit.anchor import checkpoint_now, latest_checkpoint
+from pointcare.audit.chain import ChainStatus
 from pointcare.audit.events import Actor, AuditAction, AuditEvent
 from pointcare.audit.fhir import write_ndjson
 from pointcare.audit.reading import AuditQuery, matching, verify_chain
@@ -74,12 +75,7 @@ def _verify(settings: Settings, _args: argparse.Namespace) -> int:
     finally:
         runtime.close()
     if status.problem is not None:
-        print(
-            f"pointcare: audit trail broken at event {status.problem.seq}: "
-            f"{status.problem.problem} ({status.verified} events before it verified)",
-            file=sys.stderr,
-        )
-        return 1
+        return _broken(status, f"{status.verified} events before it verified")
     if checkpoint is None and status.verified:
         print(
             f"pointcare: {status.verified} events hold together, but there is no checkpoint in "
@@ -108,14 +104,19 @@ def _checkpoint(settings: Settings, _args: argparse.Namespace) -> int:
     finally:
         runtime.close()
     if status.problem is not None:
-        print(
-            f"pointcare: audit trail broken at event {status.problem.seq}: "
-            f"{status.problem.problem}; no checkpoint written",
-            file=sys.stderr,
-        )
-        return 1
+        return _broken(status, "no checkpoint written")
     print(f"audit checkpoint written to {settings.effective_audit_checkpoint_file}")
     return 0
+
+
+def _broken(status: ChainStatus, then: str) -> int:
+    assert status.problem is not None
+    print(
+        f"pointcare: audit trail broken at event {status.problem.seq}: "
+        f"{status.problem.problem} ({then})",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> int:

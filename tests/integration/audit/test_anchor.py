@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pointcare import audit
@@ -79,32 +79,24 @@ def not_glass(row: dict[str, Any]) -> bool:
 
 
 @pytest.mark.parametrize(
-    "rehash",
-    [event_hash, lambda row: event_mac(b"a-key-the-attacker-made-up-32-bytes", row)],
-    ids=["the-code's-own-plain-hash", "a-made-up-key"],
+    ("rehash", "caught"),
+    [
+        (event_hash, "altered"),
+        (lambda row: event_mac(b"a-key-the-attacker-made-up-32-bytes", row), "altered"),
+        # Even someone who got hold of the key cannot match the checkpoint written before.
+        (lambda row: event_mac(TEST_AUDIT_KEY, row), "the end was cut off"),
+    ],
+    ids=["the-code's-own-plain-hash", "a-made-up-key", "the-key-itself"],
 )
 def test_removing_break_glass_events_and_rehashing_is_caught(
-    pointcare: Pointcare, runtime: Runtime, database_backend: str, rehash: Any
+    pointcare: Pointcare, runtime: Runtime, database_backend: str, rehash: Any, caught: str
 ) -> None:
     seed(runtime)
     assert pointcare("audit", "checkpoint").returncode == 0
     rewrite(runtime, database_backend, not_glass, rehash)
     result = pointcare("audit", "verify")
     assert result.returncode == 1
-    assert "broken at event 1" in result.stderr and "altered" in result.stderr
-
-
-def test_rewriting_with_the_key_still_contradicts_the_checkpoint(
-    pointcare: Pointcare, runtime: Runtime, database_backend: str
-) -> None:
-    """Even someone who got hold of the key cannot make the rewritten trail match the
-    checkpoint written before."""
-    seed(runtime)
-    assert pointcare("audit", "checkpoint").returncode == 0
-    rewrite(runtime, database_backend, not_glass, lambda row: event_mac(TEST_AUDIT_KEY, row))
-    result = pointcare("audit", "verify")
-    assert result.returncode == 1
-    assert "the end was cut off" in result.stderr
+    assert caught in result.stderr
 
 
 def test_deleting_the_last_event_is_caught(
@@ -148,12 +140,8 @@ def test_moving_the_point_the_chain_was_keyed_from_is_caught(
     seed(runtime)
     assert pointcare("audit", "checkpoint").returncode == 0
     # Claiming the whole trail predates the key, so plain hashes would pass for it.
-    with runtime.db.write() as session:
-        if database_backend == "postgresql":
-            session.execute(text("ALTER TABLE audit_chain DISABLE TRIGGER USER"))
-        else:
-            session.execute(text("DROP TRIGGER audit_chain_no_update"))
-        session.execute(text("UPDATE audit_chain SET keyed_from_seq = 1000"))
+    update = "UPDATE audit_chain SET keyed_from_seq = 1000"
+    tamper(runtime, database_backend, update, table="audit_chain")
     rewrite(runtime, database_backend, not_glass, event_hash)
     result = pointcare("audit", "verify")
     assert result.returncode == 1

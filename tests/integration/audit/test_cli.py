@@ -33,17 +33,17 @@ def seed(runtime: Runtime, count: int) -> None:
         )
 
 
-def tamper(runtime: Runtime, backend: str, statement: str) -> None:
+def tamper(runtime: Runtime, backend: str, statement: str, table: str = "audit_events") -> None:
     """Change the trail as someone with the database owner's rights could: with the
     append-only triggers out of the way."""
     with runtime.db.write() as session:
         if backend == "postgresql":
-            session.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+            session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
             session.execute(text(statement))
-            session.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
+            session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
         else:
-            session.execute(text("DROP TRIGGER audit_events_no_update"))
-            session.execute(text("DROP TRIGGER audit_events_no_delete"))
+            session.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_update"))
+            session.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_delete"))
             session.execute(text(statement))
 
 
