@@ -22,7 +22,7 @@ from tests.support.stall import HealthProbe, peak_memory_mb, send_streamed
 
 ISSUER = "https://ehr-slow.test.example"
 AUDIENCE = "https://photos.test.example"
-PROMPT = 1.0
+PROMPT = 2.0
 """Seconds within which ``/healthz`` must answer while the attack runs (it takes milliseconds
 when idle; the machine running the tests may be busy)."""
 
