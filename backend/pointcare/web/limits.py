@@ -1,7 +1,8 @@
 """What a request may send, decided per route before its body is read.
 
 - Upload routes (photos, documents, wristband frames: handlers with ``opt=UPLOAD_ROUTE``) take
-  ``POINTCARE_MAX_UPLOAD_BYTES`` plus room for the form around the file.
+  ``POINTCARE_MAX_UPLOAD_BYTES`` plus room for the form around the file, as multipart only (a
+  URL-encoded form of that size would be parsed whole, and kept by the framework's cache).
 - Every other route takes ``FORM_BYTES`` (forms, JSON); routes open without a sign-in (the
   sign-in form) take ``PUBLIC_BYTES``.
 
@@ -110,9 +111,10 @@ class BodyLimits:
     upload_bytes: int
     """The largest file an upload route takes (``POINTCARE_MAX_UPLOAD_BYTES``)."""
 
-    def for_route(self, scope: Scope) -> int:
+    def for_route(self, scope: Scope, content_type: str) -> int:
         handler = scope.get("route_handler")
-        if handler is not None and handler.opt.get(UPLOAD):
+        multipart = content_type.split(";", 1)[0].strip().lower() == "multipart/form-data"
+        if handler is not None and handler.opt.get(UPLOAD) and multipart:
             return self.upload_bytes + MULTIPART_HEADROOM
         return FORM_BYTES if scope.get("user") is not None else PUBLIC_BYTES
 
@@ -129,8 +131,8 @@ class RequestLimits:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        limit = self.limits.for_route(scope)
         headers = Headers.from_scope(scope)
+        limit = self.limits.for_route(scope, headers.get("content-type", ""))
         announced = headers.get("content-length")
         if announced is not None and (not announced.strip().isdigit() or int(announced) > limit):
             raise PayloadTooLarge(_too_large(limit))

@@ -64,6 +64,17 @@ def test_an_upload_route_takes_a_photo_sized_body(
     assert answer.status_code == 422  # read whole, and refused for what it is, not its size
 
 
+def test_an_upload_route_takes_a_large_body_as_multipart_only(
+    client: TestClient[Litestar], bearer: Callable[[str], dict[str, str]], demo_patients: int
+) -> None:
+    answer = client.post(
+        "/api/v1/photos",
+        content=b"x=" + b"a" * (FORM_BYTES + 1),
+        headers={**bearer("photographer"), **URL_ENCODED},
+    )
+    assert answer.status_code == 413
+
+
 def test_a_form_with_too_many_fields_is_refused(
     client: TestClient[Litestar], bearer: Callable[[str], dict[str, str]], demo_patients: int
 ) -> None:
