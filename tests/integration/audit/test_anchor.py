@@ -169,7 +169,7 @@ def test_a_trail_recorded_before_the_upgrade_keeps_verifying(
 ) -> None:
     database = Database(empty_database_url, audit_key=TEST_AUDIT_KEY)
     try:
-        migrate(database.engine, "upgrade", "0011_documents")
+        migrate(database.engine, "upgrade", "0012_stored_objects")
         with database.write() as session:
             previous = GENESIS_HASH
             for seq in range(1, 4):  # what the code before the key wrote: plain SHA-256

@@ -25,6 +25,7 @@ from pointcare.db.models import Instance
 from pointcare.runtime import Runtime
 from tests.integration.conftest import Upload
 from tests.support import csrf
+from tests.support.consent import CLINICAL_ONLY
 from tests.support.launch import claims, sign
 from tests.support.tools import corpus
 from tests.unit.dicom.test_pdf import a_pdf
@@ -134,7 +135,13 @@ def one(
 def photo_form(bound: Bound, mrn: str) -> httpx.Response:
     return bound.client.post(
         "/api/v1/photos",
-        data={"patient_id": mrn, "body_site": "14975008", "laterality": "L"},
+        data={
+            "patient_id": mrn,
+            "body_site": "14975008",
+            "laterality": "L",
+            "allow_duplicate": "true",
+            **CLINICAL_ONLY,
+        },
         files={"file": ("wound.jpg", PHOTO.read_bytes(), "image/jpeg")},
     )
 

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from tests.support.consent import CLINICAL_ONLY
 from tests.support.csrf import arm
 from tests.support.server import LiveServer, live_env
 
@@ -71,7 +72,12 @@ def test_the_scheme_and_host_a_trusted_proxy_names_are_used(behind_proxy: LiveSe
         stored = client.post(
             "/api/v1/photos",
             headers=token_for(behind_proxy, "nurse"),
-            data={"patient_id": "PC100001", "body_site": "14975008", "laterality": "L"},
+            data={
+                "patient_id": "PC100001",
+                "body_site": "14975008",
+                "laterality": "L",
+                **CLINICAL_ONLY,
+            },
             files={"file": ("wound.jpg", small_jpeg(), "image/jpeg")},
         )
         assert stored.status_code == 201, stored.text

@@ -5,8 +5,8 @@ The events already recorded keep their plain SHA-256 hashes and keep verifying: 
 keyed from the event after the last one, a number this migration writes once into
 ``audit_chain`` (append-only, like the events), and every checkpoint repeats it.
 
-Revision ID: 0012_keyed_audit_chain
-Revises: 0011_documents
+Revision ID: 0013_keyed_audit_chain
+Revises: 0012_stored_objects
 Create Date: 2026-12-06 20:00:00
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_keyed_audit_chain"
-down_revision: str | Sequence[str] | None = "0011_documents"
+revision: str = "0013_keyed_audit_chain"
+down_revision: str | Sequence[str] | None = "0012_stored_objects"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """API tokens revoked with "sign out everywhere" (a per-user token generation); the bedside idle
 lock held by the server (a session's lock time)
 
-Revision ID: 0013_tokens_and_session_lock
-Revises: 0012_keyed_audit_chain
+Revision ID: 0014_tokens_and_session_lock
+Revises: 0013_keyed_audit_chain
 Create Date: 2026-12-06 20:30:00
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_tokens_and_session_lock"
-down_revision: str | Sequence[str] | None = "0012_keyed_audit_chain"
+revision: str = "0014_tokens_and_session_lock"
+down_revision: str | Sequence[str] | None = "0013_keyed_audit_chain"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
