@@ -11,10 +11,11 @@ from collections.abc import Callable
 
 import pytest
 from litestar import Litestar
+from litestar.enums import RequestEncodingType
 from litestar.testing import TestClient
 
 from pointcare.errors import BadRequest
-from pointcare.web.limits import FORM_BYTES, MAX_JSON_DEPTH, PUBLIC_BYTES, JsonDepth
+from pointcare.web.limits import FORM_BYTES, MAX_JSON_DEPTH, PUBLIC_BYTES, UPLOAD, JsonDepth
 
 URL_ENCODED = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -121,3 +122,18 @@ def test_the_json_depth_check_follows_strings_and_escapes_across_chunks(chunk: i
     assert depth_of(text, chunk) == 0
     assert depth_of(b"[" * (MAX_JSON_DEPTH + 1), chunk) is None
     assert depth_of(json.dumps([nested]).encode(), chunk) is None
+
+
+def test_every_route_that_takes_a_file_is_an_upload_route(app: Litestar) -> None:
+    """A multipart body is a file: its route must say so, or it is held to the form limit."""
+    multipart, marked = set(), set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            data = handler.parsed_fn_signature.parameters.get("data")
+            body = getattr(data, "kwarg_definition", None) if data is not None else None
+            if getattr(body, "media_type", None) == RequestEncodingType.MULTI_PART:
+                multipart.add(route.path)
+            if handler.opt.get(UPLOAD):
+                marked.add(route.path)
+    assert "/api/v1/photos/inspect" in multipart
+    assert multipart == marked

@@ -111,7 +111,7 @@ class Looked:
     """A small upright JPEG of an image, as a data URL (browsers cannot draw HEIC)."""
 
 
-@post("/api/v1/photos/inspect", tags=["photos"], status_code=200)
+@post("/api/v1/photos/inspect", tags=["photos"], status_code=200, opt=UPLOAD_ROUTE)
 async def inspect_photo(
     runtime: Runtime,
     principal: Principal,
