@@ -146,6 +146,14 @@ def photo_form(bound: Bound, mrn: str) -> httpx.Response:
     )
 
 
+def inspect_form(bound: Bound, mrn: str) -> httpx.Response:
+    return bound.client.post(
+        "/api/v1/photos/inspect",
+        data={"patient_id": mrn},
+        files={"file": ("wound.jpg", PHOTO.read_bytes(), "image/jpeg")},
+    )
+
+
 def document_form(bound: Bound, mrn: str) -> httpx.Response:
     return bound.client.post(
         "/api/v1/documents",
@@ -200,6 +208,7 @@ ENTRY_POINTS: dict[str, Callable[[Bound, str], list[str]]] = {
     "query-mrn": one(confirmation_query),
     "query-dicomweb-patient-id": one(qido_query),
     "form-photo-patient-id": one(photo_form, stores=True),
+    "form-inspect-patient-id": one(inspect_form),
     "form-document-patient-id": one(document_form),
     "form-bedside-session-mrn": one(bedside_form),
     "form-correction-target": one(correction_target),
