@@ -138,7 +138,8 @@ class ClipNormaliser:
     def __init__(self, tools: VideoTools, limits: ClipLimits) -> None:
         self.tools = tools
         self.limits = limits
-        self._slots = threading.BoundedSemaphore(limits.concurrent)
+        self.slots = threading.BoundedSemaphore(limits.concurrent)
+        """One per clip being converted; a clip waits ``queue_seconds`` at most for one."""
 
     def normalise(self, data: bytes) -> NormalisedClip:
         if not data:
@@ -153,13 +154,13 @@ class ClipNormaliser:
             raise UnsupportedClip(
                 "This file is not a video clip we can store. Please send an MP4, MOV or WebM clip."
             )
-        if not self._slots.acquire(timeout=self.limits.queue_seconds):
+        if not self.slots.acquire(timeout=self.limits.queue_seconds):
             raise ClipBusy("Every clip conversion slot is taken")
         try:
             with tempfile.TemporaryDirectory(prefix="pointcare-clip-") as folder:
                 return self._normalise(Path(folder), data, clip_format)
         finally:
-            self._slots.release()
+            self.slots.release()
 
     def _normalise(self, folder: Path, data: bytes, clip_format: ClipFormat) -> NormalisedClip:
         upload = folder / _INPUT_NAME
@@ -179,6 +180,11 @@ class ClipNormaliser:
                 "seconds. Please send a shorter clip."
             ) from None
         except ToolFailed as exc:
+            if exc.out_of_memory:
+                raise ClipTooLarge(
+                    "The clip needs more memory to convert than one clip may use here. "
+                    "Please send a shorter or smaller clip."
+                ) from None
             log.info("clip refused: ffmpeg could not read it (%s)", exc.last_words)
             raise UnreadableClip(_DAMAGED) from None
         stored = self._probe(output, ClipFormat.MP4)
@@ -204,10 +210,10 @@ class ClipNormaliser:
 
     @property
     def _quick(self) -> ToolLimits:
-        """Limits for a probe or the poster: reading, not converting."""
+        """Limits for a probe or the poster: reading a little, never converting."""
         tool = self.limits.tool
         return ToolLimits(
-            timeout_seconds=min(PROBE_SECONDS, tool.timeout_seconds),
+            timeout_seconds=PROBE_SECONDS,
             memory_bytes=tool.memory_bytes,
             threads=tool.threads,
         )
@@ -348,7 +354,10 @@ class ClipNormaliser:
         )
 
 
-_DAMAGED = "The clip could not be read: the file is damaged or incomplete. Please send it again."
+_DAMAGED = (
+    "The clip could not be read or converted: the file is damaged or incomplete. "
+    "Please send it again."
+)
 _NO_FRAME = "No picture in this clip could be decoded. Please record or send it again."
 
 

@@ -73,11 +73,14 @@ def target_size(stream: VideoStream) -> tuple[int, int]:
 
 def target_rate(declared: Fraction | None, measured: Fraction | None) -> Fraction:
     """The constant frame rate of the transcoded clip: the source's (declared, or measured over
-    the clip for a variable-rate recording), at most 60 and at least 1."""
+    the clip for a variable-rate recording), a whole or NTSC rate, at most 60 and at least 1."""
     rate = declared if declared is not None and 0 < declared <= 240 else measured
     if rate is None:
         return Fraction(30)
-    return max(Fraction(1), min(MAX_RATE, nominal_rate(rate)))
+    snapped = nominal_rate(rate)
+    if snapped.denominator not in (1, 1001):  # a variable-rate recording's average
+        snapped = Fraction(round(rate))
+    return max(Fraction(1), min(MAX_RATE, snapped))
 
 
 def nominal_rate(rate: Fraction) -> Fraction:

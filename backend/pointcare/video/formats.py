@@ -7,8 +7,6 @@ from __future__ import annotations
 import struct
 from enum import StrEnum
 
-from pointcare.imaging import formats as photo_formats
-
 
 class ClipFormat(StrEnum):
     MP4 = "MP4"
@@ -25,6 +23,22 @@ class ClipFormat(StrEnum):
 
 _EBML_MAGIC = b"\x1a\x45\xdf\xa3"
 _QUICKTIME_BRAND = b"qt  "
+_STILL_IMAGE_BRANDS = frozenset(
+    {
+        b"heic",
+        b"heix",
+        b"heim",
+        b"heis",
+        b"hevc",
+        b"hevx",
+        b"mif1",
+        b"msf1",
+        b"heif",
+        b"avif",
+        b"avis",
+    }
+)
+"""Major brands of HEIF and AVIF pictures (and their short sequences): photos, not clips."""
 # Top-level boxes that may open a QuickTime movie written without an ftyp box.
 _QUICKTIME_FIRST_BOXES = frozenset({b"moov", b"mdat", b"wide", b"free", b"skip"})
 
@@ -39,8 +53,8 @@ def sniff_clip(data: bytes) -> ClipFormat | None:
     (box_size,) = struct.unpack_from(">I", data)
     box_type = data[4:8]
     if box_type == b"ftyp":
-        if box_size < 16 or photo_formats.sniff(data) is not None:
-            return None  # a HEIC or AVIF still: a photo, not a clip
+        if box_size < 16 or data[8:12] in _STILL_IMAGE_BRANDS:
+            return None
         return ClipFormat.QUICKTIME if data[8:12] == _QUICKTIME_BRAND else ClipFormat.MP4
     # Size 0 runs to the end of the file, 1 is followed by a 64-bit size.
     if box_type in _QUICKTIME_FIRST_BOXES and (box_size in (0, 1) or box_size >= 8):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 NICENESS = 10
 _QUIET = ("-hide_banner", "-v", "error")
+_OUT_OF_MEMORY_SIGNS = ("cannot allocate memory", "malloc of size", "failed to map segment")
 _STDERR_KEPT = 400
 """Characters of a failed tool's last words kept for the log: errors, never metadata values,
 at ``-v error``."""
@@ -31,6 +32,13 @@ class ToolFailed(RuntimeError):
         self.returncode = returncode
         self.last_words = stderr.decode("utf-8", "replace").strip()[-_STDERR_KEPT:]
         super().__init__(f"{tool} exited with {returncode}: {self.last_words}")
+
+    @property
+    def out_of_memory(self) -> bool:
+        """The address-space cap stopped it: a library that could not be mapped, an allocation
+        that failed (each decoder and encoder words it its own way)."""
+        words = self.last_words.lower()
+        return any(sign in words for sign in _OUT_OF_MEMORY_SIGNS)
 
 
 class ToolTimedOut(RuntimeError):
