@@ -17,6 +17,7 @@ from pointcare.archive.forwarder import Forwarder, ForwarderSettings
 from pointcare.archive.protocol import Archive
 from pointcare.archive.reader import InstanceReader
 from pointcare.auth.sessions import SessionPolicy
+from pointcare.capture.clips import ClipIntake, clip_limits
 from pointcare.capture.pipeline import ObjectStore
 from pointcare.capture.service import CaptureLimits, CaptureService
 from pointcare.db.engine import Database
@@ -47,6 +48,8 @@ class Runtime:
     """Reads a captured photo from its spool copy, or from the archive once that is gone."""
     launch: LaunchVerifier
     """Verifies EHR launch tokens against the trusted issuers (holds their JWKS caches)."""
+    clips: ClipIntake
+    """Converts uploaded video clips, a bounded number at a time."""
 
     def new_forwarder(self) -> Forwarder | None:
         """A forwarder from the outbox to the PACS; None with the built-in archive."""
@@ -134,4 +137,5 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         archive=archive,
         instances=InstanceReader(files, archive),
         launch=launch,
+        clips=ClipIntake(clip_limits(settings)),
     )

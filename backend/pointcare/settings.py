@@ -91,6 +91,31 @@ class Settings:
     JPEGs, and their re-encoding through YCbCr planes. ``false`` turns every such path off:
     Pillow and pillow-heif then do all image work, slower, and rotated JPEGs are re-encoded."""
 
+    # --- Video clips (see video/) ----------------------------------------------------------
+
+    video_max_seconds: int = 60
+    """Longest video clip accepted, in seconds (a second over is tolerated: a recorder stops a
+    little late); the bedside recorder stops itself there."""
+
+    video_max_bytes: int = 250 * 1024 * 1024
+    """Largest video clip file accepted (bytes): a minute of 4K from a phone. Larger: 413."""
+
+    video_convert_timeout_seconds: int = 300
+    """Longest one clip's conversion (ffmpeg) may run before it is stopped and the clip refused."""
+
+    video_convert_memory_bytes: int = 1536 * 1024 * 1024
+    """Address space one clip's conversion (an ffmpeg process and its threads) may use."""
+
+    video_convert_threads: int = 2
+    """Threads each ffmpeg conversion uses for decoding, filtering and encoding."""
+
+    video_concurrent_conversions: int = 1
+    """Clips converted at the same time; each is a process within the limits above."""
+
+    video_queue_seconds: int = 60
+    """How long a clip waits for a conversion slot before the upload is answered 503 (the
+    bedside and desk pages then send it again by themselves)."""
+
     token_ttl_seconds: int = 900
     """Lifetime of API bearer tokens minted by ``pointcare token`` (seconds)."""
 
@@ -280,6 +305,11 @@ class Settings:
             "token_max_ttl_seconds",
             "idle_lock_seconds",
             "audit_checkpoint_seconds",
+            "video_max_seconds",
+            "video_max_bytes",
+            "video_convert_timeout_seconds",
+            "video_convert_threads",
+            "video_concurrent_conversions",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"POINTCARE_{name.upper()} must be positive")
@@ -292,6 +322,10 @@ class Settings:
                 check_key(getattr(self, name), f"POINTCARE_{name.upper()}")
         if self.public_url and not self.public_url.startswith(("http://", "https://")):
             raise ValueError("POINTCARE_PUBLIC_URL must start with http:// or https://")
+        if self.video_convert_memory_bytes < 256 * 1024 * 1024:
+            raise ValueError("POINTCARE_VIDEO_CONVERT_MEMORY_BYTES must be at least 256 MiB")
+        if self.video_queue_seconds < 0:
+            raise ValueError("POINTCARE_VIDEO_QUEUE_SECONDS must not be negative")
         if not 1 <= self.jpeg_quality <= 100:
             raise ValueError("POINTCARE_JPEG_QUALITY must be between 1 and 100")
         self._check_database_and_adt()

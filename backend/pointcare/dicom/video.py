@@ -8,12 +8,19 @@ stream may travel in. Every browser and DICOMweb viewer that plays video plays i
 
 from __future__ import annotations
 
+import struct
+from contextlib import ExitStack
+from dataclasses import dataclass
 from fractions import Fraction
+from io import BytesIO
+from typing import BinaryIO
 
+from pydicom import dcmread
 from pydicom.dataset import FileDataset
 from pydicom.tag import Tag
 
 from pointcare.dicom.modules import Equipment, SeriesContext, StudyContext, with_file_meta
+from pointcare.dicom.part10 import Part10Source
 from pointcare.dicom.photo import (
     MODALITY,
     PhotoDetails,
@@ -130,3 +137,84 @@ def _check_clip(clip: NormalisedClip) -> None:
 def _decimal(value: Fraction) -> str:
     """A DS value: up to 16 characters."""
     return f"{float(value):.6g}"
+
+
+# --- Reading a stored clip ----------------------------------------------------------------------
+
+_PIXEL_DATA_HEADER = b"\xe0\x7f\x10\x00OB\x00\x00\xff\xff\xff\xff"
+"""(7FE0,0010) OB, undefined length: encapsulated Pixel Data, explicit VR little endian."""
+_ITEM = b"\xfe\xff\x00\xe0"
+_SEQUENCE_DELIMITER = b"\xfe\xff\xdd\xe0"
+
+
+@dataclass(frozen=True, slots=True)
+class ClipSpan:
+    """Where a stored video object's MP4 lies in its Part 10 file, byte for byte."""
+
+    offset: int
+    length: int
+
+
+def stored_clip_span(source: Part10Source) -> ClipSpan:
+    """The MP4 inside a stored Video Photographic object: its one fragment, without the padding
+    byte an odd-length MP4 gets. Found by reading the header and a few box sizes, never the
+    clip itself, so a player's range requests are served straight from the file."""
+    with ExitStack() as stack:
+        file: BinaryIO = (
+            stack.enter_context(source.open("rb"))
+            if not isinstance(source, bytes)
+            else BytesIO(source)
+        )
+        dataset = dcmread(file, stop_before_pixels=True)
+        syntax = str(dataset.file_meta.TransferSyntaxUID)
+        if syntax not in VIDEO_TRANSFER_SYNTAXES:
+            raise ValueError(f"transfer syntax {syntax} is not a video syntax written here")
+        if file.read(len(_PIXEL_DATA_HEADER)) != _PIXEL_DATA_HEADER:
+            raise ValueError("encapsulated Pixel Data does not follow the header")
+        offset_table = _item_length(file)
+        file.seek(offset_table, 1)
+        length = _item_length(file)
+        start = file.tell()
+        file.seek(length, 1)
+        if file.read(4) != _SEQUENCE_DELIMITER:
+            raise ValueError("Pixel Data holds more than one fragment")
+        return ClipSpan(start, _mp4_length(file, start, length))
+
+
+def stored_clip(source: Part10Source) -> bytes:
+    """The MP4 of a stored Video Photographic object, whole."""
+    span = stored_clip_span(source)
+    if isinstance(source, bytes):
+        return source[span.offset : span.offset + span.length]
+    with source.open("rb") as file:
+        file.seek(span.offset)
+        return file.read(span.length)
+
+
+def _item_length(file: BinaryIO) -> int:
+    head = file.read(8)
+    if len(head) != 8 or head[:4] != _ITEM:
+        raise ValueError("an item of encapsulated Pixel Data is missing")
+    (length,) = struct.unpack("<I", head[4:])
+    return int(length)
+
+
+def _mp4_length(file: BinaryIO, start: int, fragment: int) -> int:
+    """The MP4's own length: its top-level boxes, end to end, within the fragment."""
+    position = start
+    while position + 8 <= start + fragment:
+        file.seek(position)
+        size, kind = struct.unpack(">I4s", file.read(8))
+        if size == 1:
+            (size,) = struct.unpack(">Q", file.read(8))
+        elif size == 0:
+            size = start + fragment - position
+        if size < 8:
+            raise ValueError(f"MP4 box {kind!r} has an impossible size {size}")
+        position += size
+    end = start + fragment
+    if position == end:
+        return fragment
+    if position == end - 1:
+        return fragment - 1  # the padding byte of an odd-length clip
+    raise ValueError("the MP4 in Pixel Data does not end where its fragment does")

@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 from dataclasses import replace
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import pydicom
@@ -22,15 +23,20 @@ from pointcare.dicom.video import (
     MPEG4_HIGH_PROFILE_LEVEL_4_2_2D,
     VIDEO_PHOTOGRAPHIC_IMAGE_STORAGE,
     build_video_photographic_image,
+    stored_clip,
+    stored_clip_span,
     transfer_syntax_for,
 )
 from pointcare.domain.views import View
+from pointcare.imaging.photo import normalise_photo
 from pointcare.video.clip import ClipNormaliser, NormalisedClip
 from tests.support import clips as made
 from tests.support.clips import TRACES, ClipFactory, ClipSpec
 from tests.support.dicom_checks import VIEW_WARNINGS, assert_valid_dicom, pydicom_part10
 from tests.support.tools import require_tool
+from tests.unit.dicom.test_photo import build as build_photo
 from tests.unit.dicom.test_photo import details, patient, study
+from tests.unit.imaging.images import jpeg_bytes, scene
 
 
 def build(clip: NormalisedClip, **overrides: Any) -> pydicom.Dataset:
@@ -168,3 +174,36 @@ def test_what_the_object_would_misstate_is_refused(
     clip = clip_normaliser.normalise(clips.make(made.UPRIGHT_MP4))
     with pytest.raises(ValueError, match=words):
         build(replace(clip, **change))
+
+
+@pytest.mark.parametrize("spec", [made.UPRIGHT_MP4, made.VP9_WEBM], ids=lambda spec: spec.name)
+def test_the_clip_is_found_in_the_stored_file_without_reading_it(
+    clips: ClipFactory, clip_normaliser: ClipNormaliser, spec: ClipSpec, tmp_path: Path
+) -> None:
+    clip = clip_normaliser.normalise(clips.make(spec))
+    data = to_part10(build(clip))
+    path = tmp_path / "object.dcm"
+    path.write_bytes(data)
+    for source in (data, path):
+        span = stored_clip_span(source)
+        assert span.length == len(clip.mp4)
+        assert data[span.offset : span.offset + span.length] == clip.mp4
+        assert stored_clip(source) == clip.mp4
+
+
+def test_an_odd_length_clip_loses_its_padding_byte(
+    clips: ClipFactory, clip_normaliser: ClipNormaliser
+) -> None:
+    clip = clip_normaliser.normalise(clips.make(made.UPRIGHT_MP4))
+    # One more top-level box, of 8 or 9 bytes: the clip's length becomes odd.
+    box = b"\x00\x00\x00\x08free" if len(clip.mp4) % 2 else b"\x00\x00\x00\x09free\x00"
+    odd = clip.mp4 + box
+    assert len(odd) % 2 == 1
+    data = to_part10(build(replace(clip, mp4=odd)))
+    assert stored_clip(data) == odd
+
+
+def test_a_photo_is_no_clip() -> None:
+    photo = normalise_photo(jpeg_bytes(scene()), max_pixels=10**6)
+    with pytest.raises(ValueError, match="not a video syntax"):
+        stored_clip_span(to_part10(build_photo(photo)))

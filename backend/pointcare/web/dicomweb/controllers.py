@@ -23,10 +23,12 @@ from pointcare.access.blur import blurred_jpeg
 from pointcare.auth.principal import Principal
 from pointcare.db.models import Patient
 from pointcare.dicom.json_model import encode
+from pointcare.dicom.video import VIDEO_TRANSFER_SYNTAXES
 from pointcare.errors import NotFound
 from pointcare.launch.binding import openable_patient_ids
 from pointcare.runtime import Runtime
 from pointcare.web.dicomweb import links, wado
+from pointcare.web.dicomweb.clips import MP4, clip_answer
 from pointcare.web.dicomweb.matching import Level, parse_search
 from pointcare.web.dicomweb.media import (
     DICOM,
@@ -217,6 +219,25 @@ async def _thumbnail(
     return Response(body, media_type=JPEG)
 
 
+async def _rendered_clip(
+    request: AnyRequest, db: Session, runtime: Runtime, stored: wado.StoredObject
+) -> Stream:
+    """A clip for a ``<video>`` element. A player asks for many ranges of one clip: only the
+    first (from byte 0) is audited as a viewing."""
+    require_single(_accept(request), MP4)
+    await anyio.to_thread.run_sync(_require_unsealed, request, db, [stored])
+    source = await anyio.to_thread.run_sync(
+        runtime.instances.part10, stored.ref, stored.storage_path
+    )
+    wanted = request.headers.get("range")
+    answer = await anyio.to_thread.run_sync(clip_answer, source, wanted)
+    if answer.status_code == 200 or (wanted or "").replace(" ", "").startswith("bytes=0-"):
+        await anyio.to_thread.run_sync(
+            _audit_retrieval, request, db, runtime, [stored], "wado-rs rendered"
+        )
+    return answer
+
+
 def _rendered(thumbnail: bytes, options: RenderOptions, sealed: bool) -> bytes:
     body = render_jpeg(thumbnail, options)
     return blurred_jpeg(body) if sealed else body
@@ -392,12 +413,15 @@ class DicomwebController(Controller):
         instance: str,
         viewport: str | None = None,
         quality: str | None = None,
-    ) -> Response[bytes]:
-        """The photo as ``image/jpeg``: as stored, or fitted to ``viewport=w,h`` / ``quality``."""
+    ) -> Response[bytes] | Stream:
+        """The photo as ``image/jpeg``: as stored, or fitted to ``viewport=w,h`` / ``quality``;
+        a video clip as ``video/mp4``, whole or the byte range asked for (``Range``)."""
         options = _render_options(viewport, quality)
-        require_single(_accept(request), JPEG)
         checked = _checked(study, series, instance)
         [stored] = await anyio.to_thread.run_sync(lambda: wado.locate(db, *checked))
+        if stored.transfer_syntax_uid in VIDEO_TRANSFER_SYNTAXES:
+            return await _rendered_clip(request, db, runtime, stored)
+        require_single(_accept(request), JPEG)
         await anyio.to_thread.run_sync(_require_unsealed, request, db, [stored])
         body = await anyio.to_thread.run_sync(
             wado.rendered, runtime.instances, stored, options, limiter=runtime.image_limiter
