@@ -24,7 +24,7 @@ from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings, proxy_networks
 from pointcare.web.api.catalogue import list_body_sites, list_views
 from pointcare.web.api.patients import find_patients
-from pointcare.web.api.photos import inspect_photo, upload_document, upload_photo
+from pointcare.web.api.photos import inspect_photo, upload_document, upload_photo, upload_video
 from pointcare.web.api.wristbands import WRISTBAND_ROUTES
 from pointcare.web.assets import htmx_source, pwa_dir
 from pointcare.web.deps import DEPENDENCIES
@@ -36,6 +36,7 @@ from pointcare.web.launch_binding import bound_patient_guard
 from pointcare.web.limits import MAX_MULTIPART_PARTS, MULTIPART_HEADROOM, request_limits
 from pointcare.web.openapi_problems import document_problems
 from pointcare.web.pages import PAGE_ROUTES
+from pointcare.web.pages.bedside import CLIP_ROUTES
 from pointcare.web.problems import EXCEPTION_HANDLERS
 from pointcare.web.refusals import audit_refusal
 from pointcare.web.security import (
@@ -114,6 +115,12 @@ def create_app(
             # another handler joins its path, and a sync GET beside a sync POST on one path
             # would be wrapped for the worker thread twice (its answer: a coroutine).
             Router(path="/", route_handlers=PAGE_ROUTES),
+            # Clips are larger than photos: their routes take bodies up to the clip limit.
+            Router(
+                path="/",
+                route_handlers=[upload_video, *CLIP_ROUTES],
+                request_max_body_size=settings.video_max_bytes + MULTIPART_HEADROOM,
+            ),
             create_static_files_router(
                 path="/static",
                 directories=[static_dir],
@@ -129,7 +136,9 @@ def create_app(
             RejectControlCharacters,
             pre_session_cookie_middleware(secure=settings.secure_cookies),
             authentication_middleware(),
-            request_limits(settings.max_upload_bytes),  # per route, before a body is read
+            request_limits(
+                settings.max_upload_bytes, settings.video_max_bytes
+            ),  # per route, before a body is read
         ],
         before_request=csrf_protection,
         before_send=[security_headers(script, settings)],

@@ -48,8 +48,6 @@ class Runtime:
     """Reads a captured photo from its spool copy, or from the archive once that is gone."""
     launch: LaunchVerifier
     """Verifies EHR launch tokens against the trusted issuers (holds their JWKS caches)."""
-    clips: ClipIntake
-    """Converts uploaded video clips, a bounded number at a time."""
 
     def new_forwarder(self) -> Forwarder | None:
         """A forwarder from the outbox to the PACS; None with the built-in archive."""
@@ -120,6 +118,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
             jpeg_quality=settings.jpeg_quality,
             institution_name=settings.institution_name,
         ),
+        clips=ClipIntake(clip_limits(settings)),
         image_slots=threading.BoundedSemaphore(workers),
     )
     archive = build_archive(settings, db, files)
@@ -137,5 +136,4 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         archive=archive,
         instances=InstanceReader(files, archive),
         launch=launch,
-        clips=ClipIntake(clip_limits(settings)),
     )

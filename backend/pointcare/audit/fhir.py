@@ -77,6 +77,8 @@ MAPPINGS: dict[AuditAction, Mapping] = {
     AuditAction.PHOTO_STORED: Mapping(INSTANCES_ACCESSED, "C"),
     AuditAction.DOCUMENT_STORED: Mapping(INSTANCES_ACCESSED, "C"),
     AuditAction.REJECTION_NOTE_STORED: Mapping(INSTANCES_ACCESSED, "C"),
+    AuditAction.DERMOSCOPY_STORED: Mapping(INSTANCES_ACCESSED, "C"),
+    AuditAction.VIDEO_STORED: Mapping(INSTANCES_ACCESSED, "C"),
     AuditAction.IMAGE_VIEWED: Mapping(INSTANCES_ACCESSED, "R"),
     AuditAction.IMAGE_LIST_VIEWED: Mapping(INSTANCES_ACCESSED, "R"),
     AuditAction.DELIVERY_PARKED: Mapping(INSTANCES_TRANSFERRED, "E"),

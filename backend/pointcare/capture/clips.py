@@ -1,5 +1,6 @@
 """Video clips as the capture services take them: converted within the server's limits, a
-refusal told as the application error a caller can act on.
+refusal told as the application error a caller can act on, and filed as a Video Photographic
+Image (:func:`clip_picture`) like any image of the patient.
 
 ffmpeg is looked for at the first clip, not at start-up: a server without it still takes photos,
 and says plainly that it cannot take clips.
@@ -9,7 +10,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 
+from pointcare.capture.photos import Picture
+from pointcare.dicom.video import (
+    VIDEO_PHOTOGRAPHIC_IMAGE_STORAGE,
+    build_video_photographic_image,
+    transfer_syntax_for,
+)
+from pointcare.domain.objects import ObjectKind
 from pointcare.errors import (
     InvalidInput,
     PayloadTooLarge,
@@ -79,6 +88,21 @@ class ClipIntake:
                         "converter is not installed). Photos can still be sent."
                     ) from None
             return self._normaliser
+
+
+def clip_picture(clip: NormalisedClip) -> Picture:
+    """A clip as the image pipeline files it; its poster frame is its thumbnail."""
+    return Picture(
+        kind=ObjectKind.VIDEO,
+        sop_class_uid=VIDEO_PHOTOGRAPHIC_IMAGE_STORAGE,
+        transfer_syntax_uid=transfer_syntax_for(clip.level),
+        thumbnail=clip.poster,
+        rows=clip.rows,
+        columns=clip.columns,
+        source_format=clip.source_format.value,
+        reencoded=clip.transcoded,
+        build=partial(build_video_photographic_image, clip=clip),
+    )
 
 
 def clip_refused(exc: ClipRejected, field: str) -> PointcareError:

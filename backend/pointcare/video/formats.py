@@ -10,7 +10,8 @@ from enum import StrEnum
 
 class ClipFormat(StrEnum):
     MP4 = "MP4"
-    QUICKTIME = "QuickTime"
+    QUICKTIME = "MOV"
+    """QuickTime, as iPhones (and many Android phones) write it."""
     WEBM = "WebM"
     MATROSKA = "Matroska"
 

@@ -2,7 +2,9 @@
 
 - Upload routes (photos, documents, wristband frames: handlers with ``opt=UPLOAD_ROUTE``) take
   ``POINTCARE_MAX_UPLOAD_BYTES`` plus room for the form around the file, as multipart only (a
-  URL-encoded form of that size would be parsed whole, and kept by the framework's cache).
+  URL-encoded form of that size would be parsed whole, and kept by the framework's cache);
+  routes that take a video clip (``opt=CLIP_UPLOAD_ROUTE``) take ``POINTCARE_VIDEO_MAX_BYTES``
+  the same way.
 - Every other route takes ``FORM_BYTES`` (forms, JSON); routes open without a sign-in (the
   sign-in form) take ``PUBLIC_BYTES``.
 
@@ -27,8 +29,10 @@ from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 from pointcare.errors import BadRequest, PayloadTooLarge
 
 UPLOAD = "pointcare_upload"
-UPLOAD_ROUTE: dict[str, Any] = {UPLOAD: True}
+UPLOAD_ROUTE: dict[str, Any] = {UPLOAD: "file"}
 """``opt`` of a route handler that takes a file (a photo, a PDF, a camera frame)."""
+CLIP_UPLOAD_ROUTE: dict[str, Any] = {UPLOAD: "clip"}
+"""``opt`` of a route handler that takes a video clip (larger than a photo)."""
 
 PUBLIC_BYTES = 8 * 1024
 """Routes open without a sign-in: a user name, a password, a CSRF token."""
@@ -110,12 +114,18 @@ def body_check(content_type: str) -> BodyCheck | None:
 class BodyLimits:
     upload_bytes: int
     """The largest file an upload route takes (``POINTCARE_MAX_UPLOAD_BYTES``)."""
+    clip_bytes: int
+    """The largest clip a clip route takes (``POINTCARE_VIDEO_MAX_BYTES``)."""
 
     def for_route(self, scope: Scope, content_type: str) -> int:
         handler = scope.get("route_handler")
+        upload = handler.opt.get(UPLOAD) if handler is not None else None
         multipart = content_type.split(";", 1)[0].strip().lower() == "multipart/form-data"
-        if handler is not None and handler.opt.get(UPLOAD) and multipart:
-            return self.upload_bytes + MULTIPART_HEADROOM
+        if upload and multipart:
+            file_bytes = (
+                self.clip_bytes if upload == CLIP_UPLOAD_ROUTE[UPLOAD] else self.upload_bytes
+            )
+            return file_bytes + MULTIPART_HEADROOM
         return FORM_BYTES if scope.get("user") is not None else PUBLIC_BYTES
 
 
@@ -159,5 +169,5 @@ def _too_large(limit: int) -> str:
     return f"The request is larger than this address accepts ({size})."
 
 
-def request_limits(upload_bytes: int) -> DefineMiddleware:
-    return DefineMiddleware(RequestLimits, limits=BodyLimits(upload_bytes))
+def request_limits(upload_bytes: int, clip_bytes: int) -> DefineMiddleware:
+    return DefineMiddleware(RequestLimits, limits=BodyLimits(upload_bytes, clip_bytes))

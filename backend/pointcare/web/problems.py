@@ -39,6 +39,7 @@ _TITLES = {
     423: "Locked",
     413: "Too large",
     415: "Unsupported file type",
+    416: "Range not satisfiable",
     422: "Invalid input",
     429: "Too many requests",
     500: "Something went wrong",
@@ -113,7 +114,9 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
 
 
 def _headers(exc: Exception) -> dict[str, str]:
-    headers = {"Cache-Control": "no-store"}
+    # An HTTP error's own headers belong to its answer (the size in a 416's Content-Range).
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
+    headers["Cache-Control"] = "no-store"
     if isinstance(exc, PointcareError) and exc.retry_after_seconds is not None:
         headers["Retry-After"] = str(exc.retry_after_seconds)
     return headers

@@ -75,7 +75,9 @@ def clip_answer(source: Part10Source, range_header: str | None) -> Stream:
     """The clip of a stored video object, whole (200) or the range asked for (206)."""
     span = stored_clip_span(source)
     wanted = byte_range(range_header, span.length)
-    headers = {"Accept-Ranges": "bytes", "Cache-Control": "no-store"}
+    # Content-Type in the headers: Litestar 2.25 gives a Stream the route's media type (JPEG,
+    # for the rendered resource of a photo) over the Stream's own.
+    headers = {"Content-Type": MP4, "Accept-Ranges": "bytes", "Cache-Control": "no-store"}
     if wanted is None:
         first, length, status = 0, span.length, 200
     else:

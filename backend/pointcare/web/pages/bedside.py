@@ -57,7 +57,7 @@ from pointcare.identity.directory import find_by_mrn, identity_of, same_name_exi
 from pointcare.launch.binding import check_may_open
 from pointcare.runtime import Runtime
 from pointcare.web.forms import CaptureForm, capture, command_of
-from pointcare.web.limits import UPLOAD_ROUTE
+from pointcare.web.limits import CLIP_UPLOAD_ROUTE, UPLOAD_ROUTE
 from pointcare.web.pages.common import (
     PatientContext,
     PatientUrls,
@@ -348,6 +348,9 @@ def bedside_capture(
         recent_sites=recent_sites(db, record.patient_id),
         idle_lock_seconds=runtime.settings.idle_lock_seconds,
         photos_url=session_url(record.id, "/photos"),
+        clips_url=session_url(record.id, "/clips"),
+        clip_limit_seconds=runtime.settings.video_max_seconds,
+        clip_limit_label=clock_label(runtime.settings.video_max_seconds),
         summary_url=session_url(record.id, "/summary"),
         unlock_url=UNLOCK_URL,
         lock_url=LOCK_URL,
@@ -397,10 +400,38 @@ async def bedside_photo(
     patient and consent come from the session, never from what the capture screen sends (same
     command as the API: 201 new, 200 a retry of the same ``capture_id``, problem JSON
     otherwise)."""
+    return await _store_in_session(request, runtime, principal, session_id, data, ObjectKind.PHOTO)
+
+
+@post(
+    "/bedside/sessions/{session_id:str}/clips",
+    include_in_schema=False,
+    opt={**CLIP_UPLOAD_ROUTE, **OPEN_WHILE_LOCKED},
+)
+async def bedside_clip(
+    request: Request[Any, Any, Any],
+    runtime: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    session_id: FromPath[str],
+    data: Annotated[CaptureForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+) -> Response[Any]:
+    """Store one video clip of the session's patient, as the photos are (its own body size
+    limit: ``POINTCARE_VIDEO_MAX_BYTES``)."""
+    return await _store_in_session(request, runtime, principal, session_id, data, ObjectKind.VIDEO)
+
+
+async def _store_in_session(
+    request: Request[Any, Any, Any],
+    runtime: Runtime,
+    principal: Principal,
+    session_id: str,
+    data: CaptureForm,
+    kind: ObjectKind,
+) -> Response[Any]:
     context = await anyio.to_thread.run_sync(_photo_context, runtime, principal, session_id)
     command = command_of(
         data,
-        kind=ObjectKind.PHOTO,
+        kind=kind,
         source=Source.BEDSIDE,
         patient=context.patient,
         consent_record=context.consent,
@@ -422,6 +453,15 @@ async def bedside_photo(
         status_code=201 if stored.created else 200,
         headers={"Cache-Control": "no-store"},
     )
+
+
+CLIP_ROUTES = [bedside_clip]
+"""Routes that take video clips: registered with their own request size limit."""
+
+
+def clock_label(seconds: int) -> str:
+    """``1:00`` for 60 seconds: the clip limit as the recorder's running time shows it."""
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 # --- Summary and the end of a session ---------------------------------------------------------
@@ -578,4 +618,4 @@ BEDSIDE_ROUTES = [
     bedside_unlock,
 ]
 
-__all__ = ["BEDSIDE_ROUTES", "confirm_url", "session_url"]
+__all__ = ["BEDSIDE_ROUTES", "CLIP_ROUTES", "confirm_url", "session_url"]

@@ -1,0 +1,259 @@
+"""Video clips: time to store a minute of video, and the bytes it takes in the archive.
+
+    python -m tests.bench.clips [--seconds 60] [--repeat 1]
+
+For each kind of clip a phone or a browser sends, a clip of ``--seconds`` is made once with
+ffmpeg (cached in ``var/bench/clips/``) and converted by the server's own clip normaliser with
+the default limits, then built into its DICOM object: the time of both (what a request waits
+for before the object is written), whether it was transcoded and why, and the bytes stored per
+minute. The test pattern carries temporal noise, as a camera sensor does: without it a
+synthetic picture compresses far better than any real scene.
+
+Writes ``var/bench/clips.json`` and ``var/bench/clips.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pointcare.capture.clips import clip_limits
+from pointcare.dicom.modules import Equipment, SeriesContext, to_part10
+from pointcare.dicom.uids import new_uid
+from pointcare.dicom.video import build_video_photographic_image
+from pointcare.settings import Settings
+from pointcare.video.clip import ClipNormaliser
+from pointcare.video.tools import VideoTools
+from tests.bench.harness import OUT_DIR, machine
+from tests.unit.dicom.test_photo import details, patient, study
+
+MB = 1_000_000
+NOISE = "noise=alls=6:allf=t"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    name: str
+    what: str
+    size: str
+    rate: int
+    encode: Sequence[str]
+    container: str
+    rotate: int = 0
+
+
+SOURCES = (
+    Source(
+        "phone-h264-1080p",
+        "phone clip held level: H.264 High, 1080p30, 17 Mbit/s",
+        "1920x1080",
+        30,
+        (
+            "-c:v",
+            "libx264",
+            "-preset",
+            "superfast",
+            "-profile:v",
+            "high",
+            "-b:v",
+            "17M",
+            "-pix_fmt",
+            "yuv420p",
+        ),
+        "mov",
+    ),
+    Source(
+        "phone-h264-1080p-portrait",
+        "the same held upright: a rotation flag",
+        "1920x1080",
+        30,
+        (
+            "-c:v",
+            "libx264",
+            "-preset",
+            "superfast",
+            "-profile:v",
+            "high",
+            "-b:v",
+            "17M",
+            "-pix_fmt",
+            "yuv420p",
+        ),
+        "mov",
+        rotate=90,
+    ),
+    Source(
+        "iphone-hevc-hdr-1080p",
+        "iPhone default: HEVC Main 10, HLG, 1080p30, portrait",
+        "1920x1080",
+        30,
+        (
+            "-c:v",
+            "libx265",
+            "-preset",
+            "ultrafast",
+            "-tag:v",
+            "hvc1",
+            "-pix_fmt",
+            "yuv420p10le",
+            "-x265-params",
+            "log-level=error:colorprim=bt2020:transfer=arib-std-b67:"
+            "colormatrix=bt2020nc:bitrate=10000",
+        ),
+        "mov",
+        rotate=90,
+    ),
+    Source(
+        "browser-vp9-720p",
+        "the bedside recorder in Chromium (WebM VP9, 720p30, 2.5 Mbit/s)",
+        "1280x720",
+        30,
+        ("-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "2500k"),
+        "webm",
+    ),
+    Source(
+        "browser-h264-720p",
+        "the bedside recorder where it may record MP4 with H.264 High (720p30, 2.5 Mbit/s)",
+        "1280x720",
+        30,
+        (
+            "-c:v",
+            "libx264",
+            "-preset",
+            "superfast",
+            "-profile:v",
+            "high",
+            "-b:v",
+            "2500k",
+            "-pix_fmt",
+            "yuv420p",
+        ),
+        "mp4",
+    ),
+)
+
+
+def make(source: Source, seconds: int, folder: Path) -> Path:
+    path = folder / f"{source.name}-{seconds}s.{source.container}"
+    if path.exists():
+        return path
+    first = path.with_name("first-" + path.name)
+    base = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
+    subprocess.run(
+        [
+            *base,
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size={source.size}:rate={source.rate}",
+            "-t",
+            str(seconds),
+            "-vf",
+            NOISE,
+            *source.encode,
+            "-f",
+            source.container,
+            str(first),
+        ],
+        check=True,
+    )
+    if source.rotate:
+        subprocess.run(
+            [
+                *base,
+                "-i",
+                str(first),
+                "-c",
+                "copy",
+                "-metadata:s:v:0",
+                f"rotate={source.rotate}",
+                str(path),
+            ],
+            check=True,
+        )
+        first.unlink()
+    else:
+        first.rename(path)
+    return path
+
+
+def measure(normaliser: ClipNormaliser, path: Path, repeat: int) -> dict[str, Any]:
+    upload = path.read_bytes()
+    times: list[float] = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        clip = normaliser.normalise(upload)
+        part10 = to_part10(
+            build_video_photographic_image(
+                clip=clip,
+                patient=patient(),
+                study=study(),
+                series=SeriesContext(series_instance_uid=new_uid(), series_number=1),
+                details=details(),
+                equipment=Equipment(software_versions="bench"),
+            )
+        )
+        times.append(time.perf_counter() - start)
+    minutes = clip.duration / 60
+    return {
+        "upload_mb": len(upload) / MB,
+        "seconds_to_store": min(times),
+        "seconds_all": times,
+        "transcoded": clip.transcoded,
+        "why": list(clip.transcode_reasons),
+        "stored": f"{clip.columns}x{clip.rows} @ {float(clip.frame_rate):g} fps, level "
+        f"{clip.level / 10:.1f}",
+        "object_mb": len(part10) / MB,
+        "stored_mb_per_minute": len(part10) / MB / minutes,
+        "upload_mb_per_minute": len(upload) / MB / minutes,
+        "duration": clip.duration,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.clips", description=__doc__)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--only", nargs="*", default=None, help="source names to run")
+    args = parser.parse_args(argv)
+    folder = OUT_DIR / "clips"
+    folder.mkdir(parents=True, exist_ok=True)
+    normaliser = ClipNormaliser(VideoTools.find(), clip_limits(Settings()))
+    results: dict[str, Any] = {"machine": machine(), "seconds": args.seconds, "clips": {}}
+    for source in SOURCES:
+        if args.only and source.name not in args.only:
+            continue
+        path = make(source, args.seconds, folder)
+        figures = measure(normaliser, path, args.repeat)
+        results["clips"][source.name] = {"what": source.what, **figures}
+        print(source.name, json.dumps(figures), flush=True)
+    (OUT_DIR / "clips.json").write_text(json.dumps(results, indent=2))
+    (OUT_DIR / "clips.md").write_text(markdown(results))
+    return 0
+
+
+def markdown(results: dict[str, Any]) -> str:
+    lines = [
+        f"# Video clips: {results['seconds']} s each",
+        "",
+        "| clip | upload MB/min | stored MB/min | s to store | transcoded | stored as |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, row in results["clips"].items():
+        why = ", ".join(row["why"]) if row["transcoded"] else "no (kept)"
+        lines.append(
+            f"| {name}: {row['what']} | {row['upload_mb_per_minute']:.1f} | "
+            f"{row['stored_mb_per_minute']:.1f} | {row['seconds_to_store']:.1f} | {why} | "
+            f"{row['stored']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
