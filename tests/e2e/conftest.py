@@ -36,6 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+FAKE_CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 DESKTOP = {"viewport": {"width": 1440, "height": 900}, "device_scale_factor": 1}
 WCAG_A_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 SHOTS_DIR = Path(os.environ.get("POINTCARE_SHOTS_DIR", "/tmp/pointcare-shots"))
@@ -72,6 +73,28 @@ def playwright_session() -> Iterator[Playwright]:
 def chromium(playwright_session: Playwright) -> Iterator[Browser]:
     executable = require_tool("chromium")
     browser = playwright_session.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def camera_chromium(playwright_session: Playwright) -> Iterator[Browser]:
+    """A Chromium whose camera is Chromium's fake device, allowed without asking."""
+    executable = require_tool("chromium")
+    browser = playwright_session.chromium.launch(
+        executable_path=executable, args=CHROMIUM_ARGS + FAKE_CAMERA_ARGS
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def denying_chromium(playwright_session: Playwright) -> Iterator[Browser]:
+    """A Chromium with a camera whose permission prompt is refused (headless: no prompt)."""
+    executable = require_tool("chromium")
+    browser = playwright_session.chromium.launch(
+        executable_path=executable, args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream"]
+    )
     yield browser
     browser.close()
 

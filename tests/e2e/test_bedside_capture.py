@@ -19,11 +19,10 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Dialog, Locator, Page, Playwright, Route, expect
 
 from pointcare.domain.consent import DistributionType
-from tests.e2e.conftest import CHROMIUM_ARGS, DESKTOP, HTMX_COPY, PASSWORDS, Visit, _visit
+from tests.e2e.conftest import DESKTOP, HTMX_COPY, PASSWORDS, Visit, _visit
 from tests.support.server import LiveServer
-from tests.support.tools import REPO_ROOT, corpus, missing, require_tool
+from tests.support.tools import REPO_ROOT, corpus, missing
 
-FAKE_CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 FOREARM, SACRUM, BUTTOCK, PERINEUM = "14975008", "54735007", "46862004", "38864007"
 LOCK_SECONDS = 3
 SESSION_URL = re.compile(r"/bedside/sessions/[0-9a-f-]+$")
@@ -36,28 +35,6 @@ def _devices(playwright: Playwright) -> dict[str, dict[str, object]]:
         "ipad": dict(playwright.devices["iPad (gen 7)"]),
         "desktop": dict(DESKTOP),
     }
-
-
-@pytest.fixture(scope="module")
-def camera_chromium(playwright_session: Playwright) -> Iterator[Browser]:
-    """A Chromium whose camera is Chromium's fake device, allowed without asking."""
-    executable = require_tool("chromium")
-    browser = playwright_session.chromium.launch(
-        executable_path=executable, args=CHROMIUM_ARGS + FAKE_CAMERA_ARGS
-    )
-    yield browser
-    browser.close()
-
-
-@pytest.fixture(scope="module")
-def denying_chromium(playwright_session: Playwright) -> Iterator[Browser]:
-    """A Chromium with a camera whose permission prompt is refused (headless: no prompt)."""
-    executable = require_tool("chromium")
-    browser = playwright_session.chromium.launch(
-        executable_path=executable, args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream"]
-    )
-    yield browser
-    browser.close()
 
 
 @pytest.fixture(scope="module")
