@@ -100,7 +100,7 @@ class Settings:
     video_max_bytes: int = 250 * 1024 * 1024
     """Largest video clip file accepted (bytes): a minute of 4K from a phone. Larger: 413."""
 
-    video_convert_timeout_seconds: int = 300
+    video_convert_timeout_seconds: int = 600
     """Longest one clip's conversion (ffmpeg) may run before it is stopped and the clip refused."""
 
     video_convert_memory_bytes: int = 1536 * 1024 * 1024

@@ -27,6 +27,7 @@ from typing import IO
 
 from pointcare.dicom.part10 import first_jpeg_frame
 from pointcare.dicom.uids import new_uid
+from pointcare.domain.objects import ObjectKind
 from pointcare.domain.patients import PatientIdentity
 from pointcare.export.items import ExportItem
 from pointcare.imaging.jpeg_markers import parse, rewrite_without_metadata
@@ -54,6 +55,8 @@ class Exclusion:
 
 def exclusion(item: ExportItem) -> Exclusion | None:
     """``None`` when the photo may be used for teaching; else why not."""
+    if item.instance.object_kind is ObjectKind.VIDEO:
+        return Exclusion("video clip: the teaching set holds still images only")
     if not item.in_force.teaching:
         return Exclusion("no consent for teaching")
     if item.instance.sensitive:

@@ -61,6 +61,7 @@ from pointcare.web.limits import CLIP_UPLOAD_ROUTE, UPLOAD_ROUTE
 from pointcare.web.pages.common import (
     PatientContext,
     PatientUrls,
+    clock_label,
     fragment,
     is_htmx,
     load_patient,
@@ -457,11 +458,6 @@ async def _store_in_session(
 
 CLIP_ROUTES = [bedside_clip]
 """Routes that take video clips: registered with their own request size limit."""
-
-
-def clock_label(seconds: int) -> str:
-    """``1:00`` for 60 seconds: the clip limit as the recorder's running time shows it."""
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 # --- Summary and the end of a session ---------------------------------------------------------

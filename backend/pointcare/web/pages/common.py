@@ -164,3 +164,8 @@ def load_patient(session: Session, mrn: str, issuer: str | None = None) -> Patie
             "and birth date."
         )
     return PatientContext(patient, identity_of(patient), same_name_exists(session, patient))
+
+
+def clock_label(seconds: int) -> str:
+    """``1:00`` for 60 seconds: the clip limit as the recorder's running time shows it."""
+    return f"{seconds // 60}:{seconds % 60:02d}"

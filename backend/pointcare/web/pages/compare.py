@@ -22,6 +22,7 @@ from pointcare.access import glass
 from pointcare.auth.principal import Principal
 from pointcare.corrections.visibility import images_in_force
 from pointcare.db.models import Instance, Patient
+from pointcare.domain.objects import ObjectKind
 from pointcare.domain.views import view_label
 from pointcare.errors import InvalidInput
 from pointcare.runtime import Runtime
@@ -53,7 +54,8 @@ def compare_set(
 ) -> list[Instance]:
     """The photos to compare, oldest first: those named (2 to 4), or the one named with the
     latest other photos of the same site, side and view (up to 4 in all; with ``any_view``,
-    of every view: a close-up beside overviews only when asked for)."""
+    of every view: a close-up beside overviews only when asked for). Video clips are played on
+    their own page, never compared."""
     wanted = list(dict.fromkeys(uid for uid in sop_uids if uid))
     if not wanted:
         raise InvalidInput("Choose a photo to compare.", errors={"photo": "none chosen"})
@@ -61,7 +63,11 @@ def compare_set(
         raise InvalidInput(
             f"Compare at most {MAX_PANES} photos at a time.", errors={"photo": "too many"}
         )
-    mine = (Instance.patient_id == patient.id, images_in_force())
+    mine = (
+        Instance.patient_id == patient.id,
+        images_in_force(),
+        Instance.kind != ObjectKind.VIDEO.value,
+    )
     found = list(
         session.scalars(
             select(Instance)

@@ -206,8 +206,12 @@ async def export_report(
         generated_at=now,
     )
 
+    def poster(item: ExportItem) -> bytes:
+        """A clip's poster frame: its thumbnail, which every image has."""
+        return runtime.files.read(item.instance.thumbnail_path or "")
+
     def write(spool: IO[bytes]) -> None:
-        spool.write(build_report(report, with_objects(runtime.instances, items)))
+        spool.write(build_report(report, with_objects(runtime.instances, items), poster=poster))
 
     filename = f"photo-report-{context.patient.mrn}-{_stamp(now)}.pdf"
     export = Export("report", write, filename, "application/pdf")

@@ -7,7 +7,7 @@ import { csrfToken, problemReason } from "../lib/request.js";
 
 const TIMEOUT_MS = 120000;
 // A clip may take minutes: tens of megabytes over ward Wi-Fi, then its conversion.
-const CLIP_TIMEOUT_MS = 600000;
+const CLIP_TIMEOUT_MS = 900000;
 
 export function sendPhoto(url, photo, onProgress) {
   const form = new FormData();
