@@ -198,9 +198,7 @@ def _photo_page(pdf: _Report, number: int, item: ExportItem, jpeg: bytes, clip: 
     pdf.field("Consent", _consent(item))
     pdf.field("Size", f"{instance.columns} × {instance.rows} pixels")
     if clip:
-        pdf.field(
-            "Video", "Shown by one frame: the clip plays in Pointcare and is in the DICOM export"
-        )
+        pdf.field("Video", "One frame shown: the clip plays in Pointcare, and is in DICOM exports")
     pdf.field("SOP Instance UID", instance.sop_instance_uid)
     pdf.field("Study Instance UID", instance.study.study_instance_uid)
     pdf.field("SHA-256 (stored object)", instance.sha256)

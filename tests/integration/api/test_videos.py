@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
 
-import httpx
 import pydicom
 import pytest
 from litestar import Litestar
@@ -19,35 +17,10 @@ from pointcare.db.models import Instance
 from pointcare.dicom.video import VIDEO_PHOTOGRAPHIC_IMAGE_STORAGE, stored_clip
 from pointcare.runtime import Runtime
 from tests.integration.api.test_photos import archive_state, stored_path
+from tests.integration.conftest import PostClip
 from tests.support import clips as made
 from tests.support.clips import TRACES, ClipFactory, ClipSpec
 from tests.support.dicom_checks import VIEW_WARNINGS, assert_valid_dicom
-
-PostClip = Callable[..., httpx.Response]
-
-
-@pytest.fixture
-def post_clip(
-    client: TestClient[Litestar], bearer: Callable[[str], dict[str, str]], demo_patients: int
-) -> PostClip:
-    def post(data: bytes, *, role: str = "photographer", **fields: Any) -> httpx.Response:
-        form = {
-            "patient_id": "PC100001",
-            "body_site": "14975008",
-            "laterality": "L",
-            "view": "overview",
-            "capture_id": str(uuid.uuid4()),
-            "captured_at": "2026-05-04T10:15:00+02:00",
-            "consent_method": "verbal",
-        } | {key: str(value) for key, value in fields.items()}
-        return client.post(
-            "/api/v1/videos",
-            data=form,
-            files={"file": ("clip", data, "application/octet-stream")},
-            headers=bearer(role),
-        )
-
-    return post
 
 
 @pytest.mark.parametrize(
