@@ -19,10 +19,9 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,156 +33,101 @@ from pointcare.settings import Settings
 from pointcare.video.clip import ClipNormaliser
 from pointcare.video.tools import VideoTools
 from tests.bench.harness import OUT_DIR, machine
+from tests.support.clips import ClipFactory, ClipSpec
 from tests.unit.dicom.test_photo import details, patient, study
 
 MB = 1_000_000
 NOISE = "noise=alls=6:allf=t"
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
-    name: str
-    what: str
-    size: str
-    rate: int
-    encode: Sequence[str]
-    container: str
-    rotate: int = 0
-
-
-SOURCES = (
-    Source(
-        "phone-h264-1080p",
-        "phone clip held level: H.264 High, 1080p30, 17 Mbit/s",
-        "1920x1080",
-        30,
-        (
-            "-c:v",
-            "libx264",
-            "-preset",
-            "superfast",
-            "-profile:v",
-            "high",
-            "-b:v",
-            "17M",
-            "-pix_fmt",
-            "yuv420p",
-        ),
-        "mov",
-    ),
-    Source(
-        "phone-h264-1080p-portrait",
-        "the same held upright: a rotation flag",
-        "1920x1080",
-        30,
-        (
-            "-c:v",
-            "libx264",
-            "-preset",
-            "superfast",
-            "-profile:v",
-            "high",
-            "-b:v",
-            "17M",
-            "-pix_fmt",
-            "yuv420p",
-        ),
-        "mov",
-        rotate=90,
-    ),
-    Source(
-        "iphone-hevc-hdr-1080p",
-        "iPhone default: HEVC Main 10, HLG, 1080p30, portrait",
-        "1920x1080",
-        30,
-        (
-            "-c:v",
-            "libx265",
-            "-preset",
-            "ultrafast",
-            "-tag:v",
-            "hvc1",
-            "-pix_fmt",
-            "yuv420p10le",
-            "-x265-params",
-            "log-level=error:colorprim=bt2020:transfer=arib-std-b67:"
-            "colormatrix=bt2020nc:bitrate=10000",
-        ),
-        "mov",
-        rotate=90,
-    ),
-    Source(
-        "browser-vp9-720p",
-        "the bedside recorder in Chromium (WebM VP9, 720p30, 2.5 Mbit/s)",
-        "1280x720",
-        30,
-        ("-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "2500k"),
-        "webm",
-    ),
-    Source(
-        "browser-h264-720p",
-        "the bedside recorder where it may record MP4 with H.264 High (720p30, 2.5 Mbit/s)",
-        "1280x720",
-        30,
-        (
-            "-c:v",
-            "libx264",
-            "-preset",
-            "superfast",
-            "-profile:v",
-            "high",
-            "-b:v",
-            "2500k",
-            "-pix_fmt",
-            "yuv420p",
-        ),
-        "mp4",
-    ),
-)
-
-
-def make(source: Source, seconds: int, folder: Path) -> Path:
-    path = folder / f"{source.name}-{seconds}s.{source.container}"
-    if path.exists():
-        return path
-    first = path.with_name("first-" + path.name)
-    base = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
-    subprocess.run(
-        [
-            *base,
-            "-f",
-            "lavfi",
-            "-i",
-            f"testsrc2=size={source.size}:rate={source.rate}",
-            "-t",
-            str(seconds),
-            "-vf",
-            NOISE,
-            *source.encode,
-            "-f",
-            source.container,
-            str(first),
-        ],
-        check=True,
+def _x264_high(bitrate: str) -> tuple[str, ...]:
+    return (
+        "-c:v",
+        "libx264",
+        "-preset",
+        "superfast",
+        "-profile:v",
+        "high",
+        "-b:v",
+        bitrate,
+        "-pix_fmt",
+        "yuv420p",
     )
-    if source.rotate:
-        subprocess.run(
-            [
-                *base,
-                "-i",
-                str(first),
-                "-c",
-                "copy",
-                "-metadata:s:v:0",
-                f"rotate={source.rotate}",
-                str(path),
-            ],
-            check=True,
-        )
-        first.unlink()
-    else:
-        first.rename(path)
-    return path
+
+
+def sources(seconds: int) -> dict[str, tuple[str, ClipSpec]]:
+    """What each clip stands for, and how it is made (``seconds`` long, with camera noise)."""
+    clip = partial(ClipSpec, seconds=seconds, filters=(NOISE,))
+    return {
+        "phone-h264-1080p": (
+            "phone clip held level: H.264 High, 1080p30, 17 Mbit/s",
+            clip(
+                name=f"phone-h264-1080p-{seconds}s.mov",
+                size=(1920, 1080),
+                container="mov",
+                codec=_x264_high("17M"),
+            ),
+        ),
+        "phone-h264-1080p-portrait": (
+            "the same held upright: a rotation flag",
+            clip(
+                name=f"phone-h264-1080p-portrait-{seconds}s.mov",
+                size=(1920, 1080),
+                container="mov",
+                codec=_x264_high("17M"),
+                rotate=90,
+            ),
+        ),
+        "iphone-hevc-hdr-1080p": (
+            "iPhone default: HEVC Main 10, HLG, 1080p30, portrait",
+            clip(
+                name=f"iphone-hevc-hdr-1080p-{seconds}s.mov",
+                size=(1920, 1080),
+                container="mov",
+                rotate=90,
+                codec=(
+                    "-c:v",
+                    "libx265",
+                    "-preset",
+                    "ultrafast",
+                    "-tag:v",
+                    "hvc1",
+                    "-pix_fmt",
+                    "yuv420p10le",
+                    "-x265-params",
+                    "log-level=error:colorprim=bt2020:transfer=arib-std-b67:"
+                    "colormatrix=bt2020nc:bitrate=10000",
+                ),
+            ),
+        ),
+        "browser-vp9-720p": (
+            "the bedside recorder in Chromium (WebM VP9, 720p30, 2.5 Mbit/s)",
+            clip(
+                name=f"browser-vp9-720p-{seconds}s.webm",
+                size=(1280, 720),
+                container="webm",
+                codec=(
+                    "-c:v",
+                    "libvpx-vp9",
+                    "-deadline",
+                    "realtime",
+                    "-cpu-used",
+                    "8",
+                    "-b:v",
+                    "2500k",
+                ),
+            ),
+        ),
+        "browser-h264-720p": (
+            "the bedside recorder where it may record MP4 with H.264 High (720p30, 2.5 Mbit/s)",
+            clip(
+                name=f"browser-h264-720p-{seconds}s.mp4",
+                size=(1280, 720),
+                container="mp4",
+                codec=_x264_high("2500k"),
+            ),
+        ),
+    }
 
 
 def measure(normaliser: ClipNormaliser, path: Path, repeat: int) -> dict[str, Any]:
@@ -232,15 +176,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     folder = OUT_DIR / "clips"
     folder.mkdir(parents=True, exist_ok=True)
+    factory = ClipFactory(folder)
     normaliser = ClipNormaliser(VideoTools.find(), clip_limits(Settings()))
     results: dict[str, Any] = {"machine": machine(), "seconds": args.seconds, "clips": {}}
-    for source in SOURCES:
-        if args.only and source.name not in args.only:
+    for name, (what, spec) in sources(args.seconds).items():
+        if args.only and name not in args.only:
             continue
-        path = make(source, args.seconds, folder)
-        figures = measure(normaliser, path, args.repeat)
-        results["clips"][source.name] = {"what": source.what, **figures}
-        print(source.name, json.dumps(figures), flush=True)
+        factory.make(spec)
+        figures = measure(normaliser, folder / spec.name, args.repeat)
+        results["clips"][name] = {"what": what, **figures}
+        print(name, json.dumps(figures), flush=True)
     (OUT_DIR / "clips.json").write_text(json.dumps(results, indent=2))
     (OUT_DIR / "clips.md").write_text(markdown(results))
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,13 +54,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[LiveServer]:
+@contextmanager
+def demo_server(**settings: str) -> Iterator[LiveServer]:
+    """A demo server serving the vendored htmx, with these ``POINTCARE_*`` variables."""
     if not HTMX_COPY.exists():
         missing(f"{HTMX_COPY} (run: bash infra/fetch-htmx.sh)")
     backend = str(REPO_ROOT / "backend")
     path = os.pathsep.join(p for p in (backend, str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
-    with LiveServer(demo=True, env={"POINTCARE_HTMX_SRC": "local", "PYTHONPATH": path}) as server:
+    env = {"POINTCARE_HTMX_SRC": "local", "PYTHONPATH": path, **settings}
+    with LiveServer(demo=True, env=env) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    with demo_server() as server:
         yield server
 
 
@@ -80,20 +89,18 @@ def chromium(playwright_session: Playwright) -> Iterator[Browser]:
 @pytest.fixture(scope="session")
 def camera_chromium(playwright_session: Playwright) -> Iterator[Browser]:
     """A Chromium whose camera is Chromium's fake device, allowed without asking."""
-    executable = require_tool("chromium")
-    browser = playwright_session.chromium.launch(
-        executable_path=executable, args=CHROMIUM_ARGS + FAKE_CAMERA_ARGS
-    )
-    yield browser
-    browser.close()
+    yield from _launched(playwright_session, *FAKE_CAMERA_ARGS)
 
 
 @pytest.fixture(scope="session")
 def denying_chromium(playwright_session: Playwright) -> Iterator[Browser]:
     """A Chromium with a camera whose permission prompt is refused (headless: no prompt)."""
-    executable = require_tool("chromium")
-    browser = playwright_session.chromium.launch(
-        executable_path=executable, args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream"]
+    yield from _launched(playwright_session, "--use-fake-device-for-media-stream")
+
+
+def _launched(playwright: Playwright, *args: str) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(
+        executable_path=require_tool("chromium"), args=[*CHROMIUM_ARGS, *args]
     )
     yield browser
     browser.close()

@@ -8,7 +8,6 @@ is read back from the server's archive folder with pydicom.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -19,9 +18,9 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Dialog, Locator, Page, Playwright, Route, expect
 
 from pointcare.domain.consent import DistributionType
-from tests.e2e.conftest import DESKTOP, HTMX_COPY, PASSWORDS, Visit, _visit
+from tests.e2e.conftest import DESKTOP, PASSWORDS, Visit, _visit, demo_server
 from tests.support.server import LiveServer
-from tests.support.tools import REPO_ROOT, corpus, missing
+from tests.support.tools import corpus
 
 FOREARM, SACRUM, BUTTOCK, PERINEUM = "14975008", "54735007", "46862004", "38864007"
 LOCK_SECONDS = 3
@@ -40,16 +39,7 @@ def _devices(playwright: Playwright) -> dict[str, dict[str, object]]:
 @pytest.fixture(scope="module")
 def locking_server() -> Iterator[LiveServer]:
     """A server of its own whose capture screen locks after a few idle seconds."""
-    if not HTMX_COPY.exists():
-        missing(f"{HTMX_COPY} (run: bash infra/fetch-htmx.sh)")
-    backend = str(REPO_ROOT / "backend")
-    path = os.pathsep.join(p for p in (backend, str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
-    env = {
-        "POINTCARE_HTMX_SRC": "local",
-        "PYTHONPATH": path,
-        "POINTCARE_IDLE_LOCK_SECONDS": str(LOCK_SECONDS),
-    }
-    with LiveServer(demo=True, env=env) as server:
+    with demo_server(POINTCARE_IDLE_LOCK_SECONDS=str(LOCK_SECONDS)) as server:
         yield server
 
 

@@ -8,7 +8,6 @@ The server here has a three-second limit, so that recording up to the limit take
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 
@@ -17,7 +16,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Playwright, expect
 
 from pointcare.dicom.video import VIDEO_PHOTOGRAPHIC_IMAGE_STORAGE
-from tests.e2e.conftest import HTMX_COPY
+from tests.e2e.conftest import demo_server
 from tests.e2e.test_bedside_capture import (
     _open,
     archived,
@@ -29,7 +28,6 @@ from tests.e2e.test_bedside_capture import (
 from tests.support import clips as made
 from tests.support.clips import TRACES, ClipFactory
 from tests.support.server import LiveServer
-from tests.support.tools import REPO_ROOT, missing
 
 LIMIT_SECONDS = 3
 
@@ -37,16 +35,7 @@ LIMIT_SECONDS = 3
 @pytest.fixture(scope="module")
 def clip_server() -> Iterator[LiveServer]:
     """A server of its own, whose clips may last three seconds."""
-    if not HTMX_COPY.exists():
-        missing(f"{HTMX_COPY} (run: bash infra/fetch-htmx.sh)")
-    backend = str(REPO_ROOT / "backend")
-    path = os.pathsep.join(p for p in (backend, str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
-    env = {
-        "POINTCARE_HTMX_SRC": "local",
-        "PYTHONPATH": path,
-        "POINTCARE_VIDEO_MAX_SECONDS": str(LIMIT_SECONDS),
-    }
-    with LiveServer(demo=True, env=env) as server:
+    with demo_server(POINTCARE_VIDEO_MAX_SECONDS=str(LIMIT_SECONDS)) as server:
         yield server
 
 

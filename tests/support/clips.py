@@ -13,6 +13,7 @@ import base64
 import http.server
 import struct
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -92,6 +93,8 @@ class ClipSpec:
     """Container metadata, such as :data:`ANDROID_METADATA`; phone clips get XMP too."""
     video: bool = True
     audio: bool = False
+    filters: Sequence[str] = ()
+    """ffmpeg video filters applied to the test pattern (camera noise, for the benchmark)."""
 
 
 PHONE_MOV = ClipSpec(
@@ -183,7 +186,8 @@ class ClipFactory:
         if spec.video:
             width, height = spec.size
             sources += ["-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={spec.rate}"]
-            streams += ["-map", "0:v", *spec.codec]
+            streams += ["-map", "0:v", *(("-vf", ",".join(spec.filters)) if spec.filters else ())]
+            streams += spec.codec
         if spec.audio:
             sources += ["-f", "lavfi", "-i", "sine=frequency=440"]
             streams += ["-map", f"{1 if spec.video else 0}:a", "-c:a", "aac"]
@@ -235,6 +239,21 @@ class ClipFactory:
             capture_output=True,
             timeout=120,
         )
+
+
+def run_on(data: bytes, tool: str, *args: str) -> bytes:
+    """``tool`` (``ffprobe`` or ``ffmpeg``) run on ``data`` in a temporary file: ``{}`` in
+    ``args`` stands for the file. Its standard output."""
+    with tempfile.NamedTemporaryFile(suffix=".clip") as file:
+        file.write(data)
+        file.flush()
+        done = subprocess.run(
+            [require_tool(tool), "-v", "error", *(arg.replace("{}", file.name) for arg in args)],
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
+    return done.stdout
 
 
 def xmp_box() -> bytes:

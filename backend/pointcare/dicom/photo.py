@@ -172,18 +172,30 @@ def set_jpeg_pixels(ds: Dataset, photo: NormalisedPhoto) -> None:
     samples = _check_photo(photo)
     ds.LossyImageCompressionRatio = f"{photo.rows * photo.columns * samples / len(photo.jpeg):.2f}"
     ds.LossyImageCompressionMethod = LOSSY_METHOD
+    set_encapsulated_pixels(
+        ds,
+        photometric=photo.photometric,
+        samples=samples,
+        size=(photo.rows, photo.columns),
+        encoded=photo.jpeg,
+    )
+
+
+def set_encapsulated_pixels(
+    ds: Dataset, *, photometric: str, samples: int, size: tuple[int, int], encoded: bytes
+) -> None:
+    """Image Pixel Module (C.7.6.3) of 8-bit pixels encoded as one fragment: a photo's JPEG,
+    or a clip's whole MP4. An empty Basic Offset Table: one fragment needs no offsets."""
     ds.SamplesPerPixel = samples
-    ds.PhotometricInterpretation = photo.photometric
+    ds.PhotometricInterpretation = photometric
     if samples > 1:
         ds.PlanarConfiguration = 0
-    ds.Rows = photo.rows
-    ds.Columns = photo.columns
+    ds.Rows, ds.Columns = size
     ds.BitsAllocated = 8
     ds.BitsStored = 8
     ds.HighBit = 7
     ds.PixelRepresentation = 0
-    # One fragment, empty Basic Offset Table: a single frame needs no offsets.
-    ds.PixelData = encapsulate_single_frame(photo.jpeg)
+    ds.PixelData = encapsulate_single_frame(encoded)
     ds["PixelData"].VR = "OB"
     ds["PixelData"].is_undefined_length = True
 

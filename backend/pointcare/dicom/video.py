@@ -24,8 +24,8 @@ from pointcare.dicom.part10 import Part10Source
 from pointcare.dicom.photo import (
     MODALITY,
     PhotoDetails,
-    encapsulate_single_frame,
     photographic_dataset,
+    set_encapsulated_pixels,
 )
 from pointcare.domain.patients import PatientIdentity
 from pointcare.video.clip import NormalisedClip
@@ -100,18 +100,9 @@ def build_video_photographic_image(
     ds.LossyImageCompressionMethod = LOSSY_METHOD
 
     # Image Pixel Module (C.7.6.3), with the values PS3.5 8.2.7 prescribes for the stream.
-    ds.SamplesPerPixel = 3
-    ds.PhotometricInterpretation = PHOTOMETRIC
-    ds.PlanarConfiguration = 0
-    ds.Rows = clip.rows
-    ds.Columns = clip.columns
-    ds.BitsAllocated = 8
-    ds.BitsStored = 8
-    ds.HighBit = 7
-    ds.PixelRepresentation = 0
-    ds.PixelData = encapsulate_single_frame(clip.mp4)
-    ds["PixelData"].VR = "OB"
-    ds["PixelData"].is_undefined_length = True
+    set_encapsulated_pixels(
+        ds, photometric=PHOTOMETRIC, samples=3, size=(clip.rows, clip.columns), encoded=clip.mp4
+    )
     return with_file_meta(ds, transfer_syntax)
 
 

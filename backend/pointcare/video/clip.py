@@ -260,31 +260,24 @@ class ClipNormaliser:
     def _wrap(self, upload: Path, clip_format: ClipFormat, output: Path) -> None:
         """The upload's own stream into a fresh MP4, every frame decoded on the way (to a null
         output) so that a damaged stream is refused rather than stored."""
-        threads = str(self.limits.tool.threads)
         self.tools.run_ffmpeg(
             [
-                "-xerror",
-                "-threads",
-                threads,
-                "-f",
-                clip_format.demuxer,
-                "-i",
-                "file:" + upload.name,
-                "-map",
-                "0:v:0",
-                "-c:v",
-                "copy",
-                *_STRIP,
-                "file:" + output.name,
-                "-map",
-                "0:v:0",
-                "-f",
-                "null",
-                "-",
+                *self._video_of(upload, clip_format),
+                *("-c:v", "copy", *_STRIP, "file:" + output.name),
+                *("-map", "0:v:0", "-f", "null", "-"),
             ],
             self.limits.tool,
             cwd=upload.parent,
         )
+
+    def _video_of(self, upload: Path, clip_format: ClipFormat) -> list[str]:
+        """ffmpeg's arguments up to the first output: the upload, through its one demuxer,
+        stopping at the first error, its first video stream chosen."""
+        threads = str(self.limits.tool.threads)
+        return [
+            *("-xerror", "-threads", threads, "-f", clip_format.demuxer),
+            *("-i", "file:" + upload.name, "-map", "0:v:0"),
+        ]
 
     def _transcode(
         self,
@@ -310,15 +303,7 @@ class ClipNormaliser:
         threads = str(self.limits.tool.threads)
         self.tools.run_ffmpeg(
             [
-                "-xerror",
-                "-threads",
-                threads,
-                "-f",
-                clip_format.demuxer,
-                "-i",
-                "file:" + upload.name,
-                "-map",
-                "0:v:0",
+                *self._video_of(upload, clip_format),
                 "-vf",
                 ",".join(filters),
                 "-filter_threads",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -41,6 +40,7 @@ from pointcare.runtime import Runtime
 from pointcare.settings import Settings
 from pointcare.video.clip import ClipNormaliser
 from tests.integration.conftest import PostClip
+from tests.integration.delivery.conftest import delivering_to
 from tests.support import clips as made
 from tests.support.clips import ClipFactory
 from tests.support.orthanc import Orthanc
@@ -130,13 +130,7 @@ def mrn() -> str:
 
 @pytest.fixture
 def settings(settings: Settings, orthanc: Orthanc) -> Settings:
-    return replace(
-        settings,
-        archive="dicomweb",
-        dicomweb_url=orthanc.dicomweb_url,
-        dicomweb_username=orthanc.user,
-        dicomweb_password=orthanc.password,
-    )
+    return delivering_to(settings, orthanc)
 
 
 @pytest.fixture

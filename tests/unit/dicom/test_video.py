@@ -4,8 +4,6 @@ and pass dciodvfy; the MP4 in Pixel Data is the clip, whole, and plays."""
 from __future__ import annotations
 
 import io
-import subprocess
-import tempfile
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -31,9 +29,8 @@ from pointcare.domain.views import View
 from pointcare.imaging.photo import normalise_photo
 from pointcare.video.clip import ClipNormaliser, NormalisedClip
 from tests.support import clips as made
-from tests.support.clips import TRACES, ClipFactory, ClipSpec
+from tests.support.clips import TRACES, ClipFactory, ClipSpec, run_on
 from tests.support.dicom_checks import VIEW_WARNINGS, assert_valid_dicom, pydicom_part10
-from tests.support.tools import require_tool
 from tests.unit.dicom.test_photo import build as build_photo
 from tests.unit.dicom.test_photo import details, patient, study
 from tests.unit.imaging.images import jpeg_bytes, scene
@@ -63,28 +60,20 @@ def encapsulated(ds: pydicom.Dataset) -> bytes:
 
 def decoded_frames(mp4: bytes) -> int:
     """Frames ffmpeg decodes from the extracted clip, every one of them."""
-    with tempfile.NamedTemporaryFile(suffix=".mp4") as file:
-        file.write(mp4)
-        file.flush()
-        done = subprocess.run(
-            [
-                require_tool("ffprobe"),
-                "-v",
-                "error",
-                "-count_frames",
-                "-select_streams",
-                "v:0",
-                "-show_entries",
-                "stream=nb_read_frames",
-                "-of",
-                "csv=p=0",
-                file.name,
-            ],
-            capture_output=True,
-            check=True,
-            timeout=60,
+    return int(
+        run_on(
+            mp4,
+            "ffprobe",
+            "-count_frames",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=nb_read_frames",
+            "-of",
+            "csv=p=0",
+            "{}",
         )
-    return int(done.stdout)
+    )
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -31,9 +30,9 @@ from pointcare.video.tools import VideoTools
 from tests.support import clips as made
 from tests.support.clips import CLIP_LIMITS as LIMITS
 from tests.support.clips import CLIP_TOOL_LIMITS as TOOL_LIMITS
-from tests.support.clips import RECORDED_TYPES, TRACES, ClipFactory, ClipSpec
+from tests.support.clips import RECORDED_TYPES, TRACES, ClipFactory, ClipSpec, run_on
 from tests.support.dicom_checks import jpeg_has_metadata, jpeg_size
-from tests.support.tools import corpus, require_tool
+from tests.support.tools import corpus
 
 KEPT_STREAM_TAGS = frozenset({"handler_name", "vendor_id", "encoder", "language"})
 """What ffmpeg's MP4 muxer itself writes for a track: nothing of the upload's."""
@@ -42,59 +41,37 @@ FILE_TYPE_TAGS = frozenset({"major_brand", "minor_version", "compatible_brands"}
 
 
 def ffprobe(clip: bytes) -> dict[str, Any]:
-    with tempfile.NamedTemporaryFile(suffix=".mp4") as file:
-        file.write(clip)
-        file.flush()
-        done = subprocess.run(
-            [
-                require_tool("ffprobe"),
-                "-v",
-                "error",
-                "-show_format",
-                "-show_streams",
-                "-of",
-                "json",
-                file.name,
-            ],
-            capture_output=True,
-            check=True,
-            timeout=60,
-        )
-    report: dict[str, Any] = json.loads(done.stdout)
+    report: dict[str, Any] = json.loads(
+        run_on(clip, "ffprobe", "-show_format", "-show_streams", "-of", "json", "{}")
+    )
     return report
 
 
 def stream_hash(clip: bytes, demuxer: str) -> str:
     """MD5 of the video stream's packets without SEI messages: equal when a stream was kept."""
-    with tempfile.NamedTemporaryFile() as file:
-        file.write(clip)
-        file.flush()
-        done = subprocess.run(
-            [
-                require_tool("ffmpeg"),
-                "-v",
-                "error",
-                "-f",
-                demuxer,
-                "-i",
-                file.name,
-                "-map",
-                "0:v:0",
-                "-c",
-                "copy",
-                "-bsf:v",
-                "filter_units=remove_types=6",
-                "-f",
-                "streamhash",
-                "-hash",
-                "md5",
-                "-",
-            ],
-            capture_output=True,
-            check=True,
-            timeout=60,
+    return (
+        run_on(
+            clip,
+            "ffmpeg",
+            "-f",
+            demuxer,
+            "-i",
+            "{}",
+            "-map",
+            "0:v:0",
+            "-c",
+            "copy",
+            "-bsf:v",
+            "filter_units=remove_types=6",
+            "-f",
+            "streamhash",
+            "-hash",
+            "md5",
+            "-",
         )
-    return done.stdout.decode().strip()
+        .decode()
+        .strip()
+    )
 
 
 def assert_storable(clip: NormalisedClip, *, size: tuple[int, int]) -> dict[str, Any]:
