@@ -122,6 +122,10 @@ def test_a_clip_recorded_at_the_bedside_is_stored_for_the_patient(
         expect(page.get_by_role("button", name="Take photo")).to_be_enabled()
         visit.check("bedside-clip-stored")
         assert nothing_kept(page)
+        page.get_by_role("link", name="Finish").click()
+        expect(page).to_have_url(re.compile(r"/summary$"))
+        expect(page.locator("main")).to_contain_text("1 video clip stored")
+        expect(page.locator("main")).to_contain_text("Right forearm")
         visit.assert_no_console_errors()
     finally:
         page.context.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -460,6 +461,15 @@ CLIP_ROUTES = [bedside_clip]
 """Routes that take video clips: registered with their own request size limit."""
 
 
+def counted_words(stored: Sequence[Instance]) -> str:
+    """ "3 photos", "2 photos and 1 video clip": what a session stored, in words."""
+    clips = sum(1 for instance in stored if instance.object_kind is ObjectKind.VIDEO)
+    photos = len(stored) - clips
+    parts = [f"{photos} photo{'s' if photos != 1 else ''}"] if photos else []
+    parts += [f"{clips} video clip{'s' if clips != 1 else ''}"] if clips else []
+    return " and ".join(parts)
+
+
 # --- Summary and the end of a session ---------------------------------------------------------
 
 
@@ -487,6 +497,7 @@ def bedside_summary(
         **context.as_context(),
         bedside=_view(record),
         count=len(photos),
+        stored_words=counted_words(photos),
         sites=[StoredSite(label, count) for label, count in counts.items()],
         studies=studies,
         capture_url=session_url(record.id),
