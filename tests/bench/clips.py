@@ -167,7 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     folder = OUT_DIR / "clips"
     folder.mkdir(parents=True, exist_ok=True)
     factory = ClipFactory(folder)
-    normaliser = ClipNormaliser(VideoTools.find(), clip_limits(Settings()))
+    # The server's limits, but time enough: on a shared machine a conversion waits for the cores
+    # (it runs at a lower priority than requests), and the figure is what is wanted here.
+    settings = Settings(video_convert_timeout_seconds=3600, video_queue_seconds=3600)
+    normaliser = ClipNormaliser(VideoTools.find(), clip_limits(settings))
     results: dict[str, Any] = {"machine": machine(), "seconds": args.seconds, "clips": {}}
     for name, (what, spec) in sources(args.seconds).items():
         if args.only and name not in args.only:
