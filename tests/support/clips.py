@@ -256,6 +256,34 @@ def run_on(data: bytes, tool: str, *args: str) -> bytes:
     return done.stdout
 
 
+def stream_hash(clip: bytes, demuxer: str = "mov") -> str:
+    """MD5 of the video stream's packets without SEI messages: equal when a stream was kept,
+    whatever container holds it."""
+    return (
+        run_on(
+            clip,
+            "ffmpeg",
+            "-f",
+            demuxer,
+            "-i",
+            "{}",
+            "-map",
+            "0:v:0",
+            "-c",
+            "copy",
+            "-bsf:v",
+            "filter_units=remove_types=6",
+            "-f",
+            "streamhash",
+            "-hash",
+            "md5",
+            "-",
+        )
+        .decode()
+        .strip()
+    )
+
+
 def xmp_box() -> bytes:
     """A top-level ``uuid`` box holding an XMP packet with GPS, as Adobe tools and some phones
     append to MP4 and MOV files."""

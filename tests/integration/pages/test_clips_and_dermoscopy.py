@@ -12,15 +12,17 @@ import pydicom
 import pypdfium2 as pdfium
 import pytest
 from PIL import ImageStat
+from sqlalchemy import select
 
+from pointcare.db.models import Instance
 from pointcare.dicom.dermoscopy import DERMOSCOPIC_PHOTOGRAPHY_IMAGE_STORAGE
-from pointcare.dicom.video import VIDEO_PHOTOGRAPHIC_IMAGE_STORAGE
+from pointcare.dicom.video import VIDEO_PHOTOGRAPHIC_IMAGE_STORAGE, stored_clip
 from pointcare.runtime import Runtime
 from tests.integration.api.test_photos import stored_path
 from tests.integration.conftest import PostClip, Upload
 from tests.integration.pages.conftest import OBERG, SignIn
 from tests.support import clips as made
-from tests.support.clips import ClipFactory
+from tests.support.clips import ClipFactory, stream_hash
 from tests.support.dicom_checks import DERMOSCOPY_WARNINGS, assert_valid_dicom
 from tests.support.tools import corpus
 
@@ -146,3 +148,35 @@ def test_exports_carry_clips_as_they_can(
         images = [n for n in archive.namelist() if n.endswith(".jpg")]
     assert b"video clip: the teaching set holds still images only" in readme
     assert len(images) == 2  # the photo and the dermoscopic image
+
+
+def test_a_clip_filed_under_the_wrong_patient_is_moved_with_its_stream_unchanged(
+    browser: SignIn, runtime: Runtime, record: dict[str, str]
+) -> None:
+    clinician = browser("clinician")
+    uid = record["clip"]
+    page = clinician.get(f"{OBERG}/photos/{uid}/correct{ISSUER}")
+    assert page.status_code == 200
+    assert "compare?" not in clinician.get(_page(uid)).text
+    token = page.text.split('name="token" value="')[1].split('"')[0]
+    form = {
+        "token": token,
+        "kind": "patient",
+        "reason": "Filmed Mr O'Brien's gait under Mrs Öberg's record",
+        "target_mrn": "PC100003",
+        "target_confirmed": "true",
+        "target_issuer": "PCDEMO",
+    }
+    done = clinician.post(f"{OBERG}/photos/{uid}/correct{ISSUER}", data=form)
+    assert done.status_code == 200, done.text[:300]
+    with runtime.db.session() as session:
+        original = session.scalars(select(Instance).where(Instance.sop_instance_uid == uid)).one()
+        copy = session.scalars(select(Instance).where(Instance.replaces_id == original.id)).one()
+    assert original.rejected_at is not None
+    moved = pydicom.dcmread(runtime.files.resolve(copy.storage_path))
+    assert moved.PatientID == "PC100003"
+    assert moved.SOPClassUID == VIDEO_PHOTOGRAPHIC_IMAGE_STORAGE
+    # The same H.264 stream, packet for packet, in a new MP4.
+    assert stream_hash(stored_clip(runtime.files.resolve(copy.storage_path))) == stream_hash(
+        stored_clip(runtime.files.resolve(original.storage_path))
+    )

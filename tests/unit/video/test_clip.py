@@ -30,7 +30,14 @@ from pointcare.video.tools import VideoTools
 from tests.support import clips as made
 from tests.support.clips import CLIP_LIMITS as LIMITS
 from tests.support.clips import CLIP_TOOL_LIMITS as TOOL_LIMITS
-from tests.support.clips import RECORDED_TYPES, TRACES, ClipFactory, ClipSpec, run_on
+from tests.support.clips import (
+    RECORDED_TYPES,
+    TRACES,
+    ClipFactory,
+    ClipSpec,
+    run_on,
+    stream_hash,
+)
 from tests.support.dicom_checks import jpeg_has_metadata, jpeg_size
 from tests.support.tools import corpus
 
@@ -45,33 +52,6 @@ def ffprobe(clip: bytes) -> dict[str, Any]:
         run_on(clip, "ffprobe", "-show_format", "-show_streams", "-of", "json", "{}")
     )
     return report
-
-
-def stream_hash(clip: bytes, demuxer: str) -> str:
-    """MD5 of the video stream's packets without SEI messages: equal when a stream was kept."""
-    return (
-        run_on(
-            clip,
-            "ffmpeg",
-            "-f",
-            demuxer,
-            "-i",
-            "{}",
-            "-map",
-            "0:v:0",
-            "-c",
-            "copy",
-            "-bsf:v",
-            "filter_units=remove_types=6",
-            "-f",
-            "streamhash",
-            "-hash",
-            "md5",
-            "-",
-        )
-        .decode()
-        .strip()
-    )
 
 
 def assert_storable(clip: NormalisedClip, *, size: tuple[int, int]) -> dict[str, Any]:

@@ -1,7 +1,9 @@
-"""Video clips at the bedside, in a real Chromium: record from the (fake) camera with the running
-time against the limit, stop at the limit, play it back, keep it, tag it, send it; the archive
-then holds a Video Photographic object for the patient, and the page holds nothing. Without an
-in-page camera the phone's camera app takes the clip through a file input.
+"""Video clips and dermoscopy in a real Chromium. At the bedside: record from the (fake) camera
+with the running time against the limit, stop at the limit, play it back, keep it, tag it, send
+it; the archive then holds a Video Photographic object for the patient, and the page holds
+nothing. Without an in-page camera the phone's camera app takes the clip through a file input.
+At the desk: a phone's clip and a dermatoscope's image added together, then the clip played on
+its page (the browser asking for byte ranges) and both shown on the review page.
 
 The server here has a three-second limit, so that recording up to the limit takes three seconds.
 """
@@ -15,6 +17,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Playwright, expect
 
+from pointcare.dicom.dermoscopy import DERMOSCOPIC_PHOTOGRAPHY_IMAGE_STORAGE
 from pointcare.dicom.video import VIDEO_PHOTOGRAPHIC_IMAGE_STORAGE
 from tests.e2e.conftest import demo_server
 from tests.e2e.test_bedside_capture import (
@@ -28,6 +31,7 @@ from tests.e2e.test_bedside_capture import (
 from tests.support import clips as made
 from tests.support.clips import TRACES, ClipFactory
 from tests.support.server import LiveServer
+from tests.support.tools import corpus
 
 LIMIT_SECONDS = 3
 
@@ -203,3 +207,68 @@ def test_without_a_camera_the_phone_s_camera_app_records_the_clip(
         raw = path.read_bytes()
         if mrn.encode() in raw:
             assert [trace for trace in TRACES if trace in raw] == []
+
+
+def test_a_clip_and_a_dermatoscope_image_from_the_desk_show_and_play(
+    chromium: Browser,
+    playwright_session: Playwright,
+    clip_server: LiveServer,
+    axe: Axe,
+    clips: ClipFactory,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    patient = "/patients/PC100019?issuer=PCDEMO"
+    folder = tmp_path_factory.mktemp("desk")
+    clip = folder / "IMG_4021.MOV"
+    clip.write_bytes(clips.make(made.HEVC_HDR_MOV))  # an iPhone's: HEVC, HDR, portrait
+    desk = _open(chromium, playwright_session, clip_server, axe, "desktop")
+    page = desk.page
+    try:
+        desk.sign_in("doctor")
+        desk.goto(patient.replace("?", "/upload?"))
+        expect(page.locator(".hint")).to_contain_text("video clips up to 0:03")
+        page.get_by_label("Body site", exact=True).select_option("14975008")
+        page.get_by_label("Left", exact=True).check()
+        page.locator("label[for=desk-view-dermoscopic]").click()
+        page.locator("#desk-files").set_input_files(
+            [str(clip), str(corpus("photos", "gps", "DSCN0010.jpg"))]
+        )
+        expect(page.locator(".desk-row").first).to_contain_text("(video clip)")
+        page.get_by_role("button", name="Send all").click()
+        rows = page.locator(".desk-row")
+        for number in range(2):
+            expect(rows.nth(number)).to_have_attribute("data-state", "stored", timeout=120_000)
+        desk.assert_no_console_errors()
+    finally:
+        page.context.close()
+    kinds = {(ds.Modality, ds.SOPClassUID) for ds in archived(clip_server, "PC100019")}
+    assert kinds == {
+        ("DMS", DERMOSCOPIC_PHOTOGRAPHY_IMAGE_STORAGE),
+        ("XC", VIDEO_PHOTOGRAPHIC_IMAGE_STORAGE),
+    }
+
+    for device in ("pixel7", "ipad", "desktop"):
+        visit = _open(chromium, playwright_session, clip_server, axe, device)
+        page = visit.page
+        try:
+            visit.sign_in("doctor")
+            visit.goto(patient)
+            card = page.locator(".photo-card", has=page.locator(".clip-label"))
+            expect(card).to_have_count(1)
+            visit.check("review-with-clip")
+            card.locator(".photo-link").click()
+            video = page.locator("video.photo-clip")
+            expect(video).to_be_visible()
+            size = video.evaluate(
+                """video => new Promise((resolve) => {
+                     const done = () =>
+                       resolve([video.duration, video.videoWidth, video.videoHeight]);
+                     if (video.readyState >= 1) done();
+                     else video.addEventListener("loadedmetadata", done);
+                   })"""
+            )
+            assert 0 < size[0] <= 3.5 and size[1] < size[2], size  # played, upright: portrait
+            visit.check("clip-page")
+            visit.assert_no_console_errors()
+        finally:
+            page.context.close()
