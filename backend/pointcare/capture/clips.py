@@ -66,7 +66,7 @@ class ClipIntake:
     def normalise(self, data: bytes, field: str = "file") -> NormalisedClip:
         """The clip to store (blocking: call it from a worker thread); refusals as 413, 415 or
         422 naming ``field``, a full queue or a missing ffmpeg as 503."""
-        normaliser = self._normaliser_or_503()
+        normaliser = self.normaliser()
         try:
             return normaliser.normalise(data)
         except ClipRejected as exc:
@@ -76,7 +76,8 @@ class ClipIntake:
                 "Other clips are being converted; this one will be sent again shortly."
             ) from None
 
-    def _normaliser_or_503(self) -> ClipNormaliser:
+    def normaliser(self) -> ClipNormaliser:
+        """The converter, made at the first clip; 503 when ffmpeg is not installed."""
         with self._lock:
             if self._normaliser is None:
                 try:
