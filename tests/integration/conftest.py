@@ -116,7 +116,7 @@ def post_clip(
             "view": "overview",
             "capture_id": str(uuid.uuid4()),
             "captured_at": "2026-05-04T10:15:00+02:00",
-            "consent_method": "verbal",
+            **CLINICAL_ONLY,
         } | {key: str(value) for key, value in fields.items()}
         return client.post(
             "/api/v1/videos",

@@ -192,6 +192,14 @@ class ClipNormaliser:
         frame_rate = conformance.nominal_rate(
             stream.frame_rate or stored.measured_rate or Fraction(30)
         )
+        try:
+            still = poster.poster_frame(
+                self.tools, output, stored.duration, (stream.width, stream.height), self._quick
+            )
+        except (ToolFailed, ToolTimedOut):
+            still = None
+        if still is None:
+            raise UnreadableClip(_NO_FRAME)
         return NormalisedClip(
             mp4=output.read_bytes(),
             rows=stream.height,
@@ -203,9 +211,7 @@ class ClipNormaliser:
             source_format=clip_format,
             source_codec=video.codec,
             transcode_reasons=reasons,
-            poster=poster.poster_frame(
-                self.tools, output, stored.duration, (stream.width, stream.height), self._quick
-            ),
+            poster=still,
         )
 
     @property

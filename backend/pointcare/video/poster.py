@@ -20,34 +20,26 @@ def poster_frame(
     duration: float,
     size: tuple[int, int],
     limits: ToolLimits,
-) -> bytes:
+) -> bytes | None:
     """JPEG of the frame at :data:`POSTER_AT_SECONDS` of ``clip`` (an MP4 we wrote), longest
-    side at most 320 pixels, no metadata."""
+    side at most 320 pixels, no metadata; the first frame when seeking there finds none (a
+    recorder's clip of a few frames with uneven timestamps); None when no frame decodes."""
     width, height = size
     scale = min(1.0, THUMBNAIL_MAX_SIDE / max(width, height))
-    png = tools.run_ffmpeg(
-        [
-            "-ss",
-            f"{min(POSTER_AT_SECONDS, duration / 2):.3f}",
-            "-f",
-            "mp4",
-            "-i",
-            "file:" + clip.name,
-            "-frames:v",
-            "1",
-            "-vf",
-            f"scale={max(1, round(width * scale))}:{max(1, round(height * scale))}",
-            "-pix_fmt",
-            "rgb24",
-            "-f",
-            "image2pipe",
-            "-c:v",
-            "png",
-            "-",
-        ],
-        limits,
-        cwd=clip.parent,
-    )
-    with Image.open(io.BytesIO(png)) as frame:
-        frame.load()
-        return thumbnail_jpeg(frame)
+    for seek in (min(POSTER_AT_SECONDS, duration / 2), 0.0):
+        png = tools.run_ffmpeg(
+            [
+                *(("-ss", f"{seek:.3f}") if seek else ()),
+                *("-f", "mp4", "-i", "file:" + clip.name, "-frames:v", "1"),
+                "-vf",
+                f"scale={max(1, round(width * scale))}:{max(1, round(height * scale))}",
+                *("-pix_fmt", "rgb24", "-f", "image2pipe", "-c:v", "png", "-"),
+            ],
+            limits,
+            cwd=clip.parent,
+        )
+        if png:
+            with Image.open(io.BytesIO(png)) as frame:
+                frame.load()
+                return thumbnail_jpeg(frame)
+    return None
