@@ -86,10 +86,10 @@ class Settings:
     rotation that cannot be done losslessly)."""
 
     native_code: bool = True
-    """Call libjpeg-turbo, libheif and LittleCMS directly (through ctypes) where the benchmark
-    measured them at least 20 % faster than Pillow and pillow-heif alone: lossless turns of
-    JPEGs, and their re-encoding through YCbCr planes. ``false`` turns every such path off:
-    Pillow and pillow-heif then do all image work, slower, and rotated JPEGs are re-encoded."""
+    """Call libjpeg-turbo directly (through ctypes) for lossless turns of rotated phone JPEGs,
+    the one native path the benchmark measured at least 20 % faster than Pillow alone
+    (``make bench-native``). ``false`` turns it off: Pillow and pillow-heif then do all image
+    work, and rotated JPEGs are re-encoded (slower, and one JPEG generation more)."""
 
     # --- Video clips (see video/) ----------------------------------------------------------
 
