@@ -112,12 +112,13 @@ export class TagSheet extends EventTarget {
     this.mode = mode;
     this.photos = photos;
     const count = photos.length;
+    const what = count && photos.every((photo) => photo.kind === "clip") ? "clip" : "photo";
     if (mode === NEW) {
-      this.title.textContent = count > 1 ? `Check the tags of ${count} photos` : "Check the tags of this photo";
-      this.applyText.textContent = count > 1 ? `Send ${count} photos` : "Send photo";
+      this.title.textContent = count > 1 ? `Check the tags of ${count} ${what}s` : `Check the tags of this ${what}`;
+      this.applyText.textContent = count > 1 ? `Send ${count} ${what}s` : `Send ${what}`;
       this.cancelButton.textContent = "Retake";
     } else if (mode === FIX) {
-      this.title.textContent = `Change the tags of photo ${photos[0].number}`;
+      this.title.textContent = `Change the tags of ${what} ${photos[0].number}`;
       this.applyText.textContent = "Send again";
     } else {
       this.title.textContent = "Tags for the next photos";
@@ -165,7 +166,8 @@ export class TagSheet extends EventTarget {
   cancel() {
     const photos = this.photos;
     if (this.mode === NEW && photos.length) {
-      const what = photos.length > 1 ? `these ${photos.length} photos` : "this photo";
+      const noun = photos.every((photo) => photo.kind === "clip") ? "clip" : "photo";
+      const what = photos.length > 1 ? `these ${photos.length} ${noun}s` : `this ${noun}`;
       if (!window.confirm(`Discard ${what}? They have not been sent and will be lost.`)) {
         return;
       }
@@ -310,7 +312,8 @@ export class TagSheet extends EventTarget {
     this.photoStrip.replaceChildren(
       ...photos.filter((photo) => photo.url).map((photo) => {
         const img = document.createElement("img");
-        img.alt = photo.number ? `Photo ${photo.number}` : "The new photo";
+        const noun = photo.kind === "clip" ? "clip" : "photo";
+        img.alt = photo.number ? `${noun[0].toUpperCase()}${noun.slice(1)} ${photo.number}` : `The new ${noun}`;
         img.draggable = false;
         // A picture this browser cannot draw (HEIC): a clear frame, never a broken image.
         img.addEventListener("error", () => {
