@@ -28,7 +28,7 @@ from pointcare.web.assets import htmx_source, pwa_dir
 from pointcare.web.deps import DEPENDENCIES
 from pointcare.web.dicomweb import DICOMWEB_ROUTES
 from pointcare.web.headers import security_headers
-from pointcare.web.health import healthz
+from pointcare.web.health import healthz, ready
 from pointcare.web.launch_binding import bound_patient_guard
 from pointcare.web.openapi_problems import document_problems
 from pointcare.web.pages import PAGE_ROUTES
@@ -80,6 +80,7 @@ def create_app(
     app = Litestar(
         route_handlers=[
             healthz,
+            ready,
             upload_photo,
             upload_document,
             inspect_photo,

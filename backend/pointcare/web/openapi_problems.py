@@ -38,6 +38,8 @@ ERRORS = {
     415: "The body is not of a supported type.",
     422: "The request was read but its content was refused (the errors say which fields).",
     429: "Too many requests: try again later (see Retry-After).",
+    503: "The database cannot be reached right now; nothing was done: try again (Retry-After).",
+    507: "A disk of the server is full; nothing was stored.",
 }
 
 

@@ -21,6 +21,7 @@ from pointcare.web.security import RoleGuard
 
 PUBLIC = {
     "/healthz",
+    "/healthz/ready",
     "/login",
     "/logout",
     "/launch",  # the signed launch token is the credential
