@@ -85,6 +85,7 @@ def build_archive(settings: Settings, db: Database, files: FileStore) -> Archive
                 verify_tls=settings.dicomweb_verify_tls,
                 ca_bundle=settings.dicomweb_ca_bundle,
                 timeout_seconds=settings.dicomweb_timeout_seconds,
+                request_seconds=settings.delivery_batch_seconds,
             )
         )
     return BuiltinArchive(db, files)
