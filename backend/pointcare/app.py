@@ -30,6 +30,7 @@ from pointcare.web.dicomweb import DICOMWEB_ROUTES
 from pointcare.web.headers import security_headers
 from pointcare.web.health import healthz, ready
 from pointcare.web.launch_binding import bound_patient_guard
+from pointcare.web.metrics import metrics
 from pointcare.web.openapi_problems import document_problems
 from pointcare.web.pages import PAGE_ROUTES
 from pointcare.web.problems import EXCEPTION_HANDLERS
@@ -81,6 +82,7 @@ def create_app(
         route_handlers=[
             healthz,
             ready,
+            metrics,
             upload_photo,
             upload_document,
             inspect_photo,

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pointcare import audit
+from pointcare.archive import commands as archive_commands
 from pointcare.audit import commands as audit_commands
 from pointcare.auth.accounts import add_user, find_user
 from pointcare.auth.tokens import mint_api_token
@@ -134,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     adt.set_defaults(handler=_adt_listen)
 
     audit_commands.add_commands(commands)
+    archive_commands.add_commands(commands)
 
     migrate = commands.add_parser("migrate", help="apply database migrations and exit")
     migrate.set_defaults(handler=_migrate)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -83,3 +86,23 @@ def _nearest_existing(path: Path) -> Path:
     while not current.exists() and current != current.parent:
         current = current.parent
     return current
+
+
+class DiskCollector(Collector):
+    """Free and total bytes of each disk Pointcare writes to, for ``/metrics``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def collect(self) -> Iterator[Metric]:
+        free = GaugeMetricFamily(
+            "pointcare_disk_free_bytes", "Free bytes where Pointcare writes", labels=["disk"]
+        )
+        total = GaugeMetricFamily(
+            "pointcare_disk_total_bytes", "Size of the disks Pointcare writes to", labels=["disk"]
+        )
+        for disk in disk_space(self.settings):
+            free.add_metric([disk.name], disk.free_bytes)
+            total.add_metric([disk.name], disk.total_bytes)
+        yield free
+        yield total

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from pointcare.app import create_app
@@ -77,6 +78,7 @@ def test_a_full_disk_refuses_uploads_with_507_and_reads_only_what_it_can_audit(
             assert client.get("/healthz/ready").status_code == 200
             before = _files(small_disk)
             audits_before = _audit_count(runtime)
+            failures_before = _audit_failures()
 
             filler = fill(small_disk)
             refused = send_photo(client, headers, small_photo(2))
@@ -93,6 +95,7 @@ def test_a_full_disk_refuses_uploads_with_507_and_reads_only_what_it_can_audit(
                 assert "audit trail" in read.json()["detail"]
                 assert b"DICM" not in read.content
                 assert _audit_count(runtime) == audits_before
+                assert _audit_failures() == failures_before + 1
             else:
                 assert read.status_code == 200
                 assert _audit_count(runtime) == audits_before + 1
@@ -111,6 +114,10 @@ def test_a_full_disk_refuses_uploads_with_507_and_reads_only_what_it_can_audit(
             assert read.status_code == 200
     finally:
         runtime.close()
+
+
+def _audit_failures() -> float:
+    return REGISTRY.get_sample_value("pointcare_audit_write_failures_total") or 0.0
 
 
 def _audit_count(runtime: Runtime) -> int:

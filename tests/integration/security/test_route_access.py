@@ -22,6 +22,7 @@ from pointcare.web.security import RoleGuard
 PUBLIC = {
     "/healthz",
     "/healthz/ready",
+    "/metrics",  # its own credential, the metrics token, else loopback (test_metrics.py)
     "/login",
     "/logout",
     "/launch",  # the signed launch token is the credential
