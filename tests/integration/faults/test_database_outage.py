@@ -111,9 +111,9 @@ def _upload_through_an_outage(
     with ThreadPoolExecutor(PHONES) as pool:
         phones = [pool.submit(phone, number) for number in range(PHONES)]
         try:
-            wait_for(lambda: count(201) >= 6, timeout=30, what="photos stored")
+            wait_for(lambda: count(201) >= 6, timeout=60, what="photos stored")
             cluster.halt()
-            wait_for(lambda: count(503) >= 6, timeout=30, what="uploads refused")
+            wait_for(lambda: count(503) >= 6, timeout=60, what="uploads refused")
             health = httpx.get(server.url + "/healthz", timeout=10)
             assert health.status_code == 200
             assert health.json()["database"]["reachable"] is False
@@ -127,7 +127,7 @@ def _upload_through_an_outage(
                 timeout=30,
                 what="ready again",
             )
-            wait_for(lambda: count(201) >= stored_before + 3, timeout=30, what="stored again")
+            wait_for(lambda: count(201) >= stored_before + 3, timeout=60, what="stored again")
         finally:
             stop.set()
             for running in phones:

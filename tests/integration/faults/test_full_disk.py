@@ -31,7 +31,7 @@ from tests.conftest import TEST_SECRET
 from tests.integration.delivery.conftest import small_photo
 from tests.integration.faults.conftest import PATIENT, WADO_ACCEPT, seed, send_photo, wado_path
 from tests.support.small_disk import fill, small_filesystem
-from tests.unit.imaging.test_encapsulated_pdf import a_pdf
+from tests.unit.dicom.test_pdf import a_pdf
 
 DISK_MEGABYTES = 24
 
