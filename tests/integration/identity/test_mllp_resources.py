@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 
 from pointcare.identity.adt_feed import adt_server
@@ -75,8 +76,9 @@ def test_a_listener_out_of_file_descriptors_logs_once_and_recovers(
     database_url: str, tmp_path: Path
 ) -> None:
     """``pointcare adt-listen`` with 64 file descriptors and no connection limit below that:
-    100 idle connections exhaust them. Then idle connections time out and messages flow."""
-    port = free_port()
+    100 idle connections exhaust them. Then idle connections time out and messages flow (and
+    its ``--metrics-port`` counts them)."""
+    port, metrics_port = free_port(), free_port()
     env = {
         **os.environ,
         "POINTCARE_DATA_DIR": str(tmp_path / "var"),
@@ -91,7 +93,8 @@ def test_a_listener_out_of_file_descriptors_logs_once_and_recovers(
     log = tmp_path / "log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "pointcare", "adt-listen", "--port", str(port)],
+            [sys.executable, "-m", "pointcare", "adt-listen", "--port", str(port)]
+            + ["--metrics-port", str(metrics_port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -103,6 +106,8 @@ def test_a_listener_out_of_file_descriptors_logs_once_and_recovers(
         with idle_connections(address, 100):
             time.sleep(3)  # asyncio retries the failing accept once a second
             assert code(send_once(address, adt("A01", pid=pid()))) == "AA"
+        figures = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+        assert 'pointcare_adt_messages_total{ack="AA"} 1.0' in figures
     finally:
         process.terminate()
         process.wait(timeout=30)
