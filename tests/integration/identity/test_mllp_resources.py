@@ -93,8 +93,10 @@ def test_a_listener_out_of_file_descriptors_logs_once_and_recovers(
     log = tmp_path / "log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "pointcare", "adt-listen", "--port", str(port)]
-            + ["--metrics-port", str(metrics_port)],
+            [
+                *(sys.executable, "-m", "pointcare", "adt-listen", "--port", str(port)),
+                *("--metrics-port", str(metrics_port)),
+            ],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
