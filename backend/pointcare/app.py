@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from litestar import Litestar, Router
@@ -15,6 +16,7 @@ from litestar.template import TemplateConfig
 
 from pointcare import __version__
 from pointcare.archive.forwarder import ForwarderThread
+from pointcare.archive.reconcile import Reconciler
 from pointcare.auth.csrf import pre_session_cookie_middleware
 from pointcare.identity.adt_feed import adt_lifespan
 from pointcare.launch.logs import install_token_redaction
@@ -53,9 +55,12 @@ def create_app(
     *,
     runtime: Runtime | None = None,
     forward_to_pacs: bool = True,
+    reconcile_archive: bool = False,
 ) -> Litestar:
     """The application. With a PACS as the archive and ``forward_to_pacs``, a forwarder thread
-    delivers the outbox while the app runs (started on startup, stopped on shutdown)."""
+    delivers the outbox while the app runs (started on startup, stopped on shutdown). With
+    ``reconcile_archive`` (``pointcare serve``), a thread compares the archive's files with the
+    index at start and every ``POINTCARE_RECONCILE_INTERVAL_MINUTES``."""
     settings = settings or Settings.from_env()
     runtime = runtime or build_runtime(settings)
     keep_uploads_in_memory()
@@ -68,14 +73,29 @@ def create_app(
         else None
     )
 
+    reconciler = (
+        Reconciler(
+            runtime.db,
+            runtime.files,
+            grace=timedelta(minutes=settings.reconcile_grace_minutes),
+            interval=timedelta(minutes=settings.reconcile_interval_minutes),
+        )
+        if reconcile_archive
+        else None
+    )
+
     def on_startup() -> None:
         install_token_redaction()  # after the server set up logging: no launch token logged
         if background is not None:
             background.start()
+        if reconciler is not None:
+            reconciler.start()
 
     def on_shutdown() -> None:
         if background is not None:
             background.stop()
+        if reconciler is not None:
+            reconciler.stop()
         runtime.close()
 
     app = Litestar(

@@ -172,7 +172,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     runtime = build_runtime(settings)
     if args.demo:
         _seed_demo(runtime)
-    app = create_app(settings, runtime=runtime, forward_to_pacs=not args.no_forwarder)
+    app = create_app(
+        settings, runtime=runtime, forward_to_pacs=not args.no_forwarder, reconcile_archive=True
+    )
     listen.announce(settings.institution_name, sys.stdout)
     uvicorn.run(
         app,

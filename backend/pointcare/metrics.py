@@ -1,5 +1,6 @@
 """The counters this process keeps for Prometheus (``prometheus-client``): ingest latency, ADT
-messages by acknowledgement code, audit events that could not be written.
+messages by acknowledgement code, audit events that could not be written, what the last
+reconciliation of the archive found.
 
 What the database knows (the outbox, the attempts' history) is read from it at each scrape by
 ``pointcare.archive.monitoring``, so that every node reports the same figures whichever process
@@ -13,7 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
 
 INGEST_SECONDS = Histogram(
     "pointcare_ingest_seconds",
@@ -30,6 +31,16 @@ ADT_MESSAGES = Counter(
 AUDIT_WRITE_FAILURES = Counter(
     "pointcare_audit_write_failures",
     "Audit events that could not be written; the access they would have recorded was refused",
+)
+
+ARCHIVE_ORPHAN_FILES = Gauge(
+    "pointcare_archive_orphan_files",
+    "Files without an index row left after this process's last reconciliation (too young to "
+    "remove yet, or found by a check without repair)",
+)
+ARCHIVE_MISSING_FILES = Gauge(
+    "pointcare_archive_missing_files",
+    "Indexed files missing from the archive at this process's last reconciliation (alert)",
 )
 
 

@@ -1,13 +1,15 @@
-"""``pointcare archive backfill`` and ``pointcare archive check``: the archive from the command
-line."""
+"""``pointcare archive backfill`` and ``pointcare archive check [--repair]``: the archive from
+the command line."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import timedelta
 from typing import Any
 
 from pointcare.archive import switching
+from pointcare.archive.reconcile import LISTED, reconcile
 from pointcare.db.types import utcnow
 from pointcare.runtime import build_runtime
 from pointcare.settings import Settings
@@ -23,6 +25,16 @@ def add_commands(commands: Any) -> None:
         help="queue for the PACS what was stored before POINTCARE_ARCHIVE became dicomweb",
     )
     backfill.set_defaults(handler=_backfill)
+    check = actions.add_parser(
+        "check",
+        help="compare the archive's files with the index; exit 1 when indexed files are missing",
+    )
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="remove files without an index row older than POINTCARE_RECONCILE_GRACE_MINUTES",
+    )
+    check.set_defaults(handler=_check)
 
 
 def _backfill(settings: Settings, _args: argparse.Namespace) -> int:
@@ -41,3 +53,24 @@ def _backfill(settings: Settings, _args: argparse.Namespace) -> int:
         runtime.close()
     print(f"queued {queued} object(s) for the PACS; the forwarders send them from now on")
     return 0
+
+
+def _check(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = build_runtime(settings)
+    try:
+        report = reconcile(
+            runtime.db,
+            runtime.files,
+            grace=timedelta(minutes=settings.reconcile_grace_minutes),
+            repair=args.repair,
+        )
+    finally:
+        runtime.close()
+    print(f"{report.files} file(s) in the archive")
+    print(f"{len(report.orphans)} file(s) without an index row, {report.removed} removed")
+    for orphan in report.orphans[:LISTED]:
+        print(f"  {orphan.path} ({orphan.size} bytes, {orphan.age_seconds / 60:.0f} min old)")
+    print(f"{len(report.missing)} indexed file(s) missing")
+    for entry in report.missing:
+        print(f"  {entry.object_kind} {entry.role} of {entry.sop_instance_uid}: {entry.path}")
+    return 1 if report.missing else 0
