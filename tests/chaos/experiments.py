@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from pointcare.archive.outbox import DeliveryState
 from pointcare.archive.reconcile import reconcile
@@ -28,6 +29,7 @@ from tests.support.server import LiveServer, free_port
 from tests.support.small_disk import small_filesystem
 
 PHOTOS = 100
+LOGS = Path("var/chaos")
 DELIVERY_WAIT = 180.0
 
 
@@ -42,6 +44,13 @@ class Row:
     duplicates: int
     """Index rows beyond one per capture id, plus PACS copies beyond one per SOP instance."""
     notes: str = ""
+
+
+def keep_log(name: str, text: str) -> str:
+    """Keep a server's log beside the report (``var/chaos/NAME.log``); the text."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    (LOGS / f"{name}.log").write_text(text)
+    return text
 
 
 @contextlib.contextmanager
@@ -225,7 +234,7 @@ def postgres_restarts(restarts: int = 3) -> Row:
             thread.join()
             _delivered_all(site, shots)
             read = readable(server.url, site.headers, shots)
-            tracebacks = server.stderr.count("Traceback")
+            tracebacks = keep_log("postgres-restarts", server.stderr).count("Traceback")
         answers = status_counts(shots)
         notes = f"{restarts} restarts; answers {answers}; tracebacks in the log: {tracebacks}"
         return _row("PostgreSQL restarted during uploads", site, shots, read, pacs, notes)

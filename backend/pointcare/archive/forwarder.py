@@ -27,6 +27,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from pointcare import faults
 from pointcare.archive import leases, outbox
 from pointcare.archive.backoff import RetryPolicy
 from pointcare.archive.files import FileStore
@@ -42,11 +43,14 @@ from pointcare.archive.protocol import (
 )
 from pointcare.db.engine import Database
 from pointcare.db.types import utcnow
+from pointcare.serving.log_throttle import LogThrottle, held_back
 
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
 """A batch is split into STOW-RS requests of at most this size (or one object, if larger)."""
+FAULT_LOG_SECONDS = 60.0
+"""The database out of reach is logged once a minute, not once a poll."""
 RENEWALS_PER_LEASE = 3
 """The lease is renewed this many times per lease period while a batch is being sent."""
 
@@ -80,27 +84,42 @@ class Forwarder:
         self.archive = archive
         self.settings = settings
         self.owner = owner or leases.forwarder_id()
+        self._quiet = LogThrottle(FAULT_LOG_SECONDS)
 
     def run(self, stop: threading.Event) -> None:
         """Deliver until ``stop`` is set; sleep ``poll_seconds`` whenever nothing is due.
 
         Any error (database or archive down, a bug) is logged and the loop goes on: a
-        forwarder that stopped silently would let photos pile up unseen.
+        forwarder that stopped silently would let photos pile up unseen. The database out of
+        reach is one warning line a minute, not a traceback every poll.
         """
         log.info("forwarder started owner=%s", self.owner)
         try:
             self.end_dead_leases()
-        except Exception:
-            log.exception("could not look for dead forwarders' leases owner=%s", self.owner)
+        except Exception as exc:  # the leases then run out by themselves
+            self._log_failure(exc)
         while not stop.is_set():
             try:
                 busy = self.run_once() > 0
-            except Exception:
-                log.exception("forwarder cycle failed owner=%s", self.owner)
+            except Exception as exc:
+                self._log_failure(exc)
                 busy = False
             if not busy:
                 stop.wait(self.settings.poll_seconds)
         log.info("forwarder stopped owner=%s", self.owner)
+
+    def _log_failure(self, exc: Exception) -> None:
+        if faults.as_fault(exc) is None:
+            log.exception("forwarder cycle failed owner=%s", self.owner)
+            return
+        held = self._quiet("fault")
+        if held is not None:
+            log.warning(
+                "forwarder waiting owner=%s: %s%s",
+                self.owner,
+                faults.describe(exc),
+                held_back(held),
+            )
 
     def end_dead_leases(self) -> int:
         """End the leases of forwarders of this host that died (an earlier life of this one):

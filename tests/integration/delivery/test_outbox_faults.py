@@ -24,6 +24,7 @@ from sqlalchemy import select
 from pointcare.archive import outbox
 from pointcare.archive.forwarder import Forwarder, ForwarderSettings
 from pointcare.archive.protocol import Cause, InstanceResult, Outcome, OutgoingInstance, StoreReport
+from pointcare.db.engine import Database
 from pointcare.db.models import DeliveryAttempt
 from pointcare.db.types import utcnow
 from pointcare.runtime import Runtime
@@ -201,3 +202,21 @@ def test_a_restarted_forwarder_takes_its_dead_predecessors_batch_over_at_once(
     finally:
         alive.kill()
         alive.wait()
+
+
+def test_a_forwarder_without_its_database_waits_quietly(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    forwarder = forwarder_for(runtime, ScriptedArchive())
+    forwarder.db = Database("postgresql+psycopg://pointcare:secret@127.0.0.1:9/pointcare")
+    stop = threading.Event()
+    running = threading.Thread(target=forwarder.run, args=(stop,))
+    with caplog.at_level(logging.INFO, logger="pointcare.archive.forwarder"):
+        running.start()
+        time.sleep(1.0)  # some twenty polls
+        stop.set()
+        running.join(10)
+    forwarder.db.dispose()
+    waiting = [r for r in caplog.records if "forwarder waiting" in r.getMessage()]
+    assert len(waiting) == 1  # once a minute, not once a poll
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
