@@ -44,6 +44,7 @@ def adt_flood() -> Row:
                 sent_lanes = pool.map(lambda lane: send_all(address, lane), lanes)
                 answers = [code for lane in sent_lanes for code in lane]
         newest = current_names(url)
+        duplicates = duplicate_patients(url)
         text = log.read_text(errors="replace")
     shown = sum(name == f"Family{VERSIONS - 1}" for name in newest.values())
     refused_lines = text.count("the most allowed")
@@ -54,7 +55,7 @@ def adt_flood() -> Row:
         acknowledged=answers.count("AA"),
         readable=shown,
         delivered=None,
-        duplicates=duplicate_patients(url),
+        duplicates=duplicates,
         notes=(
             f"readable: patients whose record shows their newest message ({shown} of "
             f"{PATIENTS}); ACKs {acks}; "
@@ -177,7 +178,7 @@ def current_names(database_url: str) -> dict[str, str]:
             rows = session.execute(
                 select(Patient.mrn, Patient.family_name).where(Patient.issuer == "HOSP")
             )
-            return dict(rows.tuples())
+            return {mrn: family for mrn, family in rows}
     finally:
         database.dispose()
 

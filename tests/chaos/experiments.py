@@ -267,7 +267,7 @@ def full_disk() -> Row:
         answers = status_counts(shots)
         notes = (
             f"answers {answers}; a read while full: "
-            f"{'served' if seen.get('read while full') else 'refused (503, unaudited)'}; "
+            f"{'served (its audit row fit)' if seen.get('read while full') else 'refused (503)'}; "
             f"/healthz/ready while full: {seen.get('ready while full')}"
         )
         return _row("Data disk full during uploads", site, shots, read, None, notes)
