@@ -5,12 +5,9 @@ patients, ten updates each, in shuffled order (so most arrive out of order)."""
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import resource
 import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,8 +20,8 @@ from pointcare.db.engine import Database
 from pointcare.db.models import Patient
 from pointcare.identity.mllp import END_BLOCK, START_BLOCK
 from tests.chaos.experiments import Row, postgres
+from tests.support.adt_listener import adt_listen
 from tests.support.hl7_messages import adt, pid
-from tests.support.server import free_port
 
 PATIENTS = 200
 VERSIONS = 10
@@ -35,7 +32,12 @@ PATIENCE = 300.0
 
 
 def adt_flood() -> Row:
-    with postgres() as (_cluster, url), listener(url) as (address, log):
+    folder = Path(tempfile.mkdtemp(prefix="pointcare-chaos-adt-"))
+    quick_idle = {"POINTCARE_ADT_IDLE_TIMEOUT_SECONDS": "5"}
+    with (
+        postgres() as (_cluster, url),
+        adt_listen(url, folder, env=quick_idle, file_limit=FILE_LIMIT) as (address, log),
+    ):
         with idle_connections(address, IDLE):
             messages = [(n, v) for n in range(PATIENTS) for v in range(VERSIONS)]
             random.shuffle(messages)
@@ -63,43 +65,6 @@ def adt_flood() -> Row:
             f"'Too many open files': {text.count('Too many open files')}"
         ),
     )
-
-
-@contextlib.contextmanager
-def listener(database_url: str) -> Iterator[tuple[tuple[str, int], Path]]:
-    port = free_port()
-    folder = Path(tempfile.mkdtemp(prefix="pointcare-chaos-adt-"))
-    env = {
-        **os.environ,
-        "POINTCARE_DATA_DIR": str(folder / "var"),
-        "POINTCARE_DATABASE_URL": database_url,
-        "POINTCARE_ADT_IDLE_TIMEOUT_SECONDS": "5",
-    }
-
-    def systemd_default_limit() -> None:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (FILE_LIMIT, FILE_LIMIT))
-
-    log = folder / "log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "pointcare", "adt-listen", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=systemd_default_limit,
-        )
-    address = ("127.0.0.1", port)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                socket.create_connection(address, timeout=1).close()
-                break
-            time.sleep(0.1)
-        yield address, log
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
 
 
 @contextlib.contextmanager

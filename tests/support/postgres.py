@@ -96,28 +96,22 @@ class PostgresCluster:
 
     def halt(self) -> None:
         """Stop the server (fast shutdown: open connections are cut) and keep its data."""
-        result = subprocess.run(
-            [str(SCRIPT), "stop", str(self.directory)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"infra/postgres.sh stop failed: {result.stderr.strip()}")
+        self._script("stop")
 
     def resume(self) -> None:
         """Start a halted server again, on its port (the URLs stay valid)."""
-        port = (self.directory / "port").read_text().strip()
+        self._script("start", (self.directory / "port").read_text().strip())
+
+    def _script(self, action: str, *more: str) -> None:
         result = subprocess.run(
-            [str(SCRIPT), "start", str(self.directory), port],
+            [str(SCRIPT), action, str(self.directory), *more],
             capture_output=True,
             text=True,
             timeout=120,
             check=False,
         )
         if result.returncode != 0:
-            raise RuntimeError(f"infra/postgres.sh start failed: {result.stderr.strip()}")
+            raise RuntimeError(f"infra/postgres.sh {action} failed: {result.stderr.strip()}")
 
     def url_of(self, database: str) -> str:
         return make_url(self.url).set(database=database).render_as_string(hide_password=False)

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import resource
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -22,7 +18,8 @@ import pytest
 from pointcare.identity.adt_feed import adt_server
 from pointcare.runtime import Runtime
 from tests.integration.identity.conftest import Address, running
-from tests.integration.identity.test_mllp import send_once, wait_for_port
+from tests.integration.identity.test_mllp import send_once
+from tests.support.adt_listener import adt_listen
 from tests.support.hl7_messages import adt, code, pid
 from tests.support.server import free_port
 
@@ -78,41 +75,20 @@ def test_a_listener_out_of_file_descriptors_logs_once_and_recovers(
     """``pointcare adt-listen`` with 64 file descriptors and no connection limit below that:
     100 idle connections exhaust them. Then idle connections time out and messages flow (and
     its ``--metrics-port`` counts them)."""
-    port, metrics_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "POINTCARE_DATA_DIR": str(tmp_path / "var"),
-        "POINTCARE_DATABASE_URL": database_url,
-        "POINTCARE_ADT_MAX_CONNECTIONS": "1000",
-        "POINTCARE_ADT_IDLE_TIMEOUT_SECONDS": "4",
-    }
-
-    def few_descriptors() -> None:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
-
-    log = tmp_path / "log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "pointcare", "adt-listen", "--port", str(port)),
-                *("--metrics-port", str(metrics_port)),
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=few_descriptors,
-        )
-    address = ("127.0.0.1", port)
-    try:
-        wait_for_port(address)
+    metrics_port = free_port()
+    settings = {"POINTCARE_ADT_MAX_CONNECTIONS": "1000", "POINTCARE_ADT_IDLE_TIMEOUT_SECONDS": "4"}
+    with adt_listen(
+        database_url,
+        tmp_path,
+        env=settings,
+        file_limit=64,
+        args=["--metrics-port", str(metrics_port)],
+    ) as (address, log):
         with idle_connections(address, 100):
             time.sleep(3)  # asyncio retries the failing accept once a second
             assert code(send_once(address, adt("A01", pid=pid()))) == "AA"
         figures = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
         assert 'pointcare_adt_messages_total{ack="AA"} 1.0' in figures
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     text = log.read_text()
     assert "Too many open files" in text
     assert text.count("connections cannot be accepted") == 1
