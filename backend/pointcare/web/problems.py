@@ -94,6 +94,8 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     status, title, detail, errors = _describe(answered)
     if fault is not None:
         _log_fault(request, fault, exc)
+    elif isinstance(exc, PointcareError) and status >= 500:
+        _log_fault(request, exc, exc)  # a 5xx on purpose (a store not confirmed): said, no trace
     elif status >= 500:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
     if wants_html(request):
