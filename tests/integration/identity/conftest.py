@@ -19,6 +19,7 @@ from pointcare.identity.adt_feed import adt_server
 from pointcare.identity.demo import seed_demo
 from pointcare.identity.mllp import MllpServer
 from pointcare.runtime import Runtime
+from tests.conftest import TEST_AUDIT_KEY
 from tests.support.hl7_messages import ack_of
 
 Address = tuple[str, int]
@@ -27,7 +28,7 @@ Send = Callable[[str | bytes], hl7.Message]
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
+    database = Database(database_url, audit_key=TEST_AUDIT_KEY)
     upgrade(database.engine)
     yield database
     database.dispose()

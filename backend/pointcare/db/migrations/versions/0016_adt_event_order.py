@@ -1,7 +1,7 @@
 """patients: when the last ADT message applied happened, so that older ones are not applied
 
-Revision ID: 0014_adt_event_order
-Revises: 0013_delivery_attempts
+Revision ID: 0016_adt_event_order
+Revises: 0015_delivery_attempts
 Create Date: 2026-12-06 12:10:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014_adt_event_order"
-down_revision: str | Sequence[str] | None = "0013_delivery_attempts"
+revision: str = "0016_adt_event_order"
+down_revision: str | Sequence[str] | None = "0015_delivery_attempts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

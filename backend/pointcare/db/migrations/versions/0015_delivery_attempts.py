@@ -1,7 +1,7 @@
 """delivery attempts: each attempt's history, and attempts that count toward parking
 
-Revision ID: 0013_delivery_attempts
-Revises: 0012_stored_objects
+Revision ID: 0015_delivery_attempts
+Revises: 0014_tokens_and_session_lock
 Create Date: 2026-12-06 12:00:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_delivery_attempts"
-down_revision: str | Sequence[str] | None = "0012_stored_objects"
+revision: str = "0015_delivery_attempts"
+down_revision: str | Sequence[str] | None = "0014_tokens_and_session_lock"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
