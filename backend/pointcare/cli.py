@@ -10,14 +10,20 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import func, or_, select
+
 from pointcare import audit
+from pointcare.archive import commands as archive_commands
 from pointcare.audit import commands as audit_commands
 from pointcare.auth.accounts import add_user, find_user
 from pointcare.auth.tokens import mint_api_token
+from pointcare.db.models import User
 from pointcare.errors import PointcareError
 from pointcare.launch.errors import LaunchConfigError
+from pointcare.metrics import serve_process_metrics
 from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings
 
@@ -86,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser(
         "worker", help="deliver photos to the PACS until SIGTERM (POINTCARE_ARCHIVE=dicomweb)"
     )
+    worker.add_argument("--metrics-port", type=_tcp_port, help=METRICS_PORT_HELP)
     worker.set_defaults(handler=_worker)
 
     users = commands.add_parser("users", help="manage local accounts").add_subparsers(
@@ -131,9 +138,11 @@ def _parser() -> argparse.ArgumentParser:
     adt.add_argument(
         "--port", type=_tcp_port, help="TCP port (default: POINTCARE_ADT_PORT, else 2575)"
     )
+    adt.add_argument("--metrics-port", type=_tcp_port, help=METRICS_PORT_HELP)
     adt.set_defaults(handler=_adt_listen)
 
     audit_commands.add_commands(commands)
+    archive_commands.add_commands(commands)
 
     migrate = commands.add_parser("migrate", help="apply database migrations and exit")
     migrate.set_defaults(handler=_migrate)
@@ -165,10 +174,19 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             settings, launch_issuers_file=str(demo_issuers_file(settings.data_dir))
         )
     runtime = build_runtime(settings)
-    if args.demo:
-        _seed_demo(runtime)
-    app = create_app(settings, runtime=runtime, forward_to_pacs=not args.no_forwarder)
+    if args.demo and not _seed_demo(runtime):
+        runtime.close()
+        return 2
+    app = create_app(
+        settings,
+        runtime=runtime,
+        forward_to_pacs=not args.no_forwarder,
+        reconcile_archive=True,
+        anchor_audit=True,
+    )
     listen.announce(settings.institution_name, sys.stdout)
+    if args.demo:
+        _launch_hint(settings.public_url or listen.urls[0])
     uvicorn.run(
         app,
         host=listen.host,
@@ -180,7 +198,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _worker(settings: Settings, _args: argparse.Namespace) -> int:
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
     runtime = build_runtime(settings)
     forwarder = runtime.new_forwarder()
     if forwarder is None:
@@ -199,6 +217,8 @@ def _worker(settings: Settings, _args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if args.metrics_port:
+        serve_process_metrics(args.metrics_port)
     print(f"Pointcare worker {forwarder.owner}: delivering to the PACS", flush=True)
     try:
         forwarder.run(stop)
@@ -207,22 +227,56 @@ def _worker(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def _seed_demo(runtime: Runtime) -> None:
+def _seed_demo(runtime: Runtime) -> bool:
+    """Add the demo patients and the demo accounts, whose passwords are published; refused
+    (False) on a database that holds anyone else: a real one."""
     from pointcare.identity.demo import seed_demo
+    from pointcare.launch.demo import DEMO_ISSUER
 
     with runtime.db.write() as session:
+        others = session.scalar(
+            select(func.count(User.id)).where(
+                User.username.not_in([name for name, *_ in DEMO_USERS]),
+                or_(User.external_issuer.is_(None), User.external_issuer != DEMO_ISSUER),
+            )
+        )
+        if others:
+            print(
+                f"pointcare: refusing --demo: this database has {others} user(s) besides the "
+                "demo accounts, so it is not a demo database, and --demo would add accounts "
+                "whose passwords are printed below and in the README (nurse, doctor, admin). "
+                "Use an empty data folder (POINTCARE_DATA_DIR) or database for a demo.",
+                file=sys.stderr,
+            )
+            return False
         count = seed_demo(session)
         for username, role, display, password in DEMO_USERS:
             if find_user(session, username) is None:
                 add_user(
                     session, username=username, role=role, password=password, display_name=display
                 )
+    print(
+        "WARNING: demo mode: demo patients and accounts with published passwords are in this "
+        "database. Never use it for real patients.",
+        flush=True,
+    )
+    from pointcare.demo.histories import HISTORIES, seed_histories
+
+    stored = seed_histories(runtime, datetime.now().astimezone())
+    followed = ", ".join(history.mrn for history in HISTORIES)
+    if stored:
+        print(f"Demo photo histories: {stored} objects stored for {followed}.", flush=True)
     print(f"Demo data: {count} patients. Demo sign-ins (user / password / role):", flush=True)
     for username, role, _display, password in DEMO_USERS:
         print(f"  {username:<8} {password:<18} {role}", flush=True)
+    return True
+
+
+def _launch_hint(base_url: str) -> None:
+    """How to try an EHR launch against this very server: its address and port as served."""
     print(
         "Try an EHR launch (demo issuer): pointcare launch-url --user nurse --patient PC100001"
-        " [--view review] [--base-url URL, default http://127.0.0.1:8000]",
+        f" --base-url {base_url.rstrip('/')} [--view review]",
         flush=True,
     )
 
@@ -267,10 +321,19 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"pointcare: no active user named {args.user!r}", file=sys.stderr)
                 return 1
             ttl = args.ttl or settings.token_ttl_seconds
-            if ttl <= 0:
-                print("pointcare: --ttl must be positive", file=sys.stderr)
+            if not 0 < ttl <= settings.token_max_ttl_seconds:
+                print(
+                    f"pointcare: --ttl must be between 1 and {settings.token_max_ttl_seconds} "
+                    "seconds (POINTCARE_TOKEN_MAX_TTL_SECONDS)",
+                    file=sys.stderr,
+                )
                 return 2
-            token = mint_api_token(secret_key=settings.secret_key, user_id=user.id, ttl_seconds=ttl)
+            token = mint_api_token(
+                secret_key=settings.secret_key,
+                user_id=user.id,
+                ttl_seconds=ttl,
+                generation=user.token_generation,
+            )
         with runtime.db.write() as session:
             event = audit.AuditEvent(
                 action=audit.AuditAction.TOKEN_ISSUED,
@@ -344,6 +407,7 @@ def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+METRICS_PORT_HELP = "serve this process's counters on http://127.0.0.1:PORT/metrics (Prometheus)"
 ADT_DEFAULT_PORT = 2575
 """The port IANA registered for HL7 over MLLP."""
 
@@ -372,6 +436,9 @@ def _adt_listen(settings: Settings, args: argparse.Namespace) -> int:
     def ready() -> None:
         host, port = server.address
         print(f"Pointcare ADT listener (HL7 v2 over MLLP) on {host}:{port}", flush=True)
+
+    if args.metrics_port:
+        serve_process_metrics(args.metrics_port)
 
     try:
         asyncio.run(serve_until_signalled(server, ready=ready))

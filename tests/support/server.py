@@ -27,6 +27,15 @@ from types import TracebackType
 
 HEALTH_PATH = "/healthz"
 STDERR_TAIL_CHARS = 8_000
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def live_env(**extra: str) -> dict[str, str]:
+    """The environment of a server run from this source tree, with the local htmx (no network)
+    and ``extra`` POINTCARE_* settings."""
+    backend = str(REPO_ROOT / "backend")
+    path = os.pathsep.join(p for p in (backend, str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
+    return {"POINTCARE_HTMX_SRC": "local", "PYTHONPATH": path, **extra}
 
 
 def free_port() -> int:
@@ -73,6 +82,7 @@ class LiveServer:
         self._stop_timeout = stop_timeout
         self._log_dir = self._make_temp_dir("logs")
         self._process: subprocess.Popen[bytes] | None = None
+        self._killed = False
 
     @property
     def url(self) -> str:
@@ -95,6 +105,13 @@ class LiveServer:
     @property
     def stderr(self) -> str:
         return self._read_log("stderr")
+
+    @property
+    def pid(self) -> int:
+        """The server process's id (for its memory and file checks)."""
+        if self._process is None:
+            raise LiveServerError("this LiveServer was not started")
+        return self._process.pid
 
     @property
     def running(self) -> bool:
@@ -138,7 +155,7 @@ class LiveServer:
         process = self._process
         if process is None:
             return
-        died_early = process.poll() is not None
+        died_early = process.poll() is not None and not self._killed
         self._terminate()
         try:
             if died_early:
@@ -148,6 +165,16 @@ class LiveServer:
                 )
         finally:
             self._remove_temp_dirs()
+
+    def kill(self) -> None:
+        """SIGKILL the server and everything it started, as a power cut would: no shutdown
+        code runs. The data dir stays; ``start`` may not be called again (make another
+        ``LiveServer`` on the same port and data dir)."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._killed = True
+        self._signal_group(signal.SIGKILL)
+        self._process.wait(timeout=self._stop_timeout)
 
     def __enter__(self) -> LiveServer:
         return self.start()

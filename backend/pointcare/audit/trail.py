@@ -4,7 +4,8 @@ Appends are serialised so that the chain stays a line: on PostgreSQL a transacti
 advisory lock (held until the caller commits or rolls back, so an event that rolls back leaves
 no trace and no gap); on SQLite the caller's ``Database.write()`` transaction already holds the
 database's one write lock (``BEGIN IMMEDIATE``). The cost per event: the lock (PostgreSQL only),
-one read of the chain head, one INSERT.
+one read of the chain head, one INSERT. Hashes are keyed (``pointcare.audit.chain``) with the
+key the database was opened with.
 """
 
 from __future__ import annotations
@@ -15,16 +16,30 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from pointcare.audit.chain import GENESIS_HASH, event_hash
+from pointcare import faults
+from pointcare.audit.chain import GENESIS_HASH, event_mac
 from pointcare.audit.events import AuditEvent
-from pointcare.db.engine import Database
+from pointcare.db.engine import AUDIT_KEY, Database
 from pointcare.db.models import AuditRecord
 from pointcare.db.types import utcnow
+from pointcare.errors import ServiceUnavailable
+from pointcare.metrics import AUDIT_WRITE_FAILURES
 
 log = logging.getLogger(__name__)
 
 AUDIT_CHAIN_LOCK = 0x706F696E74617564
 """PostgreSQL advisory lock key held while appending ("pointaud" in ASCII)."""
+
+
+def chain_key(session: Session) -> bytes:
+    """The audit key the session's database was opened with."""
+    key = session.info.get(AUDIT_KEY)
+    if not isinstance(key, bytes) or not key:
+        raise RuntimeError(
+            "this database was opened without the audit key (Database(audit_key=...)): "
+            "the trail can be neither written nor verified"
+        )
+    return key
 
 
 def record(session: Session, event: AuditEvent) -> AuditRecord:
@@ -39,7 +54,7 @@ def record(session: Session, event: AuditEvent) -> AuditRecord:
     ).first()
     seq, prev_hash = (head.seq + 1, head.hash) if head is not None else (1, GENESIS_HASH)
     row = _row_values(event, seq, prev_hash)
-    row["hash"] = event_hash(row)
+    row["hash"] = event_mac(chain_key(session), row)
     entry = AuditRecord(**row)
     session.add(entry)
     session.flush()
@@ -57,10 +72,36 @@ def record(session: Session, event: AuditEvent) -> AuditRecord:
 
 def record_now(db: Database, *events: AuditEvent) -> None:
     """Append ``events`` in a transaction of their own: for events with no write of their own
-    (a view, a search, a refused sign-in)."""
-    with db.write() as session:
-        for event in events:
-            record(session, event)
+    (a view, a search, a refused sign-in).
+
+    Called before the data it records is sent, so that nothing is read unaudited: when the
+    trail cannot be written (the database down, its disk full), ``AuditUnavailable`` (503)
+    refuses the read itself.
+    """
+    try:
+        with db.write() as session:
+            for event in events:
+                record(session, event)
+    except Exception as exc:
+        AUDIT_WRITE_FAILURES.inc()
+        if faults.as_fault(exc) is None:
+            raise
+        log.warning(
+            "audit event not written, access refused: %s (%s)",
+            ",".join(event.action.value for event in events),
+            faults.describe(exc),
+        )
+        raise AuditUnavailable(
+            "This access cannot be recorded in the audit trail right now, so it is refused. "
+            "Try again in a minute; if it keeps failing, tell the administrator."
+        ) from None
+
+
+class AuditUnavailable(ServiceUnavailable):
+    """The trail cannot be written: the access it would record is refused (no unaudited
+    reads of patient data)."""
+
+    retry_after_seconds = 30
 
 
 def _row_values(event: AuditEvent, seq: int, prev_hash: str) -> dict[str, Any]:

@@ -6,8 +6,9 @@
    theirs, still open.
 3. The same file already stored for this patient is answered with that object, unless the
    command says it means a new one.
-4. The content is checked and prepared for its kind, off the database lock; only the image
-   work takes one of the ``image_slots`` (a request waiting for the database or the disk leaves
+4. The content is checked and prepared for its kind, off the database lock (a clip converted
+   in its own bounded process, see ``capture.clips``); only the image work takes one of the
+   ``image_slots`` (a request waiting for the database or the disk leaves
    the cores to the others).
 5. The one pipeline (``capture.pipeline``) stores it.
 """
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session, joinedload
 from pointcare import audit
 from pointcare.auth.principal import Principal
 from pointcare.capture import documents, photos
+from pointcare.capture.clips import ClipIntake, clip_picture
 from pointcare.capture.command import CaptureCommand, ConfirmedPatient, Source
 from pointcare.capture.fields import CLOCK_SKEW, EARLIEST_PHOTO_YEAR
 from pointcare.capture.pipeline import NewObject, ObjectStore, Stored, stored_of
@@ -42,6 +44,7 @@ from pointcare.identity.directory import find_by_mrn
 from pointcare.imaging.exif import moment_taken
 from pointcare.imaging.photo import PhotoRejected, normalise_photo
 from pointcare.launch.binding import check_may_open
+from pointcare.metrics import timed_ingest
 
 FILING_ATTEMPTS = 3
 """Tries to file an object when concurrent uploads race to create its study, then its series."""
@@ -60,10 +63,13 @@ class CaptureService:
         objects: ObjectStore,
         limits: CaptureLimits,
         *,
+        clips: ClipIntake,
         image_slots: threading.Semaphore | None = None,
     ) -> None:
         self.objects = objects
         self.limits = limits
+        self.clips = clips
+        """Converts video clips, a bounded number at a time."""
         self.image_slots = image_slots or threading.BoundedSemaphore(os.cpu_count() or 2)
         """Bounds concurrent decoding (CPU and memory: a 12 MP decode is 36 MB) to the cores."""
 
@@ -81,6 +87,12 @@ class CaptureService:
     ) -> Stored:
         """Store ``content`` as ``command`` says; ``actor`` (who, from where) goes into the
         audit trail (default: ``who``, no address)."""
+        with timed_ingest(command.kind.value):
+            return self._capture(who, command, content, actor)
+
+    def _capture(
+        self, who: Principal, command: CaptureCommand, content: bytes, actor: audit.Actor | None
+    ) -> Stored:
         if not content:
             raise InvalidInput("The file is empty.", errors={"file": "the file is empty"})
         content_sha256 = hashlib.sha256(content).hexdigest()
@@ -141,10 +153,16 @@ class CaptureService:
             except PhotoRejected as exc:
                 raise image_refused(exc, "file") from None
             command = replace(command, taken=taken_at(command.taken, content))
-            return photos.prepare(
-                who, command, photo, patient_id, content_sha256, self.limits.institution_name
-            )
-        raise InvalidInput(f"A {command.kind.label} cannot be captured.")
+            picture = photos.photo_picture(photo, command.tags.view if command.tags else None)
+        elif command.kind is ObjectKind.VIDEO:
+            # Converted in its own process, within the clip limits (``capture.clips``).
+            picture = clip_picture(self.clips.normalise(content))
+            command = replace(command, taken=command.taken or _arrived())
+        else:
+            raise InvalidInput(f"A {command.kind.label} cannot be captured.")
+        return photos.prepare(
+            who, command, picture, patient_id, content_sha256, self.limits.institution_name
+        )
 
 
 def _arrived() -> TakenAt:

@@ -49,6 +49,9 @@ class User(Base):
     """EHR launch: the issuer that vouches for this user (no password); None for local users."""
     external_subject: Mapped[str | None] = mapped_column(String(255))
     """EHR launch: the user's id at that issuer (the tokens' ``sub``)."""
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """API tokens carry the generation they were minted in; "sign out everywhere" moves it on,
+    and every token minted before stops working."""
 
 
 class UserSession(Base):
@@ -67,6 +70,9 @@ class UserSession(Base):
     """Opened by an EHR launch: the patient the session is bound to (see pointcare.launch)."""
     launch_encounter: Mapped[str | None] = mapped_column(String(64))
     """Opened by an EHR launch: the encounter (visit number) the EHR named, if any."""
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """The bedside idle lock: set when the screen locked, cleared by the user's password. While
+    set, the session opens nothing but the unlock (and lets queued photos finish sending)."""
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -97,6 +103,9 @@ class Patient(Base):
     """Set when an ADT A40 merged this record into another: the surviving patient, which now
     holds its studies, photos and consent. The row stays so that the old MRN still resolves."""
     merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    adt_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the last ADT message applied to this record happened (EVN-2, else MSH-7): an older
+    message that arrives later (a resend, another interface thread) is not applied."""
 
 
 Index("ix_patients_mrn_folded", func.upper(Patient.mrn))
@@ -293,6 +302,10 @@ class Delivery(Base):
     """The stored object this delivery sends."""
     state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """Attempts started (counted when claimed, so that a send cut short by a crash counts)."""
+    charged_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """Attempts that count toward parking: charged when claimed, given back when the PACS
+    could not be reached (an outage parks nothing; a refusal or a crash does, in the end)."""
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(1024))
@@ -305,6 +318,26 @@ class Delivery(Base):
     """When the spool copy (the Part-10 file) was deleted after delivery; the thumbnail stays."""
 
     instance: Mapped[Instance] = relationship()
+
+
+class DeliveryAttempt(Base):
+    """One attempt to deliver: when, by which forwarder, and how it ended (for the admin page
+    and the failure metrics). ``outcome`` stays NULL while the attempt is in flight."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (Index("ix_delivery_attempts_delivery_number", "delivery_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    forwarder: Mapped[str] = mapped_column(String(128))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    """``delivered``, ``refused``, ``unreachable`` or ``interrupted`` (``archive.outbox``)."""
+    cause: Mapped[str | None] = mapped_column(String(32))
+    """``pointcare.archive.protocol.Cause``: why, as a code."""
+    reason: Mapped[str | None] = mapped_column(String(1024))
 
 
 # --- Bedside capture (pointcare.bedside) ----------------------------------------------------
@@ -355,6 +388,7 @@ class AuditRecord(Base):
         Index("ix_audit_events_patient_mrn", "patient_mrn"),
         Index("ix_audit_events_username", "username"),
         Index("ix_audit_events_action", "action"),
+        Index("ix_audit_events_user_patient", "user_id", "patient_id"),
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -375,6 +409,16 @@ class AuditRecord(Base):
     details: Mapped[dict[str, str | int | bool | None]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditChain(Base):
+    """How the chain is hashed: one row, written by the migration that keyed it and never
+    changed (append-only, like the events)."""
+
+    __tablename__ = "audit_chain"
+
+    keyed_from_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    """The first event hashed with the audit key; earlier ones keep their plain SHA-256."""
 
 
 # --- EHR launch (pointcare.launch) -------------------------------------------------------------

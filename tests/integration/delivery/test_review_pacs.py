@@ -30,7 +30,7 @@ from pointcare.identity.names import name_key
 from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings
 from tests.integration.conftest import Upload
-from tests.integration.delivery.conftest import small_photo
+from tests.integration.delivery.conftest import delivering_to, small_photo
 from tests.support.consent import CLINICAL_ONLY
 from tests.support.orthanc import Orthanc
 
@@ -48,15 +48,7 @@ def mrn() -> str:
 
 @pytest.fixture
 def settings(settings: Settings, orthanc: Orthanc) -> Settings:
-    return replace(
-        settings,
-        archive="dicomweb",
-        dicomweb_url=orthanc.dicomweb_url,
-        dicomweb_username=orthanc.user,
-        dicomweb_password=orthanc.password,
-        dicomweb_timeout_seconds=2.0,
-        viewer_url=VIEWER,
-    )
+    return delivering_to(settings, orthanc, dicomweb_timeout_seconds=2.0, viewer_url=VIEWER)
 
 
 @pytest.fixture(autouse=True)
@@ -159,9 +151,9 @@ def test_the_pacs_section_lists_every_study_with_a_viewer_link_and_thumbnails(
     photo_study, ct_study, parked_sop = delivered
     review = client.get(page_path(mrn), headers=as_role(bearer, "clinician")).text
     assert review.count("In PACS") == 2
-    assert "Not delivered — admin notified" in review
+    assert "Not delivered — waiting for an admin" in review
     parked = client.get(page_path(mrn, f"/photos/{parked_sop}"), headers=as_role(bearer, "admin"))
-    assert "Not delivered — admin notified" in parked.text
+    assert "Not delivered — waiting for an admin" in parked.text
 
     fragment = client.get(page_path(mrn, "/pacs-studies"), headers=as_role(bearer, "clinician"))
     assert fragment.status_code == 200, fragment.text

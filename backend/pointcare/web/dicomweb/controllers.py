@@ -23,10 +23,12 @@ from pointcare.access.blur import blurred_jpeg
 from pointcare.auth.principal import Principal
 from pointcare.db.models import Patient
 from pointcare.dicom.json_model import encode
+from pointcare.dicom.video import VIDEO_TRANSFER_SYNTAXES
 from pointcare.errors import NotFound
 from pointcare.launch.binding import openable_patient_ids
 from pointcare.runtime import Runtime
 from pointcare.web.dicomweb import links, wado
+from pointcare.web.dicomweb.clips import MP4, clip_answer
 from pointcare.web.dicomweb.matching import Level, parse_search
 from pointcare.web.dicomweb.media import (
     DICOM,
@@ -98,8 +100,35 @@ def _search(request: AnyRequest, db: Session, level: Level, scope: Scope) -> Res
     headers = {}
     if warnings:
         headers["Warning"] = ", ".join(f"299 {service}: {text}" for text in warnings)
+    _audit_search(request, db, level, scope, result.objects)
     # 200 with [] when nothing matches: RFC 9110 and DICOM CP-2473 (204 would carry no body).
     return Response(encode(result.objects), media_type=media_type, headers=headers)
+
+
+def _audit_search(
+    request: AnyRequest, db: Session, level: Level, scope: Scope, objects: list[Any]
+) -> None:
+    """One ``patient.search`` event per search, listing the patients whose objects it
+    returned (a ``PatientName=*`` search included): named in the answer itself, or, within one
+    study, the study's patient."""
+    patients = {(_value(o, "00100020"), _value(o, "00100021")) for o in objects}
+    if scope.study_uid is not None and objects:
+        owner = audit.patient_of_study(db, scope.study_uid)
+        patients = {(owner.mrn, owner.issuer)} if owner is not None else set()
+    event = audit.dicomweb_search(
+        audit.actor_of(request, request.user),
+        parameters=request.query_params.keys(),
+        patients=[(mrn, issuer) for mrn, issuer in patients if mrn],
+        level=level.name.lower(),
+        results=len(objects),
+    )
+    runtime: Runtime = request.app.state.runtime
+    audit.record_now(runtime.db, event)
+
+
+def _value(dataset: dict[str, Any], tag: str) -> str | None:
+    values = dataset.get(tag, {}).get("Value") or [None]
+    return str(values[0]) if values[0] is not None else None
 
 
 def _retrieve(
@@ -135,8 +164,8 @@ def _require_unsealed(request: AnyRequest, db: Session, objects: list[wado.Store
 def _audit_retrieval(
     request: AnyRequest, db: Session, runtime: Runtime, objects: list[wado.StoredObject], via: str
 ) -> None:
-    """One ``image.viewed`` event for the objects a retrieval sends (thumbnails are not audited:
-    they belong to a list, audited once by the page that shows it)."""
+    """One ``image.viewed`` event for the objects a request sends (a thumbnail only when no list
+    showed it: a list's thumbnails are audited once, by the page that shows it)."""
     patient = audit.patient_of_study(db, objects[0].study_uid)
     uids = [stored.sop_uid for stored in objects]
     event = audit.image_viewed(audit.actor_of(request, request.user), patient, uids, via=via)
@@ -147,6 +176,7 @@ def _metadata(request: AnyRequest, db: Session, runtime: Runtime, *uids: str) ->
     media_type = _json_media_type(request)
     objects = wado.locate(db, *_checked(*uids))
     body = encode(wado.metadata(runtime.instances, objects, service=_service(request)))
+    _audit_retrieval(request, db, runtime, objects, "wado-rs metadata")
     return Response(body, media_type=media_type)
 
 
@@ -169,11 +199,15 @@ async def _thumbnail(
 
     def stored_thumbnail() -> tuple[bytes, bool]:
         """The stored thumbnail, and whether it is sealed for this user: one trip to a worker
-        thread for the index and the small file (a thumbnail is fetched by the hundred)."""
+        thread for the index and the small file (a thumbnail is fetched by the hundred). A
+        thumbnail no list showed this user lately is audited as a view of its own."""
         [first] = wado.locate(db, *checked, first_only=True, images_only=True)
         if first.thumbnail_path is None:  # pragma: no cover - images have thumbnails
             raise NotFound("This object has no thumbnail.")
         sealed = first.sensitive and not glass.has_grant(db, request.user.user_id, first.patient_id)
+        shown = {first.sop_uid, *(uid for uid in checked if uid)}
+        if not audit.shown_in_a_list(db, request.user.user_id, first.patient_id, shown):
+            _audit_retrieval(request, db, runtime, [first], "wado-rs thumbnail")
         return runtime.files.read(first.thumbnail_path), sealed
 
     body, sealed = await anyio.to_thread.run_sync(stored_thumbnail)
@@ -183,6 +217,25 @@ async def _thumbnail(
             _rendered, body, options, sealed, limiter=runtime.image_limiter
         )
     return Response(body, media_type=JPEG)
+
+
+async def _rendered_clip(
+    request: AnyRequest, db: Session, runtime: Runtime, stored: wado.StoredObject
+) -> Stream:
+    """A clip for a ``<video>`` element. A player asks for many ranges of one clip: only the
+    first (from byte 0) is audited as a viewing."""
+    require_single(_accept(request), MP4)
+    await anyio.to_thread.run_sync(_require_unsealed, request, db, [stored])
+    source = await anyio.to_thread.run_sync(
+        runtime.instances.part10, stored.ref, stored.storage_path
+    )
+    wanted = request.headers.get("range")
+    answer = await anyio.to_thread.run_sync(clip_answer, source, wanted)
+    if answer.status_code == 200 or (wanted or "").replace(" ", "").startswith("bytes=0-"):
+        await anyio.to_thread.run_sync(
+            _audit_retrieval, request, db, runtime, [stored], "wado-rs rendered"
+        )
+    return answer
 
 
 def _rendered(thumbnail: bytes, options: RenderOptions, sealed: bool) -> bytes:
@@ -360,12 +413,15 @@ class DicomwebController(Controller):
         instance: str,
         viewport: str | None = None,
         quality: str | None = None,
-    ) -> Response[bytes]:
-        """The photo as ``image/jpeg``: as stored, or fitted to ``viewport=w,h`` / ``quality``."""
+    ) -> Response[bytes] | Stream:
+        """The photo as ``image/jpeg``: as stored, or fitted to ``viewport=w,h`` / ``quality``;
+        a video clip as ``video/mp4``, whole or the byte range asked for (``Range``)."""
         options = _render_options(viewport, quality)
-        require_single(_accept(request), JPEG)
         checked = _checked(study, series, instance)
         [stored] = await anyio.to_thread.run_sync(lambda: wado.locate(db, *checked))
+        if stored.transfer_syntax_uid in VIDEO_TRANSFER_SYNTAXES:
+            return await _rendered_clip(request, db, runtime, stored)
+        require_single(_accept(request), JPEG)
         await anyio.to_thread.run_sync(_require_unsealed, request, db, [stored])
         body = await anyio.to_thread.run_sync(
             wado.rendered, runtime.instances, stored, options, limiter=runtime.image_limiter

@@ -23,14 +23,21 @@ from pointcare.corrections.visibility import images_in_force, not_rejected
 from pointcare.db.models import Instance, Series, Study
 from pointcare.dicom.json_model import JsonObject, dataset_to_dicom_json
 from pointcare.dicom.part10 import first_jpeg_frame, readable
+from pointcare.dicom.video import VIDEO_TRANSFER_SYNTAXES, stored_clip
 from pointcare.errors import NotFound
 from pointcare.web.dicomweb import links
+from pointcare.web.dicomweb.clips import MP4
 from pointcare.web.dicomweb.media import DICOM, JPEG, NotAcceptable
 from pointcare.web.dicomweb.multipart import Part
 from pointcare.web.dicomweb.rendering import RenderOptions, render_jpeg
 
-FRAME_MEDIA_TYPES: dict[str, str] = {JPEGBaseline8Bit: JPEG, JPEGExtended12Bit: JPEG}
-"""Transfer syntaxes whose frames we can serve as they are stored, and their media type."""
+FRAME_MEDIA_TYPES: dict[str, str] = {
+    JPEGBaseline8Bit: JPEG,
+    JPEGExtended12Bit: JPEG,
+    **dict.fromkeys(VIDEO_TRANSFER_SYNTAXES, MP4),
+}
+"""Transfer syntaxes whose frames we can serve as they are stored, and their media type: a video's
+frames are its whole MP4 stream (PS3.18 8.7.3.5.2: one bulk data part for every frame)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +162,12 @@ def parse_frame_numbers(text: str) -> list[int]:
 
 
 def first_frame(reader: InstanceReader, stored: StoredObject) -> bytes:
-    """The first (for a photo, the only) frame: the encapsulated JPEG, without item padding."""
-    return first_jpeg_frame(reader.part10(stored.ref, stored.storage_path))
+    """The first (for a photo, the only) frame: the encapsulated JPEG, without item padding;
+    for a video, its MP4."""
+    source = reader.part10(stored.ref, stored.storage_path)
+    if stored.transfer_syntax_uid in VIDEO_TRANSFER_SYNTAXES:
+        return stored_clip(source)
+    return first_jpeg_frame(source)
 
 
 def rendered(reader: InstanceReader, stored: StoredObject, options: RenderOptions) -> bytes:

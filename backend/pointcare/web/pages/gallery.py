@@ -19,6 +19,7 @@ from pointcare.consent.changes import ConsentInForce, consent_in_force
 from pointcare.corrections.visibility import images_in_force
 from pointcare.db.models import ConsentRecord, Instance, Patient
 from pointcare.domain.consent import ConsentMethod
+from pointcare.domain.objects import ObjectKind
 from pointcare.domain.views import view_label
 from pointcare.errors import InvalidInput, NotFound
 from pointcare.web.pages.common import PatientUrls
@@ -56,7 +57,9 @@ class DeliveryBadge:
 DELIVERY_BADGES = {
     DeliveryState.DELIVERED: DeliveryBadge("In PACS", "tick", "yes"),
     DeliveryState.PENDING: DeliveryBadge("Sending to PACS", "send", "pending"),
-    DeliveryState.PARKED: DeliveryBadge("Not delivered \u2014 admin notified", "warning", "alert"),
+    DeliveryState.PARKED: DeliveryBadge(
+        "Not delivered \u2014 waiting for an admin", "warning", "alert"
+    ),
 }
 
 
@@ -82,6 +85,8 @@ class PhotoCard:
     """The wound or lesion it is filed under ("Wound 1"); empty for none."""
     delivery: DeliveryBadge | None = None
     """None with the built-in archive (nothing is delivered)."""
+    clip: bool = False
+    """A video clip: its thumbnail is its poster frame, and it is played, not compared."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +128,7 @@ def _card(
         description=instance.description,
         finding=instance.finding_label,
         delivery=delivery,
+        clip=instance.object_kind is ObjectKind.VIDEO,
     )
 
 
@@ -249,6 +255,11 @@ class PhotoDetail:
     def thumbnail_url(self) -> str:
         """The list thumbnail: what a sealed sensitive photo shows, blurred by the server."""
         return dicomweb_url(self.instance, "thumbnail")
+
+    @property
+    def clip(self) -> bool:
+        """A video clip: played from ``rendered_url`` (``video/mp4``, in byte ranges)."""
+        return self.instance.object_kind is ObjectKind.VIDEO
 
     @property
     def utc_offset(self) -> str:

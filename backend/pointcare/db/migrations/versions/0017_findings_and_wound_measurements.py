@@ -1,7 +1,7 @@
 """findings (wounds, lesions) with their photos, and wound measurements
 
-Revision ID: 0013_findings
-Revises: 0012_stored_objects
+Revision ID: 0017_findings
+Revises: 0016_adt_event_order
 Create Date: 2026-12-07 09:00:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_findings"
-down_revision: str | Sequence[str] | None = "0012_stored_objects"
+revision: str = "0017_findings"
+down_revision: str | Sequence[str] | None = "0016_adt_event_order"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
