@@ -123,7 +123,12 @@ class Settings:
 
     public_url: str = ""
     """The address clients use to reach Pointcare (e.g. ``https://photos.hospital.org``), written
-    into absolute links such as DICOMweb Retrieve URLs. Default: taken from each request."""
+    into absolute links such as DICOMweb Retrieve URLs. Default: the address Pointcare serves on
+    (scheme, host and port of the connection), never the client's Host header."""
+
+    dicomweb_max_transcodes: int = 2
+    """DICOMweb answers that decode pixels (objects in Explicit VR Little Endian, uncompressed
+    frames) at the same time; each holds one decoded frame while it is sent, others wait."""
 
     secure_cookies: bool = False
     """Mark the session cookie ``Secure``; set it when Pointcare is served behind TLS."""
@@ -245,6 +250,7 @@ class Settings:
             "max_image_pixels",
             "token_ttl_seconds",
             "idle_lock_seconds",
+            "dicomweb_max_transcodes",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"POINTCARE_{name.upper()} must be positive")

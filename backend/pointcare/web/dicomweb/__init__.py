@@ -1,22 +1,28 @@
 """DICOMweb (QIDO-RS, WADO-RS) over the built-in archive, under /dicomweb.
 
-Routes (all for clinicians and admins):
+Routes (all for clinicians and admins); the conformance statement (docs/conformance.md) lists
+every media type, transfer syntax and query key:
 
-* QIDO-RS, ``application/dicom+json``: ``/studies``, ``/series``, ``/instances``,
+* QIDO-RS (``search_routes``): ``/studies``, ``/series``, ``/instances``,
   ``/studies/{study}/series``, ``/studies/{study}/instances``,
-  ``/studies/{study}/series/{series}/instances``.
-* WADO-RS, ``multipart/related; type="application/dicom"``, files as stored:
-  ``/studies/{study}``, ``.../series/{series}``, ``.../instances/{instance}``.
-* ``/metadata`` at each of those three levels (DICOM JSON of each file's header).
-* ``.../instances/{instance}/frames/1`` (``multipart/related; type="image/jpeg"``),
-  ``.../instances/{instance}/rendered`` (``image/jpeg``, ``viewport``, ``quality``),
-  ``/thumbnail`` at study, series and instance level (``image/jpeg``).
+  ``/studies/{study}/series/{series}/instances``; DICOM JSON or the XML model.
+* WADO-RS (``retrieve_routes``): objects at study, series and instance level (Explicit VR
+  Little Endian by default, as stored for ``transfer-syntax=*``), ``/metadata`` at each level,
+  ``.../frames/{frames}`` and ``.../bulkdata/{tag}``.
+* Rendered and thumbnails (``render_routes``): ``/rendered`` at study, series, instance and
+  frame level (JPEG, PNG), ``/thumbnail`` at study, series and instance level.
 """
 
 from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
-from pointcare.web.dicomweb.controllers import DicomwebController
+from pointcare.web.dicomweb.render_routes import RenderController
+from pointcare.web.dicomweb.retrieve_routes import RetrieveController
+from pointcare.web.dicomweb.search_routes import SearchController
 
-DICOMWEB_ROUTES: list[ControllerRouterHandler] = [DicomwebController]
+DICOMWEB_ROUTES: list[ControllerRouterHandler] = [
+    SearchController,
+    RetrieveController,
+    RenderController,
+]
