@@ -238,6 +238,10 @@ class Settings:
     launch_leeway_seconds: int = 30
     """Clock difference tolerated between the EHR and Pointcare when checking ``exp``/``nbf``."""
 
+    viewer_dir: str = ""
+    """Folder of the OHIF viewer that ``make viewer`` installs, served under /viewer/. Default:
+    ``pwa/viewer`` beside the templates. Without a viewer there, pages show no viewer link."""
+
     viewer_url: str = ""
     """Link to an external viewer for a study, with ``{study}`` for the Study Instance UID, e.g.
     ``https://viewer.hospital.org/viewer?StudyInstanceUIDs={study}`` (OHIF). Default: no link."""

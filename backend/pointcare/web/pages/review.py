@@ -25,6 +25,7 @@ from pointcare.auth.principal import Principal
 from pointcare.db.models import Patient
 from pointcare.errors import NotFound
 from pointcare.runtime import Runtime
+from pointcare.web import viewer
 from pointcare.web.pages.common import is_htmx, load_patient, page
 from pointcare.web.pages.documents import patient_documents
 from pointcare.web.pages.filters import TimelineFilter, filter_choices
@@ -78,6 +79,7 @@ def review_page(
         else None
     )
     data = {**context.as_context(), "days": timeline.days, "older_url": older_url}
+    studies = [photo.study_instance_uid for day in timeline.days for photo in day.photos]
     if cursor is not None and is_htmx(request):
         return page("partials/_review_days.html", **data)
     return page(
@@ -88,6 +90,7 @@ def review_page(
         choices=filter_choices(db, context.patient),
         documents=patient_documents(db, context.patient) if cursor is None else [],
         pacs_studies_url=_pacs_path(context.patient) if pacs and cursor is None else None,
+        viewer_url=viewer.study_link(runtime.settings, studies),
     )
 
 
@@ -116,7 +119,17 @@ def photo_page(
     outcome = audit.Outcome.REFUSED if sealed else audit.Outcome.SUCCESS
     event = audit.image_viewed(actor, patient, [sop], via="photo page", outcome=outcome)
     audit.record_now(runtime.db, event)
-    return page("pages/photo.html", **context.as_context(), photo=detail, show=show, sealed=sealed)
+    viewer_url = viewer.study_link(
+        runtime.settings, [detail.instance.study.study_instance_uid], sop_uid=sop
+    )
+    return page(
+        "pages/photo.html",
+        **context.as_context(),
+        photo=detail,
+        show=show,
+        sealed=sealed,
+        viewer_url=viewer_url,
+    )
 
 
 # --- What the PACS holds ----------------------------------------------------------------------
