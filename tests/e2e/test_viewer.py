@@ -10,21 +10,23 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from io import BytesIO
+from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from PIL import Image, ImageStat
-from playwright.sync_api import Browser, Page, Playwright, Response, expect
+from playwright.sync_api import Page, Response, expect
 
 from pointcare.settings import Settings
 from pointcare.web.viewer import installed
-from tests.e2e.conftest import DESKTOP, Visit, _visit
+from tests.e2e.conftest import Visit
+from tests.e2e.test_desk_review import desk
 from tests.support.server import LiveServer
 from tests.support.tools import corpus, missing
 from tests.unit.dicom.test_pdf import a_pdf
+
+__all__ = ["desk"]  # the desk tests' fixture, used here by name
 
 MRN = "PC100013"
 """STRAUSS, Grete: no visit number, so each day of photos is a study of its own."""
@@ -45,29 +47,35 @@ class Stored:
 
 
 @pytest.fixture
-def desk(
-    chromium: Browser, playwright_session: Playwright, live_server: LiveServer, axe: Axe
-) -> Iterator[Visit]:
+def viewer(desk: Visit) -> Visit:
+    """The desk of the desk tests, signed in as the doctor, with the viewer installed and every
+    breach of a security policy recorded in the page."""
     if not installed(Settings()):
         missing("the OHIF viewer in pwa/viewer (run: make viewer)")
-    context = chromium.new_context(**DESKTOP)  # type: ignore[arg-type]
-    context.add_init_script(CSP_VIOLATIONS)
-    try:
-        visit = _visit(context, live_server, axe, "desktop")
-        visit.sign_in("doctor")
-        yield visit
-    finally:
-        context.close()
+    desk.page.context.add_init_script(CSP_VIOLATIONS)
+    return desk
+
+
+def api_post(desk: Visit, path: str, multipart: dict[str, Any]) -> dict[str, Any]:
+    """``multipart`` posted to the API as this signed-in page (its CSRF token); the answer."""
+    desk.goto(f"/patients/{MRN}?issuer=PCDEMO")
+    token = desk.page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+    answer = desk.page.request.post(
+        desk.base_url + path,
+        headers={"X-CSRF-Token": token, "Accept": "application/json"},
+        multipart=multipart,
+    )
+    assert answer.status == 201, answer.text()
+    found: dict[str, Any] = answer.json()
+    return found
 
 
 def store(desk: Visit, day: str, *, sensitive: bool = False) -> Stored:
     """A photo of the patient's forearm taken on ``day``, sent through the API as this page."""
-    desk.goto(f"/patients/{MRN}?issuer=PCDEMO")
-    token = desk.page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
-    answer = desk.page.request.post(
-        desk.base_url + "/api/v1/photos",
-        headers={"X-CSRF-Token": token, "Accept": "application/json"},
-        multipart={
+    body = api_post(
+        desk,
+        "/api/v1/photos",
+        {
             "patient_id": MRN,
             "issuer": "PCDEMO",
             "body_site": "14975008",
@@ -82,8 +90,6 @@ def store(desk: Visit, day: str, *, sensitive: bool = False) -> Stored:
             },
         },
     )
-    assert answer.status == 201, answer.text()
-    body = answer.json()
     return Stored(body["study_instance_uid"], body["series_instance_uid"], body["sop_instance_uid"])
 
 
@@ -115,64 +121,64 @@ def open_in_viewer(desk: Visit, link: str) -> Response:
     return frame.value
 
 
-def test_a_study_opens_in_the_viewer_with_the_photo_drawn(desk: Visit) -> None:
-    stored = store(desk, "2023-03-14")
-    desk.goto(f"/patients/{MRN}?issuer=PCDEMO")
-    link = desk.page.get_by_role("link", name="Open in viewer")
+def test_a_study_opens_in_the_viewer_with_the_photo_drawn(viewer: Visit) -> None:
+    stored = store(viewer, "2023-03-14")
+    viewer.goto(f"/patients/{MRN}?issuer=PCDEMO")
+    link = viewer.page.get_by_role("link", name="Open in viewer")
     expect(link).to_have_attribute(
         "href", re.compile(rf"^/viewer/viewer\?StudyInstanceUIDs=.*{stored.study}")
     )
-    desk.goto(f"/patients/{MRN}/photos/{stored.sop}?issuer=PCDEMO")
-    photo_link = desk.page.get_by_role("link", name="Open in viewer").get_attribute("href") or ""
+    viewer.goto(f"/patients/{MRN}/photos/{stored.sop}?issuer=PCDEMO")
+    photo_link = viewer.page.get_by_role("link", name="Open in viewer").get_attribute("href") or ""
     assert f"StudyInstanceUIDs={stored.study}" in photo_link
     assert f"initialSopInstanceUID={stored.sop}" in photo_link
 
-    assert open_in_viewer(desk, photo_link).status == 200
-    drawn = drawn_image(desk.page)
+    assert open_in_viewer(viewer, photo_link).status == 200
+    drawn = drawn_image(viewer.page)
     with Image.open(corpus(*PHOTO)) as original:
         expected = mean_colour(original)
     seen = mean_colour(drawn)
     assert all(abs(a - b) < 12 for a, b in zip(seen, expected, strict=True)), (seen, expected)
     assert ImageStat.Stat(drawn.convert("L")).stddev[0] > 20, "a photo, not a flat fill"
     assert drawn.width > 600, "drawn at the viewport's size"
-    desk.shoot("viewer")
-    assert desk.page.evaluate("window.__cspViolations") == []
+    viewer.shoot("viewer")
+    assert viewer.page.evaluate("window.__cspViolations") == []
 
 
 def test_a_sensitive_photo_stays_sealed_in_the_viewer_until_the_glass_is_broken(
-    desk: Visit,
+    viewer: Visit,
 ) -> None:
-    stored = store(desk, "2023-03-15", sensitive=True)
+    stored = store(viewer, "2023-03-15", sensitive=True)
     link = f"/viewer/viewer?StudyInstanceUIDs={stored.study}"
-    assert open_in_viewer(desk, link).status == 403
-    notice = desk.page.locator(".pointcare-sealed")
+    assert open_in_viewer(viewer, link).status == 403
+    notice = viewer.page.locator(".pointcare-sealed")
     expect(notice).to_contain_text("A sensitive photo in this study is not shown")
-    desk.shoot("viewer-sealed")
-    canvas = desk.page.locator("canvas.cornerstone-canvas").first
+    viewer.shoot("viewer-sealed")
+    canvas = viewer.page.locator("canvas.cornerstone-canvas").first
     shown = Image.open(BytesIO(canvas.screenshot())).convert("L")
     black = shown.point(lambda value: 255 if value < 12 else 0)
     assert ImageStat.Stat(black).mean[0] / 255 > 0.9, "nothing of the photo is drawn"
 
     # The notice leads to the patient's break-the-glass page, which comes back to the viewer.
     notice.get_by_role("link", name="Give a reason to see it").click()
-    expect(desk.page.get_by_role("heading", level=1)).to_contain_text("Sensitive photos")
-    desk.page.get_by_label("Reason").fill("Wound review before the dressing change")
-    with desk.page.expect_response(lambda r: "/frames/" in r.url, timeout=60_000) as frame:
-        desk.page.get_by_role("button", name="Open sensitive photos").click()
+    expect(viewer.page.get_by_role("heading", level=1)).to_contain_text("Sensitive photos")
+    viewer.page.get_by_label("Reason").fill("Wound review before the dressing change")
+    with viewer.page.expect_response(lambda r: "/frames/" in r.url, timeout=60_000) as frame:
+        viewer.page.get_by_role("button", name="Open sensitive photos").click()
     assert frame.value.status == 200
-    assert desk.page.url.endswith(link)
-    desk.page.wait_for_timeout(1_500)
+    assert viewer.page.url.endswith(link)
+    viewer.page.wait_for_timeout(1_500)
     with Image.open(corpus(*PHOTO)) as original:
         expected = mean_colour(original)
-    seen = mean_colour(drawn_image(desk.page))
+    seen = mean_colour(drawn_image(viewer.page))
     assert all(abs(a - b) < 12 for a, b in zip(seen, expected, strict=True)), (seen, expected)
-    assert desk.page.evaluate("window.__cspViolations") == []
+    assert viewer.page.evaluate("window.__cspViolations") == []
 
 
 def test_the_viewer_has_its_own_policy_and_nothing_of_it_is_public(
-    desk: Visit, live_server: LiveServer
+    viewer: Visit, live_server: LiveServer
 ) -> None:
-    answer = desk.page.request.get(desk.base_url + "/viewer/viewer")
+    answer = viewer.page.request.get(viewer.base_url + "/viewer/viewer")
     assert answer.status == 200
     policy = answer.headers["content-security-policy"]
     assert "script-src 'self' 'wasm-unsafe-eval'" in policy
@@ -181,12 +187,12 @@ def test_the_viewer_has_its_own_policy_and_nothing_of_it_is_public(
     page = answer.text()
     assert "<script>" not in page, "no inline script"
     assert "init-service-worker" not in page, "Pointcare's own service worker stays registered"
-    config = desk.page.request.get(desk.base_url + "/viewer/app-config.js").text()
+    config = viewer.page.request.get(viewer.base_url + "/viewer/app-config.js").text()
     assert '"qidoRoot": "/dicomweb"' in config
     assert "Authorization" not in config and "token" not in config.lower()
-    home = desk.page.request.get(desk.base_url + "/")
+    home = viewer.page.request.get(viewer.base_url + "/")
     assert "wasm-unsafe-eval" not in home.headers["content-security-policy"], "viewer only"
-    anonymous = desk.page.context.browser
+    anonymous = viewer.page.context.browser
     assert anonymous is not None
     stranger = anonymous.new_context()
     try:
@@ -201,14 +207,12 @@ def test_the_viewer_has_its_own_policy_and_nothing_of_it_is_public(
     strict=True,
     reason="PDFs reach QIDO and WADO when documents join the one table of stored objects",
 )
-def test_a_pdf_of_the_study_opens_in_the_viewer(desk: Visit) -> None:
-    stored = store(desk, "2023-03-16")
-    desk.goto(f"/patients/{MRN}?issuer=PCDEMO")
-    token = desk.page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
-    answer = desk.page.request.post(
-        desk.base_url + "/api/v1/documents",
-        headers={"X-CSRF-Token": token, "Accept": "application/json"},
-        multipart={
+def test_a_pdf_of_the_study_opens_in_the_viewer(viewer: Visit) -> None:
+    stored = store(viewer, "2023-03-16")
+    document = api_post(
+        viewer,
+        "/api/v1/documents",
+        {
             "patient_id": MRN,
             "issuer": "PCDEMO",
             "title": "Referral letter",
@@ -216,20 +220,18 @@ def test_a_pdf_of_the_study_opens_in_the_viewer(desk: Visit) -> None:
             "file": {"name": "referral.pdf", "mimeType": "application/pdf", "buffer": a_pdf()},
         },
     )
-    assert answer.status == 201, answer.text()
-    document = answer.json()
     assert document["study_instance_uid"] == stored.study, "filed in the photo's study"
-    desk.goto(f"/viewer/viewer?StudyInstanceUIDs={stored.study}")
-    thumbnail = desk.page.get_by_text("Referral letter").first
+    viewer.goto(f"/viewer/viewer?StudyInstanceUIDs={stored.study}")
+    thumbnail = viewer.page.get_by_text("Referral letter").first
     expect(thumbnail).to_be_visible(timeout=30_000)
     thumbnail.dblclick()
-    shown = desk.page.locator('object[type="application/pdf"]')
+    shown = viewer.page.locator('object[type="application/pdf"]')
     expect(shown).to_have_count(1, timeout=30_000)
     source = shown.get_attribute("data") or ""
-    head = desk.page.evaluate(
+    head = viewer.page.evaluate(
         "async url => new Uint8Array(await (await fetch(url)).arrayBuffer()).slice(0, 5)"
         ".reduce((text, byte) => text + String.fromCharCode(byte), '')",
         source,
     )
     assert head == "%PDF-"
-    desk.shoot("viewer-pdf")
+    viewer.shoot("viewer-pdf")

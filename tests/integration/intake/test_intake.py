@@ -25,18 +25,13 @@ from pointcare.intake.received import read_part10
 from pointcare.intake.service import Accepted, Refusal, examine
 from pointcare.runtime import Runtime
 from tests.support.tools import corpus
+from tests.unit.dicom.test_pdf import PATIENT
 from tests.unit.dicom.test_photo import build
 from tests.unit.imaging.images import jpeg_bytes, scene
 from tests.unit.intake.test_received import MAX_PIXELS
 
-OBERG = PatientIdentity(
-    mrn="PC100001",
-    issuer="PCDEMO",
-    family_name="Öberg",
-    given_name="Åsa",
-    birth_date=date(1957, 3, 14),
-    sex=Sex.FEMALE,
-)
+OBERG = PATIENT
+"""Öberg, Åsa (PC100001) as the directory holds her."""
 
 
 def received_for(
