@@ -33,6 +33,7 @@ from pointcare.settings import Settings
 from pointcare.web.viewer import installed
 from tests.bench.harness import OUT_DIR, bearer_token, machine
 from tests.e2e.conftest import CHROMIUM_ARGS, DESKTOP, PASSWORDS
+from tests.support.consent import CLINICAL_ONLY
 from tests.support.server import LiveServer
 from tests.support.tools import CORPUS_DIR
 
@@ -55,6 +56,8 @@ def store_study(server: LiveServer, count: int) -> str:
                     "laterality": "L",
                     "capture_id": str(uuid.uuid4()),
                     "captured_at": f"2024-02-01T10:{index // 60:02d}:{index % 60:02d}+01:00",
+                    "allow_duplicate": "true",  # three phones' photos, in turn
+                    **CLINICAL_ONLY,
                 },
                 files={"file": ("photo.jpg", photos[index % len(photos)], "image/jpeg")},
                 headers={"Authorization": f"Bearer {token}"},

@@ -5,6 +5,8 @@ and every (resource, Accept) of its media type table is answered in the media ty
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from litestar.testing import TestClient
 from pointcare.web.dicomweb.matching import Level, supported_keys
 from tests.integration.dicomweb.conftest import Archive
 from tests.support.tools import REPO_ROOT
+from tests.unit.dicom.test_pdf import a_pdf
 
 Client = TestClient[Litestar]
 STATEMENT = REPO_ROOT / "docs" / "conformance.md"
@@ -68,7 +71,24 @@ def test_every_listed_query_key_is_accepted(
             assert response.status_code in {200, 204}, (level, name, response.text)
 
 
-def resource_path(resource: str, archive: Archive) -> str:
+@pytest.fixture(scope="module")
+def document(client: Client, bearer: Callable[[str], dict[str, str]], archive: Archive) -> str:
+    """The path of an Encapsulated PDF of the archive's first patient."""
+    answer = client.post(
+        "/api/v1/documents",
+        data={"patient_id": archive.first.mrn, "title": "Letter", "capture_id": str(uuid.uuid4())},
+        files={"file": ("letter.pdf", a_pdf(), "application/pdf")},
+        headers=bearer("clinician"),
+    )
+    assert answer.status_code == 201, answer.text
+    study, sop = answer.json()["study_instance_uid"], answer.json()["sop_instance_uid"]
+    [found] = client.get(
+        "/dicomweb/instances", params={"SOPInstanceUID": sop}, headers=bearer("clinician")
+    ).json()
+    return f"/dicomweb/studies/{study}/series/{found['0020000E']['Value'][0]}/instances/{sop}"
+
+
+def resource_path(resource: str, archive: Archive, document: str) -> str:
     photo = archive.first
     study = f"/dicomweb/studies/{photo.study}"
     series = f"{study}/series/{photo.series}"
@@ -85,17 +105,19 @@ def resource_path(resource: str, archive: Archive) -> str:
         "study-rendered": study + "/rendered",
         "thumbnail": photo.path + "/thumbnail",
         "search": "/dicomweb/studies?PatientID=PC100001",
+        "document-bulkdata": document + "/bulkdata/00420011",
+        "document-rendered": document + "/rendered",
     }[resource]
 
 
 @pytest.mark.parametrize("row", MEDIA_TYPES, ids=[f"{r[0]}: {r[1]}" for r in MEDIA_TYPES])
 def test_every_listed_media_type_is_answered(
-    client: Client, reviewer: dict[str, str], archive: Archive, row: list[str]
+    client: Client, reviewer: dict[str, str], archive: Archive, document: str, row: list[str]
 ) -> None:
     resource, accept_cell, answer_cell = row
     accept = code(accept_cell)
     headers = reviewer if accept is None else {**reviewer, "Accept": accept}
-    response = client.get(resource_path(resource, archive), headers=headers)
+    response = client.get(resource_path(resource, archive, document), headers=headers)
     assert response.status_code == 200, response.text
     named = [text for text in re.findall(r"`([^`]*)`", answer_cell) if "/" in text]
     expected = named[0] if named else (accept or "").split(";")[0]

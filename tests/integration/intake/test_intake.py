@@ -24,6 +24,7 @@ from pointcare.imaging.photo import normalise_photo
 from pointcare.intake.received import read_part10
 from pointcare.intake.service import Accepted, Refusal, examine
 from pointcare.runtime import Runtime
+from tests.support.consent import CLINICAL_ONLY
 from tests.support.tools import corpus
 from tests.unit.dicom.test_pdf import PATIENT
 from tests.unit.dicom.test_photo import build
@@ -142,6 +143,7 @@ def test_what_the_archive_holds_decides_the_rest(
             "laterality": "L",
             "capture_id": "5d0f3a8e-0000-4000-8000-000000000001",
             "captured_at": "2024-05-04T10:00:00+02:00",
+            **CLINICAL_ONLY,
         },
         files={
             "file": ("p.jpg", corpus("photos", "gps", "DSCN0010.jpg").read_bytes(), "image/jpeg")

@@ -71,7 +71,9 @@ def _rendered(
 ) -> Stream | Response[Any]:
     objects = wado.locate(db, *checked(*uids))
     single = len(uids) == 3 and (frames is None or len(frames) == 1)
-    if single and not objects[0].has_pixels:
+    if len(uids) == 3 and not objects[0].has_pixels:
+        if frames is not None:
+            raise NotFound("This object has no pixel data, so no frames.")
         return _rendered_document(request, db, runtime, objects[0])
     images = [stored for stored in objects if stored.has_pixels]
     if not images:
