@@ -309,8 +309,8 @@ def _checked_thumbnail(jpeg: bytes, orientation: int = 1) -> bytes:
         check.decodermaxblock = len(jpeg)
         check.load()
         if orientation in exif.UPRIGHT:
-            return _thumbnail(check.transpose(exif.UPRIGHT[orientation]))
-        return _thumbnail(check)
+            return thumbnail_of(check.transpose(exif.UPRIGHT[orientation]))
+        return thumbnail_of(check)
 
 
 def _keep_jpeg(
@@ -353,7 +353,7 @@ def _planar_jpeg(
         recompressed.jpeg,
         "YBR_FULL_422" if chroma else "MONOCHROME2",
         PhotoFormat.JPEG,
-        _thumbnail(thumbnail_source),
+        thumbnail_of(thumbnail_source),
     )
 
 
@@ -372,7 +372,7 @@ def _reencode(
         _encode_jpeg(pixels, quality=quality, subsampling=2),  # 4:2:0 <-> YBR_FULL_422
         "MONOCHROME2" if pixels.mode == "L" else "YBR_FULL_422",
         photo_format,
-        _thumbnail(pixels),
+        thumbnail_of(pixels),
     )
 
 
@@ -448,10 +448,11 @@ def preview(data: bytes, *, max_pixels: int) -> bytes:
         upright = (
             image.transpose(exif.UPRIGHT[orientation]) if orientation in exif.UPRIGHT else image
         )
-        return _thumbnail(upright)
+        return thumbnail_of(upright)
 
 
-def _thumbnail(image: Image.Image) -> bytes:
+def thumbnail_of(image: Image.Image) -> bytes:
+    """The thumbnail every stored photo has: JPEG, its longest side at most 320 pixels."""
     small = _reduced(image)
     if small.mode != "RGB":
         small = small.convert("RGB")
