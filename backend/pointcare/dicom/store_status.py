@@ -23,6 +23,8 @@ PATIENT_MISMATCH = 0xC102
 """The object's patient name, birth date or sex contradicts the directory's patient."""
 CONFLICTING_INSTANCE = 0xC103
 """The SOP Instance UID is already stored with other content, or was rejected (IOCM)."""
+NO_CONSENT = 0xC104
+"""A photo sent without the patient's consent for the clinical record."""
 
 _MEANINGS = {
     PROCESSING_FAILURE: "processing failure",
@@ -35,6 +37,7 @@ _MEANINGS = {
     UNKNOWN_PATIENT: "unknown patient",
     PATIENT_MISMATCH: "patient does not match the directory",
     CONFLICTING_INSTANCE: "instance already stored differently, or rejected",
+    NO_CONSENT: "no consent for the clinical record",
 }
 
 

@@ -23,10 +23,6 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import (
-    MPEG2MPHL,
-    MPEG2MPML,
-    MPEG4HP41,
-    MPEG4HP41BD,
     UID,
     DermoscopicPhotographyImageStorage,
     EncapsulatedPDFStorage,
@@ -34,7 +30,6 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
     JPEGBaseline8Bit,
     JPEGExtended12Bit,
-    VideoPhotographicImageStorage,
     VLPhotographicImageStorage,
 )
 
@@ -45,17 +40,15 @@ from pointcare.dicom.uids import is_uid
 from pointcare.imaging.photo import PhotoRejected, normalise_photo
 
 PHOTO_CLASSES = frozenset({VLPhotographicImageStorage, DermoscopicPhotographyImageStorage})
-VIDEO_CLASSES = frozenset({VideoPhotographicImageStorage})
 DOCUMENT_CLASSES = frozenset({EncapsulatedPDFStorage})
-ACCEPTED_CLASSES = PHOTO_CLASSES | VIDEO_CLASSES | DOCUMENT_CLASSES
-"""What an Image Manager for clinical photography takes: photographs (VL Photographic,
-Dermoscopic), short videos (Video Photographic) and PDF documents."""
+ACCEPTED_CLASSES = PHOTO_CLASSES | DOCUMENT_CLASSES
+"""What is taken: photographs (VL Photographic, Dermoscopic) and PDF documents. Videos (Video
+Photographic) wait until videos are a kind of object stored here."""
 
 PHOTO_SYNTAXES = frozenset(
     {JPEGBaseline8Bit, JPEGExtended12Bit, ExplicitVRLittleEndian, ImplicitVRLittleEndian}
 )
 """Photos in these syntaxes can be rendered, transcoded and viewed here."""
-VIDEO_SYNTAXES = frozenset({MPEG2MPML, MPEG2MPHL, MPEG4HP41, MPEG4HP41BD})
 DOCUMENT_SYNTAXES = frozenset({ExplicitVRLittleEndian, ImplicitVRLittleEndian})
 PDF = "application/pdf"
 
@@ -99,7 +92,7 @@ class ReceivedObject:
 
     @property
     def is_image(self) -> bool:
-        return self.sop_class_uid in PHOTO_CLASSES | VIDEO_CLASSES
+        return self.sop_class_uid in PHOTO_CLASSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +132,7 @@ def _checked(dataset: Dataset, part10: bytes, *, max_pixels: int) -> ReceivedObj
         raise Refused(
             status.SOP_CLASS_NOT_SUPPORTED,
             f"SOP Class {sop_class or '(none)'} is not stored here: send VL Photographic, "
-            "Dermoscopic Photography, Video Photographic or Encapsulated PDF objects.",
+            "Dermoscopic Photography or Encapsulated PDF objects.",
         )
     meta_class = str(dataset.file_meta.get("MediaStorageSOPClassUID", sop_class))
     meta_instance = str(dataset.file_meta.get("MediaStorageSOPInstanceUID", ""))
@@ -175,9 +168,7 @@ _UIDS = ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
 
 
 def _syntaxes(sop_class: str) -> frozenset[str]:
-    if sop_class in PHOTO_CLASSES:
-        return PHOTO_SYNTAXES
-    return VIDEO_SYNTAXES if sop_class in VIDEO_CLASSES else DOCUMENT_SYNTAXES
+    return PHOTO_SYNTAXES if sop_class in PHOTO_CLASSES else DOCUMENT_SYNTAXES
 
 
 def _mismatch(reason: str) -> Refused:

@@ -1,27 +1,35 @@
 """What becomes of each object a STOW-RS request brings: the checks against the directory and
-the archive that come before storing.
+the archive, then the one stored-object pipeline.
 
 An object is accepted when it reads as one of ours (``received``), names a patient of the
 directory (``patients``), belongs to the study the request targets (if it names one), and does
 not clash with the archive: a SOP Instance UID already stored is accepted again only with the
 same bytes (a retry), never one that was rejected (IOCM: a rejected instance is not taken back);
 a study or series already held for another patient or study is refused rather than mixed.
-Log lines carry UIDs and patient ids, never names.
+Each accepted object is stored on its own (``intake.storing``, then ``capture.pipeline``): one
+refused at that step leaves the others stored. Log lines carry UIDs and patient ids, never names.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pointcare import audit
+from pointcare.capture.pipeline import ObjectStore
 from pointcare.db.models import Instance, Series, Study
 from pointcare.dicom import store_status as status
+from pointcare.domain.consent import ConsentAnswers
+from pointcare.errors import ConsentRequired
 from pointcare.intake.patients import match_patient
 from pointcare.intake.received import Identified, ReceivedObject, Refused
+from pointcare.intake.storing import new_object
 
 log = logging.getLogger(__name__)
 
@@ -114,3 +122,61 @@ def _against_the_archive(session: Session, received: ReceivedObject, patient_id:
             f"Series {received.series_instance_uid} is held here in another study.",
         )
     return False
+
+
+def receive(
+    objects: ObjectStore,
+    actor: audit.Actor,
+    operator_id: int,
+    items: Sequence[ReceivedObject | Refusal],
+    *,
+    target_study: str | None,
+    consent: ConsentAnswers | None,
+) -> tuple[list[ReceivedObject], list[Refusal]]:
+    """Store what may be stored of ``items``: (what the archive now holds, what was refused)."""
+    stored: list[ReceivedObject] = []
+    refused: list[Refusal] = []
+    for item in items:
+        if isinstance(item, Refusal):
+            refused.append(item)
+            continue
+        identified = Identified(item.sop_class_uid, item.sop_instance_uid)
+        with objects.db.session() as session:
+            verdict = examine(session, item, target_study=target_study)
+        if isinstance(verdict, Refusal):
+            refused.append(verdict)
+            continue
+        if not verdict.stored_before:
+            try:
+                new = new_object(
+                    item, patient_id=verdict.patient_id, operator_id=operator_id, consent=consent
+                )
+                objects.store(new, actor)
+            except Refused as exc:
+                refused.append(refusal(identified, exc))
+                continue
+            except ConsentRequired as exc:  # the clinical record declined
+                refused.append(refusal(identified, Refused(status.NO_CONSENT, exc.detail)))
+                continue
+            except IntegrityError:
+                # The same object from a concurrent request: stored, or refused, by that one.
+                lost = _after_a_race(objects, item, target_study)
+                if lost is not None:
+                    refused.append(lost)
+                    continue
+        stored.append(item)
+    return stored, refused
+
+
+def _after_a_race(
+    objects: ObjectStore, item: ReceivedObject, target_study: str | None
+) -> Refusal | None:
+    """None when a concurrent request stored the very same object; its refusal otherwise."""
+    with objects.db.session() as session:
+        again = examine(session, item, target_study=target_study)
+    if isinstance(again, Refusal):
+        return again
+    if again.stored_before:
+        return None
+    failed = Refused(status.PROCESSING_FAILURE, "Storing it failed: send it again.")
+    return refusal(Identified(item.sop_class_uid, item.sop_instance_uid), failed)
