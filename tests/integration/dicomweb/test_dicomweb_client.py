@@ -1,5 +1,5 @@
-"""A real server process, searched and read by the PyPI ``dicomweb-client`` as a PACS viewer would:
-every search and retrieve call the client offers."""
+"""A real server process, searched, read and written by the PyPI ``dicomweb-client`` as a viewer
+or a capture app would: every search, retrieve and store call the client offers."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import httpx
 import numpy as np
 import pydicom
 import pytest
+from dicomweb_client import DICOMwebClient
 from requests import HTTPError
 
 from tests.integration.dicomweb.conftest import multipart_parts
@@ -23,6 +24,8 @@ from tests.integration.dicomweb.live import (
     live_archive,
     stored_pixels,
 )
+from tests.integration.dicomweb.test_stow import device_photo
+from tests.support.consent import CLINICAL_ONLY
 
 
 @pytest.fixture(scope="module")
@@ -227,3 +230,23 @@ def test_files_are_where_the_test_expects_them(live: Live) -> None:
     # Guards the archived() helper: a wrong path would make the byte comparisons vacuous.
     archive_dir = Path(live.server.data_dir) / "archive" / "objects"
     assert sorted(p.stem for p in archive_dir.rglob("*.dcm")) == sorted(live.sops)
+
+
+def test_store_instances(live: Live) -> None:
+    """STOW-RS from the client, as a capture app would: the consent answered in headers."""
+    consent = {
+        f"Pointcare-{name.replace('_', '-')}": value for name, value in CLINICAL_ONLY.items()
+    }
+    client = DICOMwebClient(
+        url=live.server.url + "/dicomweb",
+        headers={"Authorization": f"Bearer {live.nurse}", **consent},
+    )
+    sent = device_photo()
+    answer = client.store_instances([pydicom.dcmread(BytesIO(sent))])
+    [stored] = answer.ReferencedSOPSequence
+    assert stored.ReferencedSOPInstanceUID == pydicom.dcmread(BytesIO(sent)).SOPInstanceUID
+    assert "FailedSOPSequence" not in answer
+    found = live.client().search_for_instances(
+        search_filters={"SOPInstanceUID": stored.ReferencedSOPInstanceUID}
+    )
+    assert len(found) == 1

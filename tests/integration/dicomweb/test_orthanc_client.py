@@ -24,6 +24,7 @@ from pydicom.uid import (
 from pointcare.cli import DEMO_USERS
 from tests.integration.dicomweb.conftest import FOREARM
 from tests.integration.dicomweb.live import MRN, Live, live_archive
+from tests.integration.dicomweb.test_stow import device_photo
 from tests.support import csrf
 from tests.support.consent import CLINICAL_ONLY
 from tests.support.orthanc import Orthanc
@@ -197,3 +198,44 @@ def test_orthanc_pulls_documents_and_the_rejection_note_of_a_correction(
         for item in series.ReferencedSOPSequence
     ]
     assert referenced == [rejected]
+
+
+def test_orthanc_stores_into_pointcare_by_stow_rs(live: Live, orthanc: httpx.Client) -> None:
+    """Orthanc as a sender (IHE WIC capture side): its STOW-RS to Pointcare, with the consent
+    answered in the headers of its server entry."""
+    consent = {f"Pointcare-{key.replace('_', '-')}": value for key, value in CLINICAL_ONLY.items()}
+    declared = orthanc.put(
+        f"/dicom-web/servers/{SERVER}-stow",
+        json={
+            "Url": f"{live.server.url}/dicomweb",
+            "HttpHeaders": {"Authorization": f"Bearer {live.nurse}", **consent},
+        },
+    )
+    assert declared.status_code == 200, declared.text
+    sent = device_photo()
+    uploaded = orthanc.post("/instances", content=sent)
+    assert uploaded.status_code == 200, uploaded.text
+    stow = orthanc.post(
+        f"/dicom-web/servers/{SERVER}-stow/stow",
+        json={"Resources": [uploaded.json()["ID"]], "Synchronous": True},
+    )
+    assert stow.status_code == 200, stow.text
+    sop = pydicom.dcmread(BytesIO(sent)).SOPInstanceUID
+    with httpx.Client(base_url=live.server.url, trust_env=False, timeout=60) as http:
+        found = http.get(
+            "/dicomweb/instances",
+            params={"SOPInstanceUID": sop},
+            headers={"Authorization": f"Bearer {live.doctor}"},
+        )
+        assert found.status_code == 200, found.text
+        [item] = found.json()
+        kept = http.get(
+            item["00081190"]["Value"][0],
+            headers={
+                "Authorization": f"Bearer {live.doctor}",
+                "Accept": "application/dicom; transfer-syntax=*",
+            },
+        )
+    assert (
+        pydicom.dcmread(BytesIO(kept.content)).PixelData == pydicom.dcmread(BytesIO(sent)).PixelData
+    )
