@@ -22,32 +22,22 @@ dest=${1:-$repo/pwa/viewer}
 pin="$OHIF_VERSION $OHIF_INTEGRITY $PUBLIC_PATH $CHANGES"
 
 say() { printf 'viewer: %s\n' "$*" >&2; }
+# shellcheck source=infra/npm-fetch.sh
+source "$repo/infra/npm-fetch.sh"
 
 if [[ -f "$dest/$STAMP" ]] && [[ "$(cat "$dest/$STAMP")" == "$pin" ]]; then
   say "OHIF $OHIF_VERSION already in $dest"
   exit 0
 fi
 
-for tool in npm openssl tar; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    say "ERROR: '$tool' is missing; run infra/install-system-packages.sh as root"
-    exit 1
-  fi
-done
+require_tools npm openssl tar
 
 tmp=$(mktemp -d "$(dirname "$dest")/.viewer.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 say "fetching @ohif/app@$OHIF_VERSION from the npm registry (about 50 MB)"
-# `npm pack` of a registry spec runs no package scripts; it only downloads the tarball.
-tarball=$(cd "$tmp" && npm pack --silent --ignore-scripts "@ohif/app@$OHIF_VERSION")
-actual="sha512-$(openssl dgst -sha512 -binary "$tmp/$tarball" | openssl base64 -A)"
-if [[ "$actual" != "$OHIF_INTEGRITY" ]]; then
-  say "ERROR: integrity mismatch for @ohif/app@$OHIF_VERSION"
-  say "  expected $OHIF_INTEGRITY"
-  say "  got      $actual"
-  exit 1
-fi
+tarball=$(npm_pack "$tmp" "@ohif/app@$OHIF_VERSION")
+check_integrity "@ohif/app@$OHIF_VERSION" "$OHIF_INTEGRITY" "$(sri_of sha512 "$tmp/$tarball")"
 
 # The ONNX runtime (segmentation tools) and the microscopy viewer are not used for photos.
 tar -xzf "$tmp/$tarball" -C "$tmp" --no-same-owner \
