@@ -41,9 +41,10 @@ FACE = "89545001"
 JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
 
 
-@dataclass(frozen=True)
-class Photo:
-    mrn: str
+@dataclass(frozen=True, kw_only=True)
+class StoredObject:
+    """An object of the archive, by its UIDs."""
+
     study: str
     series: str
     sop: str
@@ -51,6 +52,11 @@ class Photo:
     @property
     def path(self) -> str:
         return f"/dicomweb/studies/{self.study}/series/{self.series}/instances/{self.sop}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Photo(StoredObject):
+    mrn: str
 
 
 @dataclass(frozen=True)
@@ -146,7 +152,10 @@ def archive(
         assert response.status_code == 201, response.text
         body = response.json()
         return Photo(
-            mrn, body["study_instance_uid"], body["series_instance_uid"], body["sop_instance_uid"]
+            mrn=mrn,
+            study=body["study_instance_uid"],
+            series=body["series_instance_uid"],
+            sop=body["sop_instance_uid"],
         )
 
     return Archive(

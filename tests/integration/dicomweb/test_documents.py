@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 from pydicom.uid import EncapsulatedPDFStorage, ExplicitVRLittleEndian
 
 from pointcare.runtime import Runtime
-from tests.integration.dicomweb.conftest import multipart_parts
+from tests.integration.dicomweb.conftest import StoredObject, multipart_parts
 from tests.unit.dicom.test_pdf import a_pdf
 
 Client = TestClient[Litestar]
@@ -24,16 +24,9 @@ IMAGE_ONLY = ("00280010", "00280011", "00280100", "00280008", "00200062", "00082
 """Rows, Columns, Bits Allocated, Number of Frames, Image Laterality, Anatomic Region Sequence."""
 
 
-@dataclass(frozen=True)
-class Document:
+@dataclass(frozen=True, kw_only=True)
+class Document(StoredObject):
     pdf: bytes
-    study: str
-    series: str
-    sop: str
-
-    @property
-    def path(self) -> str:
-        return f"/dicomweb/studies/{self.study}/series/{self.series}/instances/{self.sop}"
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +47,9 @@ def document(
         headers=bearer("clinician"),
     ).json()
     [series] = {item["0020000E"]["Value"][0] for item in instances}
-    return Document(pdf, body["study_instance_uid"], series, body["sop_instance_uid"])
+    return Document(
+        pdf=pdf, study=body["study_instance_uid"], series=series, sop=body["sop_instance_uid"]
+    )
 
 
 def test_a_document_is_found_with_the_attributes_of_a_document(
