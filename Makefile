@@ -86,6 +86,10 @@ run: $(RUN_STAMP) $(RUN_DEPS) ## Serve Pointcare with demo data on http://127.0.
 
 # --- checks -----------------------------------------------------------------------------
 
+.PHONY: docs
+docs: $(RUN_STAMP) ## Write docs/settings.md from the Settings docstrings (a test checks it)
+	@$(BIN)/python -m pointcare.settings_reference > docs/settings.md
+
 .PHONY: test lint typecheck pytest bench bench-native
 # With --keep-going (as .ci/run does) every check runs even after one fails.
 test: system-packages lint typecheck pytest ## Everything CI runs: system packages, lint, types, tests

@@ -17,6 +17,7 @@ TEST_PACKAGES=(
   postgresql                # the production database
   chromium chromium-driver  # real browser for the e2e tests
   libturbojpeg0             # lossless JPEG rotation of EXIF-rotated photos (also in production)
+  ffmpeg                    # probes, remuxes and transcodes video clips (also in production)
   fonts-dejavu-core         # so pages render text in headless Chromium
   curl openssl              # infra/orthanc.sh polls with curl; infra/fetch-htmx.sh hashes with openssl
 )

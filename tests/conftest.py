@@ -30,10 +30,15 @@ from pointcare.db.models import User
 from pointcare.identity.demo import seed_demo
 from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings
+from pointcare.video.clip import ClipNormaliser
+from pointcare.video.tools import VideoTools
+from tests.support.clips import CLIP_LIMITS, ClipFactory
 from tests.support.postgres import PostgresCluster, postgres_installed
-from tests.support.tools import in_ci, missing
+from tests.support.tools import in_ci, missing, require_tool
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-signing"
+TEST_AUDIT_KEY = Settings(secret_key=TEST_SECRET).effective_audit_key
+"""The audit key of every test database (the one derived from the test secret)."""
 
 
 @dataclass(frozen=True)
@@ -246,3 +251,19 @@ def bearer(runtime: Runtime, accounts: dict[str, Account]) -> Callable[[str], di
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+# --- Video clips --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> ClipFactory:
+    """Real clips (phone-like, made by ffmpeg), each made once per session and worker."""
+    return ClipFactory(tmp_path_factory.mktemp("clips"))
+
+
+@pytest.fixture(scope="session")
+def clip_normaliser() -> ClipNormaliser:
+    """The clip conversion a server runs, with its default limits."""
+    require_tool("ffmpeg")
+    return ClipNormaliser(VideoTools.find(), CLIP_LIMITS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 
 from litestar import Litestar, Router
@@ -15,28 +16,34 @@ from litestar.template import TemplateConfig
 
 from pointcare import __version__
 from pointcare.archive.forwarder import ForwarderThread
+from pointcare.audit.anchor import CheckpointThread, checkpoint_now
 from pointcare.auth.csrf import pre_session_cookie_middleware
 from pointcare.identity.adt_feed import adt_lifespan
 from pointcare.launch.logs import install_token_redaction
 from pointcare.runtime import Runtime, build_runtime
-from pointcare.settings import Settings
+from pointcare.settings import Settings, proxy_networks
 from pointcare.web.api.catalogue import list_body_sites, list_views
 from pointcare.web.api.patients import find_patients
-from pointcare.web.api.photos import inspect_photo, upload_document, upload_photo
+from pointcare.web.api.photos import inspect_photo, upload_document, upload_photo, upload_video
 from pointcare.web.api.wristbands import WRISTBAND_ROUTES
 from pointcare.web.assets import htmx_source, pwa_dir
 from pointcare.web.deps import DEPENDENCIES
 from pointcare.web.dicomweb import DICOMWEB_ROUTES
+from pointcare.web.forwarded import forwarded_headers
 from pointcare.web.headers import security_headers
 from pointcare.web.health import healthz
 from pointcare.web.launch_binding import bound_patient_guard
+from pointcare.web.limits import MAX_MULTIPART_PARTS, MULTIPART_HEADROOM, request_limits
 from pointcare.web.openapi_problems import document_problems
 from pointcare.web.pages import PAGE_ROUTES
+from pointcare.web.pages.bedside import CLIP_ROUTES
 from pointcare.web.problems import EXCEPTION_HANDLERS
+from pointcare.web.refusals import audit_refusal
 from pointcare.web.security import (
     RejectControlCharacters,
     authentication_middleware,
     csrf_protection,
+    session_lock_guard,
 )
 from pointcare.web.templating import configure_templates
 from pointcare.web.uploads import keep_uploads_in_memory
@@ -44,18 +51,17 @@ from pointcare.web.viewer import VIEWER_ROUTES
 
 log = logging.getLogger(__name__)
 
-MULTIPART_HEADROOM = 1024 * 1024
-"""Room for the form fields around the photo in a multipart body."""
-
 
 def create_app(
     settings: Settings | None = None,
     *,
     runtime: Runtime | None = None,
     forward_to_pacs: bool = True,
+    anchor_audit: bool = False,
 ) -> Litestar:
     """The application. With a PACS as the archive and ``forward_to_pacs``, a forwarder thread
-    delivers the outbox while the app runs (started on startup, stopped on shutdown)."""
+    delivers the outbox while the app runs (started on startup, stopped on shutdown); with
+    ``anchor_audit`` (``pointcare serve``), a thread writes the audit trail's checkpoints."""
     settings = settings or Settings.from_env()
     runtime = runtime or build_runtime(settings)
     keep_uploads_in_memory()
@@ -68,14 +74,31 @@ def create_app(
         else None
     )
 
+    checkpoints = (
+        CheckpointThread(
+            partial(
+                checkpoint_now,
+                runtime.db,
+                settings.effective_audit_checkpoint_file,
+                settings.effective_audit_key,
+                syslog=settings.audit_syslog,
+            ),
+            settings.audit_checkpoint_seconds,
+        )
+        if anchor_audit
+        else None
+    )
+
     def on_startup() -> None:
         install_token_redaction()  # after the server set up logging: no launch token logged
-        if background is not None:
-            background.start()
+        for thread in (background, checkpoints):
+            if thread is not None:
+                thread.start()
 
     def on_shutdown() -> None:
-        if background is not None:
-            background.stop()
+        for thread in (background, checkpoints):
+            if thread is not None:
+                thread.stop()
         runtime.close()
 
     app = Litestar(
@@ -94,6 +117,12 @@ def create_app(
             # another handler joins its path, and a sync GET beside a sync POST on one path
             # would be wrapped for the worker thread twice (its answer: a coroutine).
             Router(path="/", route_handlers=PAGE_ROUTES),
+            # Clips are larger than photos: their routes take bodies up to the clip limit.
+            Router(
+                path="/",
+                route_handlers=[upload_video, *CLIP_ROUTES],
+                request_max_body_size=settings.video_max_bytes + MULTIPART_HEADROOM,
+            ),
             create_static_files_router(
                 path="/static",
                 directories=[static_dir],
@@ -102,15 +131,21 @@ def create_app(
             ),
         ],
         dependencies=DEPENDENCIES,
-        guards=[bound_patient_guard],  # launch-bound sessions: their patient, or one searched for
+        # A locked session opens nothing; a launch-bound one its patient, or one searched for.
+        guards=[session_lock_guard, bound_patient_guard],
         middleware=[
+            forwarded_headers(proxy_networks(settings.trusted_proxies)),  # first: the real caller
             RejectControlCharacters,
             pre_session_cookie_middleware(secure=settings.secure_cookies),
             authentication_middleware(),
+            request_limits(
+                settings.max_upload_bytes, settings.video_max_bytes
+            ),  # per route, before a body is read
         ],
         before_request=csrf_protection,
         before_send=[security_headers(script, settings)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        after_exception=[audit_refusal],  # every refusal (403) of a signed-in user, audited
         template_config=TemplateConfig(
             directory=pwa_dir() / "templates",
             engine=JinjaTemplateEngine,
@@ -128,7 +163,9 @@ def create_app(
             security=[{"bearer": []}],
         ),
         state=State({"runtime": runtime}),
+        # The largest any route takes; web/limits.py holds each route to its own, smaller one.
         request_max_body_size=settings.max_upload_bytes + MULTIPART_HEADROOM,
+        multipart_form_part_limit=MAX_MULTIPART_PARTS,
         on_startup=[on_startup],
         # Logging is the process's (``pointcare serve`` configures it; unhandled errors are
         # logged by web/problems.py). Litestar's default would start a queue-listener thread per

@@ -12,10 +12,13 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy import func, or_, select
+
 from pointcare import audit
 from pointcare.audit import commands as audit_commands
 from pointcare.auth.accounts import add_user, find_user
 from pointcare.auth.tokens import mint_api_token
+from pointcare.db.models import User
 from pointcare.errors import PointcareError
 from pointcare.launch.errors import LaunchConfigError
 from pointcare.runtime import Runtime, build_runtime
@@ -165,9 +168,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             settings, launch_issuers_file=str(demo_issuers_file(settings.data_dir))
         )
     runtime = build_runtime(settings)
-    if args.demo:
-        _seed_demo(runtime)
-    app = create_app(settings, runtime=runtime, forward_to_pacs=not args.no_forwarder)
+    if args.demo and not _seed_demo(runtime):
+        runtime.close()
+        return 2
+    app = create_app(
+        settings, runtime=runtime, forward_to_pacs=not args.no_forwarder, anchor_audit=True
+    )
     listen.announce(settings.institution_name, sys.stdout)
     uvicorn.run(
         app,
@@ -207,16 +213,39 @@ def _worker(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def _seed_demo(runtime: Runtime) -> None:
+def _seed_demo(runtime: Runtime) -> bool:
+    """Add the demo patients and the demo accounts, whose passwords are published; refused
+    (False) on a database that holds anyone else: a real one."""
     from pointcare.identity.demo import seed_demo
+    from pointcare.launch.demo import DEMO_ISSUER
 
     with runtime.db.write() as session:
+        others = session.scalar(
+            select(func.count(User.id)).where(
+                User.username.not_in([name for name, *_ in DEMO_USERS]),
+                or_(User.external_issuer.is_(None), User.external_issuer != DEMO_ISSUER),
+            )
+        )
+        if others:
+            print(
+                f"pointcare: refusing --demo: this database has {others} user(s) besides the "
+                "demo accounts, so it is not a demo database, and --demo would add accounts "
+                "whose passwords are printed below and in the README (nurse, doctor, admin). "
+                "Use an empty data folder (POINTCARE_DATA_DIR) or database for a demo.",
+                file=sys.stderr,
+            )
+            return False
         count = seed_demo(session)
         for username, role, display, password in DEMO_USERS:
             if find_user(session, username) is None:
                 add_user(
                     session, username=username, role=role, password=password, display_name=display
                 )
+    print(
+        "WARNING: demo mode: demo patients and accounts with published passwords are in this "
+        "database. Never use it for real patients.",
+        flush=True,
+    )
     print(f"Demo data: {count} patients. Demo sign-ins (user / password / role):", flush=True)
     for username, role, _display, password in DEMO_USERS:
         print(f"  {username:<8} {password:<18} {role}", flush=True)
@@ -225,6 +254,7 @@ def _seed_demo(runtime: Runtime) -> None:
         " [--view review] [--base-url URL, default http://127.0.0.1:8000]",
         flush=True,
     )
+    return True
 
 
 def _users_add(settings: Settings, args: argparse.Namespace) -> int:
@@ -267,10 +297,19 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"pointcare: no active user named {args.user!r}", file=sys.stderr)
                 return 1
             ttl = args.ttl or settings.token_ttl_seconds
-            if ttl <= 0:
-                print("pointcare: --ttl must be positive", file=sys.stderr)
+            if not 0 < ttl <= settings.token_max_ttl_seconds:
+                print(
+                    f"pointcare: --ttl must be between 1 and {settings.token_max_ttl_seconds} "
+                    "seconds (POINTCARE_TOKEN_MAX_TTL_SECONDS)",
+                    file=sys.stderr,
+                )
                 return 2
-            token = mint_api_token(secret_key=settings.secret_key, user_id=user.id, ttl_seconds=ttl)
+            token = mint_api_token(
+                secret_key=settings.secret_key,
+                user_id=user.id,
+                ttl_seconds=ttl,
+                generation=user.token_generation,
+            )
         with runtime.db.write() as session:
             event = audit.AuditEvent(
                 action=audit.AuditAction.TOKEN_ISSUED,

@@ -6,6 +6,7 @@ answers: problem JSON (RFC 9457) for the API, a readable page for browsers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 
@@ -19,6 +20,10 @@ class PointcareError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or {}
+
+
+class BadRequest(PointcareError):
+    """The request itself cannot be read (too many fields, JSON nested too deep)."""
 
 
 class InvalidInput(PointcareError):
@@ -42,8 +47,30 @@ class NotAuthenticated(PointcareError):
 
 
 class Forbidden(PointcareError):
+    """Refused to a signed-in user; the refusal is audited, with the patient and objects it
+    concerned when the code that refused knows them (``patient_id``, ``objects``)."""
+
     status_code = 403
     title = "Not allowed"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: dict[str, str] | None = None,
+        patient_id: int | None = None,
+        objects: Sequence[str] = (),
+    ) -> None:
+        super().__init__(detail, errors=errors)
+        self.patient_id = patient_id
+        self.objects = tuple(objects)
+
+
+class Locked(PointcareError):
+    """The session is locked until its user types their password again."""
+
+    status_code = 423
+    title = "Locked"
 
 
 class PayloadTooLarge(PointcareError):

@@ -17,6 +17,7 @@ from pointcare.archive.forwarder import Forwarder, ForwarderSettings
 from pointcare.archive.protocol import Archive
 from pointcare.archive.reader import InstanceReader
 from pointcare.auth.sessions import SessionPolicy
+from pointcare.capture.clips import ClipIntake, clip_limits
 from pointcare.capture.pipeline import ObjectStore
 from pointcare.capture.service import CaptureLimits, CaptureService
 from pointcare.db.engine import Database
@@ -93,12 +94,13 @@ def build_archive(settings: Settings, db: Database, files: FileStore) -> Archive
 
 
 def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # holds patient data
     launch = build_verifier(settings)  # first: a bad issuers file stops start-up at once
     db = Database(
         settings.effective_database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        audit_key=settings.effective_audit_key,
     )
     if migrate:
         upgrade(db.engine)
@@ -118,6 +120,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
             jpeg_quality=settings.jpeg_quality,
             institution_name=settings.institution_name,
         ),
+        clips=ClipIntake(clip_limits(settings)),
         image_slots=threading.BoundedSemaphore(workers),
     )
     archive = build_archive(settings, db, files)

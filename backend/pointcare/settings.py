@@ -6,11 +6,13 @@ fails when one is missing there.
 
 from __future__ import annotations
 
+import hmac
 import os
 import re
 import secrets
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -63,7 +65,15 @@ class Settings:
     returned. A process uses at most ``DB_POOL_SIZE + DB_MAX_OVERFLOW`` connections."""
 
     secret_key: str = ""
-    """Key that signs API tokens. Default: generated once and kept in ``DATA_DIR/secret_key``."""
+    """Key that signs API tokens and CSRF tokens: at least 32 bytes, random, the same on every
+    node; a placeholder such as ``CHANGE-ME...`` stops start-up. Default: generated once and
+    kept in ``DATA_DIR/secret_key``."""
+
+    trusted_proxies: str = ""
+    """Addresses or networks (CIDR) of the reverse proxies in front of Pointcare, separated by
+    commas: only a request from one of them has its ``X-Forwarded-For``, ``-Proto`` and
+    ``-Host`` believed (the client's address for sign-in limits and the audit trail, the scheme
+    and host for links). Default: nobody's (every request is taken from its TCP peer)."""
 
     max_upload_bytes: int = 40 * 1024 * 1024
     """Largest accepted upload (bytes); larger requests are refused with 413."""
@@ -76,13 +86,42 @@ class Settings:
     rotation that cannot be done losslessly)."""
 
     native_code: bool = True
-    """Call libjpeg-turbo, libheif and LittleCMS directly (through ctypes) where the benchmark
-    measured them at least 20 % faster than Pillow and pillow-heif alone: lossless turns of
-    JPEGs, and their re-encoding through YCbCr planes. ``false`` turns every such path off:
-    Pillow and pillow-heif then do all image work, slower, and rotated JPEGs are re-encoded."""
+    """Call libjpeg-turbo directly (through ctypes) for lossless turns of rotated phone JPEGs,
+    the one native path the benchmark measured at least 20 % faster than Pillow alone
+    (``make bench-native``). ``false`` turns it off: Pillow and pillow-heif then do all image
+    work, and rotated JPEGs are re-encoded (slower, and one JPEG generation more)."""
+
+    # --- Video clips (see video/) ----------------------------------------------------------
+
+    video_max_seconds: int = 60
+    """Longest video clip accepted, in seconds (a second over is tolerated: a recorder stops a
+    little late); the bedside recorder stops itself there."""
+
+    video_max_bytes: int = 250 * 1024 * 1024
+    """Largest video clip file accepted (bytes): a minute of 4K from a phone. Larger: 413."""
+
+    video_convert_timeout_seconds: int = 600
+    """Longest one clip's conversion (ffmpeg) may run before it is stopped and the clip refused."""
+
+    video_convert_memory_bytes: int = 1536 * 1024 * 1024
+    """Address space one clip's conversion (an ffmpeg process and its threads) may use."""
+
+    video_convert_threads: int = 2
+    """Threads each ffmpeg conversion uses for decoding, filtering and encoding."""
+
+    video_concurrent_conversions: int = 1
+    """Clips converted at the same time; each is a process within the limits above."""
+
+    video_queue_seconds: int = 60
+    """How long a clip waits for a conversion slot before the upload is answered 503 (the
+    bedside and desk pages then send it again by themselves)."""
 
     token_ttl_seconds: int = 900
     """Lifetime of API bearer tokens minted by ``pointcare token`` (seconds)."""
+
+    token_max_ttl_seconds: int = 3600
+    """Longest lifetime an API token may have (seconds): ``pointcare token --ttl`` refuses
+    more, and a token made to live longer is refused when used."""
 
     session_idle_minutes: int = 30
     """A browser session ends after this many minutes without a request."""
@@ -123,8 +162,9 @@ class Settings:
 
     public_url: str = ""
     """The address clients use to reach Pointcare (e.g. ``https://photos.hospital.org``), written
-    into absolute links such as DICOMweb Retrieve URLs. Default: the address Pointcare serves on
-    (scheme, host and port of the connection), never the client's Host header."""
+    into absolute links such as DICOMweb Retrieve URLs. Default: what a trusted proxy reports
+    (``TRUSTED_PROXIES``), else the address Pointcare serves on (scheme, host and port of the
+    connection), never a client's own Host header."""
 
     dicomweb_max_transcodes: int = 2
     """DICOMweb answers that decode pixels (objects in Explicit VR Little Endian, uncompressed
@@ -165,6 +205,25 @@ class Settings:
     wristband_gsrn_issuer: str = ""
     """Issuer under which the directory holds GSRNs (GS1 AI 8018) as patient identifiers.
     Default: empty, a GSRN is looked up as an MRN under whichever issuer holds it."""
+
+    # --- The audit trail's anchor (see audit/) -------------------------------------------
+
+    audit_key: str = ""
+    """HMAC key of the audit trail's hash chain and of its checkpoints (at least 32 bytes), kept
+    out of the database: whoever can write the database cannot rewrite the trail without it.
+    Default: derived from the secret key."""
+
+    audit_checkpoint_file: str = ""
+    """File the audit trail's signed checkpoints (event count, last hash) are appended to;
+    ``pointcare audit verify`` checks the trail against the latest. Put it where the database's
+    administrators cannot write. Default: ``DATA_DIR/audit/checkpoints.jsonl``."""
+
+    audit_checkpoint_seconds: int = 60
+    """How often ``pointcare serve`` writes a checkpoint while the trail grows (seconds)."""
+
+    audit_syslog: str = "/dev/log"
+    """Where each checkpoint is also sent: a syslog socket path, ``host:port`` (UDP), or
+    ``off``. The default socket is skipped when the machine has none."""
 
     # --- Delivery to a PACS (see archive/) -------------------------------------------------
 
@@ -253,13 +312,31 @@ class Settings:
             "max_upload_bytes",
             "max_image_pixels",
             "token_ttl_seconds",
+            "token_max_ttl_seconds",
             "idle_lock_seconds",
             "dicomweb_max_transcodes",
+            "audit_checkpoint_seconds",
+            "video_max_seconds",
+            "video_max_bytes",
+            "video_convert_timeout_seconds",
+            "video_convert_threads",
+            "video_concurrent_conversions",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"POINTCARE_{name.upper()} must be positive")
+        if self.token_ttl_seconds > self.token_max_ttl_seconds:
+            raise ValueError(
+                "POINTCARE_TOKEN_TTL_SECONDS must not exceed POINTCARE_TOKEN_MAX_TTL_SECONDS"
+            )
+        for name in ("secret_key", "audit_key"):
+            if getattr(self, name):
+                check_key(getattr(self, name), f"POINTCARE_{name.upper()}")
         if self.public_url and not self.public_url.startswith(("http://", "https://")):
             raise ValueError("POINTCARE_PUBLIC_URL must start with http:// or https://")
+        if self.video_convert_memory_bytes < 256 * 1024 * 1024:
+            raise ValueError("POINTCARE_VIDEO_CONVERT_MEMORY_BYTES must be at least 256 MiB")
+        if self.video_queue_seconds < 0:
+            raise ValueError("POINTCARE_VIDEO_QUEUE_SECONDS must not be negative")
         if not 1 <= self.jpeg_quality <= 100:
             raise ValueError("POINTCARE_JPEG_QUALITY must be between 1 and 100")
         self._check_database_and_adt()
@@ -288,6 +365,10 @@ class Settings:
             frame_ancestors_sources(self.frame_ancestors)
         except ValueError as exc:
             raise ValueError(f"POINTCARE_FRAME_ANCESTORS: {exc}") from None
+        try:
+            proxy_networks(self.trusted_proxies)
+        except ValueError as exc:
+            raise ValueError(f"POINTCARE_TRUSTED_PROXIES: {exc}") from None
 
     def _check_database_and_adt(self) -> None:
         if self.db_pool_size < 1:
@@ -369,6 +450,22 @@ class Settings:
         return self.viewer_url.replace("{study}", quote(study_instance_uid, safe=""))
 
     @property
+    def effective_audit_key(self) -> bytes:
+        """The audit chain's HMAC key: ``AUDIT_KEY``, else one derived from the secret key (so
+        that every node, sharing the secret key, keys the one chain alike)."""
+        if self.audit_key:
+            return self.audit_key.encode()
+        if not self.secret_key:
+            raise ValueError("no secret key yet: build settings with Settings.from_env()")
+        return hmac.new(self.secret_key.encode(), b"pointcare audit chain", "sha256").digest()
+
+    @property
+    def effective_audit_checkpoint_file(self) -> Path:
+        if self.audit_checkpoint_file:
+            return Path(self.audit_checkpoint_file)
+        return self.data_dir / "audit" / "checkpoints.jsonl"
+
+    @property
     def archive_dir(self) -> Path:
         return self.data_dir / "archive"
 
@@ -413,11 +510,45 @@ class Settings:
             return self
         key_file = self.data_dir / "secret_key"
         if not key_file.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
         return replace(self, secret_key=key_file.read_text().strip())
+
+
+MIN_KEY_BYTES = 32
+PLACEHOLDERS = ("change-me", "changeme", "change_me", "replace-me", "replaceme", "placeholder")
+
+
+def check_key(key: str, name: str) -> None:
+    """Refuse a key an attacker could guess: short, a placeholder left from an example file,
+    or a few characters repeated."""
+    if len(key.encode()) < MIN_KEY_BYTES:
+        raise ValueError(
+            f"{name} must be at least {MIN_KEY_BYTES} bytes of random text "
+            "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    lowered = key.lower()
+    if any(placeholder in lowered for placeholder in PLACEHOLDERS):
+        raise ValueError(f"{name} is still the example's placeholder: set a random value")
+    if len(set(key)) < 8:
+        raise ValueError(f"{name} repeats a few characters: set a random value")
+
+
+def proxy_networks(raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """The networks of ``POINTCARE_TRUSTED_PROXIES`` (an address is a one-address network)."""
+    networks = []
+    for entry in raw.replace(" ", ",").split(","):
+        if not entry.strip():
+            continue
+        try:
+            networks.append(ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise ValueError(
+                f"{entry.strip()!r} is not an address or network (e.g. 10.0.0.2, 10.0.0.0/24)"
+            ) from None
+    return tuple(networks)
 
 
 _ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?")

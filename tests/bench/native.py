@@ -1,7 +1,8 @@
 """Does each library Pointcare calls through ctypes earn its place? Measured in one run.
 
-For each kind of photo whose normalisation takes a native path (libjpeg-turbo's lossless turn,
-its YCbCr planes, libheif's decode as stored, LittleCMS on libheif's buffer), the same
+For each kind of photo whose normalisation takes a native path (libjpeg-turbo's lossless turn;
+libheif's decode as stored, LittleCMS on libheif's buffer and re-encoding through YCbCr planes
+were measured here too, and removed), the same
 ``normalise_photo`` runs with native code on and off (``native.use_native_code``), the two
 interleaved round by round so that the machine's drift falls on both alike. A path is kept
 only where it takes at most 80 % of the time of Pillow and pillow-heif alone (a gain of at
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pointcare.imaging import libheif, littlecms, native, turbojpeg
+from pointcare.imaging import native, turbojpeg
 from pointcare.imaging.photo import normalise_photo
 from tests.bench.harness import make_photos
 
@@ -84,22 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args(argv)
     photos = make_photos(Path("var/bench/photos"))
-    heic = dict(photos.heic)
     cases = {
         # libjpeg-turbo: the blocks turned, or (off) a decode and re-encode through Pillow.
         "turbojpeg lossless turn (12 MP JPEG, EXIF 6)": photos.rotated,
-        # libjpeg-turbo: YCbCr planes turned and compressed once, or (off) through RGB.
-        "turbojpeg planes (12 MP JPEG, EXIF 6, partial MCUs)": photos.rotated_partial,
-        # libheif decoding as stored and Pillow turning; or (off) pillow_heif turning.
-        "libheif decode as stored (12 MP iPhone HEIC, turned)": heic["iphone_13_pro_max.heic"],
-        # libheif and LittleCMS on its buffer; or (off) pillow_heif and ImageCms.
-        "libheif + LittleCMS (Display P3 iPhone HEIC)": heic["iphone_IMG_5195.heic"],
     }
-    available = {
-        "turbojpeg": turbojpeg.available(),
-        "libheif": libheif.available(),
-        "littlecms": littlecms.library() is not None,
-    }
+    available = {"turbojpeg": turbojpeg.available()}
     results = {name: measure(photo, args.rounds) for name, photo in cases.items()}
     report = {"rounds": args.rounds, "available": available, "paths": results}
     OUT.parent.mkdir(parents=True, exist_ok=True)

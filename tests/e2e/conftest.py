@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+FAKE_CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 DESKTOP = {"viewport": {"width": 1440, "height": 900}, "device_scale_factor": 1}
 WCAG_A_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 SHOTS_DIR = Path(os.environ.get("POINTCARE_SHOTS_DIR", "/tmp/pointcare-shots"))
@@ -52,13 +54,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[LiveServer]:
+@contextmanager
+def demo_server(**settings: str) -> Iterator[LiveServer]:
+    """A demo server serving the vendored htmx, with these ``POINTCARE_*`` variables."""
     if not HTMX_COPY.exists():
         missing(f"{HTMX_COPY} (run: bash infra/fetch-htmx.sh)")
     backend = str(REPO_ROOT / "backend")
     path = os.pathsep.join(p for p in (backend, str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
-    with LiveServer(demo=True, env={"POINTCARE_HTMX_SRC": "local", "PYTHONPATH": path}) as server:
+    env = {"POINTCARE_HTMX_SRC": "local", "PYTHONPATH": path, **settings}
+    with LiveServer(demo=True, env=env) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    with demo_server() as server:
         yield server
 
 
@@ -72,6 +82,26 @@ def playwright_session() -> Iterator[Playwright]:
 def chromium(playwright_session: Playwright) -> Iterator[Browser]:
     executable = require_tool("chromium")
     browser = playwright_session.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def camera_chromium(playwright_session: Playwright) -> Iterator[Browser]:
+    """A Chromium whose camera is Chromium's fake device, allowed without asking."""
+    yield from _launched(playwright_session, *FAKE_CAMERA_ARGS)
+
+
+@pytest.fixture(scope="session")
+def denying_chromium(playwright_session: Playwright) -> Iterator[Browser]:
+    """A Chromium with a camera whose permission prompt is refused (headless: no prompt)."""
+    yield from _launched(playwright_session, "--use-fake-device-for-media-stream")
+
+
+def _launched(playwright: Playwright, *args: str) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(
+        executable_path=require_tool("chromium"), args=[*CHROMIUM_ARGS, *args]
+    )
     yield browser
     browser.close()
 

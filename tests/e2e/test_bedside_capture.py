@@ -8,7 +8,6 @@ is read back from the server's archive folder with pydicom.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -19,11 +18,10 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Dialog, Locator, Page, Playwright, Route, expect
 
 from pointcare.domain.consent import DistributionType
-from tests.e2e.conftest import CHROMIUM_ARGS, DESKTOP, HTMX_COPY, PASSWORDS, Visit, _visit
+from tests.e2e.conftest import DESKTOP, PASSWORDS, Visit, _visit, demo_server
 from tests.support.server import LiveServer
-from tests.support.tools import REPO_ROOT, corpus, missing, require_tool
+from tests.support.tools import corpus
 
-FAKE_CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 FOREARM, SACRUM, BUTTOCK, PERINEUM = "14975008", "54735007", "46862004", "38864007"
 LOCK_SECONDS = 3
 SESSION_URL = re.compile(r"/bedside/sessions/[0-9a-f-]+$")
@@ -39,40 +37,9 @@ def _devices(playwright: Playwright) -> dict[str, dict[str, object]]:
 
 
 @pytest.fixture(scope="module")
-def camera_chromium(playwright_session: Playwright) -> Iterator[Browser]:
-    """A Chromium whose camera is Chromium's fake device, allowed without asking."""
-    executable = require_tool("chromium")
-    browser = playwright_session.chromium.launch(
-        executable_path=executable, args=CHROMIUM_ARGS + FAKE_CAMERA_ARGS
-    )
-    yield browser
-    browser.close()
-
-
-@pytest.fixture(scope="module")
-def denying_chromium(playwright_session: Playwright) -> Iterator[Browser]:
-    """A Chromium with a camera whose permission prompt is refused (headless: no prompt)."""
-    executable = require_tool("chromium")
-    browser = playwright_session.chromium.launch(
-        executable_path=executable, args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream"]
-    )
-    yield browser
-    browser.close()
-
-
-@pytest.fixture(scope="module")
 def locking_server() -> Iterator[LiveServer]:
     """A server of its own whose capture screen locks after a few idle seconds."""
-    if not HTMX_COPY.exists():
-        missing(f"{HTMX_COPY} (run: bash infra/fetch-htmx.sh)")
-    backend = str(REPO_ROOT / "backend")
-    path = os.pathsep.join(p for p in (backend, str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
-    env = {
-        "POINTCARE_HTMX_SRC": "local",
-        "PYTHONPATH": path,
-        "POINTCARE_IDLE_LOCK_SECONDS": str(LOCK_SECONDS),
-    }
-    with LiveServer(demo=True, env=env) as server:
+    with demo_server(POINTCARE_IDLE_LOCK_SECONDS=str(LOCK_SECONDS)) as server:
         yield server
 
 

@@ -97,3 +97,37 @@ def limited_client(settings: Settings) -> Iterator[LimitedClient]:
     yield post
     for runtime in runtimes:
         runtime.close()
+
+
+PostClip = Callable[..., httpx.Response]
+
+
+@pytest.fixture
+def post_clip(
+    client: TestClient[Litestar], bearer: Callable[[str], dict[str, str]], demo_patients: int
+) -> PostClip:
+    """``post_clip(data, **fields)`` posts a video clip as the photographer (nurse)."""
+    return clip_poster(client, bearer)
+
+
+def clip_poster(client: TestClient[Litestar], bearer: Callable[[str], dict[str, str]]) -> PostClip:
+    """What ``post_clip`` gives, for fixtures of a wider scope."""
+
+    def post(data: bytes, *, role: str = "photographer", **fields: Any) -> httpx.Response:
+        form = {
+            "patient_id": "PC100001",
+            "body_site": "14975008",
+            "laterality": "L",
+            "view": "overview",
+            "capture_id": str(uuid.uuid4()),
+            "captured_at": "2026-05-04T10:15:00+02:00",
+            **CLINICAL_ONLY,
+        } | {key: str(value) for key, value in fields.items()}
+        return client.post(
+            "/api/v1/videos",
+            data=form,
+            files={"file": ("clip", data, "application/octet-stream")},
+            headers=bearer(role),
+        )
+
+    return post

@@ -9,9 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from pointcare.auth.tokens import read_api_token
+from pointcare.db.models import Patient, User
+from pointcare.runtime import build_runtime
 from pointcare.settings import Settings
+from tests.conftest import TEST_SECRET
+from tests.support.server import free_port
 
 Pointcare = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -33,6 +38,7 @@ def run_pointcare(
         **os.environ,
         "POINTCARE_DATA_DIR": str(data_dir),
         "POINTCARE_DATABASE_URL": database_url,
+        "POINTCARE_SECRET_KEY": TEST_SECRET,  # the tests' own: one audit key for both
     }
     return subprocess.run(
         [sys.executable, "-m", "pointcare", *args],
@@ -51,8 +57,12 @@ def test_add_user_then_mint_a_token(pointcare: Pointcare, tmp_path: Path) -> Non
     assert "nora" in added.stdout
     minted = pointcare("token", "--user", "nora", "--ttl", "60")
     assert minted.returncode == 0, minted.stderr
-    secret = Settings.from_env(data_dir=tmp_path).secret_key
-    assert read_api_token(minted.stdout.strip(), secret_key=secret) > 0
+    read = read_api_token(minted.stdout.strip(), secret_key=TEST_SECRET, max_ttl_seconds=3600)
+    assert read.user_id > 0 and read.generation == 0
+    too_long = pointcare("token", "--user", "nora", "--ttl", "86400")
+    assert too_long.returncode == 2
+    assert "between 1 and 3600 seconds" in too_long.stderr
+    assert too_long.stdout == ""
 
 
 def test_users_add_refuses_short_passwords_and_duplicates(pointcare: Pointcare) -> None:
@@ -113,3 +123,25 @@ def test_bad_settings_are_reported_not_raised(tmp_path: Path, value: str) -> Non
     assert result.returncode == 2
     assert "POINTCARE_MAX_UPLOAD_BYTES" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_demo_is_refused_on_a_database_with_real_users(
+    pointcare: Pointcare, tmp_path: Path, database_url: str
+) -> None:
+    added = pointcare("users", "add", "ward-admin", "--role", "admin", stdin="a-long-password\n")
+    assert added.returncode == 0, added.stderr
+    served = pointcare("serve", "--demo", "--port", str(free_port()))
+    assert served.returncode == 2
+    assert "refusing --demo" in served.stderr
+    assert "nurse-demo-pass" not in served.stdout + served.stderr
+    runtime = build_runtime(
+        Settings.from_env(data_dir=tmp_path, database_url=database_url, secret_key=TEST_SECRET)
+    )
+    try:
+        with runtime.db.session() as session:
+            names = set(session.scalars(select(User.username)))
+            patients = session.scalar(select(func.count(Patient.id)))
+    finally:
+        runtime.close()
+    assert names == {"ward-admin"}  # no account with a published password was added
+    assert patients == 0

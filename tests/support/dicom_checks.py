@@ -52,6 +52,16 @@ VIEW_WARNINGS = frozenset(
 )
 
 
+DERMOSCOPY_WARNINGS = frozenset(
+    {
+        # dicom3tools 1.00~20220618 checks Modality against General Series' defined terms, which
+        # its tables list without DMS (added with the Dermoscopic Photography IOD in 2020); its
+        # own Dermoscopy Photography Series check requires DMS, and passes.
+        "Warning - Unrecognized defined term <DMS> for value 1 of attribute <Modality>",
+    }
+)
+
+
 def dciodvfy_report(dicom: Path | bytes) -> tuple[list[str], list[str]]:
     """(errors, warnings) that dciodvfy reports for a Part 10 file or its bytes."""
     tool = require_tool("dciodvfy")

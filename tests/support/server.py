@@ -27,6 +27,15 @@ from types import TracebackType
 
 HEALTH_PATH = "/healthz"
 STDERR_TAIL_CHARS = 8_000
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def live_env(**extra: str) -> dict[str, str]:
+    """The environment of a server run from this source tree, with the local htmx (no network)
+    and ``extra`` POINTCARE_* settings."""
+    backend = str(REPO_ROOT / "backend")
+    path = os.pathsep.join(p for p in (backend, str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
+    return {"POINTCARE_HTMX_SRC": "local", "PYTHONPATH": path, **extra}
 
 
 def free_port() -> int:
@@ -95,6 +104,13 @@ class LiveServer:
     @property
     def stderr(self) -> str:
         return self._read_log("stderr")
+
+    @property
+    def pid(self) -> int:
+        """The server process's id (for its memory and file checks)."""
+        if self._process is None:
+            raise LiveServerError("this LiveServer was not started")
+        return self._process.pid
 
     @property
     def running(self) -> bool:

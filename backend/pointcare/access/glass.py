@@ -107,5 +107,5 @@ def sealed_uids(session: Session, user_id: int, sop_uids: Iterable[str]) -> set[
 
 def require_unsealed(session: Session, user_id: int, sop_uids: Iterable[str]) -> None:
     """``GlassUnbroken`` when any of ``sop_uids`` is sealed for the user."""
-    if sealed_uids(session, user_id, sop_uids):
-        raise GlassUnbroken(SEALED)
+    if sealed := sealed_uids(session, user_id, sop_uids):
+        raise GlassUnbroken(SEALED, objects=sorted(sealed))

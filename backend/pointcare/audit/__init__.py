@@ -47,8 +47,9 @@ from pointcare.audit.events import (
     PatientRef,
     SystemRole,
 )
-from pointcare.audit.reading import AuditQuery, search, verify_chain
+from pointcare.audit.reading import AuditQuery, search, shown_in_a_list, verify_chain
 from pointcare.audit.recorders import (
+    dicomweb_search,
     exported,
     image_viewed,
     patient_of_study,
@@ -68,6 +69,7 @@ __all__ = [
     "PatientRef",
     "SystemRole",
     "actor_of",
+    "dicomweb_search",
     "exported",
     "image_viewed",
     "patient_of_study",
@@ -76,5 +78,6 @@ __all__ = [
     "record",
     "record_now",
     "search",
+    "shown_in_a_list",
     "verify_chain",
 ]

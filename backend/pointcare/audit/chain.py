@@ -4,11 +4,19 @@ Changing any stored field of an event changes its hash; removing an event leaves
 sequence and a ``prev_hash`` that no longer matches. The serialisation is canonical JSON (sorted
 keys, no spaces, UTF-8, times as UTC ``YYYY-MM-DDTHH:MM:SS.ffffffZ``), so that the same row read
 back from SQLite or PostgreSQL hashes to the same value. Pure code: no database here.
+
+The hash is keyed: an HMAC-SHA256 under the audit key (``POINTCARE_AUDIT_KEY``), which is not in
+the database, so that whoever can write the database cannot compute the hashes of a rewritten
+trail. Events recorded before the chain was keyed (``keyed_from``, fixed when the database was
+upgraded) keep their plain SHA-256; the first keyed event's hash covers their last one. What a
+chain cannot show by itself, its end being cut off, the checkpoints show (``pointcare.audit
+.anchor``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -60,7 +68,15 @@ def canonical_bytes(row: Mapping[str, Any]) -> bytes:
 
 
 def event_hash(row: Mapping[str, Any]) -> str:
+    """The plain SHA-256 of events recorded before the chain was keyed."""
     return hashlib.sha256(canonical_bytes(row)).hexdigest()
+
+
+def event_mac(key: bytes, row: Mapping[str, Any]) -> str:
+    """The keyed hash (HMAC-SHA256) of every event since the chain was keyed."""
+    if not key:
+        raise ValueError("the audit chain needs its key")
+    return hmac.new(key, canonical_bytes(row), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,13 +101,27 @@ class ChainStatus:
 
 
 class ChainWalker:
-    """Checks events one at a time, in sequence order (so a long trail streams)."""
+    """Checks events one at a time, in sequence order (so a long trail streams), from the
+    first event or from a known link (``after_seq``, ``after_hash``: a checkpoint)."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        key: bytes,
+        keyed_from: int = 1,
+        *,
+        after_seq: int = 0,
+        after_hash: str = GENESIS_HASH,
+    ) -> None:
+        self.key = key
+        self.keyed_from = keyed_from
         self.verified = 0
-        self.last_seq = 0
-        self.last_hash = GENESIS_HASH
+        self.last_seq = after_seq
+        self.last_hash = after_hash
         self.problem: ChainProblem | None = None
+
+    def expected_hash(self, row: Mapping[str, Any]) -> str:
+        keyed = int(row["seq"]) >= self.keyed_from
+        return event_mac(self.key, row) if keyed else event_hash(row)
 
     def check(self, row: Mapping[str, Any]) -> bool:
         """Check the next row; False (and ``problem`` set) at the first one that breaks."""
@@ -104,7 +134,7 @@ class ChainWalker:
             return self._fail(expected, f"{what} missing: the sequence jumps to {seq}")
         if row["prev_hash"] != self.last_hash:
             return self._fail(seq, "its previous-hash link does not match the event before it")
-        if event_hash(row) != row["hash"]:
+        if not hmac.compare_digest(self.expected_hash(row), str(row["hash"])):
             return self._fail(seq, "its content does not match its hash (altered)")
         self.verified += 1
         self.last_seq = seq
@@ -119,9 +149,9 @@ class ChainWalker:
         return ChainStatus(self.verified, self.last_seq, self.problem)
 
 
-def walk(rows: Sequence[Mapping[str, Any]]) -> ChainStatus:
+def walk(rows: Sequence[Mapping[str, Any]], key: bytes, keyed_from: int = 1) -> ChainStatus:
     """Check a whole chain held in memory (tests, small trails)."""
-    walker = ChainWalker()
+    walker = ChainWalker(key, keyed_from)
     for row in rows:
         if not walker.check(row):
             break

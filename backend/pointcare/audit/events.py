@@ -48,6 +48,10 @@ class AuditAction(StrEnum):
     """A PDF added to a patient's record (Encapsulated PDF)."""
     REJECTION_NOTE_STORED = "rejection_note.stored"
     """A rejection note (IHE IOCM Key Object Selection) stored by a correction."""
+    DERMOSCOPY_STORED = "dermoscopy.stored"
+    """A photo through a dermatoscope (Dermoscopic Photography Image)."""
+    VIDEO_STORED = "video.stored"
+    """A video clip (Video Photographic Image)."""
     IMAGE_VIEWED = "image.viewed"
     """One image shown in full or retrieved (photo page, WADO-RS instance/frames/rendered)."""
     IMAGE_LIST_VIEWED = "image.list_viewed"
@@ -64,6 +68,9 @@ class AuditAction(StrEnum):
     """Data left Pointcare in bulk (a teaching export, the audit trail itself)."""
     AUDIT_SEARCHED = "audit.search"
     """Someone read the audit trail (DICOM 110101 "Audit Log Used")."""
+    ACCESS_REFUSED = "access.refused"
+    """A signed-in user was refused (403): a role, a sealed photo, another patient than the
+    EHR's, a form that did not come from Pointcare."""
 
 
 class Outcome(StrEnum):

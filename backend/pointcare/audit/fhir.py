@@ -52,6 +52,7 @@ EMERGENCY_OVERRIDE = Code("110127", "Emergency Override Started")
 SOFTWARE_CONFIGURATION = Code("110131", "Software Configuration")
 USER_SECURITY_ATTRIBUTES = Code("110137", "User Security Attributes Changed")
 OBJECT_SECURITY_ATTRIBUTES = Code("110135", "Object Security Attributes Changed")
+RESTRICTED_FUNCTION = Code("110132", "Use of Restricted Function")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,8 @@ MAPPINGS: dict[AuditAction, Mapping] = {
     AuditAction.PHOTO_STORED: Mapping(INSTANCES_ACCESSED, "C"),
     AuditAction.DOCUMENT_STORED: Mapping(INSTANCES_ACCESSED, "C"),
     AuditAction.REJECTION_NOTE_STORED: Mapping(INSTANCES_ACCESSED, "C"),
+    AuditAction.DERMOSCOPY_STORED: Mapping(INSTANCES_ACCESSED, "C"),
+    AuditAction.VIDEO_STORED: Mapping(INSTANCES_ACCESSED, "C"),
     AuditAction.IMAGE_VIEWED: Mapping(INSTANCES_ACCESSED, "R"),
     AuditAction.IMAGE_LIST_VIEWED: Mapping(INSTANCES_ACCESSED, "R"),
     AuditAction.DELIVERY_PARKED: Mapping(INSTANCES_TRANSFERRED, "E"),
@@ -87,6 +90,7 @@ MAPPINGS: dict[AuditAction, Mapping] = {
     AuditAction.CORRECTION: Mapping(INSTANCES_ACCESSED, "U"),
     AuditAction.EXPORT: Mapping(EXPORT, "R"),
     AuditAction.AUDIT_SEARCHED: Mapping(AUDIT_LOG_USED, "R"),
+    AuditAction.ACCESS_REFUSED: Mapping(SECURITY_ALERT, "E", RESTRICTED_FUNCTION),
 }
 
 OUTCOMES = {Outcome.SUCCESS: "0", Outcome.REFUSED: "4", Outcome.FAILURE: "8"}

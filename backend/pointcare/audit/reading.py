@@ -1,35 +1,106 @@
-"""Reading the trail: verifying the chain, and searching it (admin page, export)."""
+"""Reading the trail: verifying the chain (against a checkpoint), and searching it (admin page,
+export)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from pointcare.audit.chain import HASHED_FIELDS, ChainStatus, ChainWalker
+from pointcare.audit.chain import HASHED_FIELDS, ChainProblem, ChainStatus, ChainWalker
+from pointcare.audit.checkpoints import Checkpoint
 from pointcare.audit.events import AuditAction
-from pointcare.db.models import AuditRecord
+from pointcare.audit.trail import chain_key
+from pointcare.db.models import AuditChain, AuditRecord
 
 VERIFY_BATCH = 1000
 
 
-def verify_chain(session: Session) -> ChainStatus:
-    """Walk the whole chain from event 1, in batches, and stop at the first bad event.
+LIST_COVERS = timedelta(minutes=10)
+"""How long a list view covers the thumbnails its page fetches one by one."""
+
+
+def shown_in_a_list(
+    session: Session,
+    user_id: int,
+    patient_id: int,
+    uids: Iterable[str],
+    *,
+    within: timedelta = LIST_COVERS,
+) -> bool:
+    """Whether a list (one ``image.list_viewed`` event, e.g. the review page) showed this user
+    any of ``uids`` of this patient lately: its thumbnails, fetched one by one, are part of that
+    one audited view; a thumbnail no list showed is audited on its own."""
+    wanted = set(uids)
+    listed = session.scalars(
+        select(AuditRecord.objects)
+        .where(
+            AuditRecord.user_id == user_id,
+            AuditRecord.patient_id == patient_id,
+            AuditRecord.action == AuditAction.IMAGE_LIST_VIEWED.value,
+            AuditRecord.recorded_at >= datetime.now(UTC) - within,
+        )
+        .order_by(AuditRecord.seq.desc())
+        .limit(20)
+    )
+    return any(wanted.intersection(objects or ()) for objects in listed)
+
+
+def keyed_from(session: Session) -> int:
+    """The first event of the keyed chain (earlier ones keep their plain hashes): fixed by the
+    migration that keyed the chain, 1 for a database that always had a keyed one."""
+    return session.scalar(select(AuditChain.keyed_from_seq)) or 1
+
+
+def verify_chain(
+    session: Session, checkpoint: Checkpoint | None = None, *, since_checkpoint: bool = False
+) -> ChainStatus:
+    """Walk the chain in batches and stop at the first bad event; with a ``checkpoint``, also
+    check the trail against it: the event it names must still hash as it recorded, and the
+    trail must reach it (cut off otherwise). ``since_checkpoint`` walks only the events after
+    it (the checkpointer's incremental check).
 
     Plain rows, not ORM objects: a long trail streams through without filling the session.
     """
+    first_keyed = keyed_from(session)
+    if checkpoint is not None and checkpoint.keyed_from != first_keyed:
+        return ChainStatus(
+            0,
+            0,
+            ChainProblem(
+                first_keyed,
+                f"the database says the chain is keyed from event {first_keyed}, "
+                f"{checkpoint.describe()} says from event {checkpoint.keyed_from} (rewritten)",
+            ),
+        )
+    walker = ChainWalker(chain_key(session), first_keyed)
+    if since_checkpoint and checkpoint is not None:
+        anchor = session.scalar(select(AuditRecord.hash).where(AuditRecord.seq == checkpoint.seq))
+        if anchor is None:
+            return ChainStatus(0, 0, _cut_off(checkpoint, checkpoint.seq - 1))
+        if anchor != checkpoint.hash:
+            return ChainStatus(0, 0, _rewritten(checkpoint))
+        walker = ChainWalker(
+            walker.key, first_keyed, after_seq=checkpoint.seq, after_hash=checkpoint.hash
+        )
+    _walk(session, walker, checkpoint)
+    status = walker.status()
+    if status.ok and checkpoint is not None and status.last_seq < checkpoint.seq:
+        return ChainStatus(status.verified, status.last_seq, _cut_off(checkpoint, status.last_seq))
+    return status
+
+
+def _walk(session: Session, walker: ChainWalker, checkpoint: Checkpoint | None) -> None:
     columns = [getattr(AuditRecord, name) for name in (*HASHED_FIELDS, "hash")]
-    walker = ChainWalker()
-    after = 0
     while True:
         batch = (
             session.execute(
                 select(*columns)
-                .where(AuditRecord.seq > after)
+                .where(AuditRecord.seq > walker.last_seq)
                 .order_by(AuditRecord.seq)
                 .limit(VERIFY_BATCH)
             )
@@ -38,10 +109,31 @@ def verify_chain(session: Session) -> ChainStatus:
         )
         for row in batch:
             if not walker.check(dict(row)):
-                return walker.status()
+                return
+            if (
+                checkpoint is not None
+                and walker.last_seq == checkpoint.seq
+                and walker.last_hash != checkpoint.hash
+            ):
+                walker.problem = _rewritten(checkpoint)
+                return
         if len(batch) < VERIFY_BATCH:
-            return walker.status()
-        after = batch[-1]["seq"]
+            return
+
+
+def _rewritten(checkpoint: Checkpoint) -> ChainProblem:
+    return ChainProblem(
+        checkpoint.seq,
+        f"its hash differs from the one {checkpoint.describe()} recorded (the trail was rewritten)",
+    )
+
+
+def _cut_off(checkpoint: Checkpoint, last_seq: int) -> ChainProblem:
+    return ChainProblem(
+        last_seq + 1,
+        f"the trail ends at event {last_seq}, but {checkpoint.describe()} recorded "
+        f"{checkpoint.seq} events (the end was cut off)",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,11 +11,18 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pointcare.audit.events import Actor, AuditAction, AuditEvent, Outcome, PatientRef
+from pointcare.audit.events import (
+    MAX_OBJECTS,
+    Actor,
+    AuditAction,
+    AuditEvent,
+    Outcome,
+    PatientRef,
+)
 from pointcare.db.models import Patient, Study
 
-MAX_SEARCH_RESULTS_LISTED = 50
-"""A search lists the patients it returned (as MRN^^^issuer) up to this many."""
+MAX_SEARCH_RESULTS_LISTED = MAX_OBJECTS
+"""A search lists every patient it returned (as MRN^^^issuer), up to an event's limit."""
 
 
 def patient_key(mrn: str, issuer: str | None) -> str:
@@ -35,6 +42,30 @@ def patient_search(
         patient=PatientRef.of(found[0]) if len(found) == 1 else None,
         objects=tuple(listed),
         details={"by": ",".join(sorted(criteria)), "results": len(found), "via": via},
+    )
+
+
+def dicomweb_search(
+    actor: Actor,
+    *,
+    parameters: Iterable[str],
+    patients: Iterable[tuple[str, str | None]],
+    level: str,
+    results: int,
+) -> AuditEvent:
+    """A QIDO-RS search: the patients (MRN, issuer) whose objects it returned, and by which
+    attributes it matched (their names only: values may be patients' names)."""
+    found = sorted(set(patients), key=lambda key: (key[1] or "", key[0]))
+    return AuditEvent(
+        action=AuditAction.PATIENT_SEARCH,
+        actor=actor,
+        patient=PatientRef(mrn=found[0][0], issuer=found[0][1]) if len(found) == 1 else None,
+        objects=tuple(patient_key(mrn, issuer) for mrn, issuer in found[:MAX_OBJECTS]),
+        details={
+            "by": ",".join(sorted({name for name in parameters if name})),
+            "results": results,
+            "via": f"qido-rs {level}",
+        },
     )
 
 

@@ -20,8 +20,8 @@ def actor_of(
 
     ``username`` names an anonymous caller by the name it tried (a failed sign-in).
 
-    The address is the TCP peer; behind a reverse proxy that is the proxy unless the server
-    runs with forwarded-header handling (uvicorn ``--forwarded-allow-ips``).
+    The address is the client's: the TCP peer, or behind a trusted reverse proxy the address it
+    forwarded (``pointcare.web.forwarded`` has rewritten the request by then).
     """
     client = connection.client
     address = client.host if client is not None else None

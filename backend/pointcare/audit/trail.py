@@ -4,7 +4,8 @@ Appends are serialised so that the chain stays a line: on PostgreSQL a transacti
 advisory lock (held until the caller commits or rolls back, so an event that rolls back leaves
 no trace and no gap); on SQLite the caller's ``Database.write()`` transaction already holds the
 database's one write lock (``BEGIN IMMEDIATE``). The cost per event: the lock (PostgreSQL only),
-one read of the chain head, one INSERT.
+one read of the chain head, one INSERT. Hashes are keyed (``pointcare.audit.chain``) with the
+key the database was opened with.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from pointcare.audit.chain import GENESIS_HASH, event_hash
+from pointcare.audit.chain import GENESIS_HASH, event_mac
 from pointcare.audit.events import AuditEvent
-from pointcare.db.engine import Database
+from pointcare.db.engine import AUDIT_KEY, Database
 from pointcare.db.models import AuditRecord
 from pointcare.db.types import utcnow
 
@@ -25,6 +26,17 @@ log = logging.getLogger(__name__)
 
 AUDIT_CHAIN_LOCK = 0x706F696E74617564
 """PostgreSQL advisory lock key held while appending ("pointaud" in ASCII)."""
+
+
+def chain_key(session: Session) -> bytes:
+    """The audit key the session's database was opened with."""
+    key = session.info.get(AUDIT_KEY)
+    if not isinstance(key, bytes) or not key:
+        raise RuntimeError(
+            "this database was opened without the audit key (Database(audit_key=...)): "
+            "the trail can be neither written nor verified"
+        )
+    return key
 
 
 def record(session: Session, event: AuditEvent) -> AuditRecord:
@@ -39,7 +51,7 @@ def record(session: Session, event: AuditEvent) -> AuditRecord:
     ).first()
     seq, prev_hash = (head.seq + 1, head.hash) if head is not None else (1, GENESIS_HASH)
     row = _row_values(event, seq, prev_hash)
-    row["hash"] = event_hash(row)
+    row["hash"] = event_mac(chain_key(session), row)
     entry = AuditRecord(**row)
     session.add(entry)
     session.flush()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pointcare.auth.passwords import hash_password, verify_password
@@ -14,10 +14,20 @@ from pointcare.errors import Conflict, InvalidInput
 
 
 def principal_of(
-    user: User, session_id: int | None = None, bound_patient_id: int | None = None
+    user: User,
+    session_id: int | None = None,
+    bound_patient_id: int | None = None,
+    *,
+    locked: bool = False,
 ) -> Principal:
     return Principal(
-        user.id, user.username, user.display_name, Role(user.role), session_id, bound_patient_id
+        user.id,
+        user.username,
+        user.display_name,
+        Role(user.role),
+        session_id,
+        bound_patient_id,
+        locked,
     )
 
 
@@ -55,6 +65,13 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 
 def find_user(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username.strip()))
+
+
+def revoke_api_tokens(session: Session, user_id: int) -> None:
+    """Every API token minted for the user so far stops working ("sign out everywhere")."""
+    session.execute(
+        update(User).where(User.id == user_id).values(token_generation=User.token_generation + 1)
+    )
 
 
 def active_user(session: Session, user_id: int) -> User | None:

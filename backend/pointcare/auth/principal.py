@@ -19,6 +19,8 @@ class Principal:
     bound_patient_id: int | None = None
     """A session opened by an EHR launch is bound to that patient (``pointcare.launch.binding``):
     others only after an explicit search. None: not bound."""
+    locked: bool = False
+    """The session's screen locked (bedside idle lock): it opens nothing until the password."""
 
     @property
     def dicom_name(self) -> str:

@@ -74,6 +74,20 @@ def resume_session(session: Session, token: str, policy: SessionPolicy) -> UserS
     return record
 
 
+def lock_session(session: Session, session_id: int) -> None:
+    """The screen locked (bedside idle lock): the session opens nothing until ``unlock``."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id, UserSession.locked_at.is_(None))
+        .values(locked_at=datetime.now(UTC))
+    )
+
+
+def unlock_session(session: Session, session_id: int) -> None:
+    """The user typed their password again."""
+    session.execute(update(UserSession).where(UserSession.id == session_id).values(locked_at=None))
+
+
 def close_session(session: Session, token: str) -> int | None:
     """End the session of this cookie value; the id of its user (None: no live session)."""
     return session.scalar(

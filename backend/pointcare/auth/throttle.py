@@ -15,12 +15,14 @@ bedside screen's unlock. Usage::
     elif attempt.result is None:
         ...wrong password...
 
-``locked``, ``failed`` and ``succeeded`` are the steps ``guarded`` takes, for callers that
-need them inside a transaction of their own.
+``reserve`` and ``settle`` are the steps ``guarded`` takes (``failed`` both at once, ``locked``
+a look without counting), for callers that need them inside a transaction of their own.
 
 A key is locked for ``policy.lockout`` once it collected ``policy.limit(key)`` failures within
 ``policy.window``. Unknown user names are counted exactly like real ones, so a lockout never
 tells whether an account exists; and while a key is locked the password is not even checked.
+Each attempt is counted before its password is checked, so that many sent at once get no more
+checks than the limit.
 The per-address key stops one machine from trying many user names.
 """
 
@@ -125,6 +127,66 @@ def locked(
     return Lockout(until=last.locked_until, kind=last.kind)
 
 
+def reserve(
+    session: Session,
+    keys: tuple[ThrottleKey, ...],
+    policy: ThrottlePolicy,
+    *,
+    now: datetime | None = None,
+) -> Lockout | None:
+    """Count an attempt against every key *before* its password is checked, so that attempts
+    sent in parallel cannot all slip under the limit while their hashes run. The attempt is
+    refused unchecked (the ``Lockout``) when a key is locked, or when attempts already under
+    way reach its limit. The keys' rows stay locked until the caller's transaction ends."""
+    moment = now or datetime.now(UTC)
+    _purge(session, policy, moment)
+    rows = [(key, _row_for_update(session, key, moment)) for key in keys]
+    for key, row in rows:
+        if row.locked_until is not None and row.locked_until > moment:
+            return Lockout(until=row.locked_until, kind=key.kind)
+    for key, row in rows:
+        if moment - row.window_started_at >= policy.window or row.locked_until is not None:
+            row.failures, row.window_started_at, row.locked_until = 0, moment, None
+        if row.failures >= policy.limit(key):
+            return Lockout(until=moment + policy.lockout, kind=key.kind)
+    for _key, row in rows:
+        row.failures += 1
+    session.flush()
+    return None
+
+
+def settle(
+    session: Session,
+    keys: tuple[ThrottleKey, ...],
+    policy: ThrottlePolicy,
+    *,
+    right: bool,
+    now: datetime | None = None,
+) -> Lockout | None:
+    """After the check of a reserved attempt: a right password gives its reservation back
+    (``succeeded``); a wrong one keeps it counted and locks the keys it brought to their
+    limit (the lockout it started, if any)."""
+    if right:
+        for key in keys:
+            if key.kind == ADDRESS:
+                row = _row_for_update(session, key, now or datetime.now(UTC))
+                row.failures = max(0, row.failures - 1)
+        succeeded(session, keys)
+        return None
+    moment = now or datetime.now(UTC)
+    started: Lockout | None = None
+    for key in keys:
+        row = _row_for_update(session, key, moment)
+        locked_now = row.locked_until is not None and row.locked_until > moment
+        if not locked_now and row.failures >= policy.limit(key):
+            row.locked_until = moment + policy.lockout
+            row.failures = 0
+            if started is None or row.locked_until > started.until:
+                started = Lockout(until=row.locked_until, kind=key.kind)
+    session.flush()
+    return started
+
+
 def failed(
     session: Session,
     keys: tuple[ThrottleKey, ...],
@@ -132,24 +194,11 @@ def failed(
     *,
     now: datetime | None = None,
 ) -> Lockout | None:
-    """Count one failure against each key; the lockout this failure started, if any."""
-    moment = now or datetime.now(UTC)
-    _purge(session, policy, moment)
-    started: Lockout | None = None
-    for key in keys:
-        row = _row_for_update(session, key, moment)
-        if row.locked_until is not None and row.locked_until > moment:
-            continue
-        if moment - row.window_started_at >= policy.window or row.locked_until is not None:
-            row.failures, row.window_started_at, row.locked_until = 0, moment, None
-        row.failures += 1
-        if row.failures >= policy.limit(key):
-            row.locked_until = moment + policy.lockout
-            row.failures = 0
-            if started is None or row.locked_until > started.until:
-                started = Lockout(until=row.locked_until, kind=key.kind)
-    session.flush()
-    return started
+    """Count one wrong password (reserved and settled at once); the lockout it started, if
+    any (None also when a key was locked already: nothing new was counted)."""
+    if reserve(session, keys, policy, now=now) is not None:
+        return None
+    return settle(session, keys, policy, right=False, now=now)
 
 
 def succeeded(session: Session, keys: tuple[ThrottleKey, ...]) -> None:
@@ -177,21 +226,21 @@ def guarded(
     actor: audit.Actor,
 ) -> Attempt[T]:
     """Run ``check`` (a password verification: its result, or None when wrong) unless one of
-    ``keys`` is locked; count a failure, forget the user's failures on success. A refusal
-    because of a lockout (in force, or started by this failure) is audited as ``login.locked``.
+    ``keys`` is locked or at its limit; the attempt is counted before the check (``reserve``)
+    and settled after it. A refusal because of a lockout (in force, or started by this
+    failure) is audited as ``login.locked``.
 
-    The slow password hash runs outside the write transaction, so that sign-ins never hold
-    up other writers; at worst a few attempts already under way finish after a lockout starts.
+    The slow password hash runs between two short write transactions, so that sign-ins never
+    hold up other writers; the reservation is what keeps parallel attempts within the limit.
     """
-    with db.session() as session:
-        lock = locked(session, keys)
-        result = None if lock is not None else check(session)
+    with db.write() as session:
+        lock = reserve(session, keys, policy)
+    result = None
     if lock is None:
+        with db.session() as session:
+            result = check(session)
         with db.write() as session:
-            if result is None:
-                lock = failed(session, keys, policy)
-            else:
-                succeeded(session, keys)
+            lock = settle(session, keys, policy, right=result is not None)
     if lock is not None:
         audit.record_now(
             db,

@@ -20,11 +20,10 @@ from sqlalchemy.orm import Session
 from pointcare.auth.principal import Principal
 from pointcare.capture.filing import answers_of
 from pointcare.capture.filing import record_consent as new_consent_record
-from pointcare.corrections.visibility import images_in_force
+from pointcare.corrections.visibility import IMAGE_KINDS, images_in_force
 from pointcare.db.models import BedsideSession, ConsentRecord, Instance, Patient, Series
 from pointcare.db.types import utcnow
 from pointcare.domain.consent import DECLINED, ConsentAnswers
-from pointcare.domain.objects import ObjectKind
 from pointcare.errors import Conflict, ConsentRequired, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
@@ -188,9 +187,10 @@ def end_session(db: Session, record: BedsideSession, *, now: datetime | None = N
 
 
 def _in_session(query: Select[T], record: BedsideSession) -> Select[T]:
-    """``query`` over instances, narrowed to the photos filed in the session's series."""
+    """``query`` over instances, narrowed to the images (photos, clips) filed in the session's
+    series."""
     return query.join(Series, Instance.series_id == Series.id).where(
-        Series.series_key == series_key(record.id), Instance.kind == ObjectKind.PHOTO.value
+        Series.series_key == series_key(record.id), Instance.kind.in_(IMAGE_KINDS)
     )
 
 

@@ -1,8 +1,17 @@
-"""A photo, normalised, as the pipeline stores it: a VL Photographic Image of its session."""
+"""An image of the patient, as the pipeline stores it: a photo (VL Photographic Image), a
+photo through a dermatoscope (Dermoscopic Photography Image: the dermoscopic view), or a video
+clip (Video Photographic Image, see ``capture.clips``), each filed in its session.
+
+A :class:`Picture` says what differs between them (class, transfer syntax, thumbnail, size,
+builder); everything else (tags, consent, filing, the index's columns) they share here."""
 
 from __future__ import annotations
 
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import partial
+from typing import Any
 
 from pydicom.dataset import FileDataset
 
@@ -11,6 +20,11 @@ from pointcare.auth.principal import Principal
 from pointcare.capture import filing
 from pointcare.capture.command import CaptureCommand, ImageTags
 from pointcare.capture.pipeline import NewObject, Placement
+from pointcare.dicom.dermoscopy import (
+    DERMOSCOPIC_PHOTOGRAPHY_IMAGE_STORAGE,
+    DermoscopyAcquisition,
+    build_dermoscopic_photography_image,
+)
 from pointcare.dicom.modules import Equipment
 from pointcare.dicom.photo import (
     JPEG_BASELINE,
@@ -18,32 +32,87 @@ from pointcare.dicom.photo import (
     PhotoDetails,
     build_vl_photographic_image,
 )
+from pointcare.dicom.uids import new_uid
 from pointcare.domain.clock import TakenAt
 from pointcare.domain.objects import ObjectKind
+from pointcare.domain.views import View
 from pointcare.errors import ConsentRequired
 from pointcare.imaging.photo import NormalisedPhoto
+
+MODEL_NAME = "Pointcare"
+"""Manufacturer's Model Name of the equipment that makes the objects (Pointcare itself)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Picture:
+    """What one image files: its kind and DICOM class, its thumbnail, the facts the index keeps,
+    and its builder (given ``patient``, ``study``, ``series``, ``details`` and ``equipment``)."""
+
+    kind: ObjectKind
+    sop_class_uid: str
+    transfer_syntax_uid: str
+    thumbnail: bytes
+    rows: int
+    columns: int
+    source_format: str
+    reencoded: bool
+    build: Callable[..., FileDataset]
+
+
+def photo_picture(photo: NormalisedPhoto, view: View | None) -> Picture:
+    """A photo; through a dermatoscope (the dermoscopic view) a Dermoscopic Photography Image."""
+    dermoscopic = view is View.DERMOSCOPIC
+    return Picture(
+        kind=ObjectKind.DERMOSCOPY if dermoscopic else ObjectKind.PHOTO,
+        sop_class_uid=(
+            DERMOSCOPIC_PHOTOGRAPHY_IMAGE_STORAGE if dermoscopic else VL_PHOTOGRAPHIC_IMAGE_STORAGE
+        ),
+        transfer_syntax_uid=JPEG_BASELINE,
+        thumbnail=photo.thumbnail,
+        rows=photo.rows,
+        columns=photo.columns,
+        source_format=photo.source_format,
+        reencoded=photo.reencoded,
+        build=partial(
+            _dermoscopic_image if dermoscopic else build_vl_photographic_image, photo=photo
+        ),
+    )
+
+
+def _dermoscopic_image(
+    *, photo: NormalisedPhoto, equipment: Equipment, **place: Any
+) -> FileDataset:
+    """Its IOD names the equipment's model and serial: Pointcare, and this server. A phone with
+    a clip-on dermatoscope says nothing of its light or contact: those are left empty."""
+    return build_dermoscopic_photography_image(
+        photo=photo,
+        equipment=replace(equipment, model_name=MODEL_NAME, device_serial=platform.node() or "-"),
+        acquisition=DermoscopyAcquisition(),
+        frame_of_reference_uid=new_uid(),
+        **place,
+    )
 
 
 def prepare(
     who: Principal,
     command: CaptureCommand,
-    photo: NormalisedPhoto,
+    picture: Picture,
     patient_id: int,
     content_sha256: str,
     institution_name: str,
 ) -> NewObject:
     tags = command.tags
     if tags is None:
-        raise ValueError("a photo's command carries its tags")
+        raise ValueError("an image's command carries its tags")
     if command.consent is None and command.consent_record_id is None:
         raise ConsentRequired("Ask the patient's consent before storing a photo.")
     taken = command.taken
     if taken is None:
-        raise ValueError("the service decides when a photo was taken before it is prepared")
+        raise ValueError("the service decides when an image was taken before it is prepared")
     return NewObject(
-        kind=ObjectKind.PHOTO,
-        sop_class_uid=VL_PHOTOGRAPHIC_IMAGE_STORAGE,
-        transfer_syntax_uid=JPEG_BASELINE,
+        kind=picture.kind,
+        sop_class_uid=picture.sop_class_uid,
+        transfer_syntax_uid=picture.transfer_syntax_uid,
         patient_id=patient_id,
         operator_id=who.user_id,
         taken=taken,
@@ -54,7 +123,7 @@ def prepare(
         ),
         build=partial(
             _build,
-            photo,
+            picture,
             tags,
             taken,
             who.dicom_name,
@@ -63,17 +132,17 @@ def prepare(
         capture_id=command.capture_id,
         content_sha256=content_sha256,
         description=tags.description,
-        thumbnail=photo.thumbnail,
+        thumbnail=picture.thumbnail,
         columns={
             "body_site_code": tags.site.snomed_id,
             "laterality": tags.laterality.value,
             "view": tags.view.value if tags.view else None,
             "sensitive": tags.sensitive,
             "recognizable": tags.recognizable,
-            "rows": photo.rows,
-            "columns": photo.columns,
-            "source_format": photo.source_format,
-            "reencoded": photo.reencoded,
+            "rows": picture.rows,
+            "columns": picture.columns,
+            "source_format": picture.source_format,
+            "reencoded": picture.reencoded,
         },
         consent=command.consent,
         consent_record_id=command.consent_record_id,
@@ -82,7 +151,7 @@ def prepare(
 
 
 def _build(
-    photo: NormalisedPhoto,
+    picture: Picture,
     tags: ImageTags,
     taken: TakenAt,
     operator_name: str,
@@ -91,8 +160,7 @@ def _build(
 ) -> FileDataset:
     if placement.consent is None:  # pragma: no cover - the pipeline refuses images without
         raise ConsentRequired("Ask the patient's consent before storing a photo.")
-    return build_vl_photographic_image(
-        photo=photo,
+    return picture.build(
         patient=placement.patient,
         study=placement.study,
         series=placement.series,

@@ -50,6 +50,8 @@ STORED_ACTIONS = {
     ObjectKind.PHOTO: audit.AuditAction.PHOTO_STORED,
     ObjectKind.DOCUMENT: audit.AuditAction.DOCUMENT_STORED,
     ObjectKind.REJECTION_NOTE: audit.AuditAction.REJECTION_NOTE_STORED,
+    ObjectKind.DERMOSCOPY: audit.AuditAction.DERMOSCOPY_STORED,
+    ObjectKind.VIDEO: audit.AuditAction.VIDEO_STORED,
 }
 """The audit action that says what was stored, for each kind of object."""
 

@@ -5,8 +5,9 @@
    session: its patient, or one it searched for).
 3. The same file already stored for this patient is answered with that object, unless the
    command says it means a new one.
-4. The content is checked and prepared for its kind, off the database lock; only the image
-   work takes one of the ``image_slots`` (a request waiting for the database or the disk leaves
+4. The content is checked and prepared for its kind, off the database lock (a clip converted
+   in its own bounded process, see ``capture.clips``); only the image work takes one of the
+   ``image_slots`` (a request waiting for the database or the disk leaves
    the cores to the others).
 5. The one pipeline (``capture.pipeline``) stores it.
 """
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session, joinedload
 from pointcare import audit
 from pointcare.auth.principal import Principal
 from pointcare.capture import documents, photos
+from pointcare.capture.clips import ClipIntake, clip_picture
 from pointcare.capture.command import CaptureCommand, ConfirmedPatient
 from pointcare.capture.fields import CLOCK_SKEW, EARLIEST_PHOTO_YEAR
 from pointcare.capture.pipeline import NewObject, ObjectStore, Stored, stored_of
@@ -58,10 +60,13 @@ class CaptureService:
         objects: ObjectStore,
         limits: CaptureLimits,
         *,
+        clips: ClipIntake,
         image_slots: threading.Semaphore | None = None,
     ) -> None:
         self.objects = objects
         self.limits = limits
+        self.clips = clips
+        """Converts video clips, a bounded number at a time."""
         self.image_slots = image_slots or threading.BoundedSemaphore(os.cpu_count() or 2)
         """Bounds concurrent decoding (CPU and memory: a 12 MP decode is 36 MB) to the cores."""
 
@@ -132,10 +137,16 @@ class CaptureService:
             except PhotoRejected as exc:
                 raise image_refused(exc, "file") from None
             command = replace(command, taken=taken_at(command.taken, content))
-            return photos.prepare(
-                who, command, photo, patient_id, content_sha256, self.limits.institution_name
-            )
-        raise InvalidInput(f"A {command.kind.label} cannot be captured.")
+            picture = photos.photo_picture(photo, command.tags.view if command.tags else None)
+        elif command.kind is ObjectKind.VIDEO:
+            # Converted in its own process, within the clip limits (``capture.clips``).
+            picture = clip_picture(self.clips.normalise(content))
+            command = replace(command, taken=command.taken or _arrived())
+        else:
+            raise InvalidInput(f"A {command.kind.label} cannot be captured.")
+        return photos.prepare(
+            who, command, picture, patient_id, content_sha256, self.limits.institution_name
+        )
 
 
 def _arrived() -> TakenAt:

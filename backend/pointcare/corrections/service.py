@@ -29,6 +29,7 @@ from pointcare.capture import filing
 from pointcare.capture.command import CaptureCommand, ConfirmedPatient, ImageTags, Source
 from pointcare.capture.pipeline import NewObject, Placement, Stored
 from pointcare.consent.changes import consent_in_force, history
+from pointcare.corrections.visibility import IMAGE_KINDS
 from pointcare.db.models import ConsentRecord, Instance, Patient, RejectionNote, Series, Study
 from pointcare.db.types import utcnow
 from pointcare.dicom.modules import Equipment
@@ -40,12 +41,14 @@ from pointcare.dicom.rejection_note import (
     RejectionReason,
     build_rejection_note,
 )
+from pointcare.dicom.video import stored_clip
 from pointcare.domain.body_sites import BodySite, Laterality, body_site
 from pointcare.domain.clock import TakenAt, TakenAtSource, at_offset
 from pointcare.domain.consent import ConsentAnswers, ConsentMethod
 from pointcare.domain.objects import ObjectKind
 from pointcare.domain.views import View
 from pointcare.errors import Conflict, Forbidden, InvalidInput
+from pointcare.launch.binding import check_may_open
 from pointcare.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -136,7 +139,7 @@ def load_originals(session: Session, patient: Patient, sop_uids: Sequence[str]) 
             .where(
                 Instance.sop_instance_uid.in_(wanted),
                 Instance.patient_id == patient.id,
-                Instance.kind == ObjectKind.PHOTO.value,
+                Instance.kind.in_(IMAGE_KINDS),
             )
             .options(
                 joinedload(Instance.study),
@@ -164,7 +167,7 @@ def series_of(session: Session, instance: Instance) -> list[str]:
             select(Instance.sop_instance_uid)
             .where(
                 Instance.series_id == instance.series_id,
-                Instance.kind == ObjectKind.PHOTO.value,
+                Instance.kind.in_(IMAGE_KINDS),
                 Instance.rejected_at.is_(None),
             )
             .order_by(Instance.captured_at, Instance.id)
@@ -185,6 +188,8 @@ def correct(
         raise Forbidden("Only clinicians and administrators can correct photos.")
     with runtime.db.session() as session:
         originals = load_originals(session, patient, sop_uids)
+        if correction.target is not None:  # the right patient: one this session may open
+            check_may_open(session, who, session.get_one(Patient, correction.target.id))
         if correction.target is not None and correction.target.id == patient.id:
             raise InvalidInput(
                 "The correction was not made.",
@@ -200,10 +205,7 @@ def correct(
         session.expunge_all()
     copies = [
         runtime.capture.capture(
-            _operator_of(original),
-            command,
-            first_jpeg_frame(runtime.instances.part10(ref_of(original), original.storage_path)),
-            actor=actor,
+            _operator_of(original), command, _pixels(runtime, original), actor=actor
         )
         for original, command in to_copy
     ]
@@ -216,6 +218,15 @@ def correct(
         who.user_id,
     )
     return Corrected([o.sop_instance_uid for o in originals], copies, notes)
+
+
+def _pixels(runtime: Runtime, original: Instance) -> bytes:
+    """What the corrected copy is made from: the original's own JPEG, or a clip's MP4 (a
+    conformant stream, so the copy keeps it packet for packet)."""
+    source = runtime.instances.part10(ref_of(original), original.storage_path)
+    if original.object_kind is ObjectKind.VIDEO:
+        return stored_clip(source)
+    return first_jpeg_frame(source)
 
 
 def _operator_of(original: Instance) -> Principal:
@@ -248,7 +259,8 @@ def _copy_request(session: Session, original: Instance, correction: Correction) 
         else (View(original.view) if original.view else None)
     )
     return CaptureCommand(
-        kind=ObjectKind.PHOTO,
+        # A dermoscopic image is taken as a photo with the dermoscopic view, as it first was.
+        kind=ObjectKind.VIDEO if original.object_kind is ObjectKind.VIDEO else ObjectKind.PHOTO,
         source=Source.CORRECTION,
         patient=ConfirmedPatient(mrn=target.mrn, issuer=target.issuer),
         capture_id=str(

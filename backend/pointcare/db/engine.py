@@ -8,6 +8,7 @@ failing when it upgrades a read lock. PostgreSQL needs neither trick.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -20,6 +21,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+AUDIT_KEY = "pointcare.audit_key"
+"""``Session.info`` key of the audit chain's HMAC key (read by ``pointcare.audit.trail``)."""
 
 
 class CommitOutcomeUnknown(Exception):
@@ -29,13 +32,20 @@ class CommitOutcomeUnknown(Exception):
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 20,
+        audit_key: bytes | None = None,
+    ) -> None:
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                keep_private(Path(parsed.database))
             kwargs["connect_args"] = {
                 "check_same_thread": False,
                 "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
@@ -45,13 +55,15 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        # Every session carries the audit chain's key (pointcare.audit), never stored here.
+        info = {AUDIT_KEY: audit_key} if audit_key else {}
+        self._reader = sessionmaker(self.engine, expire_on_commit=False, info=info)
         writer_bind = (
             self.engine.execution_options(sqlite_begin="IMMEDIATE")
             if self.is_sqlite
             else self.engine
         )
-        self._writer = sessionmaker(writer_bind, expire_on_commit=False)
+        self._writer = sessionmaker(writer_bind, expire_on_commit=False, info=info)
         # SQLite has one writer at a time; threads of this process queue here, woken the moment
         # the lock is free, rather than in SQLite's busy handler, which polls with sleeps of up
         # to 100 ms (the busy timeout still covers writers in other processes).
@@ -91,6 +103,24 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+
+
+def keep_private(database: Path) -> None:
+    """The SQLite file (patient data, sessions, the audit trail) readable by this user alone:
+    created 0600 before SQLite opens it, so that its WAL and shared-memory files, which SQLite
+    creates with the database's own mode, are 0600 too; a folder it has to create, 0700.
+    Files an earlier version left readable to others are tightened."""
+    database.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if path.stat().st_mode & 0o077:
+                path.chmod(PRIVATE_FILE)
 
 
 def _configure_sqlite(engine: Engine) -> None:

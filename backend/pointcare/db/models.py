@@ -48,6 +48,9 @@ class User(Base):
     """EHR launch: the issuer that vouches for this user (no password); None for local users."""
     external_subject: Mapped[str | None] = mapped_column(String(255))
     """EHR launch: the user's id at that issuer (the tokens' ``sub``)."""
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """API tokens carry the generation they were minted in; "sign out everywhere" moves it on,
+    and every token minted before stops working."""
 
 
 class UserSession(Base):
@@ -66,6 +69,9 @@ class UserSession(Base):
     """Opened by an EHR launch: the patient the session is bound to (see pointcare.launch)."""
     launch_encounter: Mapped[str | None] = mapped_column(String(64))
     """Opened by an EHR launch: the encounter (visit number) the EHR named, if any."""
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """The bedside idle lock: set when the screen locked, cleared by the user's password. While
+    set, the session opens nothing but the unlock (and lets queued photos finish sending)."""
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -346,6 +352,7 @@ class AuditRecord(Base):
         Index("ix_audit_events_patient_mrn", "patient_mrn"),
         Index("ix_audit_events_username", "username"),
         Index("ix_audit_events_action", "action"),
+        Index("ix_audit_events_user_patient", "user_id", "patient_id"),
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -366,6 +373,16 @@ class AuditRecord(Base):
     details: Mapped[dict[str, str | int | bool | None]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditChain(Base):
+    """How the chain is hashed: one row, written by the migration that keyed it and never
+    changed (append-only, like the events)."""
+
+    __tablename__ = "audit_chain"
+
+    keyed_from_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    """The first event hashed with the audit key; earlier ones keep their plain SHA-256."""
 
 
 # --- EHR launch (pointcare.launch) -------------------------------------------------------------

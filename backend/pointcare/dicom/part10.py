@@ -183,6 +183,9 @@ def _encode_value(element: DataElement, vr: str, encoding: str) -> bytes:
         return struct.pack(f"<{len(numbers)}{_BINARY_NUMBER_VRS[vr]}", *numbers)
     if vr in _BYTES_VRS and isinstance(value, bytes):
         return _padded(value, b"\x00")
+    if vr == "AT":  # (group, element) pairs, as the Frame Increment Pointer of a video holds
+        tags = list(value) if isinstance(value, MultiValue | list) else [value]
+        return b"".join(struct.pack("<HH", int(tag) >> 16, int(tag) & 0xFFFF) for tag in tags)
     raise ValueError(f"element {element.tag}: VR {vr} with a {type(value).__name__} value")
 
 

@@ -79,18 +79,46 @@ def build_vl_photographic_image(
     equipment: Equipment,
 ) -> FileDataset:
     """A VL Photographic Image Storage object, ready for :func:`to_part10`."""
+    ds = photographic_dataset(
+        sop_class_uid=VL_PHOTOGRAPHIC_IMAGE_STORAGE,
+        modality=MODALITY,
+        patient=patient,
+        study=study,
+        series=series,
+        details=details,
+        equipment=equipment,
+    )
+    set_jpeg_pixels(ds, photo)
+    return with_file_meta(ds, JPEG_BASELINE)
+
+
+def photographic_dataset(
+    *,
+    sop_class_uid: str,
+    modality: str,
+    patient: PatientIdentity,
+    study: StudyContext,
+    series: SeriesContext,
+    details: PhotoDetails,
+    equipment: Equipment,
+    with_view: bool = True,
+) -> Dataset:
+    """The modules a clinical photograph, a dermoscopic image and a video clip share, all but
+    their pixels: SOP Common, Patient, the study's, General Series, General Equipment, General
+    Acquisition, General Image, Acquisition Context and the VL Image module's coded anatomy.
+    ``with_view`` adds the View Code Sequence (a Standard Extended attribute)."""
     captured_at = v.aware(details.captured_at, "captured_at")
     laterality = details.body_site.laterality_for(details.laterality)
-    samples = _check_photo(photo)
+    view = details.view if with_view else None
 
     ds = Dataset()
     set_sop_common(
         ds,
-        sop_class_uid=VL_PHOTOGRAPHIC_IMAGE_STORAGE,
+        sop_class_uid=sop_class_uid,
         sop_instance_uid=details.sop_instance_uid,
         at=captured_at,
     )
-    if details.view is not None and details.view.code.scheme == LOCAL_SCHEME:
+    if view is not None and view.code.scheme == LOCAL_SCHEME:
         ds.CodingSchemeIdentificationSequence = local_scheme_identification()
     set_patient_module(ds, patient)
     set_general_study(ds, study, at=captured_at)
@@ -103,7 +131,7 @@ def build_vl_photographic_image(
     ds.ConsentForClinicalTrialUseSequence = _consent_items(details.consent)
 
     # General Series Module (C.7.3.1)
-    set_series(ds, series, modality=MODALITY)
+    set_series(ds, series, modality=modality)
     ds.OperatorsName = v.person_name(details.operator_name, "OperatorsName")
 
     set_equipment(ds, equipment)
@@ -123,39 +151,53 @@ def build_vl_photographic_image(
         ds.ImageComments = v.text(details.description, "ImageComments", "LT")
     ds.BurnedInAnnotation = "NO"
     ds.RecognizableVisualFeatures = _YES_NO[details.recognizable]
-    ds.LossyImageCompressionRatio = f"{photo.rows * photo.columns * samples / len(photo.jpeg):.2f}"
-    ds.LossyImageCompressionMethod = LOSSY_METHOD
-
-    # Image Pixel Module (C.7.6.3)
-    ds.SamplesPerPixel = samples
-    ds.PhotometricInterpretation = photo.photometric
-    if samples > 1:
-        ds.PlanarConfiguration = 0
-    ds.Rows = photo.rows
-    ds.Columns = photo.columns
-    ds.BitsAllocated = 8
-    ds.BitsStored = 8
-    ds.HighBit = 7
-    ds.PixelRepresentation = 0
-    # One fragment, empty Basic Offset Table: a single frame needs no offsets.
-    ds.PixelData = encapsulate_single_frame(photo.jpeg)
-    ds["PixelData"].VR = "OB"
-    ds["PixelData"].is_undefined_length = True
 
     # Acquisition Context Module (C.7.6.14): nothing structured to record.
     ds.AcquisitionContextSequence = Sequence()
 
     # VL Image Module (C.8.12.1)
     ds.ImageType = ["ORIGINAL", "PRIMARY"]
-    # "01" for kept JPEGs too: the phone already compressed them lossily.
+    # "01" for kept JPEGs and clips too: the phone already compressed them lossily.
     ds.LossyImageCompression = "01"
     ds.AnatomicRegionSequence = Sequence([v.code_item(details.body_site.code)])
-    if details.view is not None:
+    if view is not None:
         # Not among this IOD's modules: a Standard Extended SOP Class (PS3.4 Annex B), which
         # receivers keep; dciodvfy warns about it.
-        ds.ViewCodeSequence = Sequence([v.code_item(details.view.code)])
+        ds.ViewCodeSequence = Sequence([v.code_item(view.code)])
+    return ds
 
-    return with_file_meta(ds, JPEG_BASELINE)
+
+def set_jpeg_pixels(ds: Dataset, photo: NormalisedPhoto) -> None:
+    """Image Pixel Module (C.7.6.3) and the lossy compression of one JPEG Baseline frame."""
+    samples = _check_photo(photo)
+    ds.LossyImageCompressionRatio = f"{photo.rows * photo.columns * samples / len(photo.jpeg):.2f}"
+    ds.LossyImageCompressionMethod = LOSSY_METHOD
+    set_encapsulated_pixels(
+        ds,
+        photometric=photo.photometric,
+        samples=samples,
+        size=(photo.rows, photo.columns),
+        encoded=photo.jpeg,
+    )
+
+
+def set_encapsulated_pixels(
+    ds: Dataset, *, photometric: str, samples: int, size: tuple[int, int], encoded: bytes
+) -> None:
+    """Image Pixel Module (C.7.6.3) of 8-bit pixels encoded as one fragment: a photo's JPEG,
+    or a clip's whole MP4. An empty Basic Offset Table: one fragment needs no offsets."""
+    ds.SamplesPerPixel = samples
+    ds.PhotometricInterpretation = photometric
+    if samples > 1:
+        ds.PlanarConfiguration = 0
+    ds.Rows, ds.Columns = size
+    ds.BitsAllocated = 8
+    ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelRepresentation = 0
+    ds.PixelData = encapsulate_single_frame(encoded)
+    ds["PixelData"].VR = "OB"
+    ds["PixelData"].is_undefined_length = True
 
 
 def _check_photo(photo: NormalisedPhoto) -> int:

@@ -10,7 +10,7 @@ against the archive. Every page repeats the patient and carries "page N of M".
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
@@ -20,6 +20,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from pointcare.dicom.part10 import first_jpeg_frame
+from pointcare.domain.objects import ObjectKind
 from pointcare.domain.patients import PatientIdentity
 from pointcare.export.items import ExportItem
 
@@ -133,8 +134,14 @@ class _Report(FPDF):
         self.multi_cell(0, 5.5, self.text_of(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def build_report(context: ReportContext, photos: Iterable[tuple[ExportItem, bytes]]) -> bytes:
-    """The PDF of ``photos`` (each item with its verified stored Part-10 object)."""
+def build_report(
+    context: ReportContext,
+    photos: Iterable[tuple[ExportItem, bytes]],
+    *,
+    poster: Callable[[ExportItem], bytes],
+) -> bytes:
+    """The PDF of ``photos`` (each item with its verified stored Part-10 object). A video clip's
+    page shows its poster frame (``poster``): a PDF cannot play it."""
     pdf = _Report(context)
     photos = list(photos)
     pdf.add_page()
@@ -155,14 +162,16 @@ def build_report(context: ReportContext, photos: Iterable[tuple[ExportItem, byte
         line = f"{number}. {item.taken:%Y-%m-%d %H:%M} · {item.where}"
         pdf.cell(0, 5.5, pdf.text_of(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for number, (item, data) in enumerate(photos, start=1):
-        _photo_page(pdf, number, item, data)
+        clip = item.instance.object_kind is ObjectKind.VIDEO
+        _photo_page(pdf, number, item, poster(item) if clip else first_jpeg_frame(data), clip)
     return bytes(pdf.output())
 
 
-def _photo_page(pdf: _Report, number: int, item: ExportItem, data: bytes) -> None:
+def _photo_page(pdf: _Report, number: int, item: ExportItem, jpeg: bytes, clip: bool) -> None:
     instance = item.instance
     pdf.add_page()
-    pdf.heading(f"Photo {number}: {item.where}, {item.taken:%Y-%m-%d %H:%M}")
+    what = "Video clip" if clip else "Photo"
+    pdf.heading(f"{what} {number}: {item.where}, {item.taken:%Y-%m-%d %H:%M}")
     top = pdf.get_y()
     width = pdf.w - 2 * MARGIN
     box_height = IMAGE_BOX_HEIGHT
@@ -170,7 +179,7 @@ def _photo_page(pdf: _Report, number: int, item: ExportItem, data: bytes) -> Non
     scale = min(width / max(columns, 1), box_height / max(rows, 1))
     image_w, image_h = columns * scale, rows * scale
     pdf.image(
-        BytesIO(first_jpeg_frame(data)),
+        BytesIO(jpeg),
         x=MARGIN + (width - image_w) / 2,
         y=top,
         w=image_w,
@@ -188,6 +197,8 @@ def _photo_page(pdf: _Report, number: int, item: ExportItem, data: bytes) -> Non
     pdf.field("Taken by", instance.operator.display_name)
     pdf.field("Consent", _consent(item))
     pdf.field("Size", f"{instance.columns} × {instance.rows} pixels")
+    if clip:
+        pdf.field("Video", "One frame shown: the clip plays in Pointcare, and is in DICOM exports")
     pdf.field("SOP Instance UID", instance.sop_instance_uid)
     pdf.field("Study Instance UID", instance.study.study_instance_uid)
     pdf.field("SHA-256 (stored object)", instance.sha256)

@@ -27,6 +27,7 @@ from typing import IO
 
 from pointcare.dicom.part10 import first_jpeg_frame
 from pointcare.dicom.uids import new_uid
+from pointcare.domain.objects import ObjectKind
 from pointcare.domain.patients import PatientIdentity
 from pointcare.export.items import ExportItem
 from pointcare.imaging.jpeg_markers import parse, rewrite_without_metadata
@@ -54,6 +55,8 @@ class Exclusion:
 
 def exclusion(item: ExportItem) -> Exclusion | None:
     """``None`` when the photo may be used for teaching; else why not."""
+    if item.instance.object_kind is ObjectKind.VIDEO:
+        return Exclusion("video clip: the teaching set holds still images only")
     if not item.in_force.teaching:
         return Exclusion("no consent for teaching")
     if item.instance.sensitive:
@@ -122,7 +125,8 @@ def write_teaching_zip(
             name = f"{case}/image-{count:03d}.jpg"
             archive.writestr(name, pixels_only(first_jpeg_frame(data)))
             writer.writerow(
-                (
+                spreadsheet_cell(cell)
+                for cell in (
                     case,
                     name,
                     new_uid(uid_root),
@@ -136,6 +140,17 @@ def write_teaching_zip(
         archive.writestr("images.csv", table.getvalue())
         archive.writestr("README.txt", _readme(count, left_out))
     return count
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+"""What makes a spreadsheet read a cell as a formula (the full-width forms too)."""
+
+
+def spreadsheet_cell(value: object) -> str:
+    """``value`` as a CSV cell no spreadsheet runs: a description typed as
+    ``=HYPERLINK(...)`` is shown as text, with a leading apostrophe (OWASP's advice)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_STARTS) else text
 
 
 def _readme(count: int, left_out: dict[str, int]) -> str:

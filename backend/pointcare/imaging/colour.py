@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageCms
 
-from pointcare.imaging import littlecms, parallel
+from pointcare.imaging import parallel
 
 log = logging.getLogger(__name__)
 
@@ -104,26 +104,3 @@ def _convert_in_bands(image: Image.Image, transform: ImageCms.ImageCmsTransform)
     # LittleCMS copies its cache per call, so one transform serves several threads at once.
     for box, band in zip(boxes, parallel.map_parts(convert, boxes), strict=True):
         image.paste(band, box[:2])
-
-
-def srgb_in_place(pixels: littlecms.RgbPixels, icc: bytes | None) -> bool:
-    """Bring 3-byte RGB ``pixels`` tagged with ``icc`` to sRGB, in place; False when LittleCMS
-    cannot be called directly here, and :func:`to_srgb` must convert them once Pillow holds
-    them."""
-    if not icc or _transform_for(icc, "RGB") is None:
-        return True  # sRGB already, or taken as sRGB (see _transform_for)
-    transform = _packed_transform_for(icc) if littlecms.library() is not None else None
-    if transform is None:
-        return False
-    transform.apply_in_place(pixels)
-    return True
-
-
-@lru_cache(maxsize=32)
-def _packed_transform_for(icc: bytes) -> littlecms.Transform | None:
-    lib = littlecms.library()
-    try:
-        return None if lib is None else littlecms.Transform(lib, icc, int(_INTENT))
-    except ValueError as exc:  # ImageCms took the profile; should LittleCMS alone not, it decides
-        log.info("%s", exc)
-        return None

@@ -8,7 +8,7 @@ pixels are exactly the ones the phone compressed, turned upright.
 It is exact only when the edge that moves is made of whole MCUs (8 or 16 pixels), which is true
 of most phone sensors (4032 x 3024) but not all (4000 x 3000 with Orientation 6). When it is not,
 or the data is damaged, or the library is not installed (Debian: ``libturbojpeg0``),
-:func:`upright` answers None and the caller re-encodes instead (see :mod:`jpeg_planes`).
+:func:`upright` answers None and the caller re-encodes instead.
 """
 
 from __future__ import annotations

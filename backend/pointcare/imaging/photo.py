@@ -5,10 +5,9 @@ Two paths:
 * **kept** - a baseline sRGB phone JPEG keeps its compressed data: byte for byte when it is
   upright, its blocks turned losslessly when EXIF says it is rotated or mirrored (see
   :mod:`jpeg_transform`); only its metadata segments are removed (no generation loss, and cheap);
-* **re-encoded** - everything else is decoded once, turned upright and encoded once as baseline
-  JPEG: an sRGB YCbCr JPEG (progressive, or a rotation that cannot be done losslessly) through
-  its Y, Cb and Cr planes (see :mod:`jpeg_planes`), the rest (HEIC, PNG, wide-gamut, 4:4:4,
-  CMYK...) through RGB, converted to sRGB on the way.
+* **re-encoded** - everything else (progressive JPEGs, rotations that cannot be done
+  losslessly, HEIC, PNG, wide-gamut, 4:4:4, CMYK...) is decoded once by Pillow or pillow-heif,
+  turned upright, converted to sRGB and encoded once as baseline JPEG.
 
 Either way every byte of compressed data is decoded before the photo is accepted (for a
 lossless turn, the upload's: the stored blocks are its blocks, rearranged), so a truncated or
@@ -29,15 +28,7 @@ import pillow_heif
 from PIL import Image, ImageFile
 from PIL import _imaging as pillow_core  # Image.core: the memory-block settings
 
-from pointcare.imaging import (
-    colour,
-    exif,
-    jpeg_markers,
-    jpeg_planes,
-    jpeg_transform,
-    libheif,
-    parallel,
-)
+from pointcare.imaging import colour, exif, jpeg_markers, jpeg_transform, parallel
 from pointcare.imaging.formats import PhotoFormat, png_dimensions, sniff
 
 # Once, at import: lets Image.open read HEIC/HEIF (iPhone photos).
@@ -139,17 +130,10 @@ def normalise_photo(data: bytes, *, max_pixels: int, quality: int = 95) -> Norma
             _decode_secondary_images(image, max_pixels)
             # The HEIF rotation, mirror and crop (the authoritative ones) are applied as the
             # primary image is decoded, and pillow_heif reset the EXIF copy: nothing is left.
-            # Plain 8-bit RGB (iPhone photos) is decoded by libheif directly, much faster;
-            # transparency and greyscale keep pillow_heif's modes.
-            if image.mode == "RGB" and (srgb := libheif.decode_primary(data, icc)) is not None:
-                return _reencode(srgb, photo_format, 1, None, quality)
             return _reencode(image, photo_format, 1, icc, quality)
         orientation = _orientation(image)
-        if structure is not None:
-            if kept := _kept_jpeg(data, structure, orientation, icc):
-                return kept
-            if planar := _planar_jpeg(data, structure, orientation, icc, quality):
-                return planar
+        if structure is not None and (kept := _kept_jpeg(data, structure, orientation, icc)):
+            return kept
         return _reencode(image, photo_format, orientation, icc, quality)
 
 
@@ -168,7 +152,7 @@ def decoding(
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLarge(too_large) from exc
     except Exception as exc:
-        # Pillow and libheif raise OSError, SyntaxError, ValueError, struct.error, EOFError,
+        # Pillow and pillow-heif raise OSError, SyntaxError, ValueError, struct.error, EOFError,
         # IndexError... on malformed files; each means the same to the sender.
         log.info("%s refused as unreadable (%s)", subject, type(exc).__name__)
         raise UnreadableImage(unreadable) from exc
@@ -309,8 +293,8 @@ def _checked_thumbnail(jpeg: bytes, orientation: int = 1) -> bytes:
         check.decodermaxblock = len(jpeg)
         check.load()
         if orientation in exif.UPRIGHT:
-            return thumbnail_of(check.transpose(exif.UPRIGHT[orientation]))
-        return thumbnail_of(check)
+            return thumbnail_jpeg(check.transpose(exif.UPRIGHT[orientation]))
+        return thumbnail_jpeg(check)
 
 
 def _keep_jpeg(
@@ -325,35 +309,6 @@ def _keep_jpeg(
         reencoded=False,
         source_format=PhotoFormat.JPEG,
         thumbnail=thumbnail,
-    )
-
-
-def _planar_jpeg(
-    data: bytes,
-    structure: jpeg_markers.JpegStructure,
-    orientation: int | None,
-    icc: bytes | None,
-    quality: int,
-) -> NormalisedPhoto | None:
-    """The JPEG re-encoded through its Y, Cb and Cr planes, never RGB; None when it needs RGB."""
-    if structure.frame.precision != 8 or _samples_refusal(structure, icc) is not None:
-        return None
-    # orientation None: EXIF that cannot be parsed is dropped without turning (see above).
-    recompressed = jpeg_planes.recompress_upright(data, orientation or 1, quality)
-    if recompressed is None:
-        return None
-    luma, *chroma = recompressed.planes
-    thumbnail_source = _reduced(luma)
-    if chroma:
-        # The chroma planes, half the size or less, scaled straight to the reduced luma's size.
-        box = Image.Resampling.BOX
-        small = [plane.resize(thumbnail_source.size, box) for plane in chroma]
-        thumbnail_source = Image.merge("YCbCr", (thumbnail_source, *small))
-    return _re_encoded(
-        recompressed.jpeg,
-        "YBR_FULL_422" if chroma else "MONOCHROME2",
-        PhotoFormat.JPEG,
-        thumbnail_of(thumbnail_source),
     )
 
 
@@ -372,7 +327,7 @@ def _reencode(
         _encode_jpeg(pixels, quality=quality, subsampling=2),  # 4:2:0 <-> YBR_FULL_422
         "MONOCHROME2" if pixels.mode == "L" else "YBR_FULL_422",
         photo_format,
-        thumbnail_of(pixels),
+        thumbnail_jpeg(pixels),
     )
 
 
@@ -448,11 +403,11 @@ def preview(data: bytes, *, max_pixels: int) -> bytes:
         upright = (
             image.transpose(exif.UPRIGHT[orientation]) if orientation in exif.UPRIGHT else image
         )
-        return thumbnail_of(upright)
+        return thumbnail_jpeg(upright)
 
 
-def thumbnail_of(image: Image.Image) -> bytes:
-    """The thumbnail every stored photo has: JPEG, its longest side at most 320 pixels."""
+def thumbnail_jpeg(image: Image.Image) -> bytes:
+    """``image`` as the archive's thumbnail: JPEG, longest side at most 320 pixels, no metadata."""
     small = _reduced(image)
     if small.mode != "RGB":
         small = small.convert("RGB")

@@ -1,8 +1,8 @@
 """libturbojpeg through ctypes: the library, loaded once, with the calls Pointcare makes declared.
 
 libjpeg-turbo's TurboJPEG API (Debian package ``libturbojpeg0``) offers what Pillow does not:
-lossless transforms of a JPEG's DCT blocks, and decoding to and compressing from separate Y, Cb
-and Cr planes. Every call through a ``CDLL`` releases the interpreter lock while it runs.
+lossless transforms of a JPEG's DCT blocks. Every call through a ``CDLL`` releases the
+interpreter lock while it runs.
 """
 
 from __future__ import annotations
@@ -20,9 +20,6 @@ log = logging.getLogger(__name__)
 
 STOP_ON_WARNING = 8192
 """TJFLAG_STOPONWARNING: damaged data is an error, not grey blocks."""
-ACCURATE_DCT = 4096
-"""TJFLAG_ACCURATEDCT: the integer DCT Pillow uses (TurboJPEG picks a faster, coarser one below
-quality 96)."""
 
 Buffer = ctypes.POINTER(ctypes.c_ubyte)
 
@@ -45,8 +42,6 @@ _INT = ctypes.c_int
 _HANDLE = ctypes.c_void_p
 _SIGNATURES: native.Signatures = {
     "tjInitTransform": (_HANDLE, []),
-    "tjInitDecompress": (_HANDLE, []),
-    "tjInitCompress": (_HANDLE, []),
     "tjDestroy": (_INT, [_HANDLE]),
     "tjGetErrorStr2": (ctypes.c_char_p, [_HANDLE]),
     "tjFree": (None, [Buffer]),
@@ -60,40 +55,6 @@ _SIGNATURES: native.Signatures = {
             ctypes.POINTER(Buffer),
             ctypes.POINTER(ctypes.c_ulong),
             ctypes.POINTER(Transform),
-            _INT,
-        ],
-    ),
-    "tjDecompressHeader3": (
-        _INT,
-        [_HANDLE, ctypes.c_char_p, ctypes.c_ulong, *[ctypes.POINTER(_INT)] * 4],
-    ),
-    "tjPlaneWidth": (_INT, [_INT, _INT, _INT]),
-    "tjPlaneHeight": (_INT, [_INT, _INT, _INT]),
-    "tjDecompressToYUVPlanes": (
-        _INT,
-        [
-            _HANDLE,
-            ctypes.c_char_p,
-            ctypes.c_ulong,
-            ctypes.POINTER(ctypes.c_void_p),
-            _INT,
-            ctypes.c_void_p,  # strides: NULL, each plane as wide as tjPlaneWidth
-            _INT,
-            _INT,
-        ],
-    ),
-    "tjCompressFromYUVPlanes": (
-        _INT,
-        [
-            _HANDLE,
-            ctypes.POINTER(ctypes.c_void_p),
-            _INT,
-            ctypes.c_void_p,  # strides: NULL
-            _INT,
-            _INT,
-            ctypes.POINTER(Buffer),
-            ctypes.POINTER(ctypes.c_ulong),
-            _INT,
             _INT,
         ],
     ),

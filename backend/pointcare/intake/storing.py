@@ -32,7 +32,7 @@ from pointcare.domain.clock import TakenAt, TakenAtSource, offset_minutes
 from pointcare.domain.codes import SCT
 from pointcare.domain.consent import ConsentAnswers
 from pointcare.domain.objects import ObjectKind
-from pointcare.imaging.photo import thumbnail_of
+from pointcare.imaging.photo import thumbnail_jpeg
 from pointcare.intake.received import DOCUMENT_CLASSES, ReceivedObject, Refused
 
 SOURCE = "stow-rs"
@@ -76,7 +76,7 @@ def new_object(
     site, laterality = _site(dataset)
     full = dcmread(BytesIO(received.part10))
     with frame_image(full, 0) as image:
-        thumbnail = thumbnail_of(image)
+        thumbnail = thumbnail_jpeg(image)
     recognizable = str(dataset.get("RecognizableVisualFeatures", "")) == "YES"
     return NewObject(
         kind=ObjectKind.PHOTO,

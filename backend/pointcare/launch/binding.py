@@ -1,15 +1,23 @@
 """Launch-bound sessions: a session opened from the EHR sees its own patient, others only after
 an explicit search.
 
-The EHR put the user in one patient's context; browsing to another patient by editing a URL
-must not work. Searching (by MRN, or name and birth date) is the deliberate step: the patients a
-search in this session found become openable for the rest of the session (the search itself is
-audited by the search page). Sessions that did not come from a launch are not bound.
+The EHR put the user in one patient's context; browsing to another patient by editing a URL,
+or by naming them in a form, must not work. ``check_may_open`` is the one check every patient a
+request names goes through, wherever the name comes from: a path or query (the app-wide guard,
+``pointcare.web.launch_binding``), a form field (the photo and document uploads, where the
+patient is resolved), a correction's target patient.
+
+Searching is the deliberate step, and for a bound session it must name one patient as the
+EHR would: by a full MRN, or by a name of at least two letters with the birth date
+(``check_search``); a wristband scan names a full identifier. The patients such a search found
+become openable for the rest of the session (the search itself is audited by the search page).
+Sessions that did not come from a launch are not bound.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,8 +25,41 @@ from sqlalchemy.orm import Session
 from pointcare.auth.principal import Principal
 from pointcare.db.engine import Database
 from pointcare.db.models import LaunchSessionPatient, Patient
-from pointcare.errors import Forbidden
+from pointcare.errors import Forbidden, InvalidInput
 from pointcare.identity.directory import current
+
+MIN_NAME_LETTERS = 2
+NARROW_SEARCH = (
+    "This session was opened from the EHR for one patient. To find another, give their full "
+    "MRN, or their name (at least two letters) and birth date."
+)
+
+
+def is_bound(principal: object) -> bool:
+    return (
+        isinstance(principal, Principal)
+        and principal.bound_patient_id is not None
+        and principal.session_id is not None
+    )
+
+
+def check_search(
+    principal: object, *, mrn: str | None, name: str | None, birth_date: date | None
+) -> None:
+    """A bound session's search must name one patient: a full MRN (MRNs are matched whole),
+    or a name of at least ``MIN_NAME_LETTERS`` letters with the birth date. ``InvalidInput``
+    otherwise: 26 searches by one letter would open every patient."""
+    if not is_bound(principal) or (mrn and mrn.strip()):
+        return
+    letters = sum(1 for ch in name or "" if ch.isalpha())
+    if letters < MIN_NAME_LETTERS or birth_date is None:
+        raise InvalidInput(
+            NARROW_SEARCH,
+            errors={
+                "name": f"At least {MIN_NAME_LETTERS} letters of the name, with the birth date.",
+                "birth_date": "The birth date, with the name.",
+            },
+        )
 
 
 def may_open(session: Session, principal: Principal, patient: Patient) -> bool:
@@ -61,11 +102,13 @@ def openable_patient_ids(session: Session, principal: object) -> set[int] | None
 
 
 def check_may_open(session: Session, principal: Principal, patient: Patient) -> None:
-    """Refuse (403) a launch-bound session that reaches another patient without a search."""
+    """The binding check: refuse (403) a launch-bound session that names another patient it
+    did not find with a search. Call it wherever a patient named by a request is resolved."""
     if not may_open(session, principal, patient):
         raise Forbidden(
             "This session was opened from the EHR for another patient. To open this patient, "
-            "find them with Find patient (search by MRN, or name and birth date)."
+            "find them with Find patient (search by MRN, or name and birth date).",
+            patient_id=patient.id,
         )
 
 
@@ -85,10 +128,20 @@ def allow_found(session: Session, principal: Principal, patients: Iterable[Patie
     session.flush()
 
 
-def remember_search(db: Database, principal: object, patients: Iterable[Patient]) -> None:
-    """``allow_found`` in a transaction of its own; nothing at all for unbound callers."""
+def remember_search(
+    db: Database,
+    principal: object,
+    patients: Iterable[Patient],
+    *,
+    mrn: str | None = None,
+    name: str | None = None,
+    birth_date: date | None = None,
+) -> None:
+    """``allow_found`` in a transaction of its own, for a search that names one patient
+    (``check_search``: a full MRN, or a name and birth date); nothing for unbound callers."""
     found = list(patients)
-    if not isinstance(principal, Principal) or principal.bound_patient_id is None or not found:
+    if not isinstance(principal, Principal) or not is_bound(principal) or not found:
         return
+    check_search(principal, mrn=mrn, name=name, birth_date=birth_date)
     with db.write() as session:
         allow_found(session, principal, [session.get_one(Patient, p.id) for p in found])

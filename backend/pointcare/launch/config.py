@@ -17,6 +17,7 @@ name ends in ``.json``::
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import tomllib
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pointcare.auth.roles import Role
 from pointcare.launch.errors import LaunchConfigError
@@ -113,8 +115,11 @@ def issuer_from_mapping(raw: Mapping[str, Any], *, base_dir: Path) -> IssuerConf
         raise LaunchConfigError(f"{where}: the secret must have at least {MIN_SECRET_BYTES} bytes")
     if kind is KeyKind.PUBLIC_KEY and b"PRIVATE KEY" in public_pem:
         raise LaunchConfigError(f"{where}: public_key_file holds a private key")
-    if kind is KeyKind.JWKS and not str(jwks_url).startswith(("https://", "http://")):
-        raise LaunchConfigError(f"{where}: jwks_url must be an http(s) URL")
+    if kind is KeyKind.JWKS and not fetchable_jwks_url(str(jwks_url)):
+        raise LaunchConfigError(
+            f"{where}: jwks_url must be an https:// URL (plain http:// only to this machine, "
+            "for tests): keys fetched in the clear could be swapped on the way"
+        )
     signing = raw.get("signing_key_file")
     return IssuerConfig(
         id=issuer_id.strip(),
@@ -153,6 +158,23 @@ def index_issuers(issuers: list[IssuerConfig]) -> dict[str, IssuerConfig]:
             raise LaunchConfigError(f"issuer {issuer.id!r} is configured twice")
         by_id[issuer.id] = issuer
     return by_id
+
+
+def fetchable_jwks_url(url: str) -> bool:
+    """https, or plain http to a loopback address (a key server on this machine, for tests)."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return False
+    if parts.scheme == "https":
+        return True
+    if parts.scheme != "http":
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
 
 
 def _kinds(secret: bytes, public_pem: bytes, jwks_url: object) -> list[tuple[KeyKind, object]]:

@@ -17,7 +17,7 @@ def demo_issuers_file(data_dir: Path) -> Path:
     config = data_dir / DEMO_ISSUERS_FILE
     secret = data_dir / _SECRET_FILE
     if not secret.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))

@@ -47,6 +47,22 @@ class LaunchVerifier:
         for issuer_id, issuer in self.issuers.items():
             self._keys.setdefault(issuer_id, key_source(issuer))
 
+    async def fetch_keys(self, token: object) -> None:
+        """Fetch the key ``token`` names when it is not cached (a JWKS on first use or after a
+        rotation), before ``verify``, which only reads the cache. On the event loop: a slow key
+        server holds no thread (see ``pointcare.launch.keys``). A token that names no trusted
+        issuer fetches nothing; ``verify`` says what is wrong with it."""
+        if not isinstance(token, str) or not token.strip() or len(token) > MAX_TOKEN_CHARS:
+            return
+        try:
+            header, unverified = _peek(token.strip())
+        except LaunchRefused:
+            return
+        claimed, kid = unverified.get("iss"), header.get("kid")
+        issuer = self.issuers.get(claimed) if isinstance(claimed, str) else None
+        if issuer is not None and (kid is None or isinstance(kid, str)):
+            await self._keys[issuer.id].refresh(kid)
+
     def verify(self, token: object) -> LaunchClaims:
         if not isinstance(token, str) or not token.strip():
             raise LaunchIncomplete("missing", "This link has no launch token. " + _ASK_AGAIN)

@@ -37,7 +37,14 @@ class Endpoint:
             return
         print(f"Open {self.urls[0]} on a phone on the same network, or scan:", file=out)
         print_qr(self.urls[0], out)
-        if self.tls.ca is not None:
+        if self.tls.new_ca:
+            print(
+                f"TLS: new server certificate from a new local CA; install {self.tls.ca} on "
+                "phones to trust it, and remove any older 'Pointcare local CA' from them (see "
+                "README, 'Phones on the ward').",
+                file=out,
+            )
+        elif self.tls.ca is not None:
             state = "new server certificate" if self.tls.issued else "certificate"
             print(
                 f"TLS: {state} from Pointcare's own CA; install {self.tls.ca} on phones to "

@@ -5,6 +5,13 @@ a small CA (kept, installed once on each phone that should trust it) and a serve
 signed by it for localhost, the host name and the machine's LAN addresses. When the addresses
 change (another network, a new DHCP lease) only the server certificate is issued again, so
 phones that trust the CA keep trusting the server. Private keys are written with mode 0600.
+
+A phone that trusts the CA trusts whatever its key signs: the CA is therefore constrained
+(X.509 NameConstraints, critical) to the names it serves and to private network addresses (a
+public address it serves: that address alone), so that its key, if stolen, cannot vouch for
+any site on the internet; and it lives two years, not ten. A CA made before these limits, or
+that no longer covers the machine's names (a new host name), or nears its end, is made again:
+the phones must then install the new ``ca.pem`` (``serve`` says so).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -26,7 +34,22 @@ from pointcare.errors import PointcareError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-CA_DAYS = 3650
+CA_DAYS = 730
+PRIVATE_NETWORKS = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "100.64.0.0/10",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+    )
+)
+"""Addresses a constrained CA may vouch for in full: a ward network, a DHCP lease, this machine."""
 SERVER_DAYS = 397
 """Apple refuses TLS server certificates valid for more than 398 days."""
 RENEW_BEFORE = dt.timedelta(days=30)
@@ -42,6 +65,8 @@ class TlsFiles:
     ca: Path | None = None
     issued: bool = False
     """A new server certificate was made on this start."""
+    new_ca: bool = False
+    """A new CA was made on this start: phones must install ``ca`` (again)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +90,19 @@ def local_ca_files(data_dir: Path, subject: Subject, *, now: dt.datetime | None 
     now = now or dt.datetime.now(dt.UTC)
     ca_cert_path, ca_key_path = folder / "ca.pem", folder / "ca-key.pem"
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    ca_cert = None
     if ca_cert_path.exists() and ca_key_path.exists():
         ca_cert = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
         ca_key = _load_key(ca_key_path)
-    else:
+    new_ca = ca_cert is None or not _ca_still_good(ca_cert, subject, now)
+    if new_ca:
         ca_key = ec.generate_private_key(ec.SECP256R1())
         ca_cert = _make_ca(ca_key, subject, now)
         _write_private(ca_key_path, _key_pem(ca_key))
         ca_cert_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    if cert_path.exists() and key_path.exists() and _still_good(cert_path, ca_cert, subject, now):
+    assert ca_cert is not None
+    kept = not new_ca and cert_path.exists() and key_path.exists()
+    if kept and _still_good(cert_path, ca_cert, subject, now):
         return TlsFiles(cert_path, key_path, ca_cert_path)
     key = ec.generate_private_key(ec.SECP256R1())
     cert = _make_server_cert(key, ca_key, ca_cert, subject, now)
@@ -82,7 +111,7 @@ def local_ca_files(data_dir: Path, subject: Subject, *, now: dt.datetime | None 
         cert.public_bytes(serialization.Encoding.PEM)
         + ca_cert.public_bytes(serialization.Encoding.PEM)
     )
-    return TlsFiles(cert_path, key_path, ca_cert_path, issued=True)
+    return TlsFiles(cert_path, key_path, ca_cert_path, issued=True, new_ca=new_ca)
 
 
 def own_files(cert: Path, key: Path) -> TlsFiles:
@@ -115,12 +144,50 @@ def _still_good(
 ) -> bool:
     cert = x509.load_pem_x509_certificates(cert_path.read_bytes())[0]
     names, addresses = covered(cert)
+    try:
+        cert.verify_directly_issued_by(ca_cert)
+    except (ValueError, TypeError, InvalidSignature):
+        return False  # signed by another CA (one made again, or put there by hand)
     return (
-        cert.issuer == ca_cert.subject
-        and set(subject.names) <= names
+        set(subject.names) <= names
         and set(subject.addresses) <= addresses
         and cert.not_valid_after_utc - RENEW_BEFORE > now
     )
+
+
+def permitted(subject: Subject) -> x509.NameConstraints:
+    """What the CA may vouch for: the names served, the private network ranges (a laptop that
+    moves from the ward's network to another keeps its phones' trust), and a public address
+    served, alone."""
+    public = [address for address in subject.addresses if not _private(address)]
+    subtrees: list[x509.GeneralName] = [x509.DNSName(name) for name in subject.names]
+    subtrees += [x509.IPAddress(network) for network in PRIVATE_NETWORKS]
+    subtrees += [x509.IPAddress(ipaddress.ip_network(address)) for address in public]
+    return x509.NameConstraints(permitted_subtrees=subtrees, excluded_subtrees=None)
+
+
+def _private(address: IPAddress) -> bool:
+    return any(address.version == net.version and address in net for net in PRIVATE_NETWORKS)
+
+
+def _ca_still_good(ca_cert: x509.Certificate, subject: Subject, now: dt.datetime) -> bool:
+    """A CA is kept while it is constrained, covers what is served, and is not near its end."""
+    try:
+        constraints = ca_cert.extensions.get_extension_for_class(x509.NameConstraints).value
+    except x509.ExtensionNotFound:
+        return False  # made before the CA was constrained: a key that could vouch for any site
+    allowed = constraints.permitted_subtrees or []
+    names = {entry.value for entry in allowed if isinstance(entry, x509.DNSName)}
+    networks = [
+        entry.value
+        for entry in allowed
+        if isinstance(entry, x509.IPAddress)
+        and isinstance(entry.value, ipaddress.IPv4Network | ipaddress.IPv6Network)
+    ]
+    covers = set(subject.names) <= names and all(
+        any(address in network for network in networks) for address in subject.addresses
+    )
+    return covers and ca_cert.not_valid_after_utc - RENEW_BEFORE > now
 
 
 def _make_ca(
@@ -143,6 +210,7 @@ def _make_ca(
         .not_valid_after(now + dt.timedelta(days=CA_DAYS))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_usage(ca=True), critical=True)
+        .add_extension(permitted(subject), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .sign(key, hashes.SHA256())
     )

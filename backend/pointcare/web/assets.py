@@ -8,8 +8,7 @@ from pathlib import Path
 
 HTMX_VERSION = "2.0.11"
 HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
-HTMX_CDN_ORIGIN = "https://cdn.jsdelivr.net"
-HTMX_CDN_URL = f"{HTMX_CDN_ORIGIN}/npm/htmx.org@{HTMX_VERSION}/dist/htmx.min.js"
+HTMX_CDN_URL = f"https://cdn.jsdelivr.net/npm/htmx.org@{HTMX_VERSION}/dist/htmx.min.js"
 HTMX_LOCAL_URL = "/static/vendor/htmx.min.js"
 
 
@@ -30,11 +29,12 @@ def pwa_dir() -> Path:
 class ScriptSource:
     url: str
     integrity: str | None
-    origin: str | None
-    """Extra origin the Content-Security-Policy must allow, if any."""
+    csp_source: str | None
+    """What the Content-Security-Policy must allow besides this origin: the one pinned CDN file
+    (its full URL), never the CDN's whole origin, which serves every npm package."""
 
 
 def htmx_source(mode: str) -> ScriptSource:
     if mode == "local":
         return ScriptSource(HTMX_LOCAL_URL, HTMX_SRI, None)
-    return ScriptSource(HTMX_CDN_URL, HTMX_SRI, HTMX_CDN_ORIGIN)
+    return ScriptSource(HTMX_CDN_URL, HTMX_SRI, HTMX_CDN_URL)

@@ -27,6 +27,7 @@ from pointcare.runtime import Runtime
 
 NO_FILE = {
     ObjectKind.PHOTO: "Take or choose a photo.",
+    ObjectKind.VIDEO: "Record or choose a video clip.",
     ObjectKind.DOCUMENT: "Choose a PDF to send.",
 }
 
@@ -96,7 +97,12 @@ async def capture(
         message = NO_FILE[command.kind]
         raise InvalidInput(message, errors={"file": message})
     content = await chosen.read()
-    if len(content) > runtime.settings.max_upload_bytes:
+    limit = (
+        runtime.settings.video_max_bytes
+        if command.kind is ObjectKind.VIDEO
+        else runtime.settings.max_upload_bytes
+    )
+    if len(content) > limit:
         raise PayloadTooLarge(f"The {command.kind.label} is larger than this server accepts.")
     store: Callable[[], Stored] = partial(
         runtime.capture.capture, principal, command, content, actor=actor

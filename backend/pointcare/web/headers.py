@@ -1,7 +1,8 @@
 """Headers on every response: no caching of patient data, and a strict browser policy.
 
-- Content-Security-Policy: scripts and styles from this origin only (no inline script), and
-  ``frame-ancestors`` from ``POINTCARE_FRAME_ANCESTORS`` (an EHR may embed Pointcare).
+- Content-Security-Policy: scripts and styles from this origin only (no inline script), plus
+  the one pinned htmx file when it comes from the CDN (its URL, not the CDN's origin, which
+  serves any npm package), and ``frame-ancestors`` from ``POINTCARE_FRAME_ANCESTORS``.
 - ``Referrer-Policy: no-referrer``: URLs hold MRNs; they must not leak to other sites.
 - ``Permissions-Policy``: the camera for this origin only; no microphone, no location.
 - ``Strict-Transport-Security`` when the request came over TLS, or the public URL is https.
@@ -26,7 +27,7 @@ VIEWER_FILES = "/viewer/"
 
 
 def content_security_policy(script: ScriptSource, frame_ancestors: str = "'none'") -> str:
-    script_src = "'self'" + (f" {script.origin}" if script.origin else "")
+    script_src = "'self'" + (f" {script.csp_source}" if script.csp_source else "")
     return "; ".join(
         [
             "default-src 'self'",

@@ -37,6 +37,7 @@ ERRORS = {
     413: "The request is larger than this server accepts.",
     415: "The body is not of a supported type.",
     422: "The request was read but its content was refused (the errors say which fields).",
+    423: "The browser session's screen is locked: the user's password unlocks it.",
     429: "Too many requests: try again later (see Retry-After).",
 }
 

@@ -4,7 +4,8 @@ URIs, Warning headers): never taken from a raw Host header, which any client can
 In order:
 
 1. ``POINTCARE_PUBLIC_URL``, when set: the address the hospital gives Pointcare;
-2. what a trusted reverse proxy reports in its forwarded headers (``forwarded_origin``);
+2. what a trusted reverse proxy reports (``POINTCARE_TRUSTED_PROXIES``: ``web.forwarded``
+   records it when it rewrites the request);
 3. the address this server serves on: the request's scheme, and the local address and port of
    the connection (the ASGI ``server``), port included unless it is the scheme's default.
 """
@@ -16,9 +17,9 @@ from typing import Any
 from litestar.connection import ASGIConnection
 
 from pointcare.runtime import Runtime
+from pointcare.web.forwarded import DEFAULT_PORTS, proxied_origin
 
 Connection = ASGIConnection[Any, Any, Any, Any]
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def public_origin(connection: Connection) -> str:
@@ -30,13 +31,9 @@ def public_origin(connection: Connection) -> str:
 
 
 def forwarded_origin(connection: Connection) -> str | None:
-    """The origin a trusted reverse proxy reports for this request, or None.
-
-    The plug for trusted proxies: no proxy is trusted until Pointcare is told which ones are
-    (``POINTCARE_TRUSTED_PROXIES``, with the module that decides a request's client), so
-    forwarded headers are never believed here.
-    """
-    return None
+    """The origin a trusted reverse proxy reported for this request, or None (no proxy is
+    trusted by default, so a client's own forwarded headers are never believed)."""
+    return proxied_origin(connection.scope)
 
 
 def served_origin(connection: Connection) -> str:
@@ -48,5 +45,5 @@ def served_origin(connection: Connection) -> str:
     host, port = server
     if ":" in host:  # IPv6
         host = f"[{host}]"
-    default = _DEFAULT_PORTS.get(scheme)
+    default = DEFAULT_PORTS.get(scheme)
     return f"{scheme}://{host}" if port == default else f"{scheme}://{host}:{port}"

@@ -19,11 +19,13 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from pointcare.errors import PointcareError
+from pointcare.errors import Locked, PointcareError
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+UNLOCK_URL = "/bedside/unlock"
+"""Where a locked session's password goes (``pointcare.web.pages.bedside``)."""
 MACHINE_PREFIXES = ("/api/", "/dicomweb", "/schema")
 
 _TITLES = {
@@ -34,8 +36,10 @@ _TITLES = {
     405: "Method not allowed",
     406: "Not acceptable",
     409: "Conflict",
+    423: "Locked",
     413: "Too large",
     415: "Unsupported file type",
+    416: "Range not satisfiable",
     422: "Invalid input",
     429: "Too many requests",
     500: "Something went wrong",
@@ -86,6 +90,8 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if wants_html(request):
         if isinstance(exc, NotAuthorizedException) and request.method == "GET":
             return _to_sign_in(request)
+        if isinstance(exc, Locked):
+            return _lock_screen(request, exc)
         name = "partials/_error.html" if request.headers.get("hx-request") else "pages/error.html"
         return Template(
             template_name=name,
@@ -108,10 +114,37 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
 
 
 def _headers(exc: Exception) -> dict[str, str]:
-    headers = {"Cache-Control": "no-store"}
+    # An HTTP error's own headers belong to its answer (the size in a 416's Content-Range).
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
+    headers["Cache-Control"] = "no-store"
     if isinstance(exc, PointcareError) and exc.retry_after_seconds is not None:
         headers["Retry-After"] = str(exc.retry_after_seconds)
     return headers
+
+
+def _lock_screen(request: Request[Any, Any, Any], exc: Locked) -> Response[Any]:
+    """A locked session's page: only the password form, which returns to the page asked for
+    (an htmx request reloads the whole page, which then shows it)."""
+    if request.headers.get("hx-request"):
+        return Response(content=b"", status_code=exc.status_code, headers={"HX-Refresh": "true"})
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return lock_page(here if request.method == "GET" else "/", exc)
+
+
+def lock_page(next_page: str, exc: PointcareError) -> Template:
+    """The lock page: the password form, returning to ``next_page``; ``exc`` says why it shows
+    (locked, or a wrong password typed into it)."""
+    return Template(
+        template_name="pages/locked.html",
+        context={
+            "detail": exc.detail,
+            "refused": not isinstance(exc, Locked),  # a wrong password, too many attempts
+            "next": next_page,
+            "unlock_url": UNLOCK_URL,
+        },
+        status_code=exc.status_code,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _to_sign_in(request: Request[Any, Any, Any]) -> Response[Any]:

@@ -31,6 +31,7 @@ from pointcare.auth.principal import Principal
 from pointcare.auth.roles import Role
 from pointcare.auth.sessions import COOKIE_NAME, resume_session
 from pointcare.auth.tokens import InvalidToken, read_api_token
+from pointcare.errors import Locked
 from pointcare.runtime import Runtime
 from pointcare.web.shell import SHELL_PATHS
 
@@ -60,19 +61,28 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
 
 
 def _from_token(runtime: Runtime, token: str) -> Principal | None:
+    settings = runtime.settings
     try:
-        user_id = read_api_token(token, secret_key=runtime.settings.secret_key)
+        read = read_api_token(
+            token, secret_key=settings.secret_key, max_ttl_seconds=settings.token_max_ttl_seconds
+        )
     except InvalidToken:
         return None
     with runtime.db.session() as session:
-        user = active_user(session, user_id)
-        return principal_of(user) if user else None
+        user = active_user(session, read.user_id)
+        if user is None or user.token_generation != read.generation:
+            return None  # signed out everywhere since the token was minted
+        return principal_of(user)
 
 
 def _from_cookie(runtime: Runtime, cookie: str) -> Principal | None:
     with runtime.db.session() as session:
         record = resume_session(session, cookie, runtime.session_policy)
-        return principal_of(record.user, record.id, record.launch_patient_id) if record else None
+        if record is None:
+            return None
+        return principal_of(
+            record.user, record.id, record.launch_patient_id, locked=record.locked_at is not None
+        )
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -137,6 +147,21 @@ class RoleGuard:
 def requires(*roles: Role) -> Guard:
     """A guard admitting only callers with one of ``roles``."""
     return RoleGuard(frozenset(roles))
+
+
+WHILE_LOCKED = "pointcare_while_locked"
+OPEN_WHILE_LOCKED: dict[str, Any] = {WHILE_LOCKED: True}
+"""``opt`` of the few routes a locked session may use: unlocking, and sending photos queued
+before the lock."""
+SCREEN_LOCKED = "The screen is locked. Type your password to carry on."
+
+
+def session_lock_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:  # type: ignore[type-arg]
+    """App-wide: a locked session (the bedside idle lock, held here, not in the page) reaches
+    nothing but the routes marked ``OPEN_WHILE_LOCKED``; a reload shows the lock, not the page."""
+    principal = connection.scope.get("user")
+    if isinstance(principal, Principal) and principal.locked and not handler.opt.get(WHILE_LOCKED):
+        raise Locked(SCREEN_LOCKED)
 
 
 REVIEW = requires(Role.CLINICIAN, Role.ADMIN)

@@ -24,6 +24,12 @@ import { uuid4 } from "./lib/uuid.js";
     // What the server sees in a file before it is sent: when the photo says it was taken,
     // whether the same file is already stored for this patient, a preview it can draw.
     function inspect(item) {
+      if (item.clip) {
+        // A clip is not sent twice over (it may be large): its date is the file's, to check.
+        item.dateField.hidden = false;
+        item.dateInput.value = localInput(item.takenAt);
+        return;
+      }
       var data = new FormData();
       data.append("patient_id", form.dataset.mrn);
       data.append("issuer", form.dataset.issuer);
@@ -139,6 +145,7 @@ import { uuid4 } from "./lib/uuid.js";
         });
         var item = {
           file: file, capture: uuid4(), row: row, state: "ready", attempts: 0, pdf: isPdf(file),
+          clip: isClip(file),
           progress: row.querySelector("[data-progress]"), status: row.querySelector("[data-status]"),
           site: own, thumb: row.querySelector("[data-thumb]"), when: row.querySelector("[data-when]"),
           dateField: row.querySelector("[data-date-field]"), dateInput: row.querySelector("[data-row-date]"),
@@ -157,6 +164,9 @@ import { uuid4 } from "./lib/uuid.js";
               item.again.checked ? "Ready (a second copy)" : "Not sent again unless you tick it");
           }
         });
+        if (item.clip) {
+          row.querySelector("[data-name]").append(" (video clip)");
+        }
         if (item.pdf) {
           var label = own.closest("label");
           var kind = document.createElement("span");
@@ -181,6 +191,11 @@ import { uuid4 } from "./lib/uuid.js";
 
     function isPdf(file) {
       return file.type === "application/pdf" || /\.pdf$/i.test(file.name);
+    }
+
+    // A clip goes to the videos API with the same tags; the server decides from its content.
+    function isClip(file) {
+      return /^video\//.test(file.type) || /\.(mp4|m4v|mov|webm)$/i.test(file.name);
     }
 
     // A PDF is filed as a document titled by its file name; an image gets the tags.
@@ -210,7 +225,7 @@ import { uuid4 } from "./lib/uuid.js";
       running += 1;
       setState(item, "sending", "Sending… 0%");
       var xhr = new XMLHttpRequest();
-      xhr.open("POST", item.pdf ? form.dataset.documentsApi : form.dataset.api);
+      xhr.open("POST", item.pdf ? form.dataset.documentsApi : item.clip ? form.dataset.videosApi : form.dataset.api);
       xhr.setRequestHeader("X-CSRF-Token", csrfToken());
       xhr.setRequestHeader("Accept", "application/json");
       xhr.upload.onprogress = function (event) {

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,18 @@ FAST_DELIVERY: dict[str, Any] = {
 
 
 # --- Orthanc and photos ----------------------------------------------------------------------
+
+
+def delivering_to(settings: Settings, pacs: Orthanc, **changes: Any) -> Settings:
+    """``settings`` with ``pacs`` as the archive (its DICOMweb URL and account)."""
+    return replace(
+        settings,
+        archive="dicomweb",
+        dicomweb_url=pacs.dicomweb_url,
+        dicomweb_username=pacs.user,
+        dicomweb_password=pacs.password,
+        **changes,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +128,9 @@ class Site:
     @property
     def db(self) -> Database:
         if self._db is None:
-            self._db = Database(self.settings.effective_database_url)
+            self._db = Database(
+                self.settings.effective_database_url, audit_key=self.settings.effective_audit_key
+            )
         return self._db
 
     def deliveries(self) -> list[Delivery]:

@@ -30,7 +30,7 @@ from pointcare.identity.names import name_key
 from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings
 from tests.integration.conftest import Upload
-from tests.integration.delivery.conftest import small_photo
+from tests.integration.delivery.conftest import delivering_to, small_photo
 from tests.support.consent import CLINICAL_ONLY
 from tests.support.orthanc import Orthanc
 
@@ -48,15 +48,7 @@ def mrn() -> str:
 
 @pytest.fixture
 def settings(settings: Settings, orthanc: Orthanc) -> Settings:
-    return replace(
-        settings,
-        archive="dicomweb",
-        dicomweb_url=orthanc.dicomweb_url,
-        dicomweb_username=orthanc.user,
-        dicomweb_password=orthanc.password,
-        dicomweb_timeout_seconds=2.0,
-        viewer_url=VIEWER,
-    )
+    return delivering_to(settings, orthanc, dicomweb_timeout_seconds=2.0, viewer_url=VIEWER)
 
 
 @pytest.fixture(autouse=True)

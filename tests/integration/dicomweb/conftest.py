@@ -33,6 +33,9 @@ from pointcare.identity.demo import seed_demo
 from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings
 from tests.conftest import ACCOUNTS, TEST_SECRET, Account
+from tests.integration.conftest import clip_poster
+from tests.support import clips as made
+from tests.support.clips import ClipFactory
 from tests.support.consent import CLINICAL_ONLY
 from tests.support.tools import corpus
 
@@ -200,6 +203,24 @@ def indexed(runtime: Runtime) -> Callable[[str], Instance]:
             ).one()
 
     return find
+
+
+@pytest.fixture(scope="module")
+def clip(
+    client: TestClient[Litestar],
+    bearer: Callable[[str], dict[str, str]],
+    demo_patients: int,
+    clips: ClipFactory,
+) -> StoredObject:
+    """A video clip of PC100001, posted as the bedside would (its own study)."""
+    answer = clip_poster(client, bearer)(clips.make(made.PHONE_MOV))
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    return StoredObject(
+        study=body["study_instance_uid"],
+        series=body["series_instance_uid"],
+        sop=body["sop_instance_uid"],
+    )
 
 
 def multipart_parts(content_type: str, body: bytes) -> list[tuple[str, bytes]]:

@@ -14,7 +14,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from pointcare.web.dicomweb.matching import Level, supported_keys
-from tests.integration.dicomweb.conftest import Archive
+from tests.integration.dicomweb.conftest import Archive, StoredObject
 from tests.support.tools import REPO_ROOT
 from tests.unit.dicom.test_pdf import a_pdf
 
@@ -88,7 +88,11 @@ def document(client: Client, bearer: Callable[[str], dict[str, str]], archive: A
     return f"/dicomweb/studies/{study}/series/{found['0020000E']['Value'][0]}/instances/{sop}"
 
 
-def resource_path(resource: str, archive: Archive, document: str) -> str:
+def resource_path(
+    resource: str, archive: Archive, document: str, clip: Callable[[], StoredObject]
+) -> str:
+    if resource.startswith("clip-"):
+        return clip().path + {"clip-frames": "/frames/1", "clip-rendered": "/rendered"}[resource]
     photo = archive.first
     study = f"/dicomweb/studies/{photo.study}"
     series = f"{study}/series/{photo.series}"
@@ -112,12 +116,18 @@ def resource_path(resource: str, archive: Archive, document: str) -> str:
 
 @pytest.mark.parametrize("row", MEDIA_TYPES, ids=[f"{r[0]}: {r[1]}" for r in MEDIA_TYPES])
 def test_every_listed_media_type_is_answered(
-    client: Client, reviewer: dict[str, str], archive: Archive, document: str, row: list[str]
+    client: Client,
+    reviewer: dict[str, str],
+    archive: Archive,
+    document: str,
+    request: pytest.FixtureRequest,
+    row: list[str],
 ) -> None:
     resource, accept_cell, answer_cell = row
     accept = code(accept_cell)
     headers = reviewer if accept is None else {**reviewer, "Accept": accept}
-    response = client.get(resource_path(resource, archive, document), headers=headers)
+    path = resource_path(resource, archive, document, lambda: request.getfixturevalue("clip"))
+    response = client.get(path, headers=headers)
     assert response.status_code == 200, response.text
     named = [text for text in re.findall(r"`([^`]*)`", answer_cell) if "/" in text]
     expected = named[0] if named else (accept or "").split(";")[0]

@@ -510,5 +510,10 @@ def test_each_search_is_one_sql_statement(
         event.remove(runtime.db.engine, "before_cursor_execute", record)
     assert response.status_code == 200
     assert len(response.json()) >= 2
-    searches = [s for s in statements if "FROM users" not in s and not s.startswith("BEGIN")]
+    audit = ("audit_events", "pg_advisory_xact_lock")  # the search's audit event, chained
+    searches = [
+        s
+        for s in statements
+        if "FROM users" not in s and not any(a in s for a in audit) and not s.startswith("BEGIN")
+    ]
     assert len(searches) == 1, searches

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 from pointcare.db.engine import Database
 from pointcare.db.migrate import upgrade
 from pointcare.identity.demo import seed_demo
+from tests.conftest import TEST_AUDIT_KEY
 
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
+    database = Database(database_url, audit_key=TEST_AUDIT_KEY)
     upgrade(database.engine)
     yield database
     database.dispose()

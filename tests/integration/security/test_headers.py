@@ -11,6 +11,8 @@ from litestar.testing import TestClient
 from pointcare.app import create_app
 from pointcare.runtime import Runtime
 from pointcare.settings import Settings
+from pointcare.web.assets import HTMX_CDN_URL, htmx_source
+from pointcare.web.headers import content_security_policy
 from tests.integration.pages.conftest import HTML
 
 
@@ -83,3 +85,9 @@ def test_hsts_over_tls(runtime: Runtime) -> None:
 
     for answer in (over_tls, public_https):
         assert answer.headers["strict-transport-security"].startswith("max-age=31536000")
+
+
+def test_the_cdn_policy_allows_the_pinned_htmx_file_and_nothing_else_there() -> None:
+    policy = csp(content_security_policy(htmx_source("cdn")))
+    assert policy["script-src"] == f"'self' {HTMX_CDN_URL}"
+    assert csp(content_security_policy(htmx_source("local")))["script-src"] == "'self'"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from litestar import Litestar
@@ -10,7 +11,8 @@ from sqlalchemy import select
 
 from pointcare import audit
 from pointcare.auth.sessions import COOKIE_NAME
-from pointcare.db.models import AuditRecord, UserSession
+from pointcare.auth.tokens import mint_api_token
+from pointcare.db.models import AuditRecord, User, UserSession
 from pointcare.runtime import Runtime
 from tests.conftest import Account
 from tests.integration.pages.conftest import HTML, SignIn, sign_in
@@ -67,7 +69,7 @@ def test_sign_out_everywhere_ends_every_session_of_the_user_only(
             select(AuditRecord).where(AuditRecord.action == audit.AuditAction.LOGOUT)
         ).one()
     assert event.username == "doctor"
-    assert event.details == {"everywhere": True, "sessions_ended": 2}
+    assert event.details == {"everywhere": True, "sessions_ended": 2, "api_tokens": "revoked"}
 
 
 def test_the_header_links_to_the_account_page(browser: SignIn) -> None:
@@ -78,3 +80,44 @@ def test_the_header_links_to_the_account_page(browser: SignIn) -> None:
 def test_sign_out_everywhere_needs_a_session(client: TestClient[Litestar]) -> None:
     answer = client.post("/account/sign-out-everywhere", headers=HTML, follow_redirects=False)
     assert answer.status_code in (401, 403)
+
+
+def test_sign_out_everywhere_revokes_the_users_api_tokens(
+    browser: SignIn,
+    client: TestClient[Litestar],
+    bearer: Callable[[str], dict[str, str]],
+    runtime: Runtime,
+    accounts: dict[str, Account],
+) -> None:
+    before, colleague = bearer("clinician"), bearer("admin")
+    assert client.get("/api/v1/body-sites", headers=before).status_code == 200
+    browser("clinician").post("/account/sign-out-everywhere", follow_redirects=False)
+
+    assert client.get("/api/v1/body-sites", headers=before).status_code == 401
+    assert client.get("/api/v1/body-sites", headers=colleague).status_code == 200
+    with runtime.db.session() as session:
+        generation = session.get_one(User, accounts["clinician"].user_id).token_generation
+    after = mint_api_token(
+        secret_key=runtime.settings.secret_key,
+        user_id=accounts["clinician"].user_id,
+        ttl_seconds=60,
+        generation=generation,
+    )
+    fresh = {"Authorization": f"Bearer {after}"}
+    assert client.get("/api/v1/body-sites", headers=fresh).status_code == 200
+
+
+def test_a_token_made_to_live_longer_than_the_cap_is_refused(
+    client: TestClient[Litestar], runtime: Runtime, accounts: dict[str, Account]
+) -> None:
+    def token(ttl: int) -> dict[str, str]:
+        minted = mint_api_token(
+            secret_key=runtime.settings.secret_key,
+            user_id=accounts["clinician"].user_id,
+            ttl_seconds=ttl,
+        )
+        return {"Authorization": f"Bearer {minted}"}
+
+    cap = runtime.settings.token_max_ttl_seconds
+    assert client.get("/api/v1/body-sites", headers=token(cap)).status_code == 200
+    assert client.get("/api/v1/body-sites", headers=token(86400)).status_code == 401

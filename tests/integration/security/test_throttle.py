@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +24,7 @@ from pointcare.settings import Settings
 from tests.conftest import Account
 from tests.integration.pages.conftest import HTML
 from tests.support import csrf
+from tests.support.server import LiveServer, live_env
 
 POLICY = throttle.ThrottlePolicy(
     max_failures=5,
@@ -134,3 +138,38 @@ def test_settings_refuse_nonsense() -> None:
         zero: dict[str, Any] = {name: 0}
         with pytest.raises(ValueError, match=name.upper()):
             replace(Settings(), **zero)
+
+
+@pytest.mark.slow
+def test_forty_simultaneous_sign_ins_get_no_more_checks_than_the_limit() -> None:
+    """Against a real server, whose worker threads check passwords in parallel: each attempt is
+    counted before its hash runs, so the limit holds however many arrive at once."""
+    with LiveServer(demo=True, env=live_env()) as server:
+        browsers = [
+            httpx.Client(base_url=server.url, trust_env=False, timeout=60) for _ in range(40)
+        ]
+        try:
+            for browser in browsers:
+                csrf.arm(browser)
+            start = threading.Barrier(len(browsers))
+
+            def sign_in(browser: httpx.Client) -> int:
+                start.wait()
+                answer = browser.post("/login", data={"username": "doctor", "password": "wrong"})
+                return answer.status_code
+
+            with ThreadPoolExecutor(max_workers=len(browsers)) as pool:
+                statuses = list(pool.map(sign_in, browsers))
+            right = browsers[0].post(
+                "/login", data={"username": "doctor", "password": "doctor-demo-pass"}
+            )
+        finally:
+            for browser in browsers:
+                browser.close()
+        with sqlite3.connect(server.data_dir / "pointcare.db") as db:
+            checked = db.execute(
+                "SELECT count(*) FROM audit_events WHERE action = 'login.failed'"
+            ).fetchone()[0]
+    assert statuses.count(401) == checked <= 5 - 1  # the fifth wrong one locks: 429
+    assert statuses.count(429) == 40 - checked
+    assert right.status_code == 429

@@ -1,4 +1,5 @@
-"""The hash chain, without a database: canonical bytes, and what a walk finds."""
+"""The hash chain, without a database: canonical bytes, keyed hashes, what a walk finds, and
+signed checkpoints."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ from typing import Any
 import pytest
 
 from pointcare import audit
-from pointcare.audit.chain import GENESIS_HASH, canonical_bytes, event_hash, walk
+from pointcare.audit.chain import GENESIS_HASH, canonical_bytes, event_hash, event_mac, walk
+from pointcare.audit.checkpoints import Checkpoint
+
+KEY = b"k" * 16 + b"e" * 16
+LEGACY = 10**9
+"""``keyed_from`` beyond every test row: the whole chain is of the plain, pre-key kind."""
 
 
-def row(seq: int, prev_hash: str, **changes: Any) -> dict[str, Any]:
+def row(seq: int, prev_hash: str, *, keyed: bool = True, **changes: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         "seq": seq,
         "recorded_at": datetime(2026, 5, 4, 8, 15, 0, 123456, tzinfo=UTC),
@@ -31,15 +37,15 @@ def row(seq: int, prev_hash: str, **changes: Any) -> dict[str, Any]:
         "prev_hash": prev_hash,
     }
     values.update(changes)
-    values["hash"] = event_hash(values)
+    values["hash"] = event_mac(KEY, values) if keyed else event_hash(values)
     return values
 
 
-def chain(length: int) -> list[dict[str, Any]]:
+def chain(length: int, keyed_from: int = 1) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     previous = GENESIS_HASH
     for seq in range(1, length + 1):
-        rows.append(row(seq, previous, objects=[f"1.2.3.{seq}"]))
+        rows.append(row(seq, previous, keyed=seq >= keyed_from, objects=[f"1.2.3.{seq}"]))
         previous = rows[-1]["hash"]
     return rows
 
@@ -61,7 +67,7 @@ def test_the_hash_does_not_depend_on_key_order_or_time_zone() -> None:
     other = dict(reversed(list(utc.items())))
     other["recorded_at"] = utc["recorded_at"].astimezone(timezone(timedelta(hours=-5)))
     other["details"] = {"a": "x", "b": 1}
-    assert event_hash(other) == utc["hash"]
+    assert event_mac(KEY, other) == utc["hash"]
 
 
 @pytest.mark.parametrize(
@@ -70,7 +76,7 @@ def test_the_hash_does_not_depend_on_key_order_or_time_zone() -> None:
 )
 def test_any_field_changes_the_hash(name: str, value: Any) -> None:
     original = row(1, GENESIS_HASH)
-    assert event_hash({**original, name: value}) != original["hash"]
+    assert event_mac(KEY, {**original, name: value}) != original["hash"]
 
 
 def test_naive_times_are_refused() -> None:
@@ -79,33 +85,72 @@ def test_naive_times_are_refused() -> None:
 
 
 def test_an_intact_chain_verifies() -> None:
-    status = walk(chain(5))
+    status = walk(chain(5), KEY)
     assert (status.ok, status.verified, status.last_seq) == (True, 5, 5)
 
 
 def test_an_altered_row_is_found() -> None:
     rows = chain(5)
     rows[2] = {**rows[2], "outcome": "refused"}
-    status = walk(rows)
+    status = walk(rows, KEY)
     assert status.problem is not None
     assert (status.problem.seq, status.verified) == (3, 2)
     assert "altered" in status.problem.problem
 
 
-def test_an_altered_row_rehashed_breaks_the_next_link() -> None:
+@pytest.mark.parametrize(
+    "rehash",
+    [event_hash, lambda values: event_mac(b"another-key-of-thirty-two-bytes!", values)],
+    ids=["plain-sha256", "another-key"],
+)
+def test_an_altered_row_rehashed_without_the_key_is_found(rehash: Any) -> None:
     rows = chain(5)
     forged = {**rows[2], "patient_mrn": "PC999999"}
-    forged["hash"] = event_hash(forged)
+    forged["hash"] = rehash(forged)
     rows[2] = forged
-    status = walk(rows)
+    status = walk(rows, KEY)
+    assert status.problem is not None and status.problem.seq == 3
+    assert "altered" in status.problem.problem
+
+
+def test_an_altered_row_rehashed_with_the_key_breaks_the_next_link() -> None:
+    rows = chain(5)
+    forged = {**rows[2], "patient_mrn": "PC999999"}
+    forged["hash"] = event_mac(KEY, forged)
+    rows[2] = forged
+    status = walk(rows, KEY)
     assert status.problem is not None and status.problem.seq == 4
     assert "previous-hash" in status.problem.problem
+
+
+def test_a_chain_keyed_after_an_upgrade_verifies_its_plain_start() -> None:
+    rows = chain(6, keyed_from=4)
+    assert walk(rows, KEY, keyed_from=4).ok
+    assert walk(chain(3, keyed_from=LEGACY), KEY, keyed_from=LEGACY).ok
+    assert not walk(rows, KEY, keyed_from=1).ok  # the plain events are not keyed ones
+    assert not walk(rows, KEY, keyed_from=LEGACY).ok  # nor the keyed ones plain
+    # Plain hashes past the point the chain was keyed do not pass: a rewrite cannot use them.
+    rewritten = chain(6, keyed_from=LEGACY)
+    assert walk(rewritten, KEY, keyed_from=4).problem.seq == 4  # type: ignore[union-attr]
+
+
+def test_a_checkpoint_reads_back_only_under_its_key() -> None:
+    moment = datetime(2026, 5, 4, 8, 15, tzinfo=UTC)
+    checkpoint = Checkpoint(seq=41, hash="ab" * 32, keyed_from=7, written_at=moment)
+    line = checkpoint.signed_line(KEY)
+    assert Checkpoint.parse(line, KEY) == checkpoint
+    with pytest.raises(ValueError, match="audit key"):
+        Checkpoint.parse(line, b"another-key-of-thirty-two-bytes!")
+    with pytest.raises(ValueError, match="audit key"):
+        Checkpoint.parse(line.replace('"seq":41', '"seq":40'), KEY)
+    with pytest.raises(ValueError, match="not a checkpoint"):
+        Checkpoint.parse("garbage", KEY)
 
 
 def test_a_removed_row_is_a_gap() -> None:
     rows = chain(5)
     del rows[1]
-    status = walk(rows)
+    status = walk(rows, KEY)
     assert status.problem is not None
     assert status.problem.seq == 2 and "missing" in status.problem.problem
 
@@ -113,7 +158,7 @@ def test_a_removed_row_is_a_gap() -> None:
 def test_reordered_rows_are_found() -> None:
     rows = chain(4)
     rows[1], rows[2] = rows[2], rows[1]
-    status = walk(rows)
+    status = walk(rows, KEY)
     assert status.problem is not None and status.problem.seq == 2
 
 
@@ -122,7 +167,7 @@ def test_renumbered_rows_after_a_removal_break_the_link() -> None:
     del rows[1]
     rows[1] = {**rows[1], "seq": 2}
     rows[2] = {**rows[2], "seq": 3}
-    status = walk(rows)
+    status = walk(rows, KEY)
     assert status.problem is not None and status.problem.seq == 2
 
 

@@ -197,7 +197,6 @@ REFUSED = {
     "an item in ASCII, in UTF-8": (_item_character_set(""), "differs from its data set's"),
     "non-ASCII code string": (_set("Modality", "XÇ"), "ascii"),
     "too long for LO": (_set("InstitutionName", "é" * 40000), "longer than its VR allows"),
-    "AT": (_add(0x00209165, "AT", 0x00100010), "VR AT"),
     "OF": (_add(0x00640009, "OF", b"\x00" * 8), "VR OF"),
     "text that is not text": (_add(0x00091013, "LO", b"bytes"), "must be text"),
     "undefined length not encapsulated": (_not_encapsulated, "undefined length"),

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import ctypes
 import io
 
 import pytest
 from PIL import Image, ImageCms
 
-from pointcare.imaging import colour, littlecms, parallel
+from pointcare.imaging import colour, parallel
 from tests.support.tools import corpus
 from tests.unit.imaging.images import mean_difference, srgb_icc
 
@@ -46,7 +45,7 @@ def test_unusable_or_mismatched_profiles_are_ignored() -> None:
     assert not colour.needs_conversion(_display_p3(), "CMYK")  # an RGB profile on CMYK pixels
 
 
-def test_p3_pixels_match_an_independent_littlecms_conversion() -> None:
+def test_p3_pixels_match_an_independent_conversion() -> None:
     p3 = _display_p3()
     pixels = Image.new("RGB", (4, 1))
     pixels.frombytes(bytes((200, 100, 50, 30, 180, 90, 255, 0, 0, 128, 128, 128)))
@@ -79,7 +78,6 @@ def three_bands(monkeypatch: pytest.MonkeyPatch) -> None:
     """Conversions split a 301 x 203 photo into three bands, as a 12 MP one on three cores."""
     monkeypatch.setattr(parallel, "WORKERS", 3)
     monkeypatch.setattr(colour, "_MIN_BAND_PIXELS", 1_000)
-    monkeypatch.setattr(littlecms, "_MIN_BAND_PIXELS", 1_000)
 
 
 def _noise() -> Image.Image:
@@ -95,67 +93,3 @@ def test_a_large_photo_converted_in_bands_is_the_photo_converted_whole() -> None
     in_bands = colour.to_srgb(pixels.copy(), p3)
 
     assert in_bands.tobytes() == whole.tobytes()
-
-
-def _packed(image: Image.Image, padding: int) -> tuple[ctypes.Array[ctypes.c_ubyte], int]:
-    """``image`` as 3-byte RGB rows, each followed by ``padding`` bytes of 0xEE (a decoder's
-    stride)."""
-    width, height = image.size
-    stride = width * 3 + padding
-    rows = image.tobytes()
-    buffer = (ctypes.c_ubyte * (stride * height))()
-    for y in range(height):
-        row = rows[y * width * 3 : (y + 1) * width * 3] + b"\xee" * padding
-        ctypes.memmove(ctypes.addressof(buffer) + y * stride, row, stride)
-    return buffer, stride
-
-
-def _unpacked(
-    buffer: ctypes.Array[ctypes.c_ubyte], size: tuple[int, int], stride: int
-) -> Image.Image:
-    return Image.frombytes("RGB", size, bytes(buffer), "raw", "RGB", stride, 1)
-
-
-@pytest.mark.usefixtures("three_bands")
-def test_packed_pixels_converted_in_place_in_bands_match_imagecms() -> None:
-    p3 = _display_p3()
-    image = _noise()
-    buffer, stride = _packed(image, padding=5)
-    pixels = littlecms.RgbPixels(ctypes.addressof(buffer), 301, 203, stride)
-
-    assert colour.srgb_in_place(pixels, p3)
-
-    assert _unpacked(buffer, image.size, stride).tobytes() == colour.to_srgb(image, p3).tobytes()
-    assert all(bytes(buffer)[y * stride - 5 : y * stride] == b"\xee" * 5 for y in range(1, 204))
-
-
-@pytest.mark.parametrize("icc", [None, b"", b"not an ICC profile"])
-def test_packed_pixels_already_taken_as_srgb_are_left_alone(icc: bytes | None) -> None:
-    image = Image.effect_noise((40, 30), 60).convert("RGB")
-    buffer, stride = _packed(image, padding=0)
-    pixels = littlecms.RgbPixels(ctypes.addressof(buffer), 40, 30, stride)
-
-    assert colour.srgb_in_place(pixels, icc)
-
-    assert bytes(buffer) == image.tobytes()
-
-
-def test_packed_pixels_are_left_to_imagecms_when_littlecms_cannot_be_called(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    colour._packed_transform_for.cache_clear()
-    monkeypatch.setattr(littlecms, "library", lambda: None)
-    image = Image.effect_noise((40, 30), 60).convert("RGB")
-    buffer, stride = _packed(image, padding=0)
-    try:
-        converted = colour.srgb_in_place(
-            littlecms.RgbPixels(ctypes.addressof(buffer), 40, 30, stride), _display_p3()
-        )
-    finally:
-        colour._packed_transform_for.cache_clear()
-    assert not converted
-    assert bytes(buffer) == image.tobytes()
-
-
-def test_littlecms_is_found() -> None:
-    assert littlecms.library() is not None

@@ -1,4 +1,5 @@
-"""The local CA and server certificate of ``serve --tls``: names, reuse, renewal, key files."""
+"""The local CA and server certificate of ``serve --tls``: names, reuse, renewal, key files, and
+the limits of what the CA can vouch for."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
 from pointcare.errors import PointcareError
@@ -104,3 +108,78 @@ def test_the_hospitals_own_certificate_is_checked(tmp_path: Path) -> None:
         own_files(made.cert, other.key)  # the key of another certificate
     with pytest.raises(PointcareError, match="not a PEM certificate"):
         own_files(made.key, made.key)
+
+
+def forged_leaf(files: TlsFiles, name: str) -> x509.Certificate:
+    """What a thief of ``ca-key.pem`` could sign: a certificate for a site of their choosing."""
+    ca_key = serialization.load_pem_private_key(
+        (files.cert.parent / "ca-key.pem").read_bytes(), password=None
+    )
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey) and files.ca is not None
+    ca = x509.load_pem_x509_certificate(files.ca.read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    return (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(minutes=5))
+        .not_valid_after(NOW + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+
+
+def test_the_ca_can_vouch_for_the_ward_machine_and_no_other_site(tmp_path: Path) -> None:
+    files = local_ca_files(tmp_path, SUBJECT, now=NOW)
+    assert files.ca is not None and files.new_ca
+    ca = x509.load_pem_x509_certificate(files.ca.read_bytes())
+    constraints = ca.extensions.get_extension_for_class(x509.NameConstraints)
+    assert constraints.critical
+    assert ca.not_valid_after_utc - ca.not_valid_before_utc <= dt.timedelta(days=731)
+    verifier = PolicyBuilder().store(Store([ca])).time(NOW)
+    for site in ("www.bank.example", "accounts.google.com"):
+        with pytest.raises(VerificationError):
+            verifier.build_server_verifier(x509.DNSName(site)).verify(forged_leaf(files, site), [])
+    own = forged_leaf(files, "ward-pc")  # the same key, for the name it serves: fine
+    verifier.build_server_verifier(x509.DNSName("ward-pc")).verify(own, [])
+
+
+def test_a_ca_made_without_limits_is_replaced_and_phones_are_told(tmp_path: Path) -> None:
+    local_ca_files(tmp_path, SUBJECT, now=NOW)
+    folder = tmp_path / "tls"
+    old_key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Pointcare local CA (old)")])
+    unconstrained = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(old_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(old_key, hashes.SHA256())
+    )
+    (folder / "ca.pem").write_bytes(unconstrained.public_bytes(serialization.Encoding.PEM))
+    (folder / "ca-key.pem").write_bytes(
+        old_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    replaced = local_ca_files(tmp_path, SUBJECT, now=NOW)
+    assert replaced.new_ca and replaced.issued
+    assert replaced.ca is not None
+    ca = x509.load_pem_x509_certificate(replaced.ca.read_bytes())
+    assert ca.extensions.get_extension_for_class(x509.NameConstraints).critical
+    verify(replaced, x509.DNSName("ward-pc"))
+    renamed = subject_for(["ward-pc-2", "localhost"], SUBJECT.addresses)
+    assert local_ca_files(tmp_path, renamed, now=NOW).new_ca  # a name the CA may not vouch for

@@ -14,6 +14,7 @@ from pointcare.auth.principal import Principal
 from pointcare.db.models import Patient
 from pointcare.errors import InvalidInput
 from pointcare.identity.directory import find_by_mrn, search
+from pointcare.launch.binding import check_search
 from pointcare.runtime import Runtime
 
 
@@ -63,12 +64,14 @@ def find_patients(
     birth_date: str | None = None,
 ) -> list[PatientOut]:
     """By ``identifier`` (MRN, optionally with ``issuer``), or by ``name`` and/or ``birth_date``."""
+    born = parse_birth_date(birth_date)
+    check_search(request.user, mrn=identifier, name=name, birth_date=born)
     if identifier is not None and identifier.strip():
         patient = find_by_mrn(db, identifier.strip(), issuer.strip() if issuer else None)
         found = [patient] if patient else []
         criteria = ["mrn"]
     else:
-        found = search(db, name=name, birth_date=parse_birth_date(birth_date))
+        found = search(db, name=name, birth_date=born)
         criteria = [key for key, value in (("name", name), ("birth_date", birth_date)) if value]
     event = audit.patient_search(
         audit.actor_of(request, request.user), criteria=criteria, found=found, via="api"

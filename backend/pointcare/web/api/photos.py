@@ -1,5 +1,5 @@
-"""POST /api/v1/photos and /api/v1/documents: a file in, a DICOM object out; and
-/api/v1/photos/inspect, a file looked at before it is sent."""
+"""POST /api/v1/photos, /api/v1/videos and /api/v1/documents: a file in, a DICOM object out;
+and /api/v1/photos/inspect, a file looked at before it is sent."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from pointcare.domain.objects import ObjectKind
 from pointcare.errors import InvalidInput, PayloadTooLarge
 from pointcare.runtime import Runtime
 from pointcare.web.forms import NO_FILE, CaptureForm, capture, command_of
+from pointcare.web.limits import CLIP_UPLOAD_ROUTE, UPLOAD_ROUTE
 
 
 @dataclass
@@ -60,7 +61,7 @@ def _answer(stored: Stored) -> ObjectStored:
     )
 
 
-@post("/api/v1/photos", tags=["photos"], status_code=201)
+@post("/api/v1/photos", tags=["photos"], status_code=201, opt=UPLOAD_ROUTE)
 async def upload_photo(
     request: Request[Principal, Any, Any],
     runtime: Runtime,
@@ -77,7 +78,26 @@ async def upload_photo(
     return await _store(request, runtime, principal, data, ObjectKind.PHOTO)
 
 
-@post("/api/v1/documents", tags=["documents"], status_code=201)
+@post("/api/v1/videos", tags=["photos"], status_code=201, opt=CLIP_UPLOAD_ROUTE)
+async def upload_video(
+    request: Request[Principal, Any, Any],
+    runtime: Runtime,
+    principal: Principal,
+    data: Annotated[CaptureForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+) -> Response[ObjectStored]:
+    """Store one video clip (MP4, MOV or WebM) for a patient as a DICOM Video Photographic
+    Image, with the fields of a photo.
+
+    A conformant H.264 High Profile stream is kept as it is; anything else is converted to it.
+    Location, device and other metadata are dropped, the rotation is applied, sound is not kept.
+    201 with the new UIDs, 200 for a repeated ``capture_id`` (nothing converted again) or the
+    same file stored before; 413 over the duration or size limit, 415 for a file that is no
+    clip, 422 for a damaged one or sound without picture, 503 when every conversion slot stays
+    busy (send it again)."""
+    return await _store(request, runtime, principal, data, ObjectKind.VIDEO)
+
+
+@post("/api/v1/documents", tags=["documents"], status_code=201, opt=UPLOAD_ROUTE)
 async def upload_document(
     request: Request[Principal, Any, Any],
     runtime: Runtime,
@@ -110,7 +130,7 @@ class Looked:
     """A small upright JPEG of an image, as a data URL (browsers cannot draw HEIC)."""
 
 
-@post("/api/v1/photos/inspect", tags=["photos"], status_code=200)
+@post("/api/v1/photos/inspect", tags=["photos"], status_code=200, opt=UPLOAD_ROUTE)
 async def inspect_photo(
     runtime: Runtime,
     principal: Principal,

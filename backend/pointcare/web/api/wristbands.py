@@ -32,6 +32,7 @@ from pointcare.launch.binding import remember_search
 from pointcare.runtime import Runtime
 from pointcare.settings import Settings
 from pointcare.web.api.patients import PatientOut, patient_out
+from pointcare.web.limits import UPLOAD_ROUTE
 from pointcare.wristband.barcodes import decode_barcodes
 from pointcare.wristband.identifiers import (
     UnrecognisedWristband,
@@ -175,14 +176,14 @@ def _identify_in_thread(
         session.expunge(patient)
     event = audit.patient_search(actor, criteria=["wristband"], found=[patient], via="wristband")
     audit.record_now(runtime.db, event)
-    remember_search(runtime.db, principal, [patient])
+    remember_search(runtime.db, principal, [patient], mrn=patient.mrn)  # a whole identifier
     return scan
 
 
 # --- Controllers --------------------------------------------------------------------------------
 
 
-@post("/api/v1/wristbands/scan", tags=["wristbands"], status_code=200)
+@post("/api/v1/wristbands/scan", tags=["wristbands"], status_code=200, opt=UPLOAD_ROUTE)
 async def scan_wristband(
     request: Request[Principal, Any, Any],
     runtime: Runtime,

@@ -58,8 +58,8 @@ def require_unsealed(request: AnyRequest, db: Session, objects: list[StoredObjec
 def audit_retrieval(
     request: AnyRequest, db: Session, runtime: Runtime, objects: list[StoredObject], via: str
 ) -> None:
-    """One ``image.viewed`` event for the objects a retrieval sends (thumbnails are not audited:
-    they belong to a list, audited once by the page that shows it)."""
+    """One ``image.viewed`` event for the objects a request sends (a thumbnail only when no list
+    showed it: a list's thumbnails are audited once, by the page that shows it)."""
     patient = audit.patient_of_study(db, objects[0].study_uid)
     uids = [stored.sop_uid for stored in objects]
     event = audit.image_viewed(audit.actor_of(request, request.user), patient, uids, via=via)

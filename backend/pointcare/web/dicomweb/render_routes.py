@@ -2,9 +2,10 @@
 
 Rendered: JPEG (default) or PNG with ``viewport`` and ``quality``; one image for an instance
 or a frame, a ``multipart/related`` of one image per photo for a study or a series; a
-document's rendering is the document itself. Sealed sensitive photos are refused (403) at every
-level. Thumbnails: the stored 320-pixel JPEG, blurred for a sealed photo, never refused (a list
-shows them).
+document's rendering is the document itself, a video clip's is its MP4 (``clips``: whole or in
+byte ranges, as a ``<video>`` element asks for it). Sealed sensitive photos are refused (403) at
+every level. Thumbnails: the stored 320-pixel JPEG, blurred for a sealed photo, never refused (a
+list shows them).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from litestar import Controller, Response, get
 from litestar.response import Stream
 from sqlalchemy.orm import Session
 
+from pointcare import audit
 from pointcare.access import glass
 from pointcare.access.blur import blurred_jpeg
 from pointcare.errors import NotFound
 from pointcare.runtime import Runtime
 from pointcare.web.dicomweb import links, wado
+from pointcare.web.dicomweb.clips import MP4, clip_answer
 from pointcare.web.dicomweb.common import (
     INSTANCE,
     SERIES,
@@ -33,7 +36,13 @@ from pointcare.web.dicomweb.common import (
     render_options,
     require_unsealed,
 )
-from pointcare.web.dicomweb.media import JPEG, Representation, choose_rendered, require_single
+from pointcare.web.dicomweb.media import (
+    JPEG,
+    NotAcceptable,
+    Representation,
+    choose_rendered,
+    require_single,
+)
 from pointcare.web.dicomweb.multipart import Part, parts_response
 from pointcare.web.dicomweb.rendering import RenderOptions, render_jpeg
 from pointcare.web.security import REVIEW
@@ -75,9 +84,19 @@ def _rendered(
         if frames is not None:
             raise NotFound("This object has no pixel data, so no frames.")
         return _rendered_document(request, db, runtime, objects[0])
-    images = [stored for stored in objects if stored.has_pixels]
+    if len(uids) == 3 and wado.is_video(objects[0]):
+        if frames is not None:
+            raise NotAcceptable(
+                detail=f"A video clip is rendered whole, as {MP4}: ask for the instance's "
+                "rendered resource."
+            )
+        return _rendered_clip(request, db, runtime, objects[0])
+    # A study's or series' rendering is its photos: clips and documents are rendered one by one.
+    images = [stored for stored in objects if stored.has_pixels and not wado.is_video(stored)]
     if not images:
-        raise NotFound("There are no images to render here, only documents.")
+        raise NotFound(
+            "There are no photos to render here: render documents and video clips one by one."
+        )
     require_unsealed(request, db, images)
     if frames is not None:
         wado.require_frames(runtime.instances, images[0], frames)
@@ -103,6 +122,21 @@ def _rendered_document(
     return Response(data, media_type=mime_type)
 
 
+def _rendered_clip(
+    request: AnyRequest, db: Session, runtime: Runtime, stored: wado.StoredObject
+) -> Stream:
+    """A clip for a ``<video>`` element. A player asks for many ranges of one clip: only the
+    whole clip or the first range (from byte 0) is audited as a viewing."""
+    require_single(accept_of(request), MP4)
+    require_unsealed(request, db, [stored])
+    source = runtime.instances.part10(stored.ref, stored.storage_path)
+    wanted = request.headers.get("range")
+    answer = clip_answer(source, wanted)
+    if answer.status_code == 200 or (wanted or "").replace(" ", "").startswith("bytes=0-"):
+        audit_retrieval(request, db, runtime, [stored], "wado-rs rendered")
+    return answer
+
+
 async def _thumbnail(
     request: AnyRequest,
     db: Session,
@@ -115,11 +149,15 @@ async def _thumbnail(
 
     def stored_thumbnail() -> tuple[bytes, bool]:
         """The stored thumbnail, and whether it is sealed for this user: one trip to a worker
-        thread for the index and the small file (a thumbnail is fetched by the hundred)."""
+        thread for the index and the small file (a thumbnail is fetched by the hundred). A
+        thumbnail no list showed this user lately is audited as a view of its own."""
         [first] = wado.locate(db, *found, first_only=True, images_only=True)
         if first.thumbnail_path is None:  # pragma: no cover - images have thumbnails
             raise NotFound("This object has no thumbnail.")
         sealed = first.sensitive and not glass.has_grant(db, request.user.user_id, first.patient_id)
+        shown = {first.sop_uid, *(uid for uid in found if uid)}
+        if not audit.shown_in_a_list(db, request.user.user_id, first.patient_id, shown):
+            audit_retrieval(request, db, runtime, [first], "wado-rs thumbnail")
         return runtime.files.read(first.thumbnail_path), sealed
 
     body, sealed = await anyio.to_thread.run_sync(stored_thumbnail)

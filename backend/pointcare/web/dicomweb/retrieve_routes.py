@@ -75,6 +75,7 @@ def _metadata(request: AnyRequest, db: Session, runtime: Runtime, *uids: str) ->
     representation = choose_structured(accept_of(request))
     objects = wado.locate(db, *checked(*uids))
     found = wado.metadata(runtime.instances, objects, service=service_of(request))
+    audit_retrieval(request, db, runtime, objects, "wado-rs metadata")
     return structured_answer(found, representation, runtime)
 
 

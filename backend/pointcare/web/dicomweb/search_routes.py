@@ -14,7 +14,9 @@ from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy.orm import Session
 
+from pointcare import audit
 from pointcare.db.models import Patient
+from pointcare.dicom.json_model import JsonObject
 from pointcare.launch.binding import openable_patient_ids
 from pointcare.runtime import Runtime
 from pointcare.web.dicomweb import links
@@ -67,9 +69,40 @@ def _search(
     headers = {}
     if warnings:
         headers["Warning"] = ", ".join(f'299 {service}: "{text}"' for text in warnings)
+    _audit_search(request, db, runtime, level, scope, result.objects)
     if not result.objects:
         return Response(content=None, status_code=204, headers=headers)
     return structured_answer(result.objects, representation, runtime, headers)
+
+
+def _audit_search(
+    request: AnyRequest,
+    db: Session,
+    runtime: Runtime,
+    level: Level,
+    scope: Scope,
+    objects: list[JsonObject],
+) -> None:
+    """One ``patient.search`` event per search, listing the patients whose objects it
+    returned (a ``PatientName=*`` search included): named in the answer itself, or, within one
+    study, the study's patient."""
+    patients = {(_value(o, "00100020"), _value(o, "00100021")) for o in objects}
+    if scope.study_uid is not None and objects:
+        owner = audit.patient_of_study(db, scope.study_uid)
+        patients = {(owner.mrn, owner.issuer)} if owner is not None else set()
+    event = audit.dicomweb_search(
+        audit.actor_of(request, request.user),
+        parameters=request.query_params.keys(),
+        patients=[(mrn, issuer) for mrn, issuer in patients if mrn],
+        level=level.name.lower(),
+        results=len(objects),
+    )
+    audit.record_now(runtime.db, event)
+
+
+def _value(dataset: JsonObject, tag: str) -> str | None:
+    values = dataset.get(tag, {}).get("Value") or [None]
+    return str(values[0]) if values[0] is not None else None
 
 
 class SearchController(Controller):

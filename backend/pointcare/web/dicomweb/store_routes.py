@@ -35,6 +35,7 @@ from pointcare.web.dicomweb.common import STUDY, AnyRequest, accept_of, checked,
 from pointcare.web.dicomweb.media import DICOM_JSON, DICOM_XML, JSON, require_single
 from pointcare.web.dicomweb.stow_answer import StoredInstance, stow_answer
 from pointcare.web.dicomweb.stow_request import received_objects
+from pointcare.web.limits import STOW_ROUTE
 
 HEADER_PREFIX = "pointcare-"
 
@@ -74,6 +75,7 @@ STOW_ANSWERS = {
     tags=["dicomweb"],
     status_code=200,
     responses=STOW_ANSWERS,
+    opt=STOW_ROUTE,
 )
 async def store_instances(
     request: AnyRequest, runtime: Runtime, principal: Principal, study: str | None = None

@@ -30,8 +30,10 @@ from pointcare.dicom.part10 import readable
 from pointcare.dicom.pdf import encapsulated_pdf
 from pointcare.dicom.pixels import ENCAPSULATED_MEDIA_TYPES, native_frame, stored_frame
 from pointcare.dicom.transcoding import can_transcode, to_explicit_little_endian
+from pointcare.dicom.video import VIDEO_TRANSFER_SYNTAXES, stored_clip
 from pointcare.errors import NotFound
 from pointcare.web.dicomweb import links
+from pointcare.web.dicomweb.clips import MP4
 from pointcare.web.dicomweb.media import DICOM, UNCOMPRESSED, NotAcceptable, Representation
 from pointcare.web.dicomweb.multipart import Part
 from pointcare.web.dicomweb.rendering import RenderOptions, render_frame
@@ -207,6 +209,11 @@ def frame_count(reader: InstanceReader, stored: StoredObject) -> int:
     return int(header.get("NumberOfFrames", 1) or 1)
 
 
+def is_video(stored: StoredObject) -> bool:
+    """Whether the object is a video clip: its Pixel Data one MP4 stream."""
+    return stored.transfer_syntax_uid in VIDEO_TRANSFER_SYNTAXES
+
+
 def require_frames(reader: InstanceReader, stored: StoredObject, numbers: list[int]) -> None:
     """``NotFound`` unless the object has every frame of ``numbers``: checked before an answer
     starts, as its parts are made only while it is sent."""
@@ -218,6 +225,8 @@ def require_frames(reader: InstanceReader, stored: StoredObject, numbers: list[i
 
 def stored_frame_type(stored: StoredObject) -> str | None:
     """The media type the object's frames are stored in, if they can be sent as they are."""
+    if is_video(stored):
+        return MP4
     return ENCAPSULATED_MEDIA_TYPES.get(stored.transfer_syntax_uid)
 
 
@@ -228,7 +237,8 @@ def frame_parts(
     representation: Representation,
 ) -> list[Part]:
     """Frames ``numbers`` of ``stored``, each made when its turn comes: read as stored, or
-    decoded to uncompressed pixels."""
+    decoded to uncompressed pixels. A video's frames are its whole MP4 stream, one part however
+    many frames are asked for (PS3.18 8.7.3.5.2)."""
     require_frames(reader, stored, numbers)
     decode = representation.transfer_syntax == UNCOMPRESSED and (
         stored.transfer_syntax_uid != UNCOMPRESSED
@@ -240,6 +250,9 @@ def frame_parts(
         )
     syntax = UNCOMPRESSED if decode else stored.transfer_syntax_uid
     content_type = f"{representation.media_type}; transfer-syntax={syntax}"
+    if is_video(stored):
+        source = partial(reader.part10, stored.ref, stored.storage_path)
+        return [Part.made_later(lambda: [stored_clip(source())], content_type)]
 
     def frame(number: int) -> Iterator[bytes]:
         dataset = dcmread(readable(reader.part10(stored.ref, stored.storage_path)))

@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect
 
 from pointcare import audit
+from pointcare.auth.accounts import revoke_api_tokens
 from pointcare.auth.principal import Principal
 from pointcare.auth.sessions import close_all_sessions, live_session_count
 from pointcare.runtime import Runtime
@@ -33,15 +34,17 @@ def sign_out_everywhere(
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
 ) -> Response[Any]:
-    """End every session of this user (a lost phone, a shared computer left signed in)."""
+    """End every session of this user (a lost phone, a shared computer left signed in), and
+    revoke the API tokens minted for them."""
     with runtime.db.write() as session:
         ended = close_all_sessions(session, principal.user_id)
+        revoke_api_tokens(session, principal.user_id)
         audit.record(
             session,
             audit.AuditEvent(
                 action=audit.AuditAction.LOGOUT,
                 actor=audit.actor_of(request, principal),
-                details={"everywhere": True, "sessions_ended": ended},
+                details={"everywhere": True, "sessions_ended": ended, "api_tokens": "revoked"},
             ),
         )
     return Redirect("/login", status_code=303, cookies=[session_cookie(runtime, "", max_age=0)])

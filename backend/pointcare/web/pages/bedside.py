@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -27,6 +28,7 @@ from pointcare import audit
 from pointcare.auth import throttle
 from pointcare.auth.accounts import authenticate
 from pointcare.auth.principal import Principal
+from pointcare.auth.sessions import lock_session, unlock_session
 from pointcare.bedside.sessions import (
     capture_consent,
     confirmation_key,
@@ -56,18 +58,23 @@ from pointcare.identity.directory import find_by_mrn, identity_of, same_name_exi
 from pointcare.launch.binding import check_may_open
 from pointcare.runtime import Runtime
 from pointcare.web.forms import CaptureForm, capture, command_of
+from pointcare.web.limits import CLIP_UPLOAD_ROUTE, UPLOAD_ROUTE
 from pointcare.web.pages.common import (
     PatientContext,
     PatientUrls,
+    clock_label,
     fragment,
     is_htmx,
     load_patient,
     page,
+    safe_next,
 )
 from pointcare.web.pages.home import search_patients
+from pointcare.web.problems import UNLOCK_URL, lock_page
+from pointcare.web.security import OPEN_WHILE_LOCKED
 
 SCAN_URL = "/bedside"
-UNLOCK_URL = "/bedside/unlock"
+LOCK_URL = "/bedside/lock"
 FIND = "bedside-find"
 WRONG_PASSWORD = "That is not your password. Type it again."  # noqa: S105 (a message)
 
@@ -343,8 +350,12 @@ def bedside_capture(
         recent_sites=recent_sites(db, record.patient_id),
         idle_lock_seconds=runtime.settings.idle_lock_seconds,
         photos_url=session_url(record.id, "/photos"),
+        clips_url=session_url(record.id, "/clips"),
+        clip_limit_seconds=runtime.settings.video_max_seconds,
+        clip_limit_label=clock_label(runtime.settings.video_max_seconds),
         summary_url=session_url(record.id, "/summary"),
         unlock_url=UNLOCK_URL,
+        lock_url=LOCK_URL,
         scan_url=SCAN_URL,
     )
 
@@ -374,7 +385,12 @@ def _stored_label(runtime: Runtime, sop_instance_uid: str) -> str:
         return site_with_side(instance.body_site_code or "", instance.laterality or "U")
 
 
-@post("/bedside/sessions/{session_id:str}/photos", include_in_schema=False)
+# Open while locked: photos queued before the screen locked may finish sending.
+@post(
+    "/bedside/sessions/{session_id:str}/photos",
+    include_in_schema=False,
+    opt={**UPLOAD_ROUTE, **OPEN_WHILE_LOCKED},
+)
 async def bedside_photo(
     request: Request[Any, Any, Any],
     runtime: NamedDependency[Runtime],
@@ -386,10 +402,38 @@ async def bedside_photo(
     patient and consent come from the session, never from what the capture screen sends (same
     command as the API: 201 new, 200 a retry of the same ``capture_id``, problem JSON
     otherwise)."""
+    return await _store_in_session(request, runtime, principal, session_id, data, ObjectKind.PHOTO)
+
+
+@post(
+    "/bedside/sessions/{session_id:str}/clips",
+    include_in_schema=False,
+    opt={**CLIP_UPLOAD_ROUTE, **OPEN_WHILE_LOCKED},
+)
+async def bedside_clip(
+    request: Request[Any, Any, Any],
+    runtime: NamedDependency[Runtime],
+    principal: NamedDependency[Principal],
+    session_id: FromPath[str],
+    data: Annotated[CaptureForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+) -> Response[Any]:
+    """Store one video clip of the session's patient, as the photos are (its own body size
+    limit: ``POINTCARE_VIDEO_MAX_BYTES``)."""
+    return await _store_in_session(request, runtime, principal, session_id, data, ObjectKind.VIDEO)
+
+
+async def _store_in_session(
+    request: Request[Any, Any, Any],
+    runtime: Runtime,
+    principal: Principal,
+    session_id: str,
+    data: CaptureForm,
+    kind: ObjectKind,
+) -> Response[Any]:
     context = await anyio.to_thread.run_sync(_photo_context, runtime, principal, session_id)
     command = command_of(
         data,
-        kind=ObjectKind.PHOTO,
+        kind=kind,
         source=Source.BEDSIDE,
         patient=context.patient,
         consent_record=context.consent,
@@ -411,6 +455,19 @@ async def bedside_photo(
         status_code=201 if stored.created else 200,
         headers={"Cache-Control": "no-store"},
     )
+
+
+CLIP_ROUTES = [bedside_clip]
+"""Routes that take video clips: registered with their own request size limit."""
+
+
+def counted_words(stored: Sequence[Instance]) -> str:
+    """ "3 photos", "2 photos and 1 video clip": what a session stored, in words."""
+    clips = sum(1 for instance in stored if instance.object_kind is ObjectKind.VIDEO)
+    photos = len(stored) - clips
+    parts = [f"{photos} photo{'s' if photos != 1 else ''}"] if photos else []
+    parts += [f"{clips} video clip{'s' if clips != 1 else ''}"] if clips else []
+    return " and ".join(parts)
 
 
 # --- Summary and the end of a session ---------------------------------------------------------
@@ -440,6 +497,7 @@ def bedside_summary(
         **context.as_context(),
         bedside=_view(record),
         count=len(photos),
+        stored_words=counted_words(photos),
         sites=[StoredSite(label, count) for label, count in counts.items()],
         studies=studies,
         capture_url=session_url(record.id),
@@ -463,10 +521,12 @@ def bedside_end(
 # --- Idle lock ----------------------------------------------------------------------------------
 
 
-async def _password(request: Request[Any, Any, Any]) -> str:
-    """The ``password`` of a JSON body or a form; ``InvalidInput`` when there is none."""
+async def _password(request: Request[Any, Any, Any]) -> tuple[str, str | None]:
+    """The ``password`` of a JSON body or a form, and the form's ``next`` page when it came
+    from the lock page (no script); ``InvalidInput`` when there is no password."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     value: object = None
+    target: object = None
     if media_type == "application/json":
         try:
             body = json.loads(await request.body() or b"null")
@@ -474,12 +534,13 @@ async def _password(request: Request[Any, Any, Any]) -> str:
             body = None
         value = body.get("password") if isinstance(body, dict) else None
     elif media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        value = (await request.form()).get("password")
+        form = await request.form()
+        value, target = form.get("password"), form.get("next")
     if not isinstance(value, str) or not value:
         raise InvalidInput(
             "Type your password to unlock.", errors={"password": "a password is required"}
         )
-    return value
+    return value, target if isinstance(target, str) else None
 
 
 class TooManyAttempts(PointcareError):
@@ -505,17 +566,49 @@ def _check_password(
         raise NotAuthenticated(WRONG_PASSWORD, errors={"password": "wrong password"})
 
 
-@post(UNLOCK_URL, include_in_schema=False, status_code=204)
+@post(LOCK_URL, include_in_schema=False, status_code=204, opt=OPEN_WHILE_LOCKED)
+async def bedside_lock(
+    runtime: NamedDependency[Runtime], principal: NamedDependency[Principal]
+) -> Response[None]:
+    """The capture screen locked itself: the server holds the lock, so that a reload (or any
+    other page) shows the lock, not the patient, until the password is typed."""
+    if principal.session_id is None:
+        raise InvalidInput("Only a signed-in browser has a screen to lock.")
+    await anyio.to_thread.run_sync(_lock, runtime, principal.session_id)
+    return Response(content=None, status_code=204, headers={"Cache-Control": "no-store"})
+
+
+def _lock(runtime: Runtime, session_id: int) -> None:
+    with runtime.db.write() as db:
+        lock_session(db, session_id)
+
+
+@post(UNLOCK_URL, include_in_schema=False, opt=OPEN_WHILE_LOCKED)  # 204 or 303, below
 async def bedside_unlock(
     request: Request[Any, Any, Any],
     runtime: NamedDependency[Runtime],
     principal: NamedDependency[Principal],
-) -> Response[None]:
-    """204 when ``password`` is the signed-in user's own; 401 otherwise (a failed sign-in for
-    the lockout: 429 once locked)."""
-    password = await _password(request)
-    await anyio.to_thread.run_sync(_check_password, request, runtime, principal, password)
+) -> Response[Any]:
+    """204 when ``password`` is the signed-in user's own (the session unlocked; a form sent
+    without script goes back to its ``next`` page); 401 otherwise (a failed sign-in for the
+    lockout: 429 once locked)."""
+    password, target = await _password(request)
+    try:
+        await anyio.to_thread.run_sync(_check_password, request, runtime, principal, password)
+    except (NotAuthenticated, TooManyAttempts) as exc:
+        if target is None:
+            raise
+        return lock_page(safe_next(target), exc)  # the lock page again, saying what went wrong
+    if principal.session_id is not None:
+        await anyio.to_thread.run_sync(_unlock, runtime, principal.session_id)
+    if target is not None:
+        return Redirect(safe_next(target), status_code=303)
     return Response(content=None, status_code=204, headers={"Cache-Control": "no-store"})
+
+
+def _unlock(runtime: Runtime, session_id: int) -> None:
+    with runtime.db.write() as db:
+        unlock_session(db, session_id)
 
 
 BEDSIDE_ROUTES = [
@@ -528,7 +621,8 @@ BEDSIDE_ROUTES = [
     bedside_photo,
     bedside_summary,
     bedside_end,
+    bedside_lock,
     bedside_unlock,
 ]
 
-__all__ = ["BEDSIDE_ROUTES", "confirm_url", "session_url"]
+__all__ = ["BEDSIDE_ROUTES", "CLIP_ROUTES", "confirm_url", "session_url"]

@@ -30,6 +30,7 @@ from pointcare.domain.objects import ObjectKind
 from pointcare.errors import ConsentRequired, PointcareError
 from pointcare.runtime import Runtime
 from pointcare.web.forms import CaptureForm, capture, command_of
+from pointcare.web.limits import UPLOAD_ROUTE
 from pointcare.web.pages.common import PatientContext, fragment, is_htmx, load_patient, page
 
 SITE_GROUPS: tuple[tuple[str, tuple[BodySite, ...]], ...] = tuple(
@@ -181,7 +182,7 @@ def capture_page(
     return _panel(request, context, fresh)
 
 
-@post("/patients/{mrn:str}/photos", include_in_schema=False)
+@post("/patients/{mrn:str}/photos", include_in_schema=False, opt=UPLOAD_ROUTE)
 async def capture_photo(
     request: Request[Any, Any, Any],
     runtime: NamedDependency[Runtime],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -10,10 +11,12 @@ from litestar import Request
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
+from pointcare import audit
 from pointcare.db.models import Patient
 from pointcare.domain.patients import PatientIdentity
 from pointcare.errors import NotFound
 from pointcare.identity.directory import find_by_mrn, identity_of, same_name_exists
+from pointcare.runtime import Runtime
 
 HOME = "/"
 
@@ -138,6 +141,21 @@ class PatientContext:
         }
 
 
+def record_opened(
+    request: Request[Any, Any, Any],
+    runtime: Runtime,
+    context: PatientContext,
+    *,
+    page: str,
+    listed: Sequence[str] = (),
+) -> None:
+    """Audit a page that shows a patient (and the photos it lists: one event for the list)."""
+    actor = audit.actor_of(request, request.user)
+    audit.record_now(
+        runtime.db, *audit.patient_opened(actor, context.patient, page=page, listed=listed)
+    )
+
+
 def load_patient(session: Session, mrn: str, issuer: str | None = None) -> PatientContext:
     patient = find_by_mrn(session, mrn, issuer or None)
     if patient is None:
@@ -146,3 +164,8 @@ def load_patient(session: Session, mrn: str, issuer: str | None = None) -> Patie
             "and birth date."
         )
     return PatientContext(patient, identity_of(patient), same_name_exists(session, patient))
+
+
+def clock_label(seconds: int) -> str:
+    """``1:00`` for 60 seconds: the clip limit as the recorder's running time shows it."""
+    return f"{seconds // 60}:{seconds % 60:02d}"

@@ -22,9 +22,11 @@ from pointcare.access import glass
 from pointcare.auth.principal import Principal
 from pointcare.corrections.visibility import images_in_force
 from pointcare.db.models import Instance, Patient
+from pointcare.domain.objects import ObjectKind
 from pointcare.domain.views import view_label
 from pointcare.errors import InvalidInput
-from pointcare.web.pages.common import load_patient, page
+from pointcare.runtime import Runtime
+from pointcare.web.pages.common import load_patient, page, record_opened
 from pointcare.web.pages.gallery import dicomweb_url
 from pointcare.web.security import REVIEW
 
@@ -52,7 +54,8 @@ def compare_set(
 ) -> list[Instance]:
     """The photos to compare, oldest first: those named (2 to 4), or the one named with the
     latest other photos of the same site, side and view (up to 4 in all; with ``any_view``,
-    of every view: a close-up beside overviews only when asked for)."""
+    of every view: a close-up beside overviews only when asked for). Video clips are played on
+    their own page, never compared."""
     wanted = list(dict.fromkeys(uid for uid in sop_uids if uid))
     if not wanted:
         raise InvalidInput("Choose a photo to compare.", errors={"photo": "none chosen"})
@@ -60,7 +63,11 @@ def compare_set(
         raise InvalidInput(
             f"Compare at most {MAX_PANES} photos at a time.", errors={"photo": "too many"}
         )
-    mine = (Instance.patient_id == patient.id, images_in_force())
+    mine = (
+        Instance.patient_id == patient.id,
+        images_in_force(),
+        Instance.kind != ObjectKind.VIDEO.value,
+    )
     found = list(
         session.scalars(
             select(Instance)
@@ -96,6 +103,7 @@ def compare_set(
 @get("/patients/{mrn:str}/compare", guards=[REVIEW], sync_to_thread=True, include_in_schema=False)
 def compare_page(
     request: Request[Principal, Any, Any],
+    runtime: NamedDependency[Runtime],
     db: NamedDependency[Session],
     mrn: FromPath[str],
     issuer: FromQuery[str | None] = None,
@@ -106,7 +114,9 @@ def compare_page(
     any_view = views == "any"
     chosen = compare_set(db, context.patient, photo or [], any_view=any_view)
     first = chosen[0].taken_at.date()
-    sealed = glass.sealed_uids(db, request.user.user_id, [i.sop_instance_uid for i in chosen])
+    uids = [instance.sop_instance_uid for instance in chosen]
+    sealed = glass.sealed_uids(db, request.user.user_id, uids)
+    record_opened(request, runtime, context, page="compare", listed=uids)
     panes = [
         Pane(
             instance=instance,

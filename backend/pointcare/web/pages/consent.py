@@ -32,7 +32,7 @@ from pointcare.db.models import ConsentRecord, Instance, Patient
 from pointcare.domain.consent import ConsentMethod
 from pointcare.errors import InvalidInput, NotFound
 from pointcare.runtime import Runtime
-from pointcare.web.pages.common import PatientContext, load_patient, page
+from pointcare.web.pages.common import PatientContext, load_patient, page, record_opened
 from pointcare.web.security import REVIEW
 
 
@@ -102,6 +102,8 @@ def _render(
 
 @get("/patients/{mrn:str}/consent", guards=[REVIEW], sync_to_thread=True, include_in_schema=False)
 def consent_page(
+    request: Request[Any, Any, Any],
+    runtime: NamedDependency[Runtime],
     db: NamedDependency[Session],
     mrn: FromPath[str],
     issuer: FromQuery[str | None] = None,
@@ -109,7 +111,10 @@ def consent_page(
     recorded: FromQuery[bool] = False,
 ) -> Response[Any]:
     context = load_patient(db, mrn, issuer)
-    return _render(db, context, _photo(db, context.patient, photo), recorded=recorded)
+    shown = _photo(db, context.patient, photo)
+    listed = [shown.sop_instance_uid] if shown is not None else []
+    record_opened(request, runtime, context, page="consent", listed=listed)
+    return _render(db, context, shown, recorded=recorded)
 
 
 @post("/patients/{mrn:str}/consent", guards=[REVIEW], sync_to_thread=True, include_in_schema=False)

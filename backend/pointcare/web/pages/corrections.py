@@ -35,9 +35,16 @@ from pointcare.domain.body_sites import Laterality, body_site
 from pointcare.domain.views import View
 from pointcare.errors import InvalidInput, PointcareError
 from pointcare.identity.directory import find_by_mrn, identity_of, same_name_exists
+from pointcare.launch.binding import check_may_open
 from pointcare.runtime import Runtime
 from pointcare.web.pages.capture import SITE_GROUPS
-from pointcare.web.pages.common import PatientContext, PatientUrls, load_patient, page
+from pointcare.web.pages.common import (
+    PatientContext,
+    PatientUrls,
+    load_patient,
+    page,
+    record_opened,
+)
 from pointcare.web.pages.gallery import photo_detail
 from pointcare.web.security import ADMIN, REVIEW
 
@@ -90,17 +97,21 @@ def _render(
 
 @get(CORRECT, guards=[REVIEW], sync_to_thread=True, include_in_schema=False)
 def correct_page(
+    request: Request[Any, Any, Any],
+    runtime: NamedDependency[Runtime],
     db: NamedDependency[Session],
     mrn: FromPath[str],
     sop: FromPath[str],
     issuer: FromQuery[str | None] = None,
 ) -> Response[Any]:
     context = load_patient(db, mrn, issuer)
+    record_opened(request, runtime, context, page="correct", listed=[sop])
     return _render(db, context, sop, CorrectionForm(token=str(uuid.uuid4())))
 
 
-def _target(db: Session, form: CorrectionForm) -> Patient | None:
-    """The patient typed for a move; 422 when there is none such."""
+def _target(db: Session, principal: Principal, form: CorrectionForm) -> Patient | None:
+    """The patient typed for a move (one this session may open: its card shows who they are);
+    422 when there is none such."""
     if not form.target_mrn.strip():
         raise InvalidInput(
             "The correction was not made.",
@@ -112,10 +123,11 @@ def _target(db: Session, form: CorrectionForm) -> Patient | None:
             "The correction was not made.",
             errors={"target_mrn": f"No patient with MRN {form.target_mrn.strip()} is known."},
         )
+    check_may_open(db, principal, found)
     return found
 
 
-def _correction(db: Session, form: CorrectionForm) -> tuple[Correction, bool]:
+def _correction(db: Session, principal: Principal, form: CorrectionForm) -> tuple[Correction, bool]:
     """The correction the form asks for, and whether it still needs the user to confirm the
     target patient (a move whose target was just looked up)."""
     try:
@@ -124,7 +136,7 @@ def _correction(db: Session, form: CorrectionForm) -> tuple[Correction, bool]:
         raise InvalidInput(
             "The correction was not made.", errors={"kind": "Choose what is wrong."}
         ) from None
-    target = _target(db, form) if kind is CorrectionKind.PATIENT else None
+    target = _target(db, principal, form) if kind is CorrectionKind.PATIENT else None
     details = _details(form) if kind is CorrectionKind.DETAILS else DetailChanges()
     correction = Correction(kind, form.reason, form.token, target=target, details=details)
     needs_confirmation = kind is CorrectionKind.PATIENT and form.target_confirmed != "true"
@@ -174,7 +186,7 @@ async def correct_photo(
         with runtime.db.session() as db:
             context = load_patient(db, mrn, issuer)
             try:
-                correction, confirm = _correction(db, data)
+                correction, confirm = _correction(db, principal, data)
                 if confirm:
                     return _render(db, context, sop, data, target=correction.target)
                 instance = photo_detail(db, context.patient, sop).instance

@@ -30,7 +30,7 @@ from pointcare.export.items import ExportItem, select_items, with_objects
 from pointcare.export.report import ReportContext, build_report
 from pointcare.export.teaching import teaching_items, write_teaching_zip
 from pointcare.runtime import Runtime
-from pointcare.web.pages.common import PatientContext, load_patient, page
+from pointcare.web.pages.common import PatientContext, load_patient, page, record_opened
 from pointcare.web.pages.gallery import photo_days
 from pointcare.web.security import REVIEW
 
@@ -41,6 +41,8 @@ SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
 @get("/patients/{mrn:str}/export", guards=[REVIEW], sync_to_thread=True, include_in_schema=False)
 def export_page(
+    request: Request[Any, Any, Any],
+    runtime: NamedDependency[Runtime],
     db: NamedDependency[Session],
     mrn: FromPath[str],
     issuer: FromQuery[str | None] = None,
@@ -56,6 +58,8 @@ def export_page(
         if all_photos
         else set(photo or ())
     )
+    listed = [card.sop_instance_uid for day in days for card in day.photos]
+    record_opened(request, runtime, context, page="export", listed=listed)
     return page(
         "pages/export.html",
         **context.as_context(),
@@ -202,8 +206,12 @@ async def export_report(
         generated_at=now,
     )
 
+    def poster(item: ExportItem) -> bytes:
+        """A clip's poster frame: its thumbnail, which every image has."""
+        return runtime.files.read(item.instance.thumbnail_path or "")
+
     def write(spool: IO[bytes]) -> None:
-        spool.write(build_report(report, with_objects(runtime.instances, items)))
+        spool.write(build_report(report, with_objects(runtime.instances, items), poster=poster))
 
     filename = f"photo-report-{context.patient.mrn}-{_stamp(now)}.pdf"
     export = Export("report", write, filename, "application/pdf")

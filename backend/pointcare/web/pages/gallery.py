@@ -19,6 +19,7 @@ from pointcare.consent.changes import ConsentInForce, consent_in_force
 from pointcare.corrections.visibility import images_in_force
 from pointcare.db.models import ConsentRecord, Instance, Patient
 from pointcare.domain.consent import ConsentMethod
+from pointcare.domain.objects import ObjectKind
 from pointcare.domain.views import view_label
 from pointcare.errors import InvalidInput, NotFound
 from pointcare.web.pages.common import PatientUrls
@@ -81,6 +82,8 @@ class PhotoCard:
     description: str
     delivery: DeliveryBadge | None = None
     """None with the built-in archive (nothing is delivered)."""
+    clip: bool = False
+    """A video clip: its thumbnail is its poster frame, and it is played, not compared."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,7 @@ def _card(
         sensitive=instance.sensitive,
         description=instance.description,
         delivery=delivery,
+        clip=instance.object_kind is ObjectKind.VIDEO,
     )
 
 
@@ -247,6 +251,11 @@ class PhotoDetail:
     def thumbnail_url(self) -> str:
         """The list thumbnail: what a sealed sensitive photo shows, blurred by the server."""
         return dicomweb_url(self.instance, "thumbnail")
+
+    @property
+    def clip(self) -> bool:
+        """A video clip: played from ``rendered_url`` (``video/mp4``, in byte ranges)."""
+        return self.instance.object_kind is ObjectKind.VIDEO
 
     @property
     def utc_offset(self) -> str:

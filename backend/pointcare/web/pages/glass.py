@@ -21,7 +21,7 @@ from pointcare.access import glass
 from pointcare.auth.principal import Principal
 from pointcare.errors import InvalidInput
 from pointcare.runtime import Runtime
-from pointcare.web.pages.common import PatientContext, load_patient, page, safe_next
+from pointcare.web.pages.common import PatientContext, load_patient, page, record_opened, safe_next
 from pointcare.web.security import REVIEW
 
 PATH = "/patients/{mrn:str}/break-glass"
@@ -62,6 +62,7 @@ def _form_page(
 
 @get(PATH, guards=[REVIEW], sync_to_thread=True, include_in_schema=False)
 def break_glass_page(
+    request: Request[Any, Any, Any],
     runtime: NamedDependency[Runtime],
     mrn: FromPath[str],
     issuer: FromQuery[str | None] = None,
@@ -69,6 +70,7 @@ def break_glass_page(
 ) -> Response[Any]:
     with runtime.db.session() as session:
         context = load_patient(session, mrn, issuer)
+        record_opened(request, runtime, context, page="break the glass")
         return _form_page(runtime, context, back=_back(context, next))
 
 

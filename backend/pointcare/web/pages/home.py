@@ -16,7 +16,7 @@ from pointcare.db.models import Patient
 from pointcare.domain.patients import PatientIdentity
 from pointcare.errors import InvalidInput, PointcareError
 from pointcare.identity.directory import find_by_mrn, identity_of, search
-from pointcare.launch.binding import remember_search
+from pointcare.launch.binding import check_search, remember_search
 from pointcare.runtime import Runtime
 from pointcare.web.api.patients import parse_birth_date
 from pointcare.web.pages.common import PatientUrls, fragment, is_htmx, page
@@ -102,8 +102,27 @@ def search_patients(
     patients it found may be opened from then on."""
     typed_name = " ".join((name or "").split())
     query = find(db, (mrn or "").strip(), typed_name, (birth_date or "").strip())
+    if query.asked and not query.errors:
+        try:  # a session opened from the EHR finds others only by what names one patient
+            check_search(
+                request.user,
+                mrn=query.mrn,
+                name=query.name,
+                birth_date=parse_birth_date(query.birth_date),
+            )
+        except InvalidInput as exc:
+            query.errors.update(exc.errors or {"name": exc.detail})
+            query.errors["search"] = exc.detail
+            query.found, query.results = [], []
     record_search(runtime, audit.actor_of(request, request.user), query, via=via)
-    remember_search(runtime.db, request.user, query.found)
+    remember_search(
+        runtime.db,
+        request.user,
+        query.found,
+        mrn=query.mrn,
+        name=query.name,
+        birth_date=parse_birth_date(query.birth_date) if query.found else None,
+    )
     return query
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
@@ -29,8 +30,8 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 """The URL held a token: nothing of this answer is cached, and no Referer carries it on."""
 
 
-@get(LAUNCH_PATH, sync_to_thread=True, include_in_schema=False)
-def launch(
+@get(LAUNCH_PATH, include_in_schema=False)
+async def launch(
     request: Request[Any, Any, Any],
     runtime: NamedDependency[Runtime],
     token: FromQuery[str | None] = None,
@@ -41,8 +42,13 @@ def launch(
         user_agent=request.headers.get("user-agent") or None,
         previous_cookie=request.cookies.get(COOKIE_NAME),
     )
+    # The issuer's keys first, on the event loop (a slow JWKS holds no thread), then the
+    # verification and the session, which use the database, in a worker thread.
+    await runtime.launch.fetch_keys(token)
     try:
-        outcome = complete_launch(runtime.db, runtime.launch, token, runtime.session_policy, caller)
+        outcome = await anyio.to_thread.run_sync(
+            complete_launch, runtime.db, runtime.launch, token, runtime.session_policy, caller
+        )
     except LaunchRefused as exc:
         return page(
             "pages/launch_refused.html",

@@ -108,13 +108,17 @@ export class Camera extends EventTarget {
     this.torchButton.setAttribute("aria-pressed", "false");
   }
 
-  // The current frame, full size, as a JPEG Blob.
-  async capture() {
-    const width = this.video.videoWidth;
-    const height = this.video.videoHeight;
-    if (!width || !height) {
+  // The current frame as a JPEG Blob: full size, or with its longest side at most maxSide (a
+  // clip's thumbnail in the queue).
+  async capture(maxSide) {
+    const videoWidth = this.video.videoWidth;
+    const videoHeight = this.video.videoHeight;
+    if (!videoWidth || !videoHeight) {
       throw new Error("The camera has no picture yet.");
     }
+    const scale = maxSide ? Math.min(1, maxSide / Math.max(videoWidth, videoHeight)) : 1;
+    const width = Math.round(videoWidth * scale);
+    const height = Math.round(videoHeight * scale);
     const canvas = document.createElement("canvas");
     canvas.width = width;
     canvas.height = height;
@@ -127,6 +131,14 @@ export class Camera extends EventTarget {
       throw new Error("The photo could not be made.");
     }
     return blob;
+  }
+
+  // Back to the most the camera can do after a clip was recorded at 1280 x 720.
+  async fullResolution() {
+    const track = this.stream && this.stream.getVideoTracks()[0];
+    if (track) {
+      await useHighestResolution(track);
+    }
   }
 
   async offerTools(track) {

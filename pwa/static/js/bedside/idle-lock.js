@@ -1,17 +1,19 @@
 // The idle lock: after the configured seconds without input the page locks. A modal dialog asks
 // for the user's password; everything else is inert and its patient details, thumbnails and tags
 // are hidden (body.is-locked, see bedside.css). Uploads carry on underneath. Escape cannot close
-// it: only the server's 204 for the password does.
+// it: only the server's 204 for the password does. The server holds the lock too (lockUrl): a
+// reload, or any other page of the session, shows the lock until the password is typed.
 import { csrfToken, problemReason } from "../lib/request.js";
 
 const INPUT_EVENTS = ["pointerdown", "keydown", "wheel", "touchstart", "input"];
 const CHECK_EVERY_MS = 1000;
 
 export class IdleLock extends EventTarget {
-  constructor(dialog, { seconds, url }) {
+  constructor(dialog, { seconds, url, lockUrl }) {
     super();
     this.dialog = dialog;
     this.url = url;
+    this.lockUrl = lockUrl;
     this.limitMs = seconds * 1000;
     this.form = dialog.querySelector("[data-idle-lock-form]");
     this.password = dialog.querySelector("[data-idle-lock-password]");
@@ -57,6 +59,8 @@ export class IdleLock extends EventTarget {
     this.showError("");
     this.dialog.showModal();
     this.password.focus();
+    const held = { method: "POST", headers: { "X-CSRF-Token": csrfToken() }, keepalive: true };
+    fetch(this.lockUrl, held).catch(() => {}); // offline: the page's own lock still holds
     this.dispatchEvent(new Event("lock"));
   }
 

@@ -1,5 +1,6 @@
-// Leaving the page with photos not yet stored loses them: reloading, closing, a link (Change
-// patient) or a form elsewhere on the page (Sign out) asks first.
+// Leaving the page with photos or clips not yet stored loses them: reloading, closing, a link
+// (Change patient) or a form elsewhere on the page (Sign out) asks first.
+import { counted } from "./queue.js";
 
 const RESET_MS = 3000;
 
@@ -7,7 +8,7 @@ export function guardLeaving(queue) {
   let confirmed = false;
   const message = () => {
     const count = queue.unsent;
-    const what = count === 1 ? "1 photo has" : `${count} photos have`;
+    const what = `${counted(queue.unsentItems)} ${count === 1 ? "has" : "have"}`;
     return `${what} not been stored yet. If you leave now, ${count === 1 ? "it is" : "they are"} lost. Leave anyway?`;
   };
   const ask = (event) => {

@@ -1,12 +1,16 @@
 // The bedside capture screen: camera (or the file input) -> tag sheet -> upload queue, with the
-// idle lock and the leave guard around them. Photos live only in page memory: no storage API,
-// no cache, no download is ever used. The server names the patient and the consent: the page
-// sends only photos and their tags to this session's photos URL.
+// idle lock and the leave guard around them. A clip is recorded from the same camera (or taken
+// with the phone's camera through a file input), played back, then tagged and queued like a
+// photo. Photos and clips live only in page memory: no storage API, no cache, no download is
+// ever used. The server names the patient and the consent: the page sends only photos, clips
+// and their tags to this session's URLs.
 import { Camera } from "./camera.js";
+import { ClipPreview } from "./clip-preview.js";
 import { IdleLock } from "./idle-lock.js";
 import { guardLeaving } from "./leave-guard.js";
 import { localIso } from "./local-time.js";
-import { FAILED, QUEUED, SENDING, STORED, UploadQueue, WAITING } from "./queue.js";
+import { FAILED, QUEUED, SENDING, STORED, UploadQueue, WAITING, counted } from "./queue.js";
+import { Recorder, clock } from "./recorder.js";
 import { readCatalogue } from "./sites.js";
 import { FIX, NEW, NEXT, TagSheet } from "./tags.js";
 import { uuid4 } from "../lib/uuid.js";
@@ -21,6 +25,13 @@ const finish = root.querySelector("[data-finish]");
 const finishNote = root.querySelector("[data-finish-note]");
 const empty = root.querySelector("[data-queue-empty]");
 const summary = root.querySelector("[data-queue-summary]");
+const record = root.querySelector("[data-record]");
+const recordText = root.querySelector("[data-record-text]");
+const recording = root.querySelector("[data-recording]");
+const recordingTime = root.querySelector("[data-recording-time]");
+const clipChoice = root.querySelector("[data-clip-choice]");
+const clipFiles = root.querySelector("[data-clip-files]");
+const POSTER_SIDE = 320;
 
 const sheet = new TagSheet(document.querySelector("[data-tag-sheet]"), readCatalogue(document));
 const queue = new UploadQueue({
@@ -34,8 +45,12 @@ const camera = new Camera(root.querySelector("[data-camera]"));
 const lock = new IdleLock(document.querySelector("[data-idle-lock]"), {
   seconds: Number(root.dataset.idleLockSeconds) || 0,
   url: root.dataset.unlockUrl,
+  lockUrl: root.dataset.lockUrl,
 });
 guardLeaving(queue);
+const recorder = new Recorder({ limitSeconds: Number(root.dataset.clipLimitSeconds) || 60 });
+const preview = new ClipPreview(document.querySelector("[data-clip-preview]"));
+let recorded = null; // {takenAt, poster} of the clip being recorded or previewed
 
 function newPhoto(blob, fileName, takenAt) {
   return {
@@ -45,6 +60,22 @@ function newPhoto(blob, fileName, takenAt) {
     capturedAt: localIso(takenAt),
     tags: null,
     url: URL.createObjectURL(blob),
+  };
+}
+
+// A clip is queued like a photo, sent to the clips URL; its thumbnail is a frame of the
+// viewfinder taken as recording began (none for a clip from the phone's camera app).
+function newClip(blob, takenAt, poster) {
+  const extension = blob.type === "video/mp4" ? "mp4" : blob.type === "video/quicktime" ? "mov" : "webm";
+  return {
+    kind: "clip",
+    captureId: uuid4(),
+    blob,
+    fileName: blob.name || `clip.${extension}`,
+    capturedAt: localIso(takenAt),
+    tags: null,
+    url: poster ? URL.createObjectURL(poster) : "",
+    uploadUrl: root.dataset.clipsUrl,
   };
 }
 
@@ -97,7 +128,7 @@ function showQueue() {
     finishNote.textContent = "";
   }
   const sending = queue.sending;
-  lock.setUploads(sending ? `${sending === 1 ? "1 photo is" : `${sending} photos are`} still being sent.` : "");
+  lock.setUploads(sending ? `${counted(queue.sendingItems)} ${sending === 1 ? "is" : "are"} still being sent.` : "");
 }
 
 shutter.addEventListener("click", async () => {
@@ -138,6 +169,76 @@ files.addEventListener("change", () => {
   }
 });
 
+function showRecording(on) {
+  record.setAttribute("aria-pressed", String(on));
+  recordText.textContent = on ? "Stop" : "Record clip";
+  recording.hidden = !on;
+  root.classList.toggle("is-recording", on);
+  shutter.disabled = on || lock.locked || !camera.ready;
+}
+
+record.addEventListener("click", async () => {
+  if (!recorder.supported) {
+    clipFiles.click(); // the phone's own camera records it
+    return;
+  }
+  if (recorder.recording) {
+    recorder.stop();
+    return;
+  }
+  if (!camera.ready || preview.open) {
+    return;
+  }
+  let poster = null;
+  try {
+    poster = await camera.capture(POSTER_SIDE);
+  } catch (_) {
+    // a clip without a thumbnail in the queue is still a clip
+  }
+  recorded = { takenAt: new Date(), poster };
+  await recorder.start(camera.stream);
+});
+
+recorder.addEventListener("start", () => {
+  showRecording(true);
+  queue.announce("Recording.");
+});
+recorder.addEventListener("tick", (event) => {
+  recordingTime.textContent = clock(event.detail.elapsed);
+});
+recorder.addEventListener("stop", (event) => {
+  showRecording(false);
+  recordingTime.textContent = clock(0);
+  camera.fullResolution();
+  const { blob, seconds } = event.detail;
+  if (blob.size === 0) {
+    finishNote.textContent = "Nothing was recorded. Try again.";
+    return;
+  }
+  queue.announce(`Recording stopped after ${clock(seconds)}.`);
+  preview.show(blob, seconds);
+});
+
+clipFiles.addEventListener("change", () => {
+  const file = clipFiles.files && clipFiles.files[0];
+  clipFiles.value = "";
+  if (file) {
+    const now = Date.now();
+    const taken = file.lastModified && file.lastModified <= now ? file.lastModified : now;
+    recorded = { takenAt: new Date(taken), poster: null };
+    preview.show(file, 0);
+  }
+});
+
+preview.addEventListener("use", (event) => {
+  take([newClip(event.detail.blob, recorded.takenAt, recorded.poster)]);
+  recorded = null;
+});
+preview.addEventListener("discard", () => {
+  queue.announce("Clip discarded.");
+  recorded = null;
+});
+
 chip.addEventListener("click", () => sheet.open(NEXT));
 
 sheet.addEventListener("apply", (event) => {
@@ -162,29 +263,36 @@ finish.addEventListener("click", (event) => {
   const unsent = queue.unsent;
   if (unsent > 0) {
     event.preventDefault();
-    finishNote.textContent = `Wait until every photo is stored: ${unsent === 1 ? "1 photo is" : `${unsent} photos are`} not stored yet.`;
+    finishNote.textContent = `Wait until everything is stored: ${counted(queue.unsentItems)} ${unsent === 1 ? "is" : "are"} not stored yet.`;
   }
 });
 
 camera.addEventListener("ready", () => {
-  shutter.disabled = false;
+  shutter.disabled = recorder.recording || lock.locked;
+  record.hidden = false;
 });
 camera.addEventListener("unavailable", () => {
-  shutter.hidden = true;
+  shutter.closest(".shutters").hidden = true;
+  clipChoice.hidden = false;
 });
 lock.addEventListener("lock", () => {
+  recorder.stop(); // what was recorded so far is kept, and shown once unlocked
   camera.stop();
   shutter.disabled = true;
 });
 lock.addEventListener("unlock", () => camera.start());
 document.addEventListener("visibilitychange", () => {
   if (document.hidden) {
+    recorder.stop();
     camera.stop();
   } else if (!lock.locked) {
     camera.start();
   }
 });
-window.addEventListener("pagehide", () => camera.stop());
+window.addEventListener("pagehide", () => {
+  recorder.stop();
+  camera.stop();
+});
 
 showTags();
 showQueue();

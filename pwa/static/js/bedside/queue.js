@@ -1,5 +1,6 @@
-// The session's photos and what has happened to each: queued, sending (with percent), waiting to
-// retry, stored, or failed with the server's reason. Photos are sent one at a time, in order.
+// The session's photos and clips and what has happened to each: queued, sending (with percent),
+// waiting to retry, stored, or failed with the server's reason. They are sent one at a time, in
+// order, each to its own URL (a clip to the session's clips URL).
 // A network error or a 5xx is retried with backoff (same capture_id, so the server stores it
 // once); a 4xx is never retried by itself: the user fixes the tags and sends again, or discards.
 // Once the server confirms a photo, its object URL is revoked and its Blob dropped: from then on
@@ -21,6 +22,25 @@ const STATE_WORDS = {
   [FAILED]: "Not stored",
 };
 
+// "Photo" or "Clip", as the queue's announcements name an item.
+export function noun(item) {
+  return item.kind === "clip" ? "Clip" : "Photo";
+}
+
+// "1 photo", "3 photos and 1 clip": how many of what, for the messages about unsent items.
+export function counted(items) {
+  const clips = items.filter((item) => item.kind === "clip").length;
+  const photos = items.length - clips;
+  const parts = [];
+  if (photos) {
+    parts.push(photos === 1 ? "1 photo" : `${photos} photos`);
+  }
+  if (clips) {
+    parts.push(clips === 1 ? "1 clip" : `${clips} clips`);
+  }
+  return parts.join(" and ");
+}
+
 export class UploadQueue extends EventTarget {
   constructor({ url, list, template, announcer, describe }) {
     super();
@@ -36,11 +56,19 @@ export class UploadQueue extends EventTarget {
   }
 
   get unsent() {
-    return this.photos.filter((photo) => photo.state !== STORED).length;
+    return this.unsentItems.length;
+  }
+
+  get unsentItems() {
+    return this.photos.filter((photo) => photo.state !== STORED);
   }
 
   get sending() {
-    return this.photos.filter((photo) => photo.state !== STORED && photo.state !== FAILED).length;
+    return this.sendingItems.length;
+  }
+
+  get sendingItems() {
+    return this.photos.filter((photo) => photo.state !== STORED && photo.state !== FAILED);
   }
 
   get stored() {
@@ -54,7 +82,9 @@ export class UploadQueue extends EventTarget {
     photo.failures = 0;
     photo.progress = 0;
     photo.reason = "";
-    photo.url = photo.url || URL.createObjectURL(photo.blob);
+    if (!photo.url && photo.kind !== "clip") {
+      photo.url = URL.createObjectURL(photo.blob);
+    }
     photo.element = this.render(photo);
     this.photos.push(photo);
     this.list.append(photo.element);
@@ -85,7 +115,7 @@ export class UploadQueue extends EventTarget {
     this.forget(photo);
     photo.element.remove();
     this.photos = this.photos.filter((other) => other !== photo);
-    this.announce(`Photo ${photo.number} discarded.`);
+    this.announce(`${noun(photo)} ${photo.number} discarded.`);
     this.dispatchEvent(new Event("change"));
   }
 
@@ -105,7 +135,7 @@ export class UploadQueue extends EventTarget {
     photo.state = SENDING;
     photo.progress = 0;
     this.changed(photo);
-    const outcome = await sendPhoto(this.url, photo, (percent) => {
+    const outcome = await sendPhoto(photo.uploadUrl || this.url, photo, (percent) => {
       photo.progress = percent;
       this.paint(photo);
     });
@@ -124,11 +154,11 @@ export class UploadQueue extends EventTarget {
       photo.created = Boolean(outcome.body.created);
       photo.sopInstanceUid = outcome.body.sop_instance_uid;
       this.forget(photo);
-      this.announce(`Photo ${photo.number} stored: ${photo.label}.`);
+      this.announce(`${noun(photo)} ${photo.number} stored: ${photo.label}.`);
     } else if (outcome.kind === "refused") {
       photo.state = FAILED;
       photo.reason = outcome.reason;
-      this.announce(`Photo ${photo.number} was not stored. ${outcome.reason}`);
+      this.announce(`${noun(photo)} ${photo.number} was not stored. ${outcome.reason}`);
     } else {
       photo.failures += 1;
       photo.state = WAITING;
@@ -170,11 +200,17 @@ export class UploadQueue extends EventTarget {
     img.addEventListener("error", () => {
       img.hidden = true;
     });
-    img.src = photo.url;
+    if (photo.url) {
+      img.src = photo.url;
+    } else {
+      img.hidden = true;
+    }
+    element.querySelector("[data-item-kind]").hidden = photo.kind !== "clip";
     element.querySelector("[data-item-number]").textContent = String(photo.number);
     element.querySelector("[data-item-retry]").addEventListener("click", () => this.resend(photo));
     element.querySelector("[data-item-discard]").addEventListener("click", () => {
-      if (window.confirm(`Discard photo ${photo.number}? It has not been stored and will be lost.`)) {
+      const what = `${noun(photo).toLowerCase()} ${photo.number}`;
+      if (window.confirm(`Discard ${what}? It has not been stored and will be lost.`)) {
         this.discard(photo);
       }
     });

@@ -96,11 +96,12 @@ export class TagSheet extends EventTarget {
     this.mode = mode;
     this.photos = photos;
     const count = photos.length;
+    const what = count && photos.every((photo) => photo.kind === "clip") ? "clip" : "photo";
     if (mode === NEW) {
-      this.title.textContent = count > 1 ? `Tag ${count} photos` : "Tag the photo";
-      this.applyText.textContent = count > 1 ? `Send ${count} photos` : "Send photo";
+      this.title.textContent = count > 1 ? `Tag ${count} ${what}s` : `Tag the ${what}`;
+      this.applyText.textContent = count > 1 ? `Send ${count} ${what}s` : `Send ${what}`;
     } else if (mode === FIX) {
-      this.title.textContent = `Change the tags of photo ${photos[0].number}`;
+      this.title.textContent = `Change the tags of ${what} ${photos[0].number}`;
       this.applyText.textContent = "Send again";
     } else {
       this.title.textContent = "Tags for the next photos";
@@ -145,7 +146,8 @@ export class TagSheet extends EventTarget {
   cancel() {
     const photos = this.photos;
     if (this.mode === NEW && photos.length) {
-      const what = photos.length > 1 ? `these ${photos.length} photos` : "this photo";
+      const noun = photos.every((photo) => photo.kind === "clip") ? "clip" : "photo";
+      const what = photos.length > 1 ? `these ${photos.length} ${noun}s` : `this ${noun}`;
       if (!window.confirm(`Discard ${what}? They have not been sent and will be lost.`)) {
         return;
       }
@@ -286,7 +288,8 @@ export class TagSheet extends EventTarget {
       ...photos.filter((photo) => photo.url).map((photo) => {
         const img = document.createElement("img");
         img.src = photo.url;
-        img.alt = photo.number ? `Photo ${photo.number}` : "The new photo";
+        const noun = photo.kind === "clip" ? "clip" : "photo";
+        img.alt = photo.number ? `${noun[0].toUpperCase()}${noun.slice(1)} ${photo.number}` : `The new ${noun}`;
         img.draggable = false;
         return img;
       }),

@@ -1,4 +1,4 @@
-// Sends one photo to the session's photos URL with XMLHttpRequest (fetch cannot report upload
+// Sends one photo (or clip) to its URL with XMLHttpRequest (fetch cannot report upload
 // progress). Resolves with what happened, never rejects:
 //   {kind: "stored", body}           201 created, or 200: this capture_id had been stored before
 //   {kind: "refused", status, reason} 4xx: the tags or the photo need fixing; never retried
@@ -6,6 +6,8 @@
 import { csrfToken, problemReason } from "../lib/request.js";
 
 const TIMEOUT_MS = 120000;
+// A clip may take minutes: tens of megabytes over ward Wi-Fi, then its conversion.
+const CLIP_TIMEOUT_MS = 900000;
 
 export function sendPhoto(url, photo, onProgress) {
   const form = new FormData();
@@ -21,7 +23,7 @@ export function sendPhoto(url, photo, onProgress) {
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", url);
-    xhr.timeout = TIMEOUT_MS;
+    xhr.timeout = photo.kind === "clip" ? CLIP_TIMEOUT_MS : TIMEOUT_MS;
     xhr.setRequestHeader("Accept", "application/json");
     xhr.setRequestHeader("X-CSRF-Token", csrfToken());
     xhr.upload.addEventListener("progress", (event) => {
