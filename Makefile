@@ -18,6 +18,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Arguments for pytest: by default one worker per core (pytest-xdist); e.g. PYTEST_ARGS='-x -k dicom'.
 PYTEST_ARGS ?= -n auto
+# Which fault experiments `make chaos` runs (default: all; see tests/chaos/report.py).
+CHAOS ?=
 
 BIN := $(VENV)/bin
 VENV_OK := $(VENV)/.created
@@ -90,7 +92,7 @@ run: $(RUN_STAMP) $(RUN_DEPS) ## Serve Pointcare with demo data on http://127.0.
 docs: $(RUN_STAMP) ## Write docs/settings.md from the Settings docstrings (a test checks it)
 	@$(BIN)/python -m pointcare.settings_reference > docs/settings.md
 
-.PHONY: test lint typecheck pytest bench bench-native
+.PHONY: test lint typecheck pytest bench bench-native chaos
 # With --keep-going (as .ci/run does) every check runs even after one fails.
 test: system-packages lint typecheck pytest ## Everything CI runs: system packages, lint, types, tests
 
@@ -115,6 +117,10 @@ bench: $(TEST_STAMP) ## Run the benchmarks (python -m tests.bench)
 
 bench-native: $(TEST_STAMP) ## Each native path against Pillow and pillow-heif alone, in one run
 	@$(BIN)/python -m tests.bench.native
+
+# Not part of `make test`: about ten minutes of outages, kills and floods on real processes.
+chaos: system-packages $(TEST_STAMP) ## Fault experiments, a table in var/chaos/report.md (CHAOS=name ...)
+	@$(BIN)/python -m tests.chaos $(CHAOS)
 
 # Lighthouse 12 from npm into var/tools (gitignored); not part of `make test`.
 LIGHTHOUSE := var/tools/node_modules/.bin/lighthouse

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from litestar.template import TemplateConfig
 
 from pointcare import __version__
 from pointcare.archive.forwarder import ForwarderThread
+from pointcare.archive.reconcile import Reconciler
 from pointcare.audit.anchor import CheckpointThread, checkpoint_now
 from pointcare.auth.csrf import pre_session_cookie_middleware
 from pointcare.identity.adt_feed import adt_lifespan
@@ -31,9 +33,10 @@ from pointcare.web.deps import DEPENDENCIES
 from pointcare.web.dicomweb import DICOMWEB_ROUTES
 from pointcare.web.forwarded import forwarded_headers
 from pointcare.web.headers import security_headers
-from pointcare.web.health import healthz
+from pointcare.web.health import healthz, ready
 from pointcare.web.launch_binding import bound_patient_guard
 from pointcare.web.limits import MAX_MULTIPART_PARTS, MULTIPART_HEADROOM, request_limits
+from pointcare.web.metrics import metrics
 from pointcare.web.openapi_problems import document_problems
 from pointcare.web.pages import PAGE_ROUTES
 from pointcare.web.pages.bedside import CLIP_ROUTES
@@ -57,11 +60,14 @@ def create_app(
     *,
     runtime: Runtime | None = None,
     forward_to_pacs: bool = True,
+    reconcile_archive: bool = False,
     anchor_audit: bool = False,
 ) -> Litestar:
     """The application. With a PACS as the archive and ``forward_to_pacs``, a forwarder thread
-    delivers the outbox while the app runs (started on startup, stopped on shutdown); with
-    ``anchor_audit`` (``pointcare serve``), a thread writes the audit trail's checkpoints."""
+    delivers the outbox while the app runs (started on startup, stopped on shutdown). With
+    ``reconcile_archive`` (``pointcare serve``), a thread compares the archive's files with the
+    index at start and every ``POINTCARE_RECONCILE_INTERVAL_MINUTES``; with ``anchor_audit``
+    (``pointcare serve`` too), a thread writes the audit trail's checkpoints."""
     settings = settings or Settings.from_env()
     runtime = runtime or build_runtime(settings)
     keep_uploads_in_memory()
@@ -71,6 +77,17 @@ def create_app(
     background = (
         ForwarderThread(forwarder, join_timeout=settings.dicomweb_timeout_seconds + 5)
         if forwarder is not None
+        else None
+    )
+
+    reconciler = (
+        Reconciler(
+            runtime.db,
+            runtime.files,
+            grace=timedelta(minutes=settings.reconcile_grace_minutes),
+            interval=timedelta(minutes=settings.reconcile_interval_minutes),
+        )
+        if reconcile_archive
         else None
     )
 
@@ -91,12 +108,12 @@ def create_app(
 
     def on_startup() -> None:
         install_token_redaction()  # after the server set up logging: no launch token logged
-        for thread in (background, checkpoints):
+        for thread in (background, reconciler, checkpoints):
             if thread is not None:
                 thread.start()
 
     def on_shutdown() -> None:
-        for thread in (background, checkpoints):
+        for thread in (background, reconciler, checkpoints):
             if thread is not None:
                 thread.stop()
         runtime.close()
@@ -104,6 +121,8 @@ def create_app(
     app = Litestar(
         route_handlers=[
             healthz,
+            ready,
+            metrics,
             upload_photo,
             upload_document,
             inspect_photo,

@@ -15,12 +15,14 @@ from pathlib import Path
 from sqlalchemy import func, or_, select
 
 from pointcare import audit
+from pointcare.archive import commands as archive_commands
 from pointcare.audit import commands as audit_commands
 from pointcare.auth.accounts import add_user, find_user
 from pointcare.auth.tokens import mint_api_token
 from pointcare.db.models import User
 from pointcare.errors import PointcareError
 from pointcare.launch.errors import LaunchConfigError
+from pointcare.metrics import serve_process_metrics
 from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings
 
@@ -89,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser(
         "worker", help="deliver photos to the PACS until SIGTERM (POINTCARE_ARCHIVE=dicomweb)"
     )
+    worker.add_argument("--metrics-port", type=_tcp_port, help=METRICS_PORT_HELP)
     worker.set_defaults(handler=_worker)
 
     users = commands.add_parser("users", help="manage local accounts").add_subparsers(
@@ -134,9 +137,11 @@ def _parser() -> argparse.ArgumentParser:
     adt.add_argument(
         "--port", type=_tcp_port, help="TCP port (default: POINTCARE_ADT_PORT, else 2575)"
     )
+    adt.add_argument("--metrics-port", type=_tcp_port, help=METRICS_PORT_HELP)
     adt.set_defaults(handler=_adt_listen)
 
     audit_commands.add_commands(commands)
+    archive_commands.add_commands(commands)
 
     migrate = commands.add_parser("migrate", help="apply database migrations and exit")
     migrate.set_defaults(handler=_migrate)
@@ -172,7 +177,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         runtime.close()
         return 2
     app = create_app(
-        settings, runtime=runtime, forward_to_pacs=not args.no_forwarder, anchor_audit=True
+        settings,
+        runtime=runtime,
+        forward_to_pacs=not args.no_forwarder,
+        reconcile_archive=True,
+        anchor_audit=True,
     )
     listen.announce(settings.institution_name, sys.stdout)
     uvicorn.run(
@@ -186,7 +195,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _worker(settings: Settings, _args: argparse.Namespace) -> int:
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
     runtime = build_runtime(settings)
     forwarder = runtime.new_forwarder()
     if forwarder is None:
@@ -205,6 +214,8 @@ def _worker(settings: Settings, _args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if args.metrics_port:
+        serve_process_metrics(args.metrics_port)
     print(f"Pointcare worker {forwarder.owner}: delivering to the PACS", flush=True)
     try:
         forwarder.run(stop)
@@ -383,6 +394,7 @@ def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+METRICS_PORT_HELP = "serve this process's counters on http://127.0.0.1:PORT/metrics (Prometheus)"
 ADT_DEFAULT_PORT = 2575
 """The port IANA registered for HL7 over MLLP."""
 
@@ -411,6 +423,9 @@ def _adt_listen(settings: Settings, args: argparse.Namespace) -> int:
     def ready() -> None:
         host, port = server.address
         print(f"Pointcare ADT listener (HL7 v2 over MLLP) on {host}:{port}", flush=True)
+
+    if args.metrics_port:
+        serve_process_metrics(args.metrics_port)
 
     try:
         asyncio.run(serve_until_signalled(server, ready=ready))

@@ -94,3 +94,11 @@ class ServiceUnavailable(PointcareError):
     status_code = 503
     title = "Try again shortly"
     retry_after_seconds = 5
+
+
+class InsufficientStorage(PointcareError):
+    """A disk is full: nothing was stored."""
+
+    status_code = 507
+    title = "Out of storage space"
+    retry_after_seconds = 60

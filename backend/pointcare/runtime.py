@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import anyio
+from prometheus_client import CollectorRegistry
 
+from pointcare.archive import switching
 from pointcare.archive.backoff import RetryPolicy
 from pointcare.archive.builtin import BuiltinArchive
 from pointcare.archive.dicomweb import DicomwebArchive, DicomwebConnection
 from pointcare.archive.files import FileStore
 from pointcare.archive.forwarder import Forwarder, ForwarderSettings
+from pointcare.archive.monitoring import OutboxCollector
 from pointcare.archive.protocol import Archive
 from pointcare.archive.reader import InstanceReader
 from pointcare.auth.sessions import SessionPolicy
@@ -26,6 +29,7 @@ from pointcare.imaging import native, turbojpeg
 from pointcare.imaging.photo import keep_image_memory
 from pointcare.launch.registry import build_verifier
 from pointcare.launch.verify import LaunchVerifier
+from pointcare.serving.health import DiskCollector
 from pointcare.serving.malloc import give_back_large_buffers
 from pointcare.settings import Settings
 
@@ -50,6 +54,9 @@ class Runtime:
     """Reads a captured photo from its spool copy, or from the archive once that is gone."""
     launch: LaunchVerifier
     """Verifies EHR launch tokens against the trusted issuers (holds their JWKS caches)."""
+    monitoring: CollectorRegistry
+    """What ``/metrics`` reads from the database and the disks at each scrape (the process's
+    own counters are in ``pointcare.metrics``)."""
 
     def new_forwarder(self) -> Forwarder | None:
         """A forwarder from the outbox to the PACS; None with the built-in archive."""
@@ -74,23 +81,43 @@ class Runtime:
 
     def close(self) -> None:
         self.archive.close()
+        if self.instances.archive is not self.archive:
+            self.instances.archive.close()
         self.db.dispose()
 
 
 def build_archive(settings: Settings, db: Database, files: FileStore) -> Archive:
     if settings.delivers_to_pacs:
-        return DicomwebArchive(
-            DicomwebConnection(
-                url=settings.dicomweb_url,
-                username=settings.dicomweb_username,
-                password=settings.dicomweb_password,
-                token=settings.dicomweb_token,
-                verify_tls=settings.dicomweb_verify_tls,
-                ca_bundle=settings.dicomweb_ca_bundle,
-                timeout_seconds=settings.dicomweb_timeout_seconds,
-            )
-        )
+        return _pacs(settings)
     return BuiltinArchive(db, files)
+
+
+def _pacs(settings: Settings) -> DicomwebArchive:
+    return DicomwebArchive(
+        DicomwebConnection(
+            url=settings.dicomweb_url,
+            username=settings.dicomweb_username,
+            password=settings.dicomweb_password,
+            token=settings.dicomweb_token,
+            verify_tls=settings.dicomweb_verify_tls,
+            ca_bundle=settings.dicomweb_ca_bundle,
+            timeout_seconds=settings.dicomweb_timeout_seconds,
+            request_seconds=settings.delivery_batch_seconds,
+        )
+    )
+
+
+def _reading_archive(settings: Settings, db: Database, archive: Archive) -> Archive:
+    """Where captured objects are read from once their spool copy is gone: the archive, or,
+    with the built-in archive, the PACS that holds what was delivered before a switch back
+    (``pointcare.archive.switching``; refused when no PACS is configured)."""
+    if settings.delivers_to_pacs:
+        return archive
+    with db.session() as session:
+        elsewhere = switching.check_builtin_can_serve(
+            session, pacs_configured=bool(settings.dicomweb_url)
+        )
+    return _pacs(settings) if elsewhere else archive
 
 
 def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
@@ -124,6 +151,11 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         image_slots=threading.BoundedSemaphore(workers),
     )
     archive = build_archive(settings, db, files)
+    try:
+        reading = _reading_archive(settings, db, archive)
+    except BaseException:
+        db.dispose()
+        raise
     return Runtime(
         settings=settings,
         db=db,
@@ -137,6 +169,14 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         image_limiter=anyio.CapacityLimiter(workers),
         transcode_limiter=anyio.CapacityLimiter(settings.dicomweb_max_transcodes),
         archive=archive,
-        instances=InstanceReader(files, archive),
+        instances=InstanceReader(files, reading),
         launch=launch,
+        monitoring=_monitoring(settings, db),
     )
+
+
+def _monitoring(settings: Settings, db: Database) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)  # no query until scraped
+    registry.register(OutboxCollector(db, max_attempts=settings.delivery_max_attempts))
+    registry.register(DiskCollector(settings))
+    return registry

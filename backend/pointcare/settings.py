@@ -154,6 +154,14 @@ class Settings:
     adt_max_message_bytes: int = 1024 * 1024
     """Largest HL7 message accepted; a larger one is refused with an AR acknowledgement."""
 
+    adt_idle_timeout_seconds: float = 300.0
+    """An ADT connection that sends nothing for this long is closed (the interface engine
+    opens a new one when it has a message): idle connections must not pile up."""
+
+    adt_max_connections: int = 200
+    """ADT connections open at once; one more is closed as soon as it is accepted (logged at
+    most once a minute). Keep it well below the process's open-file limit (``LimitNOFILE``)."""
+
     uid_root: str = ""
     """Organisation UID root for new DICOM UIDs. Default: UUID-derived UIDs under ``2.25``."""
 
@@ -172,6 +180,25 @@ class Settings:
 
     secure_cookies: bool = False
     """Mark the session cookie ``Secure``; set it when Pointcare is served behind TLS."""
+
+    # --- Operations (see web/health.py, web/metrics.py, archive/reconcile.py) ---------------
+
+    min_free_megabytes: int = 1024
+    """``/healthz/ready`` answers 503 (take this node out of the load balancer) when a disk
+    of the data dir (archive objects, thumbnails, SQLite database) has less free space."""
+
+    metrics_token: str = ""
+    """Bearer token that ``GET /metrics`` requires (Prometheus ``authorization``). Default:
+    empty, and then only clients on this machine (loopback) may read it."""
+
+    reconcile_interval_minutes: int = 60
+    """How often ``pointcare serve`` compares the archive's files with the index, removing
+    orphan files and reporting rows whose file is missing (also once at start); 0: only at
+    start and with ``pointcare archive check``."""
+
+    reconcile_grace_minutes: int = 60
+    """A file with no index row is removed only once it is older than this: longer than any
+    store could take between writing its file and committing its row."""
 
     # --- Access control and hardening (see auth/throttle.py, access/, web/headers.py) --------
 
@@ -270,8 +297,13 @@ class Settings:
     """How often an idle forwarder looks for photos to deliver."""
 
     delivery_lease_seconds: float = 300.0
-    """How long a forwarder holds the photos it claimed; after that, a forwarder that died is
-    presumed dead and another one takes them over. Must exceed the request timeout."""
+    """How long a forwarder holds the photos it claimed without renewing the lease (it renews
+    it while sending); after that, a forwarder that died is presumed dead and another one takes
+    them over. Must exceed the request timeout."""
+
+    delivery_batch_seconds: float = 300.0
+    """Longest time one STOW-RS request may take in all (sending and answer), however steadily
+    a slow PACS trickles bytes; then its photos are tried again later, in smaller requests."""
 
     # --- EHR launch (see launch/) ---------------------------------------------------------
 
@@ -377,8 +409,16 @@ class Settings:
             raise ValueError("POINTCARE_DB_MAX_OVERFLOW must not be negative")
         if not 0 <= self.adt_port <= 65535:
             raise ValueError("POINTCARE_ADT_PORT must be between 0 (off) and 65535")
-        if self.adt_max_message_bytes <= 0:
-            raise ValueError("POINTCARE_ADT_MAX_MESSAGE_BYTES must be positive")
+        for name in ("adt_max_message_bytes", "adt_idle_timeout_seconds", "adt_max_connections"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"POINTCARE_{name.upper()} must be positive")
+        if self.min_free_megabytes < 0 or self.reconcile_interval_minutes < 0:
+            raise ValueError(
+                "POINTCARE_MIN_FREE_MEGABYTES and POINTCARE_RECONCILE_INTERVAL_MINUTES must not "
+                "be negative"
+            )
+        if self.reconcile_grace_minutes <= 0:
+            raise ValueError("POINTCARE_RECONCILE_GRACE_MINUTES must be positive")
 
     def _check_delivery(self) -> None:
         if self.archive not in set(ArchiveKind):
@@ -406,6 +446,7 @@ class Settings:
             "delivery_backoff_seconds",
             "delivery_backoff_max_seconds",
             "delivery_poll_seconds",
+            "delivery_batch_seconds",
         ):
             if not getattr(self, name) > 0:  # also refuses NaN
                 raise ValueError(f"POINTCARE_{name.upper()} must be positive")

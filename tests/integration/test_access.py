@@ -66,9 +66,15 @@ def test_anonymous_browsers_are_sent_to_sign_in(
 
 
 def test_health_is_public_and_says_nothing_private(client: TestClient[Litestar]) -> None:
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    for path in ("/healthz", "/healthz/ready"):
+        response = client.get(path)
+        assert response.status_code == 200
+        report = response.json()
+        assert set(report) == {"status", "problems", "database", "disks"}
+        assert (report["status"], report["problems"]) == ("ok", [])
+        assert report["database"]["reachable"] is True
+        assert set(report["disks"]) <= {"objects", "thumbnails", "database"}
+        assert "/" not in response.text  # no paths, no URLs
 
 
 def forged(secret: str, user_id: int, **changes: object) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import hl7
+
 OBERG_PID = "PID|1||PC100001^^^PCDEMO^MR||Öberg^Åsa||19570314|F"
 
 
@@ -41,14 +43,31 @@ def adt(
     version: str = "2.5",
     control_id: str = "MSG00001",
     charset: str = "",
+    sent_at: str = "20260504101500",
+    recorded_at: str = "20260504101500",
 ) -> str:
+    """``sent_at`` is MSH-7 (the message's time), ``recorded_at`` EVN-2 (the event's)."""
     kind = message_type or f"ADT^{event}^ADT_{event}"
-    msh = (
-        f"MSH|^~\\&|PAS|GENHOSP|POINTCARE|PHOTO|20260504101500||{kind}|{control_id}|P|{version}"
-        + (f"||||||{charset}" if charset else "")
+    msh = f"MSH|^~\\&|PAS|GENHOSP|POINTCARE|PHOTO|{sent_at}||{kind}|{control_id}|P|{version}" + (
+        f"||||||{charset}" if charset else ""
     )
-    segments = [msh, f"EVN|{event}|20260504101500", pid, *more, pv1]
+    segments = [msh, f"EVN|{event}|{recorded_at}", pid, *more, pv1]
     return "\r".join(segment for segment in segments if segment is not None) + "\r"
 
 
-__all__ = ["OBERG_PID", "adt", "mrg", "pid", "pv1"]
+def ack_of(reply: bytes) -> hl7.Message:
+    assert reply.startswith(b"\x0b") and reply.endswith(b"\x1c\x0d"), reply
+    message = hl7.parse(reply[1:-2].decode("utf-8"))
+    assert str(message.segment("MSH")[9]).startswith("ACK")
+    return message
+
+
+def code(ack: hl7.Message) -> str:
+    return str(ack.segment("MSA")[1])
+
+
+def reason(ack: hl7.Message) -> str:
+    return str(ack.unescape(str(ack.segment("MSA")[3])))
+
+
+__all__ = ["OBERG_PID", "ack_of", "adt", "code", "mrg", "pid", "pv1", "reason"]

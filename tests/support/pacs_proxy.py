@@ -3,6 +3,11 @@
     with PacsProxy(orthanc.url) as proxy:       # proxy.url + "/dicom-web" reaches Orthanc
         proxy.mode = Mode.ERROR                 # answer 500 without asking Orthanc
         proxy.mode = Mode.HANG                  # say nothing for hang_seconds, then hang up
+        proxy.mode = Mode.LOSE_ANSWER           # Orthanc stores it; the answer is dropped
+        proxy.mode = Mode.CONFLICT              # 409, each instance failed 0111 (duplicate),
+                                                #   as dcm4chee answers an instance it holds
+        proxy.mode = Mode.REFUSE                # 400 naming no instance, Orthanc not asked
+        proxy.mode = Mode.SLOW                  # Orthanc's answer trickled over slow_seconds
         proxy.plan = [Mode.ERROR, Mode.HANG]    # for the next two STOW-RS requests only
         proxy.hold_stow(2)                      # pass STOW-RS request no. 2 to Orthanc, then
         proxy.held.wait(10)                     #   keep Orthanc's answer until release()
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import threading
 import time
 from email.message import Message
@@ -29,6 +35,7 @@ from urllib.parse import urlsplit
 
 from pydicom import dcmread
 
+DICOM_JSON = "application/dicom+json"
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 
 
@@ -36,6 +43,16 @@ class Mode(Enum):
     FORWARD = "forward"
     ERROR = "error"
     HANG = "hang"
+    LOSE_ANSWER = "lose-answer"
+    CONFLICT = "conflict"
+    REFUSE = "refuse"
+    SLOW = "slow"
+
+
+DUPLICATE_SOP_INSTANCE = 0x0111
+UNREADABLE = "(unreadable)"
+"""The SOP Instance UID recorded for a part that is not a readable DICOM object."""
+SLOW_PIECES = 10
 
 
 def stow_sop_uids(content_type: str, body: bytes) -> list[str]:
@@ -48,12 +65,18 @@ def stow_sop_uids(content_type: str, body: bytes) -> list[str]:
         assert isinstance(part, Message)
         payload = part.get_payload(decode=True)
         assert isinstance(payload, bytes)
-        uids.append(str(dcmread(BytesIO(payload), stop_before_pixels=True).SOPInstanceUID))
+        try:
+            dataset = dcmread(BytesIO(payload), stop_before_pixels=True)
+        except Exception:  # a part that is no DICOM object: the PACS will say so
+            dataset = None
+        uids.append(str(getattr(dataset, "SOPInstanceUID", UNREADABLE)))
     return uids
 
 
 class PacsProxy:
-    def __init__(self, upstream: str, *, hang_seconds: float = 5.0) -> None:
+    def __init__(
+        self, upstream: str, *, hang_seconds: float = 5.0, slow_seconds: float = 5.0
+    ) -> None:
         parts = urlsplit(upstream)
         self.upstream_host = parts.hostname or "127.0.0.1"
         self.upstream_port = parts.port or 80
@@ -61,6 +84,8 @@ class PacsProxy:
         self.plan: list[Mode] = []
         """Modes for the next STOW-RS requests, one each, before ``mode`` applies again."""
         self.hang_seconds = hang_seconds
+        self.slow_seconds = slow_seconds
+        """How long ``Mode.SLOW`` takes to give Orthanc's answer back, in pieces."""
         self.held = threading.Event()
         """Set when the held STOW-RS request has been stored by Orthanc and its answer is kept."""
         self._release = threading.Event()
@@ -160,6 +185,12 @@ class PacsProxy:
             self.answers.append(0)
             request.close_connection = True
             return
+        if is_stow and mode is Mode.CONFLICT:
+            self._answer(request, 409, {"Content-Type": DICOM_JSON}, _duplicates(uids))
+            return
+        if is_stow and mode is Mode.REFUSE:
+            self._answer(request, 400, {"Content-Type": "text/plain"}, b"Bad request")
+            return
         status, headers, answer = self._forward(request, body)
         if is_stow:
             with self._lock:
@@ -167,7 +198,12 @@ class PacsProxy:
             if stow_number == self._hold_number:
                 self.held.set()
                 self._release.wait(60)
-        self._answer(request, status, headers, answer)
+            if mode is Mode.LOSE_ANSWER:
+                self.answers.append(0)
+                request.close_connection = True
+                return
+        slow = self.slow_seconds if is_stow and mode is Mode.SLOW else 0.0
+        self._answer(request, status, headers, answer, slow_seconds=slow)
 
     def _forward(
         self, request: BaseHTTPRequestHandler, body: bytes
@@ -184,7 +220,13 @@ class PacsProxy:
             connection.close()
 
     def _answer(
-        self, request: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes
+        self,
+        request: BaseHTTPRequestHandler,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
+        *,
+        slow_seconds: float = 0.0,
     ) -> None:
         with contextlib.suppress(OSError):  # the client may be gone (killed, timed out)
             request.send_response(status)
@@ -192,5 +234,24 @@ class PacsProxy:
                 request.send_header(name, value)
             request.send_header("Content-Length", str(len(body)))
             request.end_headers()
-            request.wfile.write(body)
+            if slow_seconds:
+                step = -(-len(body) // SLOW_PIECES)
+                for start in range(0, len(body), step):
+                    time.sleep(slow_seconds / SLOW_PIECES)
+                    request.wfile.write(body[start : start + step])
+                    request.wfile.flush()
+            else:
+                request.wfile.write(body)
             self.answers.append(status)
+
+
+def _duplicates(uids: list[str]) -> bytes:
+    """A Store Instances Response naming each instance as failed with 0111 (duplicate)."""
+    failed = [
+        {
+            "00081155": {"vr": "UI", "Value": [uid]},
+            "00081197": {"vr": "US", "Value": [DUPLICATE_SOP_INSTANCE]},
+        }
+        for uid in uids
+    ]
+    return json.dumps({"00081198": {"vr": "SQ", "Value": failed}}).encode()

@@ -94,6 +94,25 @@ class PostgresCluster:
         )
         shutil.rmtree(self.directory, ignore_errors=True)
 
+    def halt(self) -> None:
+        """Stop the server (fast shutdown: open connections are cut) and keep its data."""
+        self._script("stop")
+
+    def resume(self) -> None:
+        """Start a halted server again, on its port (the URLs stay valid)."""
+        self._script("start", (self.directory / "port").read_text().strip())
+
+    def _script(self, action: str, *more: str) -> None:
+        result = subprocess.run(
+            [str(SCRIPT), action, str(self.directory), *more],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"infra/postgres.sh {action} failed: {result.stderr.strip()}")
+
     def url_of(self, database: str) -> str:
         return make_url(self.url).set(database=database).render_as_string(hide_password=False)
 
@@ -122,7 +141,9 @@ class PostgresCluster:
     def _admin(self, statement: str) -> None:
         if self._engine is None:
             # CREATE/DROP DATABASE cannot run inside a transaction: autocommit.
-            self._engine = create_engine(self.url_of("postgres"), isolation_level="AUTOCOMMIT")
+            self._engine = create_engine(
+                self.url_of("postgres"), isolation_level="AUTOCOMMIT", pool_pre_ping=True
+            )
         with self._engine.connect() as connection:
             connection.execute(text(statement))
 

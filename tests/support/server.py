@@ -82,6 +82,7 @@ class LiveServer:
         self._stop_timeout = stop_timeout
         self._log_dir = self._make_temp_dir("logs")
         self._process: subprocess.Popen[bytes] | None = None
+        self._killed = False
 
     @property
     def url(self) -> str:
@@ -154,7 +155,7 @@ class LiveServer:
         process = self._process
         if process is None:
             return
-        died_early = process.poll() is not None
+        died_early = process.poll() is not None and not self._killed
         self._terminate()
         try:
             if died_early:
@@ -164,6 +165,16 @@ class LiveServer:
                 )
         finally:
             self._remove_temp_dirs()
+
+    def kill(self) -> None:
+        """SIGKILL the server and everything it started, as a power cut would: no shutdown
+        code runs. The data dir stays; ``start`` may not be called again (make another
+        ``LiveServer`` on the same port and data dir)."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._killed = True
+        self._signal_group(signal.SIGKILL)
+        self._process.wait(timeout=self._stop_timeout)
 
     def __enter__(self) -> LiveServer:
         return self.start()

@@ -102,6 +102,13 @@ class BuiltinArchive:
                 for series, sop in session.execute(query)
             ]
 
+    def holds(self, ref: InstanceRef) -> bool:
+        try:
+            self._paths(ref)
+        except NotFound:
+            return False
+        return True
+
     def retrieve_instance(self, ref: InstanceRef) -> bytes:
         try:
             return self.files.read(self._paths(ref)[0])

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import ssl
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import quote
@@ -21,6 +22,7 @@ import httpx
 from pointcare.archive.protocol import (
     THUMBNAIL_SIZE,
     ArchiveUnavailable,
+    Cause,
     InstanceRef,
     Outcome,
     OutgoingInstance,
@@ -56,6 +58,7 @@ STUDY_FIELDS = (
     NUMBER_OF_STUDY_RELATED_INSTANCES,
 )
 QIDO_WILDCARDS = frozenset("*?\\")
+UPLOAD_CHUNK = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,6 +73,10 @@ class DicomwebConnection:
     verify_tls: bool = True
     ca_bundle: str = ""
     timeout_seconds: float = 30.0
+    """Longest wait to connect, or for any one read or write."""
+    request_seconds: float = 300.0
+    """Longest time one STOW-RS request may take in all: a PACS that trickles its answer a
+    byte at a time never trips the per-read timeout."""
 
     def tls(self) -> ssl.SSLContext | bool:
         if not self.verify_tls:
@@ -111,22 +118,40 @@ class DicomwebArchive:
     def store(self, instances: Sequence[OutgoingInstance]) -> StoreReport:
         sent = [instance.sop_instance_uid for instance in instances]
         request = stow_request(instances)
+        deadline = time.monotonic() + self.connection.request_seconds
+        headers = {
+            "Content-Type": request.content_type,
+            "Content-Length": str(len(request.body)),  # sent as is, not chunked
+            "Accept": DICOM_JSON,
+        }
         try:
-            response = self._http.post(
-                "/studies",
-                content=request.body,
-                headers={"Content-Type": request.content_type, "Accept": DICOM_JSON},
+            with self._http.stream(
+                "POST", "/studies", content=_before(deadline, request.body), headers=headers
+            ) as response:
+                answer = b"".join(_before(deadline, response.iter_bytes()))
+        except _Overtime:
+            return StoreReport.for_all(
+                sent,
+                Outcome.UNCONFIRMED,
+                f"the PACS took more than {self.connection.request_seconds:g} s for the request",
+                Cause.TIMEOUT,
             )
         except httpx.TimeoutException as exc:
             return StoreReport.for_all(
-                sent, Outcome.UNCONFIRMED, f"no answer from the PACS in time ({_kind(exc)})"
+                sent,
+                Outcome.UNCONFIRMED,
+                f"no answer from the PACS in time ({_kind(exc)})",
+                Cause.TIMEOUT,
             )
         except httpx.HTTPError as exc:
             return StoreReport.for_all(
-                sent, Outcome.UNCONFIRMED, f"could not reach the PACS ({_kind(exc)}: {exc})"
+                sent,
+                Outcome.UNCONFIRMED,
+                f"could not reach the PACS ({_kind(exc)}: {exc})",
+                Cause.UNREACHABLE,
             )
         return read_stow_response(
-            response.status_code, response.headers.get("content-type", ""), response.content, sent
+            response.status_code, response.headers.get("content-type", ""), answer, sent
         )
 
     # --- QIDO-RS ----------------------------------------------------------------------------
@@ -155,6 +180,17 @@ class DicomwebArchive:
             )
             for obj in found
         ]
+
+    def holds(self, ref: InstanceRef) -> bool:
+        params = httpx.QueryParams({"SOPInstanceUID": ref.sop_instance_uid})
+        series = f"/studies/{_uid(ref.study_instance_uid)}/series/{_uid(ref.series_instance_uid)}"
+        try:
+            found = self._search(f"{series}/instances", params)
+        except NotFound:  # Orthanc: an unknown study or series is a 404, not an empty list
+            return False
+        return any(
+            json_model.first_text(obj, SOP_INSTANCE_UID) == ref.sop_instance_uid for obj in found
+        )
 
     def _search(self, path: str, params: httpx.QueryParams | None) -> list[ReceivedObject]:
         response = self._get(path, accept=DICOM_JSON, params=params)
@@ -197,6 +233,23 @@ class DicomwebArchive:
             log.warning("PACS answered path=%s status=%d", path, response.status_code)
             raise ArchiveUnavailable(f"The PACS answered HTTP {response.status_code}.")
         return response
+
+
+class _Overtime(Exception):
+    """A request went on past its deadline."""
+
+
+def _before(deadline: float, data: bytes | Iterator[bytes]) -> Iterator[bytes]:
+    """``data`` in pieces, raising ``_Overtime`` once the deadline has passed."""
+    pieces = (
+        (data[i : i + UPLOAD_CHUNK] for i in range(0, len(data), UPLOAD_CHUNK))
+        if isinstance(data, bytes)
+        else data
+    )
+    for piece in pieces:
+        if time.monotonic() > deadline:
+            raise _Overtime
+        yield piece
 
 
 def first_part(content_type: str, body: bytes) -> bytes | None:

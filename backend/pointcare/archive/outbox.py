@@ -4,13 +4,16 @@ them.
 A row is written in the transaction that stores the object, so an object the phone was told is
 stored always has one. Forwarders claim due rows under a lease (``SELECT ... FOR UPDATE SKIP
 LOCKED`` on PostgreSQL; on SQLite the write transaction's ``BEGIN IMMEDIATE`` serialises
-claimers), send them, and record each result only while they still hold the lease: a forwarder
-that was presumed dead and lost its rows to another cannot overwrite what the other one
-recorded.
+claimers), renew it while they send, and record each result only while they still hold the
+lease: a forwarder that was presumed dead and lost its rows to another cannot overwrite what the
+other one recorded. Every attempt is counted when claimed and kept in ``delivery_attempts``
+(when, who, how it ended, why). Only refusals and crashes park a delivery; an unreachable PACS
+is retried for as long as it takes.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,8 +24,10 @@ from sqlalchemy.orm import Session
 
 from pointcare import audit
 from pointcare.archive.backoff import RetryPolicy
-from pointcare.archive.protocol import InstanceRef, InstanceResult, Outcome
-from pointcare.db.models import Delivery, Instance, Patient, Series, Study
+from pointcare.archive.protocol import Cause, InstanceRef, InstanceResult, Outcome
+from pointcare.db.models import Delivery, DeliveryAttempt, Instance, Patient, Series, Study
+
+log = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 1024
 
@@ -45,6 +50,25 @@ class Claimed:
     storage_path: str
 
 
+class AttemptOutcome(StrEnum):
+    """How one attempt ended (``DeliveryAttempt.outcome``)."""
+
+    DELIVERED = "delivered"
+    REFUSED = "refused"
+    UNREACHABLE = "unreachable"
+    """No answer about it: the PACS down, a timeout, a 5xx."""
+    INTERRUPTED = "interrupted"
+    """The forwarder stopped before it recorded a result."""
+
+    @classmethod
+    def of(cls, outcome: Outcome) -> AttemptOutcome:
+        return {
+            Outcome.STORED: cls.DELIVERED,
+            Outcome.FAILED: cls.REFUSED,
+            Outcome.UNCONFIRMED: cls.UNREACHABLE,
+        }[outcome]
+
+
 @dataclass(frozen=True, slots=True)
 class Recorded:
     delivered: int = 0
@@ -52,6 +76,8 @@ class Recorded:
     parked: int = 0
     lost: int = 0
     """Results not recorded because another forwarder had taken the delivery over."""
+    overdue: int = 0
+    """Unreachable for ``max_attempts`` attempts or more: still retried, and worth an alert."""
 
 
 def enqueue(session: Session, instance_id: int, now: datetime) -> None:
@@ -85,37 +111,62 @@ def _objects() -> Subquery:
 
 
 def claim(
-    session: Session, *, owner: str, now: datetime, limit: int, lease: timedelta
+    session: Session,
+    *,
+    owner: str,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    policy: RetryPolicy,
 ) -> list[Claimed]:
     """Take up to ``limit`` due deliveries for ``owner`` until ``now + lease``.
 
-    Due: pending, next attempt reached, and not held by a live lease. Run it in a write
+    Due: pending, next attempt reached, and not held by a live lease. Each taken delivery's
+    attempt is counted now and opened in its history, so that a send cut short by a crash
+    still counts; a delivery whose lease ran out without a result gets that attempt closed as
+    interrupted, and one charged ``policy.max_attempts`` times that way is parked instead of
+    sent again (a photo that kills the forwarder must not do so for ever). Run it in a write
     transaction (``Database.write()``) that commits before anything is sent.
     """
     due = (
-        select(Delivery.id)
+        select(Delivery)
         .where(
             Delivery.state == DeliveryState.PENDING.value,
             Delivery.next_attempt_at <= now,
-            or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at < now),
+            or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at <= now),
         )
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has no row locks and omits it
     )
-    ids = list(session.scalars(due))
-    if not ids:
+    taken: list[int] = []
+    for delivery in session.scalars(due).all():
+        if delivery.lease_owner is not None:
+            _close_interrupted(session, delivery, now)
+        if policy.gives_up_after(delivery.charged_attempts):
+            _park(session, delivery, owner)
+            continue
+        delivery.attempts += 1
+        delivery.charged_attempts += 1
+        delivery.last_attempt_at = now
+        delivery.lease_owner = owner
+        delivery.lease_expires_at = now + lease
+        session.add(
+            DeliveryAttempt(
+                delivery_id=delivery.id,
+                number=delivery.attempts,
+                forwarder=owner,
+                started_at=now,
+            )
+        )
+        taken.append(delivery.id)
+    if not taken:
         return []
-    session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(ids))
-        .values(lease_owner=owner, lease_expires_at=now + lease)
-    )
     objects = _objects()
     rows = session.execute(
         select(Delivery.id, objects.c.study, objects.c.series, objects.c.sop, objects.c.path)
         .join(objects, objects.c.delivery_id == Delivery.id)
-        .where(Delivery.id.in_(ids))
+        .where(Delivery.id.in_(taken))
         .order_by(Delivery.next_attempt_at, Delivery.id)
     )
     return [
@@ -132,8 +183,13 @@ def record(
     now: datetime,
     policy: RetryPolicy,
 ) -> Recorded:
-    """Record the result of each delivery id in ``results``, for those ``owner`` still holds:
-    delivered, or retried later with backoff, or parked after ``policy.max_attempts``."""
+    """Record the result of each delivery id in ``results``, for those ``owner`` still holds.
+
+    Delivered; or, when the PACS could not be reached or did not answer, retried with backoff
+    (capped) for as long as it takes, the attempt given back (an outage parks nothing; past
+    ``policy.max_attempts`` attempts it is counted as overdue, for an alert); or, when the PACS
+    refused it, retried with backoff and parked once ``policy.max_attempts`` attempts counted.
+    """
     held = session.scalars(
         select(Delivery)
         .where(
@@ -143,26 +199,82 @@ def record(
         )
         .with_for_update()
     ).all()
-    delivered = retrying = parked = 0
+    attempts = {
+        attempt.delivery_id: attempt
+        for attempt in session.scalars(
+            select(DeliveryAttempt).where(
+                DeliveryAttempt.delivery_id.in_([delivery.id for delivery in held]),
+                DeliveryAttempt.forwarder == owner,
+                DeliveryAttempt.finished_at.is_(None),
+            )
+        )
+    }
+    delivered = retrying = parked = overdue = 0
     for delivery in held:
         result = results[delivery.id]
-        delivery.attempts += 1
-        delivery.last_attempt_at = now
+        reason = result.reason[:MAX_ERROR_CHARS] or None
+        attempt = attempts.get(delivery.id)
+        if attempt is not None:
+            attempt.finished_at = now
+            attempt.outcome = AttemptOutcome.of(result.outcome).value
+            attempt.cause = result.why.value
+            attempt.reason = reason
         delivery.lease_owner = None
         delivery.lease_expires_at = None
-        delivery.last_error = result.reason[:MAX_ERROR_CHARS] or None
+        delivery.last_error = reason
         if result.outcome is Outcome.STORED:
             delivery.state = DeliveryState.DELIVERED.value
             delivery.delivered_at = now
             delivered += 1
-        elif policy.gives_up_after(delivery.attempts):
-            delivery.state = DeliveryState.PARKED.value
-            parked += 1
-            audit.record(session, _parked_event(owner, delivery))
-        else:
+        elif result.outcome is Outcome.UNCONFIRMED:
+            delivery.charged_attempts = max(delivery.charged_attempts - 1, 0)
             delivery.next_attempt_at = now + policy.delay(delivery.attempts)
             retrying += 1
-    return Recorded(delivered, retrying, parked, lost=len(results) - len(held))
+            overdue += policy.gives_up_after(delivery.attempts)
+        elif policy.gives_up_after(delivery.charged_attempts):
+            _park(session, delivery, owner)
+            parked += 1
+        else:
+            delivery.next_attempt_at = now + policy.delay(delivery.charged_attempts)
+            retrying += 1
+    return Recorded(delivered, retrying, parked, lost=len(results) - len(held), overdue=overdue)
+
+
+def _close_interrupted(session: Session, delivery: Delivery, now: datetime) -> None:
+    """The attempt its last holder never recorded: the forwarder died (or lost its lease)."""
+    reason = (
+        f"the forwarder {delivery.lease_owner} stopped before it recorded a result "
+        "(killed, crashed, or cut off from the database)"
+    )[:MAX_ERROR_CHARS]
+    session.execute(
+        update(DeliveryAttempt)
+        .where(
+            DeliveryAttempt.delivery_id == delivery.id,
+            DeliveryAttempt.finished_at.is_(None),
+        )
+        .values(
+            finished_at=now,
+            outcome=AttemptOutcome.INTERRUPTED.value,
+            cause=Cause.INTERRUPTED.value,
+            reason=reason,
+        )
+    )
+    delivery.last_error = reason
+    delivery.lease_owner = None
+    delivery.lease_expires_at = None
+
+
+def _park(session: Session, delivery: Delivery, owner: str) -> None:
+    delivery.state = DeliveryState.PARKED.value
+    delivery.lease_owner = None
+    delivery.lease_expires_at = None
+    log.error(
+        "delivery parked delivery_id=%s attempts=%d reason=%s",
+        delivery.id,
+        delivery.attempts,
+        delivery.last_error,
+    )
+    audit.record(session, _parked_event(owner, delivery))
 
 
 def _parked_event(owner: str, delivery: Delivery) -> audit.AuditEvent:
@@ -211,6 +323,7 @@ def retry_parked(session: Session, now: datetime, delivery_id: int | None = None
         .values(
             state=DeliveryState.PENDING.value,
             attempts=0,
+            charged_attempts=0,
             next_attempt_at=now,
             lease_owner=None,
             lease_expires_at=None,

@@ -54,11 +54,57 @@ class Outcome(StrEnum):
     it may or may not be stored. Sending it again is safe: its UIDs do not change."""
 
 
+class Cause(StrEnum):
+    """Why an instance got its outcome, in words short enough for a metric label."""
+
+    STORED = "stored"
+    ALREADY_HELD = "already_held"
+    """The PACS called it a duplicate, and a search by its UIDs found it there."""
+    REFUSED = "refused"
+    """Named in the Failed SOP Sequence (or refused by the built-in archive)."""
+    DUPLICATE = "duplicate"
+    """Named as failed with Failure Reason 0111 (duplicate SOP instance): to be verified."""
+    REQUEST_REFUSED = "request_refused"
+    """A 4xx that named no instance: the whole request was refused, maybe for one of them."""
+    CONFLICT = "conflict"
+    """A 409 that named no instance: maybe a duplicate, to be verified."""
+    TIMEOUT = "timeout"
+    UNREACHABLE = "unreachable"
+    """No connection to the PACS."""
+    SERVER_ERROR = "server_error"
+    """A 5xx, or an answer that could not be read."""
+    UNANSWERED = "unanswered"
+    """A 200 or 202 that did not name it."""
+    SPOOL_MISSING = "spool_missing"
+    INTERNAL = "internal"
+    """Our own code failed while sending."""
+    INTERRUPTED = "interrupted"
+    """The forwarder stopped (a crash, a kill) before it recorded a result."""
+
+
+REQUEST_LEVEL = frozenset({Cause.REQUEST_REFUSED, Cause.CONFLICT})
+"""Causes that say nothing of one instance of a request of several: send them one by one."""
+TO_VERIFY = frozenset({Cause.DUPLICATE, Cause.CONFLICT})
+"""Refusals that may mean "already held": ask the PACS for the instance before believing them."""
+
+
 @dataclass(frozen=True, slots=True)
 class InstanceResult:
     outcome: Outcome
     reason: str = ""
     """Why it failed or is unconfirmed, or a warning the archive gave with a stored instance."""
+    cause: Cause | None = None
+    """Why, as a code; None: the usual one for the outcome (see ``why``)."""
+
+    @property
+    def why(self) -> Cause:
+        if self.cause is not None:
+            return self.cause
+        return {
+            Outcome.STORED: Cause.STORED,
+            Outcome.FAILED: Cause.REFUSED,
+            Outcome.UNCONFIRMED: Cause.SERVER_ERROR,
+        }[self.outcome]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +118,13 @@ class StoreReport:
 
     @classmethod
     def for_all(
-        cls, sop_instance_uids: Sequence[str], outcome: Outcome, reason: str
+        cls,
+        sop_instance_uids: Sequence[str],
+        outcome: Outcome,
+        reason: str,
+        cause: Cause | None = None,
     ) -> StoreReport:
-        return cls({uid: InstanceResult(outcome, reason) for uid in sop_instance_uids})
+        return cls({uid: InstanceResult(outcome, reason, cause) for uid in sop_instance_uids})
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +163,11 @@ class Archive(Protocol):
 
     def search_instances(self, study_instance_uid: str) -> list[InstanceRef]:
         """Every instance of a study."""
+        ...
+
+    def holds(self, ref: InstanceRef) -> bool:
+        """Whether the archive holds this instance, under these study and series UIDs (a
+        QIDO-RS search by UID): how a refusal as "duplicate" is checked."""
         ...
 
     def retrieve_instance(self, ref: InstanceRef) -> bytes:

@@ -5,6 +5,11 @@ An instance counts as stored only when the PACS names it in the Referenced SOP S
 delivery from the queue only for instances the PACS confirmed". Everything else is a failure
 (the PACS refused it) or unconfirmed (no usable answer); both are retried. A 200 whose body
 does not name an instance leaves that instance unconfirmed rather than trusting the status.
+
+Each result carries its ``Cause``; two of them the forwarder acts on: a refusal of the whole
+request (a 4xx naming no instance; Orthanc answers 400 for a batch with one object it cannot
+read) is sent again one instance at a time, and a duplicate (Failure Reason 0111, or a 409
+naming none) is checked by a search for the instance before it counts as delivered.
 """
 
 from __future__ import annotations
@@ -13,10 +18,16 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pointcare.archive.protocol import InstanceResult, Outcome, OutgoingInstance, StoreReport
+from pointcare.archive.protocol import (
+    Cause,
+    InstanceResult,
+    Outcome,
+    OutgoingInstance,
+    StoreReport,
+)
 from pointcare.dicom import json_model
 from pointcare.dicom.json_model import ReceivedObject
-from pointcare.dicom.store_status import status_meaning
+from pointcare.dicom.store_status import DUPLICATE_SOP_INSTANCE, status_meaning
 
 DICOM = "application/dicom"
 DICOM_JSON = "application/dicom+json"
@@ -62,7 +73,8 @@ def read_stow_response(
         if uid in failed:
             reason = failed[uid]
             text = f"the PACS refused it: {status_meaning(reason)}" if reason else "refused"
-            results[uid] = InstanceResult(Outcome.FAILED, f"HTTP {status}, {text}")
+            cause = Cause.DUPLICATE if reason == DUPLICATE_SOP_INSTANCE else Cause.REFUSED
+            results[uid] = InstanceResult(Outcome.FAILED, f"HTTP {status}, {text}", cause)
         elif uid in referenced and status in (200, 202):
             warning = referenced[uid]
             note = f"stored with warning {status_meaning(warning)}" if warning else ""
@@ -76,12 +88,18 @@ def _unnamed(status: int, answered: bool) -> InstanceResult:
     """The result of an instance the answer does not name."""
     if status in (200, 202):
         detail = "did not name it" if answered else "had no readable Store Instances Response"
-        return InstanceResult(Outcome.UNCONFIRMED, f"HTTP {status}, but the PACS's answer {detail}")
+        return InstanceResult(
+            Outcome.UNCONFIRMED, f"HTTP {status}, but the PACS's answer {detail}", Cause.UNANSWERED
+        )
     if status == 409:
-        return InstanceResult(Outcome.FAILED, "HTTP 409 Conflict: the PACS stored none of them")
+        return InstanceResult(
+            Outcome.FAILED, "HTTP 409 Conflict: the PACS stored none of them", Cause.CONFLICT
+        )
     if 400 <= status < 500:
-        return InstanceResult(Outcome.FAILED, f"HTTP {status}: the PACS refused the request")
-    return InstanceResult(Outcome.UNCONFIRMED, f"HTTP {status} from the PACS")
+        return InstanceResult(
+            Outcome.FAILED, f"HTTP {status}: the PACS refused the request", Cause.REQUEST_REFUSED
+        )
+    return InstanceResult(Outcome.UNCONFIRMED, f"HTTP {status} from the PACS", Cause.SERVER_ERROR)
 
 
 def _parse_body(content_type: str, body: bytes) -> ReceivedObject | None:

@@ -16,11 +16,14 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from pointcare import faults
 from pointcare.audit.chain import GENESIS_HASH, event_mac
 from pointcare.audit.events import AuditEvent
 from pointcare.db.engine import AUDIT_KEY, Database
 from pointcare.db.models import AuditRecord
 from pointcare.db.types import utcnow
+from pointcare.errors import ServiceUnavailable
+from pointcare.metrics import AUDIT_WRITE_FAILURES
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +72,36 @@ def record(session: Session, event: AuditEvent) -> AuditRecord:
 
 def record_now(db: Database, *events: AuditEvent) -> None:
     """Append ``events`` in a transaction of their own: for events with no write of their own
-    (a view, a search, a refused sign-in)."""
-    with db.write() as session:
-        for event in events:
-            record(session, event)
+    (a view, a search, a refused sign-in).
+
+    Called before the data it records is sent, so that nothing is read unaudited: when the
+    trail cannot be written (the database down, its disk full), ``AuditUnavailable`` (503)
+    refuses the read itself.
+    """
+    try:
+        with db.write() as session:
+            for event in events:
+                record(session, event)
+    except Exception as exc:
+        AUDIT_WRITE_FAILURES.inc()
+        if faults.as_fault(exc) is None:
+            raise
+        log.warning(
+            "audit event not written, access refused: %s (%s)",
+            ",".join(event.action.value for event in events),
+            faults.describe(exc),
+        )
+        raise AuditUnavailable(
+            "This access cannot be recorded in the audit trail right now, so it is refused. "
+            "Try again in a minute; if it keeps failing, tell the administrator."
+        ) from None
+
+
+class AuditUnavailable(ServiceUnavailable):
+    """The trail cannot be written: the access it would record is refused (no unaudited
+    reads of patient data)."""
+
+    retry_after_seconds = 30
 
 
 def _row_values(event: AuditEvent, seq: int, prev_hash: str) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from pointcare.identity.directory import find_by_mrn
 from pointcare.imaging.exif import moment_taken
 from pointcare.imaging.photo import PhotoRejected, normalise_photo
 from pointcare.launch.binding import check_may_open
+from pointcare.metrics import timed_ingest
 
 FILING_ATTEMPTS = 3
 """Tries to file an object when concurrent uploads race to create its study, then its series."""
@@ -84,6 +85,12 @@ class CaptureService:
     ) -> Stored:
         """Store ``content`` as ``command`` says; ``actor`` (who, from where) goes into the
         audit trail (default: ``who``, no address)."""
+        with timed_ingest(command.kind.value):
+            return self._capture(who, command, content, actor)
+
+    def _capture(
+        self, who: Principal, command: CaptureCommand, content: bytes, actor: audit.Actor | None
+    ) -> Stored:
         if not content:
             raise InvalidInput("The file is empty.", errors={"file": "the file is empty"})
         content_sha256 = hashlib.sha256(content).hexdigest()

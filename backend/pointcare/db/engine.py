@@ -31,6 +31,10 @@ class CommitOutcomeUnknown(Exception):
     them; it looks for what the transaction wrote, from a new connection, to find out."""
 
 
+class DatabaseBusy(TimeoutError):
+    """A write waited longer than the busy timeout for its turn (SQLite's one writer)."""
+
+
 class Database:
     def __init__(
         self,
@@ -151,7 +155,7 @@ class _WriteTurn:
 
     def __enter__(self) -> None:
         if not self._lock.acquire(timeout=self._timeout):
-            raise TimeoutError("the database stayed busy: another write did not finish in time")
+            raise DatabaseBusy("the database stayed busy: another write did not finish in time")
 
     def __exit__(self, *exc_info: object) -> None:
         self._lock.release()

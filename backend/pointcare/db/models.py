@@ -102,6 +102,9 @@ class Patient(Base):
     """Set when an ADT A40 merged this record into another: the surviving patient, which now
     holds its studies, photos and consent. The row stays so that the old MRN still resolves."""
     merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    adt_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the last ADT message applied to this record happened (EVN-2, else MSH-7): an older
+    message that arrives later (a resend, another interface thread) is not applied."""
 
 
 Index("ix_patients_mrn_folded", func.upper(Patient.mrn))
@@ -290,6 +293,10 @@ class Delivery(Base):
     """The stored object this delivery sends."""
     state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """Attempts started (counted when claimed, so that a send cut short by a crash counts)."""
+    charged_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """Attempts that count toward parking: charged when claimed, given back when the PACS
+    could not be reached (an outage parks nothing; a refusal or a crash does, in the end)."""
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(1024))
@@ -302,6 +309,26 @@ class Delivery(Base):
     """When the spool copy (the Part-10 file) was deleted after delivery; the thumbnail stays."""
 
     instance: Mapped[Instance] = relationship()
+
+
+class DeliveryAttempt(Base):
+    """One attempt to deliver: when, by which forwarder, and how it ended (for the admin page
+    and the failure metrics). ``outcome`` stays NULL while the attempt is in flight."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (Index("ix_delivery_attempts_delivery_number", "delivery_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    forwarder: Mapped[str] = mapped_column(String(128))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    """``delivered``, ``refused``, ``unreachable`` or ``interrupted`` (``archive.outbox``)."""
+    cause: Mapped[str | None] = mapped_column(String(32))
+    """``pointcare.archive.protocol.Cause``: why, as a code."""
+    reason: Mapped[str | None] = mapped_column(String(1024))
 
 
 # --- Bedside capture (pointcare.bedside) ----------------------------------------------------

@@ -5,6 +5,7 @@ words an admin or an integrator reads them by. The same codes are read from a PA
 from __future__ import annotations
 
 PROCESSING_FAILURE = 0x0110
+DUPLICATE_SOP_INSTANCE = 0x0111
 SOP_CLASS_NOT_SUPPORTED = 0x0122
 NOT_AUTHORIZED = 0x0124
 OUT_OF_RESOURCES = 0xA700
@@ -28,6 +29,7 @@ NO_CONSENT = 0xC104
 
 _MEANINGS = {
     PROCESSING_FAILURE: "processing failure",
+    DUPLICATE_SOP_INSTANCE: "duplicate SOP instance",
     SOP_CLASS_NOT_SUPPORTED: "SOP Class not supported",
     NOT_AUTHORIZED: "not authorized",
     COERCED: "coercion of data elements",

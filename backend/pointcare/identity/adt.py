@@ -6,7 +6,11 @@ declares, and unescapes values; the rules of each field are here.
 
 What is read (HL7 v2.3 to v2.8, original acknowledgement mode):
 
-- MSH-9 ``ADT^<event>`` (or EVN-1 when MSH-9 has no event), MSH-10 control ID, MSH-12 version.
+- MSH-2 encoding characters (four or five distinct punctuation characters), MSH-9
+  ``ADT^<event>`` (or EVN-1 when MSH-9 has no event), MSH-10 control ID, MSH-12 version.
+- EVN-2 (recorded date/time), else MSH-7 (date/time of message): when the event happened, so
+  that a message older than what the patient record already reflects is not applied. A time
+  without a UTC offset is taken as this server's local time.
 - A01 admit, A04 register, A08 update: PID-3 identifiers (CX: ``id^^^authority^type``; the
   ``MR``-typed one, else the first; authority namespace, else universal ID, else the default
   issuer), PID-5 name (XPN ``family^given``; the legal name ``L`` when several are given),
@@ -26,7 +30,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from enum import IntEnum, StrEnum
 
 import hl7
@@ -43,6 +47,9 @@ MAX_TEXT_MESSAGE = 80
 """MSA-3 (Text Message) holds 80 characters; ERR-7 carries the whole reason."""
 HL7_NULL = '""'
 
+_TIMESTAMP = re.compile(
+    r"(\d{4})(\d{2})(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,4}))?)?)?)?([+-]\d{4})?"
+)
 _BIRTH_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})(\d{2}(\d{2}(\d{2}(\.\d{1,4})?)?)?)?([+-]\d{4})?")
 _SEX_CODES = {"F": Sex.FEMALE, "M": Sex.MALE, "O": Sex.OTHER, "U": Sex.UNKNOWN, "": Sex.UNKNOWN}
 _SEX_ALIASES = {"A": Sex.OTHER, "X": Sex.OTHER, "N": Sex.UNKNOWN}
@@ -167,6 +174,8 @@ class AdtMessage:
     header: Header
     event: AdtEvent
     commands: tuple[AdtCommand, ...]
+    happened_at: datetime | None = None
+    """EVN-2 (recorded date/time), else MSH-7: None when the message gives neither."""
 
 
 # --- Reading ----------------------------------------------------------------------------------
@@ -184,7 +193,8 @@ def parse_adt(data: bytes, *, default_issuer: str) -> AdtMessage:
     header = _header(message)
     try:
         event = _event(message, header)
-        return AdtMessage(header, event, _commands(_Fields(message), event, default_issuer))
+        commands = _commands(_Fields(message), event, default_issuer)
+        return AdtMessage(header, event, commands, _happened_at(message))
     except AdtError as exc:
         exc.header = header
         raise
@@ -217,6 +227,7 @@ def _parse(text: str) -> hl7.Message:
             error=ErrorCode.SEGMENT_SEQUENCE,
             location="MSH",
         )
+    _check_separators(text)
     try:
         message = hl7.parse(text)
     except Exception as exc:  # the parser raises several kinds on malformed text
@@ -227,6 +238,25 @@ def _parse(text: str) -> hl7.Message:
         ) from None
     assert isinstance(message, hl7.Message)
     return message
+
+
+def _check_separators(text: str) -> None:
+    """MSH-1 and MSH-2: a field separator and four (v2.7: five) encoding characters, all
+    distinct punctuation. Anything else garbles every field after them."""
+    separator = text[3]
+    encoding = text[4:].split(separator, 1)[0].split("\r", 1)[0]
+    characters = separator + encoding
+    if (
+        len(encoding) not in (4, 5)
+        or len(set(characters)) != len(characters)
+        or any(char.isalnum() or char.isspace() for char in characters)
+    ):
+        raise AdtError(
+            f"MSH-1 and MSH-2 must be a field separator and 4 distinct encoding characters "
+            f"(such as |^~\\&), not {characters!r}",
+            error=ErrorCode.DATA_TYPE,
+            location="MSH-2",
+        )
 
 
 def _header(message: hl7.Message) -> Header:
@@ -248,6 +278,12 @@ def _event(message: hl7.Message, header: Header) -> AdtEvent:
     fields = _Fields(message)
     msh = fields.segments("MSH")[0]
     message_type = fields.value(msh, 9)
+    if not message_type:
+        raise AdtError(
+            "MSH-9 (message type) is empty; send ADT^<event>",
+            error=ErrorCode.REQUIRED_FIELD_MISSING,
+            location="MSH-9",
+        )
     if message_type != "ADT":
         raise AdtError(
             f"message type {message_type or '(empty)'!r} is not taken here; send ADT",
@@ -264,6 +300,12 @@ def _event(message: hl7.Message, header: Header) -> AdtEvent:
         )
     evn = fields.segments("EVN")
     trigger = header.trigger or (fields.value(evn[0], 1) if evn else "")
+    if not trigger:
+        raise AdtError(
+            "no trigger event: neither MSH-9.2 nor EVN-1 names one",
+            error=ErrorCode.REQUIRED_FIELD_MISSING,
+            location="MSH-9.2",
+        )
     try:
         return AdtEvent(trigger)
     except ValueError:
@@ -381,6 +423,47 @@ def _name(fields: _Fields, pid: hl7.Segment) -> tuple[str, str]:
     except ValueError as exc:
         raise AdtError(str(exc), error=ErrorCode.DATA_TYPE, location="PID-5") from None
     return family, given
+
+
+def _happened_at(message: hl7.Message) -> datetime | None:
+    """EVN-2 (when the event was recorded), else MSH-7 (when the message was made)."""
+    fields = _Fields(message)
+    evn = fields.segments("EVN")
+    recorded = _timestamp(fields.value(evn[0], 2), "EVN-2") if evn else None
+    return recorded or _timestamp(fields.value(fields.segments("MSH")[0], 7), "MSH-7")
+
+
+def _timestamp(raw: str, where: str) -> datetime | None:
+    """An HL7 DTM (``YYYYMMDD[HH[MM[SS[.S]]]][+/-ZZZZ]``) as an aware datetime; None when
+    empty. Without an offset it is this server's local time."""
+    value = raw.strip()
+    if value in {"", HL7_NULL}:
+        return None
+    found = _TIMESTAMP.fullmatch(value)
+    if found is not None:
+        year, month, day, hour, minute, second, fraction, offset = found.groups()
+        try:
+            moment = datetime(
+                int(year),
+                int(month),
+                int(day),
+                int(hour or 0),
+                int(minute or 0),
+                int(second or 0),
+                int((fraction or "0").ljust(6, "0")[:6]),
+            )
+            if offset is None:
+                return moment.astimezone()  # local time, made aware
+            minutes = int(offset[1:3]) * 60 + int(offset[3:5])
+            zone = timezone(timedelta(minutes=minutes if offset[0] == "+" else -minutes))
+            return moment.replace(tzinfo=zone)
+        except ValueError:
+            pass
+    raise AdtError(
+        f"{where} {value!r} is not an HL7 date/time (YYYYMMDD[HHMM[SS]][+ZZZZ])",
+        error=ErrorCode.DATA_TYPE,
+        location=where,
+    )
 
 
 def _birth_date(raw: str) -> date | None:

@@ -1,10 +1,15 @@
 """The ADT feed: each HL7 message applied to the patient directory, answered with an ACK.
 
 One message is one transaction (``Database.write()``): it is applied whole or not at all, and
-the ACK says which. AA: applied. AE: its content is wrong (a missing PID, a bad date, a merge
-into a patient that was itself merged): sending it again will not help. AR: a message type or
-event we do not take, or a failure on our side (the database down): the interface engine may
-send it again later.
+the ACK says which. AA: applied. AE: its content is wrong (a missing PID or MSH-9, bad encoding
+characters, a bad date, a merge into a patient that was itself merged): sending it again will
+not help. AR: a message type or event we do not take, or a failure on our side (the database
+down): the interface engine may send it again later.
+
+Order: a patient record remembers when the last message applied to it happened (EVN-2, else
+MSH-7). A message about that patient that happened earlier (an A01 resent after the A08 that
+followed it, or one that overtook another on a second connection) is acknowledged (AA: nothing
+to send again) but not applied, so that an old name never comes back.
 """
 
 from __future__ import annotations
@@ -16,7 +21,11 @@ from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from pointcare.db.engine import Database
+from pointcare.db.models import Patient
 from pointcare.errors import PointcareError
 from pointcare.identity.adt import (
     AckCode,
@@ -29,9 +38,10 @@ from pointcare.identity.adt import (
     parse_adt,
     read_header,
 )
-from pointcare.identity.directory import upsert_patient
+from pointcare.identity.directory import normalised, upsert_patient
 from pointcare.identity.merge import merge_patients
 from pointcare.identity.mllp import MllpServer
+from pointcare.metrics import ADT_MESSAGES
 from pointcare.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -75,6 +85,7 @@ class AdtFeed:
                 )
             )
         log.info("ADT %s %s: %s", message.header.control_id, message.event.value, summary)
+        ADT_MESSAGES.labels(ack=AckCode.ACCEPT.value).inc()
         text = acknowledgement(message.header, AckCode.ACCEPT, now=self.clock())
         return text.encode("utf-8")
 
@@ -95,10 +106,7 @@ class AdtFeed:
         with self.db.write() as session:
             for command in message.commands:
                 if isinstance(command, RecordPatient):
-                    patient, created = upsert_patient(
-                        session, command.identity, keep_visit_number=command.keep_visit_number
-                    )
-                    done.append(f"patient {patient.id} {'created' if created else 'recorded'}")
+                    done.append(_record(session, command, message.happened_at))
                 elif isinstance(command, MergePatients):
                     report = merge_patients(
                         session,
@@ -113,6 +121,7 @@ class AdtFeed:
         return "; ".join(done)
 
     def _refuse(self, error: AdtError) -> bytes:
+        ADT_MESSAGES.labels(ack=error.ack.value).inc()
         header = error.header
         log.warning(
             "ADT %s: %s %d at %s",
@@ -132,6 +141,28 @@ class AdtFeed:
         return text.encode("utf-8")
 
 
+def _record(session: Session, command: RecordPatient, happened_at: datetime | None) -> str:
+    """Apply one patient's demographics unless the record already reflects a later message."""
+    identity = normalised(command.identity)
+    existing = session.scalar(
+        select(Patient)
+        .where(Patient.issuer == identity.issuer, Patient.mrn == identity.mrn)
+        .with_for_update()  # two connections with messages for one patient: one at a time
+    )
+    last = existing.adt_event_at if existing is not None else None
+    if existing is not None and happened_at is not None and last is not None and happened_at < last:
+        return (
+            f"patient {existing.id} not changed: the message happened at "
+            f"{happened_at.isoformat()}, before the last one applied ({last.isoformat()})"
+        )
+    patient, created = upsert_patient(
+        session, command.identity, keep_visit_number=command.keep_visit_number
+    )
+    if happened_at is not None and (last is None or happened_at > last):
+        patient.adt_event_at = happened_at
+    return f"patient {patient.id} {'created' if created else 'recorded'}"
+
+
 def adt_server(
     db: Database, settings: Settings, *, host: str | None = None, port: int | None = None
 ) -> MllpServer:
@@ -143,6 +174,8 @@ def adt_server(
         host=settings.adt_host if host is None else host,
         port=settings.adt_port if port is None else port,
         max_message_bytes=settings.adt_max_message_bytes,
+        idle_timeout=settings.adt_idle_timeout_seconds,
+        max_connections=settings.adt_max_connections,
     )
 
 

@@ -39,6 +39,8 @@ ERRORS = {
     422: "The request was read but its content was refused (the errors say which fields).",
     423: "The browser session's screen is locked: the user's password unlocks it.",
     429: "Too many requests: try again later (see Retry-After).",
+    503: "The database cannot be reached right now; nothing was done: try again (Retry-After).",
+    507: "A disk of the server is full; nothing was stored.",
 }
 
 

@@ -2,6 +2,10 @@
 
 API and DICOMweb callers get problem JSON (RFC 9457); browsers get a readable page (or, for an
 htmx request, the error fragment). No stack trace, no patient data, ever leaves this module.
+
+The database out of reach or a full disk (``pointcare.faults``) is not a bug: 503 or 507 with
+``Retry-After`` and a plain message, and one warning line per cause and minute in the log
+instead of a traceback per request.
 """
 
 from __future__ import annotations
@@ -19,9 +23,13 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from pointcare import faults
 from pointcare.errors import Locked, PointcareError
+from pointcare.serving.log_throttle import LogThrottle, held_back
 
 log = logging.getLogger(__name__)
+FAULT_LOG_INTERVAL_SECONDS = 60.0
+_fault_lines = LogThrottle(FAULT_LOG_INTERVAL_SECONDS)
 
 PROBLEM_JSON = "application/problem+json"
 UNLOCK_URL = "/bedside/unlock"
@@ -44,6 +52,7 @@ _TITLES = {
     429: "Too many requests",
     500: "Something went wrong",
     503: "Try again shortly",
+    507: "Out of storage space",
 }
 
 
@@ -84,8 +93,14 @@ def _describe(exc: Exception) -> tuple[int, str, str, dict[str, str]]:
 
 
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    status, title, detail, errors = _describe(exc)
-    if status >= 500:
+    fault = faults.as_fault(exc)
+    answered = fault or exc
+    status, title, detail, errors = _describe(answered)
+    if fault is not None:
+        _log_fault(request, fault, exc)
+    elif isinstance(exc, PointcareError) and status >= 500:
+        _log_fault(request, exc, exc)  # a 5xx on purpose (a store not confirmed): said, no trace
+    elif status >= 500:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
     if wants_html(request):
         if isinstance(exc, NotAuthorizedException) and request.method == "GET":
@@ -97,7 +112,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
             template_name=name,
             context={"status": status, "title": title, "detail": detail, "errors": errors},
             status_code=status,
-            headers=_headers(exc),
+            headers=_headers(answered),
         )
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -107,7 +122,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     }
     if errors:
         body["errors"] = errors
-    headers = _headers(exc)
+    headers = _headers(answered)
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="pointcare"'
     return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -120,6 +135,21 @@ def _headers(exc: Exception) -> dict[str, str]:
     if isinstance(exc, PointcareError) and exc.retry_after_seconds is not None:
         headers["Retry-After"] = str(exc.retry_after_seconds)
     return headers
+
+
+def _log_fault(request: Request[Any, Any, Any], fault: PointcareError, exc: Exception) -> None:
+    cause = faults.describe(exc)
+    held = _fault_lines(f"{fault.status_code} {cause}")
+    if held is not None:
+        log.warning(
+            "%d %s on %s %s: %s%s",
+            fault.status_code,
+            fault.title.lower(),
+            request.method,
+            request.url.path,
+            cause,
+            held_back(held),
+        )
 
 
 def _lock_screen(request: Request[Any, Any, Any], exc: Locked) -> Response[Any]:

@@ -35,9 +35,10 @@ from pointcare.errors import Locked
 from pointcare.runtime import Runtime
 from pointcare.web.shell import SHELL_PATHS
 
-PUBLIC_PATHS = [r"^/healthz$", r"^/login$", r"^/logout$", r"^/static/", r"^/favicon\.ico$"]
+PUBLIC_PATHS = [r"^/healthz(/ready)?$", r"^/login$", r"^/logout$", r"^/static/", r"^/favicon\.ico$"]
 PUBLIC_PATHS += SHELL_PATHS  # manifest, service worker, offline page: no patient data
 PUBLIC_PATHS += [r"^/launch$"]  # the signed launch token is the credential (pointcare.launch)
+PUBLIC_PATHS += [r"^/metrics$"]  # its own credential: POINTCARE_METRICS_TOKEN, else loopback
 """Everything else needs a signed-in user."""
 
 

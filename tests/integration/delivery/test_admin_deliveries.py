@@ -12,11 +12,13 @@ from litestar.testing import TestClient
 from sqlalchemy import select, update
 
 from pointcare.app import create_app
+from pointcare.archive.protocol import Cause, InstanceResult, Outcome
 from pointcare.db.models import Delivery
 from pointcare.runtime import Runtime
 from pointcare.settings import Settings
 from tests.integration.conftest import Upload
 from tests.integration.delivery.conftest import small_photo
+from tests.integration.delivery.scripted import ScriptedArchive, forwarder_for, make_due
 
 Bearer = Callable[[str], dict[str, str]]
 PAGE = "/admin/deliveries"
@@ -101,3 +103,25 @@ def test_a_clinician_cannot_retry(
 def _states(runtime: Runtime) -> list[str]:
     with runtime.db.session() as session:
         return list(session.scalars(select(Delivery.state).order_by(Delivery.id)))
+
+
+def test_each_delivery_shows_its_attempts_with_time_outcome_and_reason(
+    client: TestClient[Litestar], bearer: Bearer, runtime: Runtime, upload: Upload
+) -> None:
+    uids = [upload(small_photo(n)).json()["sop_instance_uid"] for n in range(2)]
+    archive = ScriptedArchive()
+    archive.outcomes = {
+        uids[0]: InstanceResult(Outcome.FAILED, "HTTP 200, the PACS refused it: A700"),
+        uids[1]: InstanceResult(Outcome.UNCONFIRMED, "could not reach the PACS", Cause.UNREACHABLE),
+    }
+    forwarder = forwarder_for(runtime, archive)
+    for _ in range(2):
+        make_due(runtime)
+        forwarder.run_once()
+    text = client.get(PAGE, headers=bearer("admin")).text
+    assert text.count("2 last attempts") == 2
+    assert text.count("<strong>Refused</strong>") == 2
+    assert text.count("<strong>Unreachable</strong>") == 2
+    assert text.count(": HTTP 200, the PACS refused it: A700</li>") == 1  # once per run,
+    assert text.count(": could not reach the PACS</li>") == 1
+    assert text.count(", same reason</li>") == 2  # not again for the attempt after it

@@ -10,6 +10,7 @@ archive, or delivered to the PACS from its spool copy.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from io import BytesIO
@@ -126,6 +127,7 @@ def test_an_unanswered_commit_loses_no_photo_and_stores_none_twice(
     client: TestClient[Litestar],
     proxy: PostgresProxy,
     reaches_server: bool,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     before, _ = store_until_answered(client, site, 1)
     proxy.cut_commit_of(INSTANCE_ROW, reaches_server=reaches_server)
@@ -137,6 +139,7 @@ def test_an_unanswered_commit_loses_no_photo_and_stores_none_twice(
         assert statuses == [201]
     else:  # not stored: the phone is told to send again, and its retry stores it
         assert statuses == [503, 201]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # no traceback
     stored = [before, photo, after]
     assert len(site.instances()) == 3
     for answer in stored:

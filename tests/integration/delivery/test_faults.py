@@ -114,7 +114,7 @@ def test_a_worker_killed_mid_batch_leaves_each_photo_once_in_the_pacs(
     assert not site.spool_files()
 
 
-def test_a_failing_pacs_is_retried_never_marked_delivered_and_parked_until_an_admin_retries(
+def test_an_unwell_pacs_is_retried_never_marked_delivered_nor_parked(
     orthanc: Orthanc, make_site: MakeSite, photos: list[bytes]
 ) -> None:
     with PacsProxy(orthanc.url, hang_seconds=2.5) as proxy:
@@ -123,11 +123,37 @@ def test_a_failing_pacs_is_retried_never_marked_delivered_and_parked_until_an_ad
             via=proxy.dicomweb_url,
             dicomweb_timeout_seconds=1.0,
             delivery_lease_seconds=2.0,
-            delivery_max_attempts=4,
+            delivery_max_attempts=2,
             delivery_backoff_seconds=0.1,
             delivery_backoff_max_seconds=0.2,
         )
         proxy.plan = [Mode.ERROR, Mode.ERROR, Mode.HANG, Mode.HANG]
+        with LiveServer(data_dir=site.data_dir, env=site.env()) as server:
+            [photo] = upload_photos(server.url, site, photos[:1])
+            wait_for(
+                lambda: site.states()[DeliveryState.DELIVERED] == 1,
+                timeout=DELIVERY_TIMEOUT,
+                what="delivered once the PACS answers",
+            )
+        [delivery] = site.deliveries()
+        assert delivery.attempts == 5  # twice the allowance, never parked
+        assert proxy.answers[:2] == [500, 500]
+        assert len(proxy.forwarded_stow) == 1  # only the fifth attempt reached Orthanc
+    assert orthanc.sop_uids(photo["study_instance_uid"]) == [photo["sop_instance_uid"]]
+
+
+def test_a_refusing_pacs_parks_the_photo_until_an_admin_retries(
+    orthanc: Orthanc, make_site: MakeSite, photos: list[bytes]
+) -> None:
+    with PacsProxy(orthanc.url) as proxy:
+        site = make_site(
+            orthanc,
+            via=proxy.dicomweb_url,
+            delivery_max_attempts=4,
+            delivery_backoff_seconds=0.1,
+            delivery_backoff_max_seconds=0.2,
+        )
+        proxy.mode = Mode.REFUSE
         with LiveServer(data_dir=site.data_dir, env=site.env()) as server:
             [photo] = upload_photos(server.url, site, photos[:1])
             wait_for(
@@ -138,8 +164,7 @@ def test_a_failing_pacs_is_retried_never_marked_delivered_and_parked_until_an_ad
             [parked] = site.deliveries()
             assert parked.attempts == 4
             assert parked.delivered_at is None
-            assert "no answer from the PACS in time" in (parked.last_error or "")
-            assert proxy.answers[:2] == [500, 500]
+            assert parked.last_error == "HTTP 400: the PACS refused the request"
             assert proxy.forwarded_stow == []  # no attempt ever reached Orthanc
             assert orthanc.sop_uids(photo["study_instance_uid"]) == []
             assert len(site.spool_files()) == 1  # kept while not delivered
@@ -149,7 +174,7 @@ def test_a_failing_pacs_is_retried_never_marked_delivered_and_parked_until_an_ad
                 page = client.get("/admin/deliveries")
                 assert page.status_code == 200
                 assert photo["sop_instance_uid"] in page.text
-                assert "no answer from the PACS in time" in page.text
+                assert "HTTP 400: the PACS refused the request" in page.text
 
                 proxy.mode = Mode.FORWARD
                 retry = client.post(f"/admin/deliveries/{parked.id}/retry")

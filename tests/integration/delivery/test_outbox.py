@@ -8,135 +8,39 @@ goes only once the archive confirmed it. Our DICOMweb then reads the object from
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from pointcare.app import create_app
 from pointcare.archive import outbox
-from pointcare.archive.backoff import RetryPolicy
-from pointcare.archive.forwarder import Forwarder, ForwarderSettings, ForwarderThread
+from pointcare.archive.forwarder import ForwarderThread
 from pointcare.archive.outbox import DeliveryState
 from pointcare.archive.protocol import (
     ArchiveUnavailable,
-    InstanceRef,
     InstanceResult,
     Outcome,
-    OutgoingInstance,
-    PatientKey,
-    StoreReport,
-    StudySummary,
 )
 from pointcare.archive.reader import InstanceReader
-from pointcare.db.models import Delivery, Instance
+from pointcare.db.models import Instance
 from pointcare.db.types import utcnow
 from pointcare.runtime import Runtime
-from pointcare.settings import Settings
-from tests.integration.conftest import Upload
-from tests.integration.delivery.conftest import small_photo
-
-UNREACHABLE = "http://127.0.0.1:9/dicom-web"
-LEASE = timedelta(seconds=60)
-POLICY = RetryPolicy(max_attempts=3, base_seconds=10, cap_seconds=60)
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """This module's app delivers to a PACS (never reached: the archive is scripted)."""
-    return replace(settings, archive="dicomweb", dicomweb_url=UNREACHABLE)
-
-
-@pytest.fixture
-def app(runtime: Runtime) -> Litestar:
-    return create_app(runtime.settings, runtime=runtime, forward_to_pacs=False)
-
-
-class ScriptedArchive:
-    """An archive that answers ``store`` from ``outcomes`` (by SOP Instance UID, default
-    STORED) and keeps what it stored, to give it back; or raises ``failure`` when set."""
-
-    def __init__(self) -> None:
-        self.outcomes: dict[str, Outcome] = {}
-        self.failure: Exception | None = None
-        self.kept: dict[str, bytes] = {}
-        self.calls: list[list[str]] = []
-
-    def store(self, instances: Sequence[OutgoingInstance]) -> StoreReport:
-        self.calls.append([i.sop_instance_uid for i in instances])
-        if self.failure is not None:
-            raise self.failure
-        results = {}
-        for instance in instances:
-            outcome = self.outcomes.get(instance.sop_instance_uid, Outcome.STORED)
-            if outcome is Outcome.STORED:
-                self.kept[instance.sop_instance_uid] = instance.part10
-            results[instance.sop_instance_uid] = InstanceResult(outcome, f"scripted {outcome}")
-        return StoreReport(results)
-
-    def retrieve_instance(self, ref: InstanceRef) -> bytes:
-        if self.failure is not None:
-            raise self.failure
-        return self.kept[ref.sop_instance_uid]
-
-    def search_studies(self, patient: PatientKey) -> list[StudySummary]:
-        return []
-
-    def search_instances(self, study_instance_uid: str) -> list[InstanceRef]:
-        return []
-
-    def retrieve_rendered(self, ref: InstanceRef) -> bytes:
-        raise NotImplementedError
-
-    def retrieve_thumbnail(self, ref: InstanceRef) -> bytes:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        pass
-
-
-Photos = Callable[[int], list[str]]
-
-
-@pytest.fixture
-def photos(upload: Upload) -> Photos:
-    """``photos(n)`` uploads n photos; their SOP Instance UIDs."""
-
-    def take(count: int) -> list[str]:
-        uids = []
-        for number in range(count):
-            response = upload(small_photo(number))
-            assert response.status_code == 201, response.text
-            uids.append(response.json()["sop_instance_uid"])
-        return uids
-
-    return take
-
-
-def forwarder_for(runtime: Runtime, archive: ScriptedArchive, owner: str = "one") -> Forwarder:
-    settings = ForwarderSettings(batch_size=10, lease=LEASE, poll_seconds=0.05, retry=POLICY)
-    return Forwarder(runtime.db, runtime.files, archive, settings, owner=owner)
-
-
-def deliveries(runtime: Runtime) -> dict[str, Delivery]:
-    with runtime.db.session() as session:
-        rows = session.execute(
-            select(Instance.sop_instance_uid, Delivery).join(
-                Delivery, Delivery.instance_id == Instance.id
-            )
-        )
-        return {uid: delivery for uid, delivery in rows}
-
-
-def claim(runtime: Runtime, owner: str, *, at: timedelta = timedelta(0)) -> list[str]:
-    with runtime.db.write() as session:
-        claimed = outbox.claim(session, owner=owner, now=utcnow() + at, limit=10, lease=LEASE)
-    return [item.ref.sop_instance_uid for item in claimed]
+from tests.integration.delivery.scripted import (
+    LEASE,
+    POLICY,
+    Photos,
+    ScriptedArchive,
+    claim,
+    deliveries,
+    forwarder_for,
+    make_due,
+    paths,
+    scripted_app,  # noqa: F401 (fixture "app": the app delivers to a scripted PACS)
+    scripted_settings,  # noqa: F401 (fixture "settings")
+    uploaded_photos,  # noqa: F401 (fixture "photos")
+)
 
 
 def test_each_stored_photo_is_queued_in_the_same_transaction(
@@ -176,7 +80,9 @@ def test_concurrent_claimers_never_share_a_delivery(runtime: Runtime, photos: Ph
     def claimer(owner: str) -> None:
         start.wait()
         with runtime.db.write() as session:
-            got = outbox.claim(session, owner=owner, now=utcnow(), limit=4, lease=LEASE)
+            got = outbox.claim(
+                session, owner=owner, now=utcnow(), limit=4, lease=LEASE, policy=POLICY
+            )
         claims[owner] = [item.ref.sop_instance_uid for item in got]
 
     threads = [threading.Thread(target=claimer, args=(f"f{n}",)) for n in range(4)]
@@ -207,27 +113,27 @@ def test_only_confirmed_photos_are_delivered_and_leave_the_spool(
         assert after[uid].last_error == f"scripted {archive.outcomes[uid]}"
         assert after[uid].next_attempt_at > utcnow() + timedelta(seconds=4)  # backed off
         assert after[uid].lease_owner is None
-    files = {uid: _paths(runtime, uid) for uid in (stored, refused, unknown)}
+    files = {uid: paths(runtime, uid) for uid in (stored, refused, unknown)}
     assert not files[stored][0].exists()
     assert files[stored][1].exists()  # the thumbnail stays for the review pages
     assert all(path.exists() for uid in (refused, unknown) for path in files[uid])
 
 
-def test_a_delivery_that_keeps_failing_is_parked_until_an_admin_retries(
+def test_a_delivery_the_pacs_keeps_refusing_is_parked_until_an_admin_retries(
     runtime: Runtime, photos: Photos
 ) -> None:
     [uid] = photos(1)
     archive = ScriptedArchive()
-    archive.outcomes = {uid: Outcome.UNCONFIRMED}
+    archive.outcomes = {uid: Outcome.FAILED}
     forwarder = forwarder_for(runtime, archive)
     for attempt in range(1, POLICY.max_attempts + 1):
-        _make_due(runtime)
+        make_due(runtime)
         assert forwarder.run_once() == 1
         assert deliveries(runtime)[uid].attempts == attempt
     parked = deliveries(runtime)[uid]
     assert parked.state == "parked"
     assert parked.delivered_at is None
-    _make_due(runtime)
+    make_due(runtime)
     assert forwarder.run_once() == 0  # parked: not sent again by itself
 
     with runtime.db.write() as session:
@@ -242,7 +148,7 @@ def test_a_missing_spool_copy_or_an_archive_that_raises_is_a_failed_attempt(
     runtime: Runtime, photos: Photos
 ) -> None:
     gone, other = photos(2)
-    _paths(runtime, gone)[0].unlink()
+    paths(runtime, gone)[0].unlink()
     archive = ScriptedArchive()
     archive.failure = RuntimeError("bug in the archive")
     assert forwarder_for(runtime, archive).run_once() == 2
@@ -260,9 +166,9 @@ def test_a_spool_copy_left_by_a_crash_after_the_commit_is_removed_later(
     results = {deliveries(runtime)[uid].id: InstanceResult(Outcome.STORED)}
     with runtime.db.write() as session:  # recorded as delivered, then the process died
         outbox.record(session, owner="crashed", results=results, now=utcnow(), policy=POLICY)
-    assert _paths(runtime, uid)[0].exists()
+    assert paths(runtime, uid)[0].exists()
     assert forwarder_for(runtime, ScriptedArchive()).run_once() == 0
-    assert not _paths(runtime, uid)[0].exists()
+    assert not paths(runtime, uid)[0].exists()
     assert deliveries(runtime)[uid].spool_removed_at is not None
 
 
@@ -290,9 +196,9 @@ def test_our_dicomweb_reads_a_delivered_photo_from_the_archive(
     [uid] = photos(1)
     archive = ScriptedArchive()
     runtime.instances = InstanceReader(runtime.files, archive)
-    original = _paths(runtime, uid)[0].read_bytes()
+    original = paths(runtime, uid)[0].read_bytes()
     forwarder_for(runtime, archive).run_once()
-    assert not _paths(runtime, uid)[0].exists()
+    assert not paths(runtime, uid)[0].exists()
 
     with runtime.db.session() as session:
         instance = session.scalars(select(Instance).where(Instance.sop_instance_uid == uid)).one()
@@ -314,17 +220,3 @@ def test_our_dicomweb_reads_a_delivered_photo_from_the_archive(
     assert down.status_code == 502
     assert down.json()["detail"] == "The PACS could not be reached; try again later."
     assert client.get(path + "/thumbnail", headers=headers).status_code == 200  # kept here
-
-
-def _make_due(runtime: Runtime) -> None:
-    with runtime.db.write() as session:
-        for delivery in session.scalars(select(Delivery)):
-            delivery.next_attempt_at = utcnow()
-
-
-def _paths(runtime: Runtime, uid: str) -> tuple[Path, Path]:
-    with runtime.db.session() as session:
-        instance = session.scalars(select(Instance).where(Instance.sop_instance_uid == uid)).one()
-        return runtime.files.resolve(instance.storage_path), runtime.files.resolve(
-            instance.thumbnail_path
-        )

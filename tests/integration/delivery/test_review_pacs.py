@@ -151,9 +151,9 @@ def test_the_pacs_section_lists_every_study_with_a_viewer_link_and_thumbnails(
     photo_study, ct_study, parked_sop = delivered
     review = client.get(page_path(mrn), headers=as_role(bearer, "clinician")).text
     assert review.count("In PACS") == 2
-    assert "Not delivered — admin notified" in review
+    assert "Not delivered — waiting for an admin" in review
     parked = client.get(page_path(mrn, f"/photos/{parked_sop}"), headers=as_role(bearer, "admin"))
-    assert "Not delivered — admin notified" in parked.text
+    assert "Not delivered — waiting for an admin" in parked.text
 
     fragment = client.get(page_path(mrn, "/pacs-studies"), headers=as_role(bearer, "clinician"))
     assert fragment.status_code == 200, fragment.text

@@ -7,16 +7,13 @@ except where a test needs bytes no well-behaved client sends.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -31,64 +28,12 @@ from sqlalchemy import select
 from pointcare.db.engine import Database
 from pointcare.db.models import Instance, Patient
 from pointcare.identity.adt_feed import adt_server
-from pointcare.identity.mllp import MllpServer
 from pointcare.runtime import Runtime
 from tests.integration.conftest import Upload
-from tests.support.hl7_messages import adt, mrg, pid, pv1
+from tests.integration.identity.conftest import Address, Send, running
+from tests.support.hl7_messages import ack_of, adt, code, mrg, pid, pv1, reason
 from tests.support.server import LiveServer, free_port
 from tests.unit.imaging.images import jpeg_bytes, scene
-
-Address = tuple[str, int]
-Send = Callable[[str | bytes], hl7.Message]
-
-
-@pytest.fixture
-def listener(runtime: Runtime) -> Iterator[Address]:
-    with running(adt_server(runtime.db, runtime.settings, host="127.0.0.1", port=0)) as address:
-        yield address
-
-
-@pytest.fixture
-def send(listener: Address) -> Iterator[Send]:
-    """``send(message)``: one message over one open connection, its parsed ACK back."""
-    with MLLPClient(*listener) as client:
-        client.socket.settimeout(30)
-
-        def exchange(message: str | bytes) -> hl7.Message:
-            return ack_of(client.send_message(message))
-
-        yield exchange
-
-
-@contextlib.contextmanager
-def running(server: MllpServer) -> Iterator[Address]:
-    """Run ``server`` on an event loop in a thread of its own (as the web server's loop would)."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
-        asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
-        yield server.address
-    finally:
-        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
-
-
-def ack_of(reply: bytes) -> hl7.Message:
-    assert reply.startswith(b"\x0b") and reply.endswith(b"\x1c\x0d"), reply
-    message = hl7.parse(reply[1:-2].decode("utf-8"))
-    assert str(message.segment("MSH")[9]).startswith("ACK")
-    return message
-
-
-def code(ack: hl7.Message) -> str:
-    return str(ack.segment("MSA")[1])
-
-
-def reason(ack: hl7.Message) -> str:
-    return str(ack.unescape(str(ack.segment("MSA")[3])))
 
 
 def patient(runtime: Runtime, mrn: str, issuer: str = "HOSP") -> Patient:

@@ -21,6 +21,8 @@ from pointcare.web.security import RoleGuard
 
 PUBLIC = {
     "/healthz",
+    "/healthz/ready",
+    "/metrics",  # its own credential, the metrics token, else loopback (test_metrics.py)
     "/login",
     "/logout",
     "/launch",  # the signed launch token is the credential

@@ -1,4 +1,5 @@
-"""Admin: deliveries to the PACS that are not done yet (pending, parked), and retrying them.
+"""Admin: deliveries to the PACS that are not done yet (pending, parked), each with its last
+attempts (when, how they ended, why), and retrying them.
 
 Plain form posts answered with a redirect (post/redirect/get): the page works without JS.
 """
@@ -15,7 +16,7 @@ from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
 from pointcare import audit
-from pointcare.archive import outbox
+from pointcare.archive import monitoring, outbox
 from pointcare.auth.principal import Principal
 from pointcare.db.types import utcnow
 from pointcare.runtime import Runtime
@@ -33,11 +34,13 @@ def deliveries_page(
     db: NamedDependency[Session],
     retried: FromQuery[int | None] = None,
 ) -> Response[Any]:
+    deliveries = outbox.open_deliveries(db, utcnow())
     return page(
         "pages/admin_deliveries.html",
         delivering=runtime.settings.delivers_to_pacs,
         counts=outbox.state_counts(db),
-        deliveries=outbox.open_deliveries(db, utcnow()),
+        deliveries=deliveries,
+        history=monitoring.attempt_history(db, [d.delivery_id for d in deliveries]),
         retried=retried,
     )
 

@@ -57,7 +57,9 @@ class DeliveryBadge:
 DELIVERY_BADGES = {
     DeliveryState.DELIVERED: DeliveryBadge("In PACS", "tick", "yes"),
     DeliveryState.PENDING: DeliveryBadge("Sending to PACS", "send", "pending"),
-    DeliveryState.PARKED: DeliveryBadge("Not delivered \u2014 admin notified", "warning", "alert"),
+    DeliveryState.PARKED: DeliveryBadge(
+        "Not delivered \u2014 waiting for an admin", "warning", "alert"
+    ),
 }
 
 
