@@ -118,6 +118,10 @@ bench: $(TEST_STAMP) ## Run the benchmarks (python -m tests.bench)
 bench-native: $(TEST_STAMP) ## Each native path against Pillow and pillow-heif alone, in one run
 	@$(BIN)/python -m tests.bench.native
 
+.PHONY: screenshots
+screenshots: $(TEST_STAMP) vendor ## Every page on a phone, a tablet and a desktop, in var/screenshots
+	@$(BIN)/python -m tests.support.screenshots
+
 # Not part of `make test`: about ten minutes of outages, kills and floods on real processes.
 chaos: system-packages $(TEST_STAMP) ## Fault experiments, a table in var/chaos/report.md (CHAOS=name ...)
 	@$(BIN)/python -m tests.chaos $(CHAOS)

@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, or_, select
@@ -184,6 +185,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         anchor_audit=True,
     )
     listen.announce(settings.institution_name, sys.stdout)
+    if args.demo:
+        _launch_hint(settings.public_url or listen.urls[0])
     uvicorn.run(
         app,
         host=listen.host,
@@ -257,15 +260,25 @@ def _seed_demo(runtime: Runtime) -> bool:
         "database. Never use it for real patients.",
         flush=True,
     )
+    from pointcare.demo.histories import HISTORIES, seed_histories
+
+    stored = seed_histories(runtime, datetime.now().astimezone())
+    followed = ", ".join(history.mrn for history in HISTORIES)
+    if stored:
+        print(f"Demo photo histories: {stored} objects stored for {followed}.", flush=True)
     print(f"Demo data: {count} patients. Demo sign-ins (user / password / role):", flush=True)
     for username, role, _display, password in DEMO_USERS:
         print(f"  {username:<8} {password:<18} {role}", flush=True)
+    return True
+
+
+def _launch_hint(base_url: str) -> None:
+    """How to try an EHR launch against this very server: its address and port as served."""
     print(
         "Try an EHR launch (demo issuer): pointcare launch-url --user nurse --patient PC100001"
-        " [--view review] [--base-url URL, default http://127.0.0.1:8000]",
+        f" --base-url {base_url.rstrip('/')} [--view review]",
         flush=True,
     )
-    return True
 
 
 def _users_add(settings: Settings, args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from pointcare.cli import DEMO_USERS
+from tests.support import tour
 from tests.support.server import LiveServer
 from tests.support.tools import REPO_ROOT, missing, require_tool
 
@@ -44,7 +44,7 @@ SHOTS_DIR = Path(os.environ.get("POINTCARE_SHOTS_DIR", "/tmp/pointcare-shots"))
 FULL_PAGE_SHOTS = os.environ.get("POINTCARE_SHOTS_FULL", "") not in ("", "0")
 """Also photograph whole pages (slower); by default only what the screen shows first."""
 HTMX_COPY = REPO_ROOT / "pwa" / "static" / "vendor" / "htmx.min.js"
-PASSWORDS = {username: password for username, _role, _name, password in DEMO_USERS}
+PASSWORDS = tour.PASSWORDS
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

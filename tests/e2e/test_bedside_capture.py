@@ -18,6 +18,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Dialog, Locator, Page, Playwright, Route, expect
 
 from pointcare.domain.consent import DistributionType
+from pointcare.domain.views import View
 from tests.e2e.conftest import DESKTOP, PASSWORDS, Visit, _visit, demo_server
 from tests.support.server import LiveServer
 from tests.support.tools import corpus
@@ -185,7 +186,7 @@ def test_a_photo_taken_and_tagged_on_the_body_map_is_stored_for_the_patient(
         shoot(page)
         sheet = page.locator("[data-tag-sheet]")
         expect(sheet).to_be_visible()
-        expect(sheet.get_by_role("heading", name="Tag the photo")).to_be_visible()
+        expect(sheet.get_by_role("heading", name="Check the tags of this photo")).to_be_visible()
         expect(sheet.locator(".tag-sheet-patient")).to_contain_text(mrn)
         # Front view: the patient's right forearm is drawn on the viewer's left.
         pick_on_map(page, "Right forearm")
@@ -303,9 +304,11 @@ def test_tags_carry_over_and_follow_the_sites_rules(
     sheet.get_by_role("button", name="Send photo").click()
     expect(queue_item(page, 1)).to_have_attribute("data-state", "stored", timeout=20_000)
 
-    # Quick tagging: the next photo goes straight out with the same tags.
+    # The next photo offers the same tags, shown with its preview: one tap on Send.
     shoot(page)
-    expect(sheet).to_be_hidden()
+    expect(sheet.locator("[data-tag-choice]")).to_have_text("Chosen: Left buttock")
+    expect(sheet.locator("[data-tag-photos] img")).to_be_visible()
+    sheet.get_by_role("button", name="Send photo").click()
     expect(queue_item(page, 2)).to_have_attribute("data-state", "stored", timeout=20_000)
     expect(queue_item(page, 2)).to_contain_text("Left buttock")
 
@@ -321,6 +324,8 @@ def test_tags_carry_over_and_follow_the_sites_rules(
     expect(sheet.locator("[data-recent-sites]")).to_contain_text("Buttock")
     sheet.get_by_role("button", name="Use these tags").click()
     shoot(page)
+    expect(sheet.locator("[data-tag-choice]")).to_have_text("Chosen: Perineum")
+    sheet.get_by_role("button", name="Send photo").click()
     expect(queue_item(page, 3)).to_have_attribute("data-state", "stored", timeout=20_000)
     camera_phone.assert_no_console_errors()
 
@@ -354,20 +359,28 @@ def test_without_camera_permission_the_file_input_takes_over(
         expect(files).to_have_attribute("multiple", "")
         visit.check("bedside-fallback")
 
-        files.set_input_files(str(corpus("photos", "gps", "DSCN0010.jpg")))
+        heic = corpus("photos", "heic", "iphone_13_pro_max.heic")
+        files.set_input_files([str(corpus("photos", "gps", "DSCN0010.jpg")), str(heic)])
         sheet = page.locator("[data-tag-sheet]")
+        # Chromium cannot draw the HEIC: a frame says so, never a broken image.
+        expect(sheet.locator("[data-tag-photos] img")).to_have_count(1)
+        expect(sheet.locator(".tag-sheet-no-preview")).to_have_text("Preview after sending")
         sheet.get_by_label("Search body sites").fill("SACR")
         sheet.locator("[data-site-list]").get_by_role("button", name="Sacrum").click()
         expect(sheet.locator("#tag-side-U")).to_be_checked()
-        sheet.get_by_role("button", name="Send photo").click()
-        expect(queue_item(page)).to_have_attribute("data-state", "stored", timeout=20_000)
+        sheet.get_by_role("button", name="Send 2 photos").click()
+        for number in (1, 2):
+            expect(queue_item(page, number)).to_have_attribute(
+                "data-state", "stored", timeout=30_000
+            )
         expect(files).to_have_js_property("value", "")
         visit.assert_no_console_errors()
     finally:
         page.context.close()
     stored = archived(live_server, mrn)
     assert [(ds.AnatomicRegionSequence[0].CodeValue, ds.ImageLaterality) for ds in stored] == [
-        (SACRUM, "U")
+        (SACRUM, "U"),
+        (SACRUM, "U"),
     ]
 
 
@@ -562,6 +575,95 @@ def test_the_screen_locks_when_idle_and_only_the_password_unlocks_it(
         visit.assert_no_console_errors()
     finally:
         page.context.close()
+
+
+def shown_tags(page: Page) -> tuple[str, str, str]:
+    """What the tag sheet shows with a new photo's preview: site, side, view."""
+    sheet = page.locator("[data-tag-sheet]")
+    expect(sheet.locator("[data-tag-photos] img")).to_be_visible()
+    return (
+        sheet.locator("[data-tag-choice]").inner_text(),
+        sheet.locator("[data-tag-side]:checked").evaluate_all("s => s.map(i => i.value).join()"),
+        sheet.locator("[data-tag-view]:checked").evaluate_all("v => v.map(i => i.value).join()"),
+    )
+
+
+def test_each_photo_is_sent_with_the_tags_shown_on_its_preview_and_none_survive_the_lock(
+    camera_chromium: Browser,
+    playwright_session: Playwright,
+    locking_server: LiveServer,
+    axe: Axe,
+) -> None:
+    mrn = "PC100019"
+    visit = _open(camera_chromium, playwright_session, locking_server, axe, "pixel7")
+    page = visit.page
+    sheet = page.locator("[data-tag-sheet]")
+    send = sheet.get_by_role("button", name="Send photo")
+    try:
+        start_session(visit, mrn)
+        # 1: nothing to carry over yet; the nurse tags it.
+        shoot(page)
+        assert shown_tags(page) == ("None chosen yet", "", View.OVERVIEW.value)
+        pick_on_map(page, "Right hand")
+        shown = [shown_tags(page)]
+        # Next to the preview, every tag it will carry, whatever is scrolled out of view.
+        summaries = [sheet.locator("[data-tag-summary]").inner_text()]
+        send.click()
+        expect(queue_item(page, 1)).to_have_attribute("data-state", "stored", timeout=20_000)
+
+        # 2: the same tags are offered with the preview, never sent unseen; the view changes.
+        shoot(page)
+        expect(sheet).to_be_visible()
+        assert shown_tags(page) == shown[0]
+        expect(queue_item(page, 2)).to_have_count(0)
+        sheet.locator("label[for=tag-view-close-up]").click()
+        shown.append(shown_tags(page))
+        summaries.append(sheet.locator("[data-tag-summary]").inner_text())
+        send.click()
+        expect(queue_item(page, 2)).to_have_attribute("data-state", "stored", timeout=20_000)
+
+        # The idle lock, then the password: the next photo starts again from no tags.
+        lock = page.get_by_role("dialog", name="Screen locked")
+        expect(lock).to_be_visible(timeout=LOCK_SECONDS * 1000 + 5_000)
+        lock.get_by_label("Password").fill(PASSWORDS["nurse"])
+        lock.get_by_role("button", name="Unlock").click()
+        expect(lock).to_be_hidden()
+        shoot(page)
+        assert shown_tags(page) == ("None chosen yet", "", View.OVERVIEW.value)
+        pick_on_map(page, "Left knee")
+        shown.append(shown_tags(page))
+        summaries.append(sheet.locator("[data-tag-summary]").inner_text())
+        send.click()
+        expect(queue_item(page, 3)).to_have_attribute("data-state", "stored", timeout=20_000)
+        visit.assert_no_console_errors()
+    finally:
+        page.context.close()
+
+    assert summaries == [
+        "Right hand · Overview",
+        "Right hand · Close-up",
+        "Left knee · Overview",
+    ]
+    # Each photo carries exactly the tags its preview showed.
+    assert [choice for choice, _side, _view in shown] == [
+        "Chosen: Right hand",
+        "Chosen: Right hand",
+        "Chosen: Left knee",
+    ]
+    view_codes = {view.value: view.code.value for view in View}
+    side_words = {"R": "Right", "L": "Left"}
+    stored = [
+        (
+            f"Chosen: {side_words[ds.ImageLaterality]} "
+            f"{ds.AnatomicRegionSequence[0].CodeMeaning.lower()}",
+            ds.ImageLaterality,
+            ds.ViewCodeSequence[0].CodeValue,
+        )
+        for ds in archived(locking_server, mrn)
+    ]
+    assert sorted(stored) == sorted(
+        (choice, side, view_codes[view]) for choice, side, view in shown
+    )
 
 
 # --- 6. Leave guard ----------------------------------------------------------------------------

@@ -72,6 +72,10 @@ def test_a_nurse_finds_the_patient_and_stores_a_photo(screen: Visit) -> None:
     outcome = page.locator(".outcome-stored")
     expect(outcome).to_contain_text("Stored for ÖBERG, Åsa — Left forearm")
     expect(outcome).to_be_focused()
+    # Scrolled into view below the sticky patient banner, not under it.
+    shown, covered = outcome.bounding_box(), banner.bounding_box()
+    assert shown is not None and covered is not None
+    assert covered["y"] + covered["height"] <= shown["y"] + 0.5 < page.viewport_size["height"]
     # A fresh form: new capture_id, no photo; tags carry over and consent folds to one line.
     assert page.locator("input[name=capture_id]").input_value() != first_id
     assert page.locator("#file").evaluate("input => input.files.length") == 0

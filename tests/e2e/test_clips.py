@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, Playwright, expect
 
 from pointcare.dicom.dermoscopy import DERMOSCOPIC_PHOTOGRAPHY_IMAGE_STORAGE
 from pointcare.dicom.video import VIDEO_PHOTOGRAPHIC_IMAGE_STORAGE
-from tests.e2e.conftest import demo_server
+from tests.e2e.conftest import answer_consent, demo_server
 from tests.e2e.test_bedside_capture import (
     _open,
     archived,
@@ -45,7 +45,7 @@ def clip_server() -> Iterator[LiveServer]:
 
 def tag_and_send(page: Page, site: str) -> None:
     sheet = page.locator("[data-tag-sheet]")
-    expect(sheet.get_by_role("heading", name="Tag the clip")).to_be_visible()
+    expect(sheet.get_by_role("heading", name="Check the tags of this clip")).to_be_visible()
     pick_on_map(page, site)
     sheet.get_by_role("button", name="Send clip").click()
     expect(sheet).to_be_hidden()
@@ -226,7 +226,7 @@ def test_a_clip_and_a_dermatoscope_image_from_the_desk_show_and_play(
     try:
         desk.sign_in("doctor")
         desk.goto(patient.replace("?", "/upload?"))
-        expect(page.locator(".hint")).to_contain_text("video clips up to 0:03")
+        expect(page.get_by_text("video clips up to 0:03")).to_be_visible()
         page.get_by_label("Body site", exact=True).select_option("14975008")
         page.get_by_label("Left", exact=True).check()
         page.locator("label[for=desk-view-dermoscopic]").click()
@@ -234,6 +234,7 @@ def test_a_clip_and_a_dermatoscope_image_from_the_desk_show_and_play(
             [str(clip), str(corpus("photos", "gps", "DSCN0010.jpg"))]
         )
         expect(page.locator(".desk-row").first).to_contain_text("(video clip)")
+        answer_consent(page, prefix="desk-")
         page.get_by_role("button", name="Send all").click()
         rows = page.locator(".desk-row")
         for number in range(2):

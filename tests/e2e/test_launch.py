@@ -1,5 +1,6 @@
 """EHR launch in a real Chromium: a link from `pointcare launch-url` opens a fresh browser signed
-in, on the patient's page; the same link a second time shows a clear refusal."""
+in, on the patient's page; the same link a second time shows a clear refusal. The links are
+made with the command ``serve --demo`` prints, which names the server's own address and port."""
 
 from __future__ import annotations
 
@@ -14,12 +15,29 @@ from tests.e2e.conftest import Visit
 from tests.support.server import LiveServer
 from tests.support.tools import REPO_ROOT
 
+HINT = re.compile(r"pointcare launch-url --user nurse --patient PC100001 --base-url (\S+)")
+
+
+def printed_base_url(server: LiveServer) -> str:
+    """The address in the launch hint the server printed at start."""
+    match = HINT.search(server.stdout)
+    assert match is not None, server.stdout
+    return match.group(1)
+
+
+def test_the_launch_hint_names_the_port_served(live_server: LiveServer) -> None:
+    # The test server listens on a free port, never 8000.
+    assert printed_base_url(live_server) == live_server.url
+
 
 def launch_link(server: LiveServer, *args: str) -> str:
     backend = str(REPO_ROOT / "backend")
     path = os.pathsep.join(p for p in (backend, str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
     done = subprocess.run(
-        [sys.executable, "-m", "pointcare", "launch-url", *args, "--base-url", server.url],
+        [
+            *(sys.executable, "-m", "pointcare", "launch-url", *args),
+            *("--base-url", printed_base_url(server)),
+        ],
         capture_output=True,
         text=True,
         env={**os.environ, "POINTCARE_DATA_DIR": str(server.data_dir), "PYTHONPATH": path},

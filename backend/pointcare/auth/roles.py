@@ -29,5 +29,9 @@ class Role(StrEnum):
     def can_capture(self) -> bool:
         return True
 
+    @property
+    def can_administer(self) -> bool:
+        return self is Role.ADMIN
+
 
 REVIEWERS = frozenset({Role.CLINICIAN, Role.ADMIN})

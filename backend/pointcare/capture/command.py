@@ -25,6 +25,8 @@ class Source(StrEnum):
     BEDSIDE = "bedside"
     DESK_UPLOAD = "desk_upload"
     CORRECTION = "correction"
+    DEMO = "demo"
+    """The photo histories ``serve --demo`` stores at start (``pointcare.demo``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

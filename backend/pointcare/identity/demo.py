@@ -39,6 +39,15 @@ def _patient(
     )
 
 
+HISTORY_PATIENTS: tuple[PatientIdentity, ...] = (
+    # Followed at the wound clinic without a current encounter: each visit is its own study.
+    _patient("PC100021", "Lindgren", "Karl", date(1941, 6, 2), Sex.MALE, None),
+    _patient("PC100022", "Okafor", "Grace", date(1968, 9, 14), Sex.FEMALE, None),
+    _patient("PC100023", "Haddad", "Samir", date(1983, 3, 8), Sex.MALE, None),
+)
+"""The demo patients with photo histories (``pointcare.demo.histories``): the tests that add
+photos of their own leave them alone."""
+
 DEMO_PATIENTS: tuple[PatientIdentity, ...] = (
     _patient("PC100001", "Öberg", "Åsa", date(1957, 3, 14), Sex.FEMALE, "V24-000101"),
     _patient("PC100002", "Ångström", "Zoë", date(1990, 11, 2), Sex.FEMALE, "V24-000102"),
@@ -61,6 +70,7 @@ DEMO_PATIENTS: tuple[PatientIdentity, ...] = (
     _patient("PC100018", "Trần", "Văn Đức", date(1958, 11, 11), Sex.MALE, "V24-000118"),
     _patient("PC100019", "Núñez", "Inés", date(2010, 5, 19), Sex.FEMALE, "V24-000119"),
     _patient("PC100020", "Evans", "Tom", date(1944, 12, 24), Sex.MALE, None),
+    *HISTORY_PATIENTS,
 )
 
 WRISTBAND_DEMO_MRNS = ("PC100001", "PC100003", "PC100004", "PC100005", "PC100009", "PC100014")
@@ -81,4 +91,11 @@ def seed_demo(session: Session) -> int:
     return len(DEMO_PATIENTS)
 
 
-__all__ = ["DEMO_ISSUER", "DEMO_PATIENTS", "WRISTBAND_DEMO", "WRISTBAND_DEMO_MRNS", "seed_demo"]
+__all__ = [
+    "DEMO_ISSUER",
+    "DEMO_PATIENTS",
+    "HISTORY_PATIENTS",
+    "WRISTBAND_DEMO",
+    "WRISTBAND_DEMO_MRNS",
+    "seed_demo",
+]

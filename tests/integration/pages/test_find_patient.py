@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.integration.pages.conftest import HTMX, SignIn
 
 
@@ -70,3 +72,13 @@ def test_htmx_gets_only_the_search_section_back(browser: SignIn) -> None:
     assert refused.status_code == 422
     assert refused.headers["HX-Retarget"] == "#find"
     assert refused.headers["HX-Reswap"] == "outerHTML"
+
+
+ADMIN_PAGES = ('href="/admin/deliveries"', 'href="/admin/rejected"', 'href="/admin/audit"')
+
+
+@pytest.mark.parametrize("role", ["photographer", "clinician", "admin"])
+def test_only_an_admin_home_leads_to_the_admin_pages(browser: SignIn, role: str) -> None:
+    home = browser(role).get("/").text
+
+    assert [link in home for link in ADMIN_PAGES] == [role == "admin"] * len(ADMIN_PAGES)

@@ -79,17 +79,10 @@ function newClip(blob, takenAt, poster) {
   };
 }
 
-// With tags that are complete, photos go straight to the queue (quick tagging); otherwise the
-// tag sheet asks first.
+// Every photo opens the tag sheet with its preview and the tags it will carry (those of the last
+// photo, when there was one): nothing is sent until the nurse has seen them and tapped Send.
 function take(photos) {
-  if (sheet.ready) {
-    photos.forEach((photo) => {
-      photo.tags = { ...sheet.current };
-      queue.add(photo);
-    });
-  } else {
-    sheet.open(NEW, photos);
-  }
+  sheet.open(NEW, photos);
 }
 
 function showTags() {
@@ -280,7 +273,12 @@ lock.addEventListener("lock", () => {
   camera.stop();
   shutter.disabled = true;
 });
-lock.addEventListener("unlock", () => camera.start());
+// After the lock, whoever unlocks starts again from no tags: none carry over to the next photo.
+lock.addEventListener("unlock", () => {
+  sheet.forget();
+  showTags();
+  camera.start();
+});
 document.addEventListener("visibilitychange", () => {
   if (document.hidden) {
     recorder.stop();

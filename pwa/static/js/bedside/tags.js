@@ -1,7 +1,8 @@
 // The tag sheet: body site (body map, search, recent sites), side, view, description and the
-// sensitive flag, in a modal dialog. It is opened for new photos (apply = send them), for the
-// tags of the next photos (from the chip), or to fix a photo the server refused. Tags applied to
-// new photos become the tags of the next ones too, until they are changed.
+// sensitive flag, in a modal dialog. It is opened for every new photo, with its preview (apply =
+// send it), for the tags of the next photos (from the chip), or to fix a photo the server
+// refused. Tags applied to new photos are offered again for the next ones, until they are
+// changed or forgotten (after the idle lock).
 import { BodyMap } from "./body-map.js";
 import { searchKey, siteWithSide } from "./sites.js";
 
@@ -20,6 +21,7 @@ export class TagSheet extends EventTarget {
     this.photoStrip = dialog.querySelector("[data-tag-photos]");
     this.error = dialog.querySelector("[data-tag-error]");
     this.choice = dialog.querySelector("[data-tag-choice]");
+    this.summary = dialog.querySelector("[data-tag-summary]");
     this.applyText = dialog.querySelector("[data-tag-apply-text]");
     this.sides = Array.from(dialog.querySelectorAll("[data-tag-side]"));
     this.views = Array.from(dialog.querySelectorAll("[data-tag-view]"));
@@ -32,7 +34,7 @@ export class TagSheet extends EventTarget {
     this.site = "";
     this.mode = NEXT;
     this.photos = [];
-    this.current = { site: "", laterality: "", view: this.views.length ? this.views[0].value : "", description: "", sensitive: false };
+    this.current = this.blank();
 
     this.map.addEventListener("pick", (event) => this.choose(event.detail.site, event.detail.side));
     dialog.addEventListener("click", (event) => {
@@ -42,17 +44,31 @@ export class TagSheet extends EventTarget {
       }
     });
     this.sides.forEach((side) => side.addEventListener("change", () => this.showChoice()));
+    [...this.views, this.sensitive].forEach((input) => input.addEventListener("change", () => this.showSummary()));
     this.search.addEventListener("input", () => this.filter());
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.apply();
     });
-    dialog.querySelector("[data-tag-cancel]").addEventListener("click", () => this.cancel());
+    this.cancelButton = dialog.querySelector("[data-tag-cancel]");
+    this.cancelButton.addEventListener("click", () => this.cancel());
     // Escape: the same as Cancel (which may ask first), never a silent close.
     dialog.addEventListener("cancel", (event) => {
       event.preventDefault();
       this.cancel();
     });
+  }
+
+  blank() {
+    return { site: "", laterality: "", view: this.views.length ? this.views[0].value : "", description: "", sensitive: false };
+  }
+
+  // No tags to offer any more (the screen was locked); an open sheet starts again from none.
+  forget() {
+    this.current = this.blank();
+    if (this.dialog.open && this.mode !== FIX) {
+      this.load(this.current);
+    }
   }
 
   get isOpen() {
@@ -98,14 +114,18 @@ export class TagSheet extends EventTarget {
     const count = photos.length;
     const what = count && photos.every((photo) => photo.kind === "clip") ? "clip" : "photo";
     if (mode === NEW) {
-      this.title.textContent = count > 1 ? `Tag ${count} ${what}s` : `Tag the ${what}`;
+      this.title.textContent = count > 1 ? `Check the tags of ${count} ${what}s` : `Check the tags of this ${what}`;
       this.applyText.textContent = count > 1 ? `Send ${count} ${what}s` : `Send ${what}`;
+      this.cancelButton.textContent = "Retake";
     } else if (mode === FIX) {
       this.title.textContent = `Change the tags of ${what} ${photos[0].number}`;
       this.applyText.textContent = "Send again";
     } else {
       this.title.textContent = "Tags for the next photos";
       this.applyText.textContent = "Use these tags";
+    }
+    if (mode !== NEW) {
+      this.cancelButton.textContent = "Cancel";
     }
     this.showPhotos(photos);
     this.load(tags);
@@ -244,6 +264,11 @@ export class TagSheet extends EventTarget {
     this.dialog.querySelectorAll("button[data-site]").forEach((button) => {
       button.setAttribute("aria-pressed", String(button.dataset.site === tags.site));
     });
+    this.showSummary();
+  }
+
+  showSummary() {
+    this.summary.textContent = this.describe(this.read());
   }
 
   filter() {
@@ -287,10 +312,17 @@ export class TagSheet extends EventTarget {
     this.photoStrip.replaceChildren(
       ...photos.filter((photo) => photo.url).map((photo) => {
         const img = document.createElement("img");
-        img.src = photo.url;
         const noun = photo.kind === "clip" ? "clip" : "photo";
         img.alt = photo.number ? `${noun[0].toUpperCase()}${noun.slice(1)} ${photo.number}` : `The new ${noun}`;
         img.draggable = false;
+        // A picture this browser cannot draw (HEIC): a clear frame, never a broken image.
+        img.addEventListener("error", () => {
+          const frame = document.createElement("span");
+          frame.className = "tag-sheet-no-preview";
+          frame.textContent = "Preview after sending";
+          img.replaceWith(frame);
+        });
+        img.src = photo.url;
         return img;
       }),
     );
