@@ -67,7 +67,7 @@ $(TEST_STAMP): $(PROJECT_FILES) | $(VENV_OK)
 	@$(BIN)/python -m pip install --quiet --editable '.[test]'
 	@touch $@ $(RUN_STAMP)
 
-.PHONY: venv system-packages vendor
+.PHONY: venv system-packages vendor viewer
 venv: $(TEST_STAMP) ## Create .venv with Pointcare and the test tools
 
 system-packages: ## Install the Debian packages the tests need (root; quick when present)
@@ -75,6 +75,9 @@ system-packages: ## Install the Debian packages the tests need (root; quick when
 
 vendor: ## Fetch the pinned htmx into pwa/static/vendor/ (checked against its SRI hash)
 	@infra/fetch-htmx.sh
+
+viewer: ## Fetch the pinned OHIF viewer into pwa/viewer/ (checked against its npm integrity)
+	@infra/fetch-viewer.sh
 
 # --- run --------------------------------------------------------------------------------
 
@@ -105,7 +108,7 @@ typecheck: $(TEST_STAMP) ## mypy (strict, as configured in pyproject.toml)
 	@echo "==> mypy"
 	@$(BIN)/mypy
 
-pytest: system-packages $(TEST_STAMP) vendor ## Only the tests (PYTEST_ARGS=... passes options)
+pytest: system-packages $(TEST_STAMP) vendor viewer ## Only the tests (PYTEST_ARGS=... passes options)
 	@echo "==> pytest$(if $(PYTEST_ARGS), $(PYTEST_ARGS))$(if $(CI),  (CI=$(CI): a missing tool fails its tests))"
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -148,5 +151,5 @@ clean: ## Remove var/ and build, test and lint artefacts (keeps .venv)
 	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name '*.egg-info' \) -type d -prune \
 	  -exec rm -rf {} +
 
-distclean: clean ## Also remove .venv and the fetched htmx
-	rm -rf $(VENV) pwa/static/vendor
+distclean: clean ## Also remove .venv, the fetched htmx and the fetched viewer
+	rm -rf $(VENV) pwa/static/vendor pwa/viewer

@@ -18,39 +18,25 @@ dest=${1:-$repo/pwa/static/vendor/htmx.min.js}
 
 say() { printf 'htmx: %s\n' "$*" >&2; }
 
-sri_of() {
-  printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | openssl base64 -A)"
-}
+# shellcheck source=infra/npm-fetch.sh
+source "$repo/infra/npm-fetch.sh"
 
-if [[ -f "$dest" ]] && [[ "$(sri_of "$dest")" == "$HTMX_SRI" ]]; then
+if [[ -f "$dest" ]] && [[ "$(sri_of sha384 "$dest")" == "$HTMX_SRI" ]]; then
   say "$HTMX_VERSION already in $dest"
   exit 0
 fi
 
-for tool in npm openssl tar; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    say "ERROR: '$tool' is missing; run infra/install-system-packages.sh as root"
-    exit 1
-  fi
-done
+require_tools npm openssl tar
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 say "fetching htmx.org@$HTMX_VERSION from the npm registry"
-# `npm pack` of a registry spec runs no package scripts; it only downloads the tarball.
-tarball=$(cd "$tmp" && npm pack --silent --ignore-scripts "htmx.org@$HTMX_VERSION")
+tarball=$(npm_pack "$tmp" "htmx.org@$HTMX_VERSION")
 tar -xzf "$tmp/$tarball" -C "$tmp" package/dist/htmx.min.js
 fetched="$tmp/package/dist/htmx.min.js"
 
-actual=$(sri_of "$fetched")
-if [[ "$actual" != "$HTMX_SRI" ]]; then
-  rm -f "$dest"
-  say "ERROR: integrity mismatch for htmx.org@$HTMX_VERSION"
-  say "  expected $HTMX_SRI"
-  say "  got      $actual"
-  exit 1
-fi
+check_integrity "htmx.org@$HTMX_VERSION" "$HTMX_SRI" "$(sri_of sha384 "$fetched")" "$dest"
 
 mkdir -p "$(dirname "$dest")"
 # Copy beside the destination, then rename: a reader never sees a half-written file.

@@ -52,6 +52,7 @@ from pointcare.web.security import (
 )
 from pointcare.web.templating import configure_templates
 from pointcare.web.uploads import keep_uploads_in_memory
+from pointcare.web.viewer import VIEWER_ROUTES
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ def create_app(
             list_views,
             *WRISTBAND_ROUTES,
             *DICOMWEB_ROUTES,
+            *VIEWER_ROUTES,
             # One Router, registered once: Litestar 2.25 registers a handler again each time
             # another handler joins its path, and a sync GET beside a sync POST on one path
             # would be wrapped for the worker thread twice (its answer: a coroutine).

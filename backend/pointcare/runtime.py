@@ -46,6 +46,8 @@ class Runtime:
     session_policy: SessionPolicy
     image_limiter: anyio.CapacityLimiter
     """Bounds concurrent image work (decode, re-encode) to the cores we have."""
+    transcode_limiter: anyio.CapacityLimiter
+    """Bounds the DICOMweb answers decoding pixels at once (``DICOMWEB_MAX_TRANSCODES``)."""
     archive: Archive
     """Where photos are archived: the built-in archive, or the PACS (``POINTCARE_ARCHIVE``)."""
     instances: InstanceReader
@@ -165,6 +167,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
             absolute=timedelta(hours=settings.session_max_hours),
         ),
         image_limiter=anyio.CapacityLimiter(workers),
+        transcode_limiter=anyio.CapacityLimiter(settings.dicomweb_max_transcodes),
         archive=archive,
         instances=InstanceReader(files, reading),
         launch=launch,

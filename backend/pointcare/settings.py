@@ -170,7 +170,13 @@ class Settings:
 
     public_url: str = ""
     """The address clients use to reach Pointcare (e.g. ``https://photos.hospital.org``), written
-    into absolute links such as DICOMweb Retrieve URLs. Default: taken from each request."""
+    into absolute links such as DICOMweb Retrieve URLs. Default: what a trusted proxy reports
+    (``TRUSTED_PROXIES``), else the address Pointcare serves on (scheme, host and port of the
+    connection), never a client's own Host header."""
+
+    dicomweb_max_transcodes: int = 2
+    """DICOMweb answers that decode pixels (objects in Explicit VR Little Endian, uncompressed
+    frames) at the same time; each holds one decoded frame while it is sent, others wait."""
 
     secure_cookies: bool = False
     """Mark the session cookie ``Secure``; set it when Pointcare is served behind TLS."""
@@ -323,6 +329,10 @@ class Settings:
     launch_leeway_seconds: int = 30
     """Clock difference tolerated between the EHR and Pointcare when checking ``exp``/``nbf``."""
 
+    viewer_dir: str = ""
+    """Folder of the OHIF viewer that ``make viewer`` installs, served under /viewer/. Default:
+    ``pwa/viewer`` beside the templates. Without a viewer there, pages show no viewer link."""
+
     viewer_url: str = ""
     """Link to an external viewer for a study, with ``{study}`` for the Study Instance UID, e.g.
     ``https://viewer.hospital.org/viewer?StudyInstanceUIDs={study}`` (OHIF). Default: no link."""
@@ -336,6 +346,7 @@ class Settings:
             "token_ttl_seconds",
             "token_max_ttl_seconds",
             "idle_lock_seconds",
+            "dicomweb_max_transcodes",
             "audit_checkpoint_seconds",
             "video_max_seconds",
             "video_max_bytes",

@@ -107,6 +107,11 @@ def post_clip(
     client: TestClient[Litestar], bearer: Callable[[str], dict[str, str]], demo_patients: int
 ) -> PostClip:
     """``post_clip(data, **fields)`` posts a video clip as the photographer (nurse)."""
+    return clip_poster(client, bearer)
+
+
+def clip_poster(client: TestClient[Litestar], bearer: Callable[[str], dict[str, str]]) -> PostClip:
+    """What ``post_clip`` gives, for fixtures of a wider scope."""
 
     def post(data: bytes, *, role: str = "photographer", **fields: Any) -> httpx.Response:
         form = {

@@ -27,6 +27,7 @@ from pointcare.archive.protocol import (
 )
 from pointcare.dicom import json_model
 from pointcare.dicom.json_model import ReceivedObject
+from pointcare.dicom.store_status import DUPLICATE_SOP_INSTANCE, status_meaning
 
 DICOM = "application/dicom"
 DICOM_JSON = "application/dicom+json"
@@ -37,36 +38,6 @@ REFERENCED_SOP_SEQUENCE = "00081199"
 REFERENCED_SOP_INSTANCE_UID = "00081155"
 FAILURE_REASON = "00081197"
 WARNING_REASON = "00081196"
-
-DUPLICATE_SOP_INSTANCE = 0x0111
-
-_STATUS_MEANINGS = {
-    0x0110: "processing failure",
-    DUPLICATE_SOP_INSTANCE: "duplicate SOP instance",
-    0x0122: "SOP Class not supported",
-    0x0124: "not authorized",
-    0xB000: "coercion of data elements",
-    0xB006: "elements discarded",
-    0xB007: "data set does not match SOP Class",
-    0xC122: "transfer syntax not supported",
-}
-"""DICOM status codes a STOW-RS answer gives per instance (PS3.18 Table 10.5.3-2, PS3.4 B.2.3)."""
-
-
-def status_meaning(code: int) -> str:
-    """'A700 (out of resources)': a per-instance status code as an admin can read it."""
-    meaning = _STATUS_MEANINGS.get(code)
-    if meaning is None:
-        high = code >> 8
-        if high == 0xA7:
-            meaning = "out of resources"
-        elif high == 0xA9:
-            meaning = "data set does not match SOP Class"
-        elif code >> 12 == 0xC:
-            meaning = "cannot understand"
-        else:
-            meaning = "unknown status"
-    return f"{code:04X} ({meaning})"
 
 
 @dataclass(frozen=True, slots=True)

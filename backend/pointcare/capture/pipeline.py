@@ -81,7 +81,8 @@ class NewObject:
     operator_id: int
     taken: TakenAt
     place: filing.Place
-    build: Callable[[Placement], FileDataset]
+    build: Callable[[Placement], FileDataset] | None
+    """Makes the object where it is placed; None for an object received whole (``part10``)."""
     capture_id: str | None = None
     content_sha256: str | None = None
     description: str = ""
@@ -93,6 +94,13 @@ class NewObject:
     consent_record_id: int | None = None
     """For images: the consent already recorded (a bedside session's)."""
     audit_details: Mapping[str, str | int | bool | None] = field(default_factory=dict)
+    part10: bytes | None = None
+    """An object received from another system (``intake``), stored byte for byte under the UIDs
+    and instance number it names, instead of one built here."""
+    sop_instance_uid: str | None = None
+    """With ``part10``: the SOP Instance UID it arrived with."""
+    instance_number: int | None = None
+    """With ``part10``: the Instance Number it arrived with."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -162,7 +170,7 @@ class ObjectStore:
         within: Callable[[Session, list[Instance]], None] | None = None,
     ) -> list[Stored]:
         """Store every object of ``news`` in one transaction: all of them, or none."""
-        sop_uids = [new_uid(self.uid_root) for _ in news]
+        sop_uids = [new.sop_instance_uid or new_uid(self.uid_root) for new in news]
         try:
             stored = self._write(news, sop_uids, actor, within)
         except CommitOutcomeUnknown:
@@ -221,9 +229,12 @@ class ObjectStore:
         patient = session.get_one(Patient, new.patient_id)
         study, series = new.place(session, patient, self.uid_root)
         consent = _consent(session, patient, series, new)
-        number = filing.next_instance_number(session, series)
-        dataset = new.build(
-            Placement(
+        number = filing.next_instance_number(session, series)  # counted in its series
+        if new.part10 is not None:  # received whole: kept as it came, under its own number
+            number = new.instance_number or number
+            content: bytes | list[bytes] = new.part10
+        elif new.build is not None:
+            placement = Placement(
                 patient=identity_of(patient),
                 study=filing.study_context(study),
                 series=filing.series_context(series),
@@ -231,9 +242,11 @@ class ObjectStore:
                 instance_number=number,
                 consent=_consent_of(consent),
             )
-        )
+            content = encode_part10(new.build(placement))
+        else:  # pragma: no cover - a programming error
+            raise ValueError("a new object is either built here or received whole")
         path = self.files.object_path(study.study_instance_uid, series.series_instance_uid, sop_uid)
-        stored_file = self.files.write(path, encode_part10(dataset))
+        stored_file = self.files.write(path, content)
         written.append(path)
         instance = Instance(
             sop_instance_uid=sop_uid,

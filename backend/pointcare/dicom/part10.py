@@ -227,7 +227,11 @@ def readable(source: Part10Source) -> Path | BytesIO:
 def first_jpeg_frame(source: Part10Source) -> bytes:
     """The first (for a photo, the only) frame: the encapsulated JPEG, without item padding."""
     dataset = dcmread(readable(source))
-    frame = next(generate_frames(dataset.PixelData, number_of_frames=1))
-    # Encapsulated items have even lengths: a JPEG of odd length carries one padding byte.
+    return without_item_padding(next(generate_frames(dataset.PixelData, number_of_frames=1)))
+
+
+def without_item_padding(frame: bytes) -> bytes:
+    """An encapsulated JPEG frame without the byte that pads an odd-length JPEG to the even
+    length of an encapsulated item."""
     trimmed = frame.rstrip(b"\x00")
     return trimmed if trimmed.endswith(JPEG_END_OF_IMAGE) else frame

@@ -12,6 +12,11 @@ MAX_ROOT_LENGTH = 40
 _ROOT = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*")
 
 
+def is_uid(value: str) -> bool:
+    """Whether ``value`` is a syntactically valid UID (PS3.5 9.1)."""
+    return len(value) <= MAX_UID_LENGTH and _ROOT.fullmatch(value) is not None
+
+
 def new_uid(root: str = "") -> str:
     """A new globally unique UID.
 

@@ -106,15 +106,9 @@ def search(
     query = select(Patient).where(Patient.merged_into_id.is_(None))
     if name is not None:
         try:
-            readings = name_prefixes(name)
+            query = query.where(name_matches(name))
         except ValueError as exc:
             raise InvalidInput(str(exc), errors={"name": str(exc)}) from None
-        if not readings:
-            raise InvalidInput(
-                "the name to search for has no letters or digits",
-                errors={"name": "no letters or digits"},
-            )
-        query = query.where(or_(*(_key_matches(reading) for reading in readings)))
     if birth_date is not None:
         query = query.where(Patient.birth_date == birth_date)
     query = query.order_by(
@@ -128,6 +122,15 @@ def escape_like(text: str) -> str:
     for special in (LIKE_ESCAPE, "%", "_"):
         text = text.replace(special, LIKE_ESCAPE + special)
     return text
+
+
+def name_matches(query: str) -> ColumnElement[bool]:
+    """Patients whose name starts as ``query`` reads (``name_prefixes``): the name search of the
+    home page. ``ValueError`` when it has too many words, or no letters or digits."""
+    readings = name_prefixes(query)
+    if not readings:
+        raise ValueError("the name to search for has no letters or digits")
+    return or_(*(_key_matches(reading) for reading in readings))
 
 
 def _key_matches(reading: NamePrefix) -> ColumnElement[bool]:

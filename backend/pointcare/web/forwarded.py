@@ -15,6 +15,7 @@ URLs calls ``origin(scope)``; code that needs the parts calls ``caller(scope)``:
     forwarded.origin(request.scope)          # "https://photos.hospital.org"
     forwarded.caller(request.scope)          # Caller(address, scheme, host, port)
     forwarded.resolve(scope, proxies)        # the same, from a scope not yet rewritten
+    forwarded.proxied_origin(request.scope)  # the origin a trusted proxy vouched for, or None
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 Networks = tuple[IPv4Network | IPv6Network, ...]
 DEFAULT_PORTS = {"http": 80, "https": 443}
+_PROXIED_ORIGIN = "pointcare.proxied_origin"
+"""Scope key of the origin a trusted proxy reported: only then is a Host header believed for
+absolute links (``pointcare.web.origin``); a client that reaches us directly can send any."""
 _HOST = re.compile(
     r"(?P<name>[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::(?P<port>[0-9]{1,5}))?"
 )
@@ -119,6 +123,12 @@ def caller(scope: Scope) -> Caller:
     return resolve(scope, ())
 
 
+def proxied_origin(scope: Scope) -> str | None:
+    """The origin a trusted proxy reported for this request, or None when none did."""
+    found = scope.get(_PROXIED_ORIGIN)
+    return str(found) if found else None
+
+
 def origin(scope: Scope) -> str:
     """``scheme://host[:port]`` the client used: for absolute links when no public URL is set."""
     return caller(scope).origin
@@ -136,6 +146,8 @@ class ForwardedHeaders:
             found = resolve(scope, self.proxies)
             client = scope.get("client")
             rewritten: dict[str, Any] = {"scheme": found.scheme}
+            if _trusted(client[0] if client else None, self.proxies):
+                rewritten[_PROXIED_ORIGIN] = found.origin
             if found.address is not None:
                 rewritten["client"] = (found.address, client[1] if client else 0)
             host = found.origin.split("://", 1)[1].encode("latin-1")

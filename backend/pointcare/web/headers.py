@@ -22,6 +22,8 @@ from pointcare.web.assets import ScriptSource
 BeforeSend = Callable[[Message, Scope], Awaitable[None]]
 HSTS = "max-age=31536000; includeSubDomains"
 PERMISSIONS = "camera=(self), microphone=(), geolocation=()"
+VIEWER_FILES = "/viewer/"
+"""The OHIF viewer sets its own policy and keeps its build's files (web/viewer.py)."""
 
 
 def content_security_policy(script: ScriptSource, frame_ancestors: str = "'none'") -> str:
@@ -61,7 +63,9 @@ def security_headers(script: ScriptSource, settings: Settings | None = None) -> 
         headers.setdefault("Permissions-Policy", PERMISSIONS)
         if always_tls or scope.get("scheme") == "https":
             headers.setdefault("Strict-Transport-Security", HSTS)
-        if not scope["path"].startswith("/static/"):
+        if scope["path"].startswith(VIEWER_FILES):  # the viewer's handler decides what is kept
+            headers.setdefault("Cache-Control", "no-store")
+        elif not scope["path"].startswith("/static/"):
             headers["Cache-Control"] = "no-store"
 
     return add_headers

@@ -4,7 +4,9 @@
   ``POINTCARE_MAX_UPLOAD_BYTES`` plus room for the form around the file, as multipart only (a
   URL-encoded form of that size would be parsed whole, and kept by the framework's cache);
   routes that take a video clip (``opt=CLIP_UPLOAD_ROUTE``) take ``POINTCARE_VIDEO_MAX_BYTES``
-  the same way.
+  the same way; the STOW-RS routes (``opt=STOW_ROUTE``) take the upload limit as a
+  ``multipart/related`` of DICOM objects only (a sender with more splits them over requests, as
+  Orthanc and dicomweb-client do by a chunk size).
 - Every other route takes ``FORM_BYTES`` (forms, JSON); routes open without a sign-in (the
   sign-in form) take ``PUBLIC_BYTES``.
 
@@ -33,6 +35,8 @@ UPLOAD_ROUTE: dict[str, Any] = {UPLOAD: "file"}
 """``opt`` of a route handler that takes a file (a photo, a PDF, a camera frame)."""
 CLIP_UPLOAD_ROUTE: dict[str, Any] = {UPLOAD: "clip"}
 """``opt`` of a route handler that takes a video clip (larger than a photo)."""
+STOW_ROUTE: dict[str, Any] = {UPLOAD: "objects"}
+"""``opt`` of a route handler that takes DICOM objects as ``multipart/related`` (STOW-RS)."""
 
 PUBLIC_BYTES = 8 * 1024
 """Routes open without a sign-in: a user name, a password, a CSRF token."""
@@ -120,8 +124,11 @@ class BodyLimits:
     def for_route(self, scope: Scope, content_type: str) -> int:
         handler = scope.get("route_handler")
         upload = handler.opt.get(UPLOAD) if handler is not None else None
-        multipart = content_type.split(";", 1)[0].strip().lower() == "multipart/form-data"
-        if upload and multipart:
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        if upload == STOW_ROUTE[UPLOAD]:
+            if media_type == "multipart/related":
+                return self.upload_bytes + MULTIPART_HEADROOM
+        elif upload and media_type == "multipart/form-data":
             file_bytes = (
                 self.clip_bytes if upload == CLIP_UPLOAD_ROUTE[UPLOAD] else self.upload_bytes
             )

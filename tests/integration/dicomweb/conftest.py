@@ -33,6 +33,9 @@ from pointcare.identity.demo import seed_demo
 from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings
 from tests.conftest import ACCOUNTS, TEST_SECRET, Account
+from tests.integration.conftest import clip_poster
+from tests.support import clips as made
+from tests.support.clips import ClipFactory
 from tests.support.consent import CLINICAL_ONLY
 from tests.support.tools import corpus
 
@@ -41,9 +44,10 @@ FACE = "89545001"
 JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
 
 
-@dataclass(frozen=True)
-class Photo:
-    mrn: str
+@dataclass(frozen=True, kw_only=True)
+class StoredObject:
+    """An object of the archive, by its UIDs."""
+
     study: str
     series: str
     sop: str
@@ -51,6 +55,11 @@ class Photo:
     @property
     def path(self) -> str:
         return f"/dicomweb/studies/{self.study}/series/{self.series}/instances/{self.sop}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Photo(StoredObject):
+    mrn: str
 
 
 @dataclass(frozen=True)
@@ -146,7 +155,10 @@ def archive(
         assert response.status_code == 201, response.text
         body = response.json()
         return Photo(
-            mrn, body["study_instance_uid"], body["series_instance_uid"], body["sop_instance_uid"]
+            mrn=mrn,
+            study=body["study_instance_uid"],
+            series=body["series_instance_uid"],
+            sop=body["sop_instance_uid"],
         )
 
     return Archive(
@@ -191,6 +203,24 @@ def indexed(runtime: Runtime) -> Callable[[str], Instance]:
             ).one()
 
     return find
+
+
+@pytest.fixture(scope="module")
+def clip(
+    client: TestClient[Litestar],
+    bearer: Callable[[str], dict[str, str]],
+    demo_patients: int,
+    clips: ClipFactory,
+) -> StoredObject:
+    """A video clip of PC100001, posted as the bedside would (its own study)."""
+    answer = clip_poster(client, bearer)(clips.make(made.PHONE_MOV))
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    return StoredObject(
+        study=body["study_instance_uid"],
+        series=body["series_instance_uid"],
+        sop=body["sop_instance_uid"],
+    )
 
 
 def multipart_parts(content_type: str, body: bytes) -> list[tuple[str, bytes]]:

@@ -1,10 +1,13 @@
-"""WADO-RS over the built-in archive: objects as stored, metadata, frames, rendered, thumbnails."""
+"""WADO-RS over the built-in archive: objects (as stored or transcoded), metadata, frames, bulk
+data, thumbnails."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from io import BytesIO
+from xml.etree import ElementTree
 
+import numpy as np
 import pydicom
 import pytest
 from litestar import Litestar
@@ -13,12 +16,14 @@ from PIL import Image
 from pydicom.encaps import generate_frames
 
 from pointcare.db.models import Instance
+from pointcare.dicom.json_model import xml_to_json
 from pointcare.runtime import Runtime
 from tests.integration.dicomweb.conftest import JPEG_BASELINE, Archive, multipart_parts
 
 Client = TestClient[Litestar]
 Indexed = Callable[[str], Instance]
 DICOM_PARTS = 'multipart/related; type="application/dicom"'
+OCTET = "application/octet-stream"
 
 
 def stored_bytes(runtime: Runtime, indexed: Indexed, sop_uid: str) -> bytes:
@@ -33,30 +38,37 @@ def jpeg_size(data: bytes) -> tuple[int, int]:
 
 # --- Objects -----------------------------------------------------------------------------------
 
+UNCOMPRESSED = "1.2.840.10008.1.2.1"
+JPEG_LOSSLESS = "1.2.840.10008.1.2.4.70"
+
+
+def decoded_pixels(jpeg_object: bytes) -> np.ndarray:
+    """The pixels of a stored photo, decoded by Pillow independently of the server."""
+    stored = pydicom.dcmread(BytesIO(jpeg_object))
+    frame = next(generate_frames(stored.PixelData, number_of_frames=1))
+    with Image.open(BytesIO(frame)) as image:
+        return np.asarray(image.convert("RGB"))
+
 
 @pytest.mark.parametrize(
     "accept",
     [
-        None,
-        "*/*",
-        DICOM_PARTS,
         DICOM_PARTS + "; transfer-syntax=*",
         f"{DICOM_PARTS}; transfer-syntax={JPEG_BASELINE}",
-        # The preferred range is refused (Explicit VR Little Endian); the second one fits.
-        f"{DICOM_PARTS}; transfer-syntax=1.2.840.10008.1.2.1; q=0.9, "
+        # The preferred range cannot be made (JPEG Lossless); the second one can.
+        f"{DICOM_PARTS}; transfer-syntax={JPEG_LOSSLESS}; q=0.9, "
         f"{DICOM_PARTS}; transfer-syntax=*; q=0.5",
     ],
 )
-def test_an_instance_is_served_byte_for_byte_as_archived(
+def test_an_instance_is_served_byte_for_byte_as_archived_when_asked_for(
     client: Client,
     reviewer: dict[str, str],
     archive: Archive,
     runtime: Runtime,
     indexed: Indexed,
-    accept: str | None,
+    accept: str,
 ) -> None:
-    headers = reviewer if accept is None else {**reviewer, "Accept": accept}
-    response = client.get(archive.first.path, headers=headers)
+    response = client.get(archive.first.path, headers={**reviewer, "Accept": accept})
     assert response.status_code == 200, response.text
     content_type = response.headers["content-type"]
     assert content_type.startswith(DICOM_PARTS + "; boundary=")
@@ -67,6 +79,58 @@ def test_an_instance_is_served_byte_for_byte_as_archived(
     assert payload == stored_bytes(runtime, indexed, archive.first.sop)
 
 
+@pytest.mark.parametrize(
+    "accept",
+    [
+        None,
+        "*/*",
+        "multipart/related",
+        DICOM_PARTS,
+        f"{DICOM_PARTS}; transfer-syntax={UNCOMPRESSED}",
+    ],
+)
+def test_explicit_vr_little_endian_is_the_default_and_on_request(
+    client: Client,
+    reviewer: dict[str, str],
+    archive: Archive,
+    runtime: Runtime,
+    indexed: Indexed,
+    accept: str | None,
+) -> None:
+    headers = reviewer if accept is None else {**reviewer, "Accept": accept}
+    response = client.get(archive.first.path, headers=headers)
+    assert response.status_code == 200, response.text
+    [(part_type, payload)] = multipart_parts(response.headers["content-type"], response.content)
+    assert part_type == f"application/dicom; transfer-syntax={UNCOMPRESSED}"
+    sent = pydicom.dcmread(BytesIO(payload))
+    stored = stored_bytes(runtime, indexed, archive.first.sop)
+    assert sent.file_meta.TransferSyntaxUID == UNCOMPRESSED
+    assert sent.SOPInstanceUID == archive.first.sop
+    assert sent.PhotometricInterpretation == "RGB"
+    assert np.array_equal(sent.pixel_array, decoded_pixels(stored))
+
+
+def test_a_single_instance_may_be_asked_for_as_bare_application_dicom(
+    client: Client, reviewer: dict[str, str], archive: Archive, runtime: Runtime, indexed: Indexed
+) -> None:
+    as_stored = client.get(
+        archive.first.path, headers={**reviewer, "Accept": "application/dicom; transfer-syntax=*"}
+    )
+    assert as_stored.status_code == 200
+    assert (
+        as_stored.headers["content-type"] == f"application/dicom; transfer-syntax={JPEG_BASELINE}"
+    )
+    assert as_stored.content == stored_bytes(runtime, indexed, archive.first.sop)
+    default = client.get(archive.first.path, headers={**reviewer, "Accept": "application/dicom"})
+    assert default.headers["content-type"] == f"application/dicom; transfer-syntax={UNCOMPRESSED}"
+    assert pydicom.dcmread(BytesIO(default.content)).file_meta.TransferSyntaxUID == UNCOMPRESSED
+    study = client.get(
+        f"/dicomweb/studies/{archive.first.study}",
+        headers={**reviewer, "Accept": "application/dicom"},
+    )
+    assert study.status_code == 406, "a study is never a single part (PS3.18 10.4.4)"
+
+
 def test_a_study_and_a_series_are_served_in_instance_order(
     client: Client, reviewer: dict[str, str], archive: Archive, runtime: Runtime, indexed: Indexed
 ) -> None:
@@ -75,29 +139,41 @@ def test_a_study_and_a_series_are_served_in_instance_order(
         f"/dicomweb/studies/{archive.first.study}",
         f"/dicomweb/studies/{archive.first.study}/series/{archive.first.series}",
     ):
-        response = client.get(path, headers=reviewer)
+        response = client.get(
+            path, headers={**reviewer, "Accept": DICOM_PARTS + "; transfer-syntax=*"}
+        )
         assert response.status_code == 200
         parts = multipart_parts(response.headers["content-type"], response.content)
         assert [payload for _type, payload in parts] == expected
+        transcoded = client.get(path, headers=reviewer)
+        parts = multipart_parts(transcoded.headers["content-type"], transcoded.content)
+        assert [pydicom.dcmread(BytesIO(p)).SOPInstanceUID for _t, p in parts] == [
+            archive.first.sop,
+            archive.second.sop,
+        ]
+        assert {part_type for part_type, _p in parts} == {
+            f"application/dicom; transfer-syntax={UNCOMPRESSED}"
+        }
 
 
 @pytest.mark.parametrize(
     "accept",
     [
-        f"{DICOM_PARTS}; transfer-syntax=1.2.840.10008.1.2.1",
+        f"{DICOM_PARTS}; transfer-syntax={JPEG_LOSSLESS}",
         'multipart/related; type="application/octet-stream"',
         "application/dicom+json",
     ],
 )
-def test_other_transfer_syntaxes_are_not_acceptable(
+def test_what_cannot_be_made_is_not_acceptable(
     client: Client, reviewer: dict[str, str], archive: Archive, accept: str
 ) -> None:
     response = client.get(archive.first.path, headers={**reviewer, "Accept": accept})
     assert response.status_code == 406
     assert response.headers["content-type"].startswith("application/problem+json")
     detail = response.json()["detail"]
-    assert "does not transcode" in detail
+    assert "transfer-syntax=*" in detail
     assert JPEG_BASELINE in detail
+    assert UNCOMPRESSED in detail
 
 
 # --- Metadata ----------------------------------------------------------------------------------
@@ -127,8 +203,10 @@ def test_instance_metadata_is_the_stored_header_with_a_link_to_the_pixels(
     ):
         assert as_read[keyword].value == stored[keyword].value, keyword
     assert as_read.AnatomicRegionSequence[0].CodeValue == stored.AnatomicRegionSequence[0].CodeValue
-    assert metadata["7FE00010"]["BulkDataURI"].endswith(archive.first.path + "/frames/1")
-    assert "InlineBinary" not in metadata["7FE00010"]
+    assert metadata["7FE00010"] == {
+        "vr": "OB",
+        "BulkDataURI": f"http://testserver.local{archive.first.path}/bulkdata/7FE00010",
+    }
     assert metadata["00083002"]["Value"] == [JPEG_BASELINE]
 
 
@@ -145,25 +223,94 @@ def test_study_and_series_metadata_list_every_instance(
         assert sops == [archive.first.sop, archive.second.sop]
 
 
-# --- Frames, rendered, thumbnails --------------------------------------------------------------
-
-
-def test_the_frame_is_the_encapsulated_jpeg(
-    client: Client, reviewer: dict[str, str], archive: Archive, runtime: Runtime, indexed: Indexed
+def test_metadata_in_the_xml_model(
+    client: Client, reviewer: dict[str, str], archive: Archive
 ) -> None:
     response = client.get(
-        archive.first.path + "/frames/1",
-        headers={**reviewer, "Accept": 'multipart/related; type="image/jpeg"'},
+        f"/dicomweb/studies/{archive.first.study}/metadata",
+        headers={**reviewer, "Accept": 'multipart/related; type="application/dicom+xml"'},
     )
     assert response.status_code == 200
-    [(part_type, frame)] = multipart_parts(response.headers["content-type"], response.content)
-    assert part_type == f"image/jpeg; transfer-syntax={JPEG_BASELINE}"
+    parts = multipart_parts(response.headers["content-type"], response.content)
+    assert [part_type for part_type, _ in parts] == ["application/dicom+xml"] * 2
+    first = xml_to_json(parts[0][1])
+    assert first["00080018"]["Value"] == [archive.first.sop]
+    root = ElementTree.fromstring(parts[0][1])  # noqa: S314 - our own answer
+    link = root.find(".//{*}DicomAttribute[@tag='7FE00010']/{*}BulkData")
+    assert link is not None
+    assert link.get("uri", "").endswith(archive.first.path + "/bulkdata/7FE00010")
+
+
+# --- Frames and bulk data ----------------------------------------------------------------------
+
+
+def test_the_frame_as_stored_is_the_encapsulated_jpeg(
+    client: Client, reviewer: dict[str, str], archive: Archive, runtime: Runtime, indexed: Indexed
+) -> None:
     stored = pydicom.dcmread(BytesIO(stored_bytes(runtime, indexed, archive.first.sop)))
     encapsulated = next(generate_frames(stored.PixelData, number_of_frames=1))
-    assert encapsulated.startswith(frame)
-    assert frame.endswith(b"\xff\xd9")
-    row = indexed(archive.first.sop)
-    assert jpeg_size(frame) == (row.columns, row.rows)
+    for accept, part_type in (
+        ('multipart/related; type="image/jpeg"', "image/jpeg"),
+        ('multipart/related; type="application/octet-stream"; transfer-syntax=*', OCTET),
+    ):
+        response = client.get(
+            archive.first.path + "/frames/1", headers={**reviewer, "Accept": accept}
+        )
+        assert response.status_code == 200, accept
+        [(sent_type, frame)] = multipart_parts(response.headers["content-type"], response.content)
+        assert sent_type == f"{part_type}; transfer-syntax={JPEG_BASELINE}"
+        assert encapsulated.startswith(frame)
+        assert frame.endswith(b"\xff\xd9")
+        row = indexed(archive.first.sop)
+        assert jpeg_size(frame) == (row.columns, row.rows)
+    single = client.get(
+        archive.first.path + "/frames/1", headers={**reviewer, "Accept": "image/jpeg"}
+    )
+    assert single.headers["content-type"] == f"image/jpeg; transfer-syntax={JPEG_BASELINE}"
+    assert encapsulated.startswith(single.content)
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        None,
+        "*/*",
+        f'multipart/related; type="{OCTET}"',
+        f'multipart/related; type="{OCTET}"; transfer-syntax={UNCOMPRESSED}',
+    ],
+)
+def test_frames_are_uncompressed_octet_streams_by_default(
+    client: Client,
+    reviewer: dict[str, str],
+    archive: Archive,
+    runtime: Runtime,
+    indexed: Indexed,
+    accept: str | None,
+) -> None:
+    headers = reviewer if accept is None else {**reviewer, "Accept": accept}
+    response = client.get(archive.second.path + "/frames/1", headers=headers)
+    assert response.status_code == 200, response.text
+    [(part_type, frame)] = multipart_parts(response.headers["content-type"], response.content)
+    assert part_type == f"{OCTET}; transfer-syntax={UNCOMPRESSED}"
+    pixels = decoded_pixels(stored_bytes(runtime, indexed, archive.second.sop))
+    assert frame == pixels.tobytes()
+    row = indexed(archive.second.sop)
+    assert len(frame) == row.rows * row.columns * 3
+
+
+def test_pixel_data_bulk_data_is_every_frame(
+    client: Client, reviewer: dict[str, str], archive: Archive
+) -> None:
+    bulk = client.get(archive.first.path + "/bulkdata/7FE00010", headers=reviewer)
+    frames = client.get(archive.first.path + "/frames/1", headers=reviewer)
+    assert bulk.status_code == 200
+    assert multipart_parts(bulk.headers["content-type"], bulk.content) == multipart_parts(
+        frames.headers["content-type"], frames.content
+    )
+    for tag in ("00420011", "00100010"):
+        assert (
+            client.get(f"{archive.first.path}/bulkdata/{tag}", headers=reviewer).status_code == 404
+        )
 
 
 @pytest.mark.parametrize(("frames", "status"), [("2", 404), ("1,2", 404), ("x", 400), ("0", 400)])
@@ -174,61 +321,18 @@ def test_frames_that_do_not_exist(
     assert response.status_code == status
 
 
-def test_frames_are_not_decoded_to_octet_streams(
+def test_frames_in_a_syntax_we_do_not_make_are_not_acceptable(
     client: Client, reviewer: dict[str, str], archive: Archive
 ) -> None:
     response = client.get(
         archive.first.path + "/frames/1",
-        headers={**reviewer, "Accept": 'multipart/related; type="application/octet-stream"'},
+        headers={**reviewer, "Accept": 'multipart/related; type="image/jp2"'},
     )
     assert response.status_code == 406
+    assert "application/octet-stream" in response.json()["detail"]
 
 
-def test_rendered_without_options_is_the_stored_jpeg(
-    client: Client, reviewer: dict[str, str], archive: Archive, indexed: Indexed
-) -> None:
-    response = client.get(archive.second.path + "/rendered", headers=reviewer)
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "image/jpeg"
-    row = indexed(archive.second.sop)
-    assert jpeg_size(response.content) == (row.columns, row.rows)
-    frame = client.get(archive.second.path + "/frames/1", headers=reviewer)
-    [(_type, stored_frame)] = multipart_parts(frame.headers["content-type"], frame.content)
-    assert response.content == stored_frame
-
-
-def test_rendered_fits_the_viewport_and_keeps_the_aspect_ratio(
-    client: Client, reviewer: dict[str, str], archive: Archive, indexed: Indexed
-) -> None:
-    row = indexed(archive.first.sop)  # 640 x 480
-    response = client.get(
-        archive.first.path + "/rendered",
-        params={"viewport": "200,200", "quality": "80"},
-        headers={**reviewer, "Accept": "image/jpeg"},
-    )
-    assert response.status_code == 200
-    width, height = jpeg_size(response.content)
-    assert max(width, height) == 200
-    assert abs(width / height - row.columns / row.rows) < 0.02
-
-
-@pytest.mark.parametrize(
-    "params",
-    [{"viewport": "200"}, {"viewport": "0,10"}, {"viewport": "1,2,3,4,5,6"}, {"quality": "0"}],
-)
-def test_bad_rendering_options_are_refused(
-    client: Client, reviewer: dict[str, str], archive: Archive, params: dict[str, str]
-) -> None:
-    response = client.get(archive.first.path + "/rendered", params=params, headers=reviewer)
-    assert response.status_code == 400
-    assert response.json()["detail"]
-
-
-def test_rendered_is_only_jpeg(client: Client, reviewer: dict[str, str], archive: Archive) -> None:
-    response = client.get(
-        archive.first.path + "/rendered", headers={**reviewer, "Accept": "image/png"}
-    )
-    assert response.status_code == 406
+# --- Thumbnails --------------------------------------------------------------------------------
 
 
 def test_thumbnails_are_the_stored_ones(

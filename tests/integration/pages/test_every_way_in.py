@@ -2,15 +2,15 @@
 
 The same guarantees, checked over each way an object is stored: the API, the capture page, the
 bedside, desk upload (the API from a signed-in page), a correction's corrected copy and its
-rejection note, documents through the API and from the desk, and a wound measurement's report.
-Each stored object is:
+rejection note, documents through the API and from the desk, a wound measurement's report, and
+photos and documents another capture device stores by STOW-RS. Each stored object is:
 
 - filed for the patient the user confirmed;
 - stored under an explicit consent record when it is an image (none is ever assumed);
 - audited by an event that names what was stored;
 - queued once for the PACS (the archive here is a PACS that is never reached);
 - visible over QIDO-RS and WADO-RS, dciodvfy clean;
-- stored once: its retry with the same capture_id stores nothing new;
+- stored once: its retry (the same capture_id, or the same object by STOW-RS) stores nothing new;
 - hidden over DICOMweb once a correction rejected it.
 
 A photo is filed under the wound or lesion chosen with it on every way in that takes photos, and
@@ -23,6 +23,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from datetime import date
 from io import BytesIO
 from typing import Any
 
@@ -35,9 +36,11 @@ from sqlalchemy import func, select
 
 from pointcare.app import create_app
 from pointcare.db.models import AuditRecord, Delivery, Instance
+from pointcare.domain.patients import Sex
 from pointcare.runtime import Runtime, build_runtime
 from pointcare.settings import Settings
 from tests.conftest import Account
+from tests.integration.dicomweb.test_stow import device_pdf, device_photo
 from tests.integration.pages.conftest import HTML, sign_in
 from tests.support import csrf
 from tests.support.consent import CLINICAL_ONLY
@@ -224,6 +227,46 @@ def via_desk_document(site: Site) -> Sent:
     return _sent("document", send)
 
 
+O_BRIEN = {
+    "mrn": MRN,
+    "family_name": "O'Brien",
+    "given_name": "Seán",
+    "birth_date": date(1948, 7, 30),
+    "sex": Sex.MALE,
+}
+
+
+def via_stow_rs(site: Site) -> Sent:
+    return _stowed(site, "photo", device_photo(**O_BRIEN))
+
+
+def via_stow_rs_document(site: Site) -> Sent:
+    return _stowed(site, "document", device_pdf(**O_BRIEN))
+
+
+def _stowed(site: Site, kind: str, part10: bytes) -> Sent:
+    boundary = "every-way-in"
+    body = (
+        f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode()
+        + part10
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    content_type = f'multipart/related; type="application/dicom"; boundary={boundary}'
+
+    def send() -> httpx.Response:
+        return site.api.post(
+            "/dicomweb/studies",
+            content=body,
+            params=CLINICAL_ONLY,
+            headers={**site.bearer, "Content-Type": content_type},
+        )
+
+    first = send()
+    assert first.status_code == 200, first.text
+    [stored] = first.json()["00081199"]["Value"]
+    return Sent(kind, stored["00081155"]["Value"][0], send)
+
+
 def _correct(site: Site, original: str | None = None) -> tuple[str, str]:
     """A photo (through the API, unless given), then its details corrected: (the corrected
     copy, the rejection note)."""
@@ -310,6 +353,8 @@ WAYS_IN = [
     via_desk_document,
     via_rejection_note,
     via_measurement,
+    via_stow_rs,
+    via_stow_rs_document,
 ]
 PHOTO_WAYS_IN = [via_api, via_capture_page, via_bedside, via_desk_upload, via_correction]
 
@@ -357,7 +402,7 @@ def test_every_way_in_keeps_every_promise(way_in: Callable[[Site], Sent], site: 
     if sent.again is not None:
         again = sent.again()
         assert again.status_code == 200, again.text
-        if "json" in again.headers.get("content-type", ""):
+        if again.headers.get("content-type", "").startswith("application/json"):
             assert again.json()["sop_instance_uid"] == sent.sop_instance_uid
         with db.session() as session:
             assert session.scalar(select(func.count(Instance.id))) == count

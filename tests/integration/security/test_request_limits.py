@@ -15,7 +15,14 @@ from litestar.enums import RequestEncodingType
 from litestar.testing import TestClient
 
 from pointcare.errors import BadRequest
-from pointcare.web.limits import FORM_BYTES, MAX_JSON_DEPTH, PUBLIC_BYTES, UPLOAD, JsonDepth
+from pointcare.web.limits import (
+    FORM_BYTES,
+    MAX_JSON_DEPTH,
+    PUBLIC_BYTES,
+    STOW_ROUTE,
+    UPLOAD,
+    JsonDepth,
+)
 
 URL_ENCODED = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -133,7 +140,35 @@ def test_every_route_that_takes_a_file_is_an_upload_route(app: Litestar) -> None
             body = getattr(data, "kwarg_definition", None) if data is not None else None
             if getattr(body, "media_type", None) == RequestEncodingType.MULTI_PART:
                 multipart.add(route.path)
-            if handler.opt.get(UPLOAD):
+            if handler.opt.get(UPLOAD) and handler.opt != STOW_ROUTE:
                 marked.add(route.path)
     assert "/api/v1/photos/inspect" in multipart
     assert multipart == marked
+
+
+@pytest.mark.parametrize(
+    ("content_type", "size", "too_large"),
+    [
+        ('multipart/related; type="application/dicom"; boundary=b', 200_000, False),
+        ("application/dicom", FORM_BYTES + 1, True),
+        ("multipart/form-data; boundary=b", FORM_BYTES + 1, True),
+    ],
+)
+def test_stow_rs_takes_a_photo_sized_body_as_multipart_related_only(
+    client: TestClient[Litestar],
+    bearer: Callable[[str], dict[str, str]],
+    demo_patients: int,
+    content_type: str,
+    size: int,
+    too_large: bool,
+) -> None:
+    """STOW-RS takes DICOM objects as multipart/related, up to the upload limit."""
+    junk = b"--b\r\nContent-Type: application/dicom\r\n\r\n" + b"x" * size + b"\r\n--b--"
+    answer = client.post(
+        "/dicomweb/studies",
+        content=junk,
+        headers={**bearer("photographer"), "Content-Type": content_type},
+    )
+    assert (answer.status_code == 413) is too_large, answer.text
+    if not too_large:  # read whole, and refused for what it is, not its size
+        assert answer.status_code == 409

@@ -40,6 +40,7 @@ EXAMPLES = {
     "instance": "1.2.826.0.1.3",
     "sop": "1.2.826.0.1.3",
     "frames": "1",
+    "tag": "7FE00010",
     "delivery_id": "1",
     "finding_id": "1",
     "session_id": "4d1b2c6e-0000-4000-8000-000000000000",

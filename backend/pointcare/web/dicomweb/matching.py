@@ -5,11 +5,15 @@ C.2.2.2: single value, UID lists (comma or backslash separated), date ranges
 (``YYYYMMDD-YYYYMMDD``, open at either end), and wildcards (``*``, ``?``) on text, which match
 case-insensitively. An empty value, or a lone ``*``, is universal matching: no condition.
 
+Person names are matched as clinicians search: each component (family, given) is folded by the
+rule of the home page's name search (``pointcare.identity.names``: case, accents and
+punctuation ignored), so ``angstrom*`` finds Ångström. With ``fuzzymatching=true`` a name is
+read as that search box reads it: name prefixes, family or given name first.
+
 A key we cannot match on is refused with 400 rather than ignored (as some origin servers do):
 ignoring a filter *widens* the answer, and a query meant for one patient's photos would list
-other patients'. ``includefield`` is accepted and ignored (answers always carry the
-same attribute set), and ``fuzzymatching=true`` is answered with literal matching and the
-Warning header PS3.18 prescribes.
+other patients'. So is an ``includefield`` that names no attribute. The optional empty-value
+and multiple-value matching flags are answered with the Warning PS3.18 prescribes.
 """
 
 from __future__ import annotations
@@ -19,14 +23,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import IntEnum
-from typing import cast
+from typing import Protocol, cast
 
 from litestar.exceptions import ClientException
 from pydicom.datadict import keyword_for_tag, tag_for_keyword
-from sqlalchemy import ColumnElement, SQLColumnExpression, case, exists, false, func, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, exists, false, func, select
 from sqlalchemy.orm import aliased
 
 from pointcare.db.models import Instance, Patient, Series, Study
+from pointcare.identity.directory import name_matches
+from pointcare.identity.names import fold
 from pointcare.web.dicomweb.modalities import sop_classes_of
 from pointcare.web.dicomweb.sql import has_wildcards, local_date, wildcard_like
 from pointcare.web.dicomweb.uids import is_uid
@@ -35,6 +41,10 @@ MAX_RESULTS = 1000
 """Most objects in one answer; beyond it a Warning tells the caller to page with ``offset``."""
 
 Matcher = Callable[[str], ColumnElement[bool]]
+
+
+class PersonNameMatcher(Protocol):
+    def __call__(self, value: str, *, fuzzy: bool) -> ColumnElement[bool]: ...
 
 
 class Level(IntEnum):
@@ -47,12 +57,14 @@ class Level(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class Search:
-    """A checked QIDO query: SQL conditions, paging, and warnings for the answer."""
+    """A checked QIDO query: SQL conditions, paging, the attributes asked for beyond the
+    defaults (keywords; ``all`` for every one we have), and warnings for the answer."""
 
     level: Level
     conditions: list[ColumnElement[bool]] = field(default_factory=list)
     limit: int = MAX_RESULTS
     offset: int = 0
+    include: frozenset[str] = frozenset()
     warnings: list[str] = field(default_factory=list)
 
 
@@ -149,11 +161,36 @@ def _modality_in(scope: SQLColumnExpression[int], link: str) -> Matcher:
     return match
 
 
-_PERSON_NAME = case(
-    (Patient.given_name == "", Patient.family_name),
-    else_=Patient.family_name + "^" + Patient.given_name,
-)
-"""Patient's Name as in the stored objects: FAMILY^GIVEN (PatientIdentity.dicom_name's rule)."""
+def _folded_pattern(component: str) -> str:
+    """A PN component folded as names are, its ``*`` and ``?`` kept as wildcards."""
+    return "".join(
+        piece if piece in {"*", "?"} else fold(piece) for piece in re.split(r"([*?])", component)
+    )
+
+
+def _patient_name(value: str, *, fuzzy: bool) -> ColumnElement[bool]:
+    """Patient's Name (FAMILY^GIVEN) against the folded key ``"family given"`` of each patient.
+
+    Only the alphabetic group is matched (``=`` starts the ideographic one); components past
+    the given name match only when empty or ``*``, as nobody here has a middle name, prefix or
+    suffix recorded."""
+    alphabetic = value.partition("=")[0]
+    if fuzzy:
+        words = re.sub(r"[*?]", " ", alphabetic)
+        family, _, given = words.partition("^")
+        try:
+            return name_matches(f"{family}, {given}" if given.strip() else family)
+        except ValueError as exc:
+            raise _bad(f"PatientName: {exc}.") from None
+    family, given, *rest = [*alphabetic.split("^"), ""]
+    if any(component not in {"", "*"} for component in rest):
+        return false()
+    key = f"{_folded_pattern(family)} {_folded_pattern(given)}"
+    if not has_wildcards(key):
+        return Patient.name_key == key
+    # "Öberg*" matches Öberg^Åsa: a trailing "*" in the family name runs on into the given name.
+    return wildcard_like(Patient.name_key, key.removesuffix(" ") if key.endswith("* ") else key)
+
 
 _STUDY_DATE = local_date(Study.study_datetime, Study.study_tz_offset_minutes)
 
@@ -161,7 +198,6 @@ _KEYS: dict[str, tuple[Level, Matcher]] = {
     # Patient and study keys
     "PatientID": (Level.STUDY, _text(Patient.mrn)),
     "IssuerOfPatientID": (Level.STUDY, _text(Patient.issuer)),
-    "PatientName": (Level.STUDY, _text(_PERSON_NAME, ignore_case=True)),
     "PatientBirthDate": (Level.STUDY, _date_range(Patient.birth_date, "PatientBirthDate")),
     "PatientSex": (Level.STUDY, _text(Patient.sex, ignore_case=True)),
     "StudyInstanceUID": (Level.STUDY, _uid_list(Study.study_instance_uid)),
@@ -187,9 +223,12 @@ _KEYS: dict[str, tuple[Level, Matcher]] = {
     ),
 }
 
+_PERSON_NAMES: dict[str, tuple[Level, PersonNameMatcher]] = {
+    "PatientName": (Level.STUDY, _patient_name),
+}
+"""Person name keys, matched with or without ``fuzzymatching``."""
+
 _FLAGS = {
-    "fuzzymatching": "The fuzzymatching parameter is not supported. "
-    "Only literal matching has been performed.",
     "emptyvaluematching": "The emptyvaluematching parameter is not supported. "
     "Empty Value Matching has not been performed.",
     "multiplevaluematching": "The multiplevaluematching parameter is not supported. "
@@ -197,61 +236,100 @@ _FLAGS = {
 }
 """Optional PS3.18 search flags we do not implement: set true, they get the Warning PS3.18
 prescribes for that case."""
-_IGNORED = frozenset({"includefield"})
+FUZZY = "fuzzymatching"
+INCLUDE = "includefield"
+INCLUDE_ALL = "all"
 
 
 def supported_keys(level: Level) -> list[str]:
-    return [keyword for keyword, (key_level, _) in _KEYS.items() if key_level <= level]
+    keys = {keyword: key_level for keyword, (key_level, _) in _KEYS.items()}
+    keys |= {keyword: key_level for keyword, (key_level, _) in _PERSON_NAMES.items()}
+    return sorted(keyword for keyword, key_level in keys.items() if key_level <= level)
 
 
 def attribute_keyword(name: str) -> str | None:
     """The DICOM keyword that a query key names, by keyword or by 8-digit hex tag."""
     if re.fullmatch(r"[0-9A-Fa-f]{8}", name):
         return keyword_for_tag(int(name, 16)) or None
-    return name if tag_for_keyword(name) is not None else None
+    return name if name and tag_for_keyword(name) is not None else None
+
+
+def _flag(name: str, value: str) -> bool:
+    if value.lower() not in {"true", "false"}:
+        raise _bad(f"{name} must be true or false, got {value!r}.")
+    return value.lower() == "true"
+
+
+def _included(value: str) -> set[str]:
+    """The keywords of an ``includefield`` value: a comma-separated list, or ``all``."""
+    found = set()
+    for item in (part.strip() for part in value.split(",")):
+        keyword = INCLUDE_ALL if item == INCLUDE_ALL else attribute_keyword(item)
+        if keyword is None:
+            raise _bad(
+                f"includefield {item[:80]!r} is not a DICOM attribute: give keywords or tags "
+                f"(e.g. StudyDescription or 00081030), or {INCLUDE_ALL}."
+            )
+        found.add(keyword)
+    return found
 
 
 def parse_search(parameters: Iterable[tuple[str, str]], level: Level) -> Search:
     """Check the query parameters of a search at ``level``; 400 with the reason when one is bad."""
-    conditions: list[ColumnElement[bool]] = []
+    keys: list[tuple[str, str]] = []
     warnings: list[str] = []
+    include: set[str] = set()
     paging = {"limit": MAX_RESULTS, "offset": 0}
-    seen: set[str] = set()
+    fuzzy = False
     for name, raw in parameters:
         value = raw.strip()
-        if name in _IGNORED:
-            continue
-        if name in _FLAGS:
-            if value.lower() not in {"true", "false"}:
-                raise _bad(f"{name} must be true or false, got {value!r}.")
-            if value.lower() == "true":
+        if name == INCLUDE:
+            include |= _included(value)
+        elif name == FUZZY:
+            fuzzy = _flag(name, value)
+        elif name in _FLAGS:
+            if _flag(name, value):
                 warnings.append(_FLAGS[name])
-            continue
-        if name in paging:
+        elif name in paging:
             paging[name] = _paging_number(name, value)
-            continue
+        else:
+            keys.append((name, value))
+    return Search(
+        level,
+        _conditions(keys, level, fuzzy=fuzzy),
+        limit=min(paging["limit"], MAX_RESULTS),
+        offset=paging["offset"],
+        include=frozenset(include),
+        warnings=warnings,
+    )
+
+
+def _conditions(
+    keys: list[tuple[str, str]], level: Level, *, fuzzy: bool
+) -> list[ColumnElement[bool]]:
+    conditions = []
+    seen: set[str] = set()
+    for name, value in keys:
         keyword = attribute_keyword(name)
         if keyword is None:
             raise _bad(
                 f"Unknown query parameter {name!r}: use a DICOM keyword or tag (e.g. PatientID or "
-                f"00100020), or limit, offset, includefield, fuzzymatching."
+                f"00100020), or limit, offset, {INCLUDE}, {FUZZY}."
             )
         if keyword in seen:
             raise _bad(f"{keyword} is given more than once; give one value (or a list for UIDs).")
         seen.add(keyword)
         if value == "" or set(value) == {"*"}:
             continue  # universal matching
-        conditions.append(_condition(keyword, value, level))
-    return Search(
-        level,
-        conditions,
-        limit=min(paging["limit"], MAX_RESULTS),
-        offset=paging["offset"],
-        warnings=warnings,
-    )
+        conditions.append(_condition(keyword, value, level, fuzzy=fuzzy))
+    return conditions
 
 
-def _condition(keyword: str, value: str, level: Level) -> ColumnElement[bool]:
+def _condition(keyword: str, value: str, level: Level, *, fuzzy: bool) -> ColumnElement[bool]:
+    if keyword in _PERSON_NAMES:
+        key_level, match_name = _PERSON_NAMES[keyword]
+        _require_level(keyword, key_level, level)
+        return match_name(value, fuzzy=fuzzy)
     known = _KEYS.get(keyword)
     if known is None:
         raise _bad(
@@ -259,12 +337,16 @@ def _condition(keyword: str, value: str, level: Level) -> ColumnElement[bool]:
             f"level: {', '.join(supported_keys(level))}."
         )
     key_level, match = known
+    _require_level(keyword, key_level, level)
+    return match(value)
+
+
+def _require_level(keyword: str, key_level: Level, level: Level) -> None:
     if key_level > level:
         raise _bad(
             f"{keyword} is a {key_level.name.lower()}-level key and cannot be used in a "
             f"{level.name.lower()}-level search."
         )
-    return match(value)
 
 
 def _paging_number(name: str, value: str) -> int:

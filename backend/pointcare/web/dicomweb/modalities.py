@@ -17,6 +17,11 @@ MODALITY_OF_SOP_CLASS: dict[str, str] = {
 }
 OTHER_MODALITY = "OT"
 
+SINGLE_FRAME_SOP_CLASSES = frozenset(
+    {uid.VLPhotographicImageStorage, uid.DermoscopicPhotographyImageStorage}
+)
+"""Image objects that always hold exactly one frame (their IODs have no Multi-frame module)."""
+
 
 def modality_of(sop_class_uid: str) -> str:
     return MODALITY_OF_SOP_CLASS.get(sop_class_uid, OTHER_MODALITY)

@@ -3,6 +3,11 @@
 Counts and the modalities of a study are correlated subqueries, evaluated only for the rows of
 the page being answered. Studies are listed newest first; series by number; instances by number.
 Dates and times are given in the study's own local time, as in the stored objects.
+
+Each level answers the attributes of PS3.18's tables (10.6.3-3 to 10.6.3-5) that are known
+here, and more the index holds (``RETURNED``): ``includefield`` can ask for nothing else, so it
+only draws a Warning for what is not returned. Attributes are built per module, so that an
+object without pixels (a document, a key object note) simply has no image attributes.
 """
 
 from __future__ import annotations
@@ -21,8 +26,47 @@ from pointcare.dicom.json_model import JsonObject, merged, to_dicom_json
 from pointcare.domain.body_sites import body_site
 from pointcare.identity.directory import identity_of
 from pointcare.web.dicomweb import links
-from pointcare.web.dicomweb.matching import Level, Search
-from pointcare.web.dicomweb.modalities import modalities_of, modality_of
+from pointcare.web.dicomweb.matching import INCLUDE_ALL, Level, Search
+from pointcare.web.dicomweb.modalities import SINGLE_FRAME_SOP_CLASSES, modalities_of, modality_of
+
+CHARACTER_SET = "ISO_IR 192"
+"""DICOM JSON is UTF-8 (PS3.18 F.2): the Specific Character Set of every answer."""
+ONLINE = "ONLINE"
+"""Instance Availability: every object here is retrievable at once."""
+
+
+_PATIENT = ("PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex")
+_STUDY = (
+    "StudyInstanceUID", "StudyDate", "StudyTime", "AccessionNumber", "InstanceAvailability",
+    "ReferringPhysicianName", "TimezoneOffsetFromUTC", "StudyID", "StudyDescription",
+    "RetrieveURL",
+)  # fmt: skip
+_STUDY_SUMMARY = (
+    "ModalitiesInStudy",
+    "NumberOfStudyRelatedSeries",
+    "NumberOfStudyRelatedInstances",
+)
+_SERIES = (
+    "SeriesInstanceUID", "SeriesNumber", "SeriesDescription", "Modality",
+    "NumberOfSeriesRelatedInstances",
+)  # fmt: skip
+_INSTANCE = (
+    "SOPClassUID", "SOPInstanceUID", "InstanceNumber", "ContentDate", "ContentTime",
+    "AvailableTransferSyntaxUID", "Rows", "Columns", "BitsAllocated", "NumberOfFrames",
+    "ImageLaterality", "AnatomicRegionSequence",
+)  # fmt: skip
+RETURNED: dict[Level, frozenset[str]] = {
+    Level.STUDY: frozenset(("SpecificCharacterSet", *_PATIENT, *_STUDY, *_STUDY_SUMMARY)),
+    Level.SERIES: frozenset(("SpecificCharacterSet", *_PATIENT, *_STUDY, *_SERIES)),
+    Level.INSTANCE: frozenset(("SpecificCharacterSet", *_PATIENT, *_STUDY, *_SERIES, *_INSTANCE)),
+}
+"""Every attribute a search at each level can answer (those of the levels above included;
+study-level counts and modalities only in study searches)."""
+
+
+def not_returned(search: Search) -> list[str]:
+    """The attributes ``includefield`` asked for that this archive does not answer."""
+    return sorted(search.include - RETURNED[search.level] - {INCLUDE_ALL})
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +126,7 @@ def _studies(session: Session, search: Search, service: str) -> SearchResult:
     objects = [
         to_dicom_json(
             {
+                "SpecificCharacterSet": CHARACTER_SET,
                 **_patient_attributes(patient),
                 **_study_attributes(study, service),
                 "ModalitiesInStudy": modalities_of((sop_class_list or "").split(",")),
@@ -114,7 +159,10 @@ def _series(session: Session, search: Search, scope: Scope, service: str) -> Sea
     rows, more = _page(session, query, search)
     objects = []
     for series, study, patient, n_instances, series_sop_class in rows:
-        attributes = {"StudyInstanceUID": study.study_instance_uid}
+        attributes: dict[str, Any] = {
+            "SpecificCharacterSet": CHARACTER_SET,
+            "StudyInstanceUID": study.study_instance_uid,
+        }
         if scope.study_uid is None:
             attributes |= _patient_attributes(patient) | _study_attributes(study, service)
         attributes |= _series_attributes(series, study, service)
@@ -156,7 +204,10 @@ def _instances(session: Session, search: Search, scope: Scope, service: str) -> 
     objects = []
     for instance, series, study, patient in rows:
         if (shared := upper.get(series.id)) is None:
-            attributes: dict[str, Any] = {"StudyInstanceUID": study.study_instance_uid}
+            attributes: dict[str, Any] = {
+                "SpecificCharacterSet": CHARACTER_SET,
+                "StudyInstanceUID": study.study_instance_uid,
+            }
             if scope.study_uid is None:
                 attributes |= _patient_attributes(patient) | _study_attributes(study, service)
             attributes["SeriesInstanceUID"] = series.series_instance_uid
@@ -196,7 +247,9 @@ def _study_attributes(study: Study, service: str) -> dict[str, Any]:
         "StudyDate": v.da(local),
         "StudyTime": v.tm(local),
         "AccessionNumber": None,
+        "InstanceAvailability": ONLINE,
         "ReferringPhysicianName": None,
+        "TimezoneOffsetFromUTC": v.utc_offset(local),
         "StudyID": study.study_id,
         "StudyDescription": study.description,
         "RetrieveURL": links.study_url(service, study.study_instance_uid),
@@ -208,6 +261,9 @@ def _series_attributes(series: Series, study: Study, service: str) -> dict[str, 
         "SeriesInstanceUID": series.series_instance_uid,
         "SeriesNumber": series.series_number,
         "SeriesDescription": series.description,
+        "TimezoneOffsetFromUTC": v.utc_offset(
+            _local(study.study_datetime, study.study_tz_offset_minutes)
+        ),
         "RetrieveURL": links.series_url(
             service, study.study_instance_uid, series.series_instance_uid
         ),
@@ -217,26 +273,43 @@ def _series_attributes(series: Series, study: Study, service: str) -> dict[str, 
 def _instance_attributes(
     instance: Instance, series: Series, study: Study, service: str
 ) -> dict[str, Any]:
+    """The attributes of any stored object, then those of its kind."""
     captured = _local(instance.captured_at, instance.captured_tz_offset_minutes)
-    attributes: dict[str, Any] = {
+    common = {
         "SOPClassUID": instance.sop_class_uid,
         "SOPInstanceUID": instance.sop_instance_uid,
+        "InstanceAvailability": ONLINE,
         "InstanceNumber": instance.instance_number,
         "ContentDate": v.da(captured),
         "ContentTime": v.tm(captured),
+        "TimezoneOffsetFromUTC": v.utc_offset(captured),
         "AvailableTransferSyntaxUID": instance.transfer_syntax_uid,
         "RetrieveURL": links.instance_url(
             service, study.study_instance_uid, series.series_instance_uid, instance.sop_instance_uid
         ),
     }
-    if instance.object_kind.is_image:
-        attributes |= {
-            "Rows": instance.rows,
-            "Columns": instance.columns,
-            "ImageLaterality": instance.laterality,
-            "AnatomicRegionSequence": _anatomic_region(instance.body_site_code or ""),
-        }
+    return common | _image_attributes(instance) | _photo_attributes(instance)
+
+
+def _image_attributes(instance: Instance) -> dict[str, Any]:
+    """Image Pixel attributes (Table 10.6.3-5's "if known"): none for an object without pixels.
+    Every image stored here has 8-bit samples."""
+    if not instance.object_kind.is_image or instance.rows is None:
+        return {}
+    attributes = {"Rows": instance.rows, "Columns": instance.columns, "BitsAllocated": 8}
+    if instance.sop_class_uid in SINGLE_FRAME_SOP_CLASSES:
+        attributes["NumberOfFrames"] = 1
     return attributes
+
+
+def _photo_attributes(instance: Instance) -> dict[str, Any]:
+    """What a clinical photo says of the body: its side and site."""
+    if not instance.object_kind.is_image:
+        return {}
+    return {
+        "ImageLaterality": instance.laterality,
+        "AnatomicRegionSequence": _anatomic_region(instance.body_site_code or ""),
+    }
 
 
 def _anatomic_region(snomed_id: str) -> list[dict[str, str]]:

@@ -1,4 +1,9 @@
-"""Rendered images (PS3.18 8.3.5.1): a stored JPEG as-is, or fitted to a viewport with Pillow."""
+"""Rendered images (PS3.18 8.3.5.1): a stored JPEG as-is, or fitted to a viewport with Pillow.
+
+A frame stored as JPEG and asked for as JPEG without changes goes out byte for byte; anything
+else is decoded (a JPEG with Pillow's draft mode, which lets the decoder scale by 1/2 to 1/8),
+scaled down to fit the viewport, and encoded as JPEG (at ``quality``) or PNG.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,10 @@ from dataclasses import dataclass
 from io import BytesIO
 
 from PIL import Image
+from pydicom.dataset import Dataset
+
+from pointcare.dicom.pixels import ENCAPSULATED_MEDIA_TYPES, frame_image, stored_frame
+from pointcare.web.dicomweb.media import JPEG, PNG
 
 DEFAULT_QUALITY = 90
 """JPEG quality of a re-encoded rendering when the caller does not ask for one."""
@@ -46,20 +55,39 @@ def parse_render_options(viewport: str | None, quality: str | None) -> RenderOpt
     return RenderOptions(size, level)
 
 
-def render_jpeg(jpeg: bytes, options: RenderOptions) -> bytes:
-    """``jpeg`` fitted into the viewport (never enlarged) and re-encoded; as-is when no option
-    asks for a change, or when it already fits and no quality is asked for."""
-    if options.as_stored:
+def render_jpeg(jpeg: bytes, options: RenderOptions, media_type: str = JPEG) -> bytes:
+    """``jpeg`` fitted into the viewport (never enlarged) and encoded as ``media_type``; as-is
+    when a JPEG is asked for and no option asks for a change (or it fits, and no quality is
+    asked for)."""
+    if media_type == JPEG and options.as_stored:
         return jpeg
     with Image.open(BytesIO(jpeg)) as image:  # reads the header only, until pixels are needed
         fits = options.viewport is None or (
             image.width <= options.viewport[0] and image.height <= options.viewport[1]
         )
-        if fits and options.quality is None:
+        if media_type == JPEG and fits and options.quality is None:
             return jpeg
         if not fits and options.viewport is not None:
-            image.draft("RGB", options.viewport)  # let the JPEG decoder scale by 1/2, 1/4, 1/8
-            image.thumbnail(options.viewport, Image.Resampling.LANCZOS)
-        output = BytesIO()
-        image.convert("RGB").save(output, "JPEG", quality=options.quality or DEFAULT_QUALITY)
+            image.draft(image.mode, options.viewport)  # decode at 1/2, 1/4 or 1/8 when it can
+        return _encoded(image, options, media_type)
+
+
+def render_frame(dataset: Dataset, index: int, options: RenderOptions, media_type: str) -> bytes:
+    """Frame ``index`` of a stored object rendered as ``media_type``."""
+    if str(dataset.file_meta.TransferSyntaxUID) in ENCAPSULATED_MEDIA_TYPES:
+        return render_jpeg(stored_frame(dataset, index), options, media_type)
+    with frame_image(dataset, index) as image:
+        return _encoded(image, options, media_type)
+
+
+def _encoded(image: Image.Image, options: RenderOptions, media_type: str) -> bytes:
+    if options.viewport is not None:
+        image.thumbnail(options.viewport, Image.Resampling.LANCZOS)  # never enlarges
+    output = BytesIO()
+    if media_type == PNG:
+        image.save(output, "PNG")
+    else:
+        image.convert("RGB" if image.mode != "L" else "L").save(
+            output, "JPEG", quality=options.quality or DEFAULT_QUALITY
+        )
     return output.getvalue()

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from litestar.exceptions import ClientException
 
-MAX_UID_LENGTH = 64
-_UID = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*")
+from pointcare.dicom.uids import MAX_UID_LENGTH, is_uid
 
-
-def is_uid(value: str) -> bool:
-    """Whether ``value`` is a syntactically valid UID (PS3.5 9.1)."""
-    return len(value) <= MAX_UID_LENGTH and _UID.fullmatch(value) is not None
+__all__ = ["is_uid", "require_uid"]
 
 
 def require_uid(value: str, what: str) -> str:

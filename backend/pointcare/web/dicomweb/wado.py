@@ -1,19 +1,23 @@
-"""WADO-RS over the built-in archive: find stored objects by UID, then serve their files.
+"""WADO-RS over the built-in archive: find stored objects by UID, then send them.
 
-Part-10 files go out byte for byte as stored. Metadata is read from each file's header (pixels
-not read); the single frame of a photo is its encapsulated JPEG, served as-is. When a PACS is
-the archive and has confirmed an object, its spool copy is gone: the ``InstanceReader`` then
-retrieves the object from the PACS (WADO-RS) instead. Thumbnails are always kept here.
+Objects go out byte for byte as stored, or rewritten in Explicit VR Little Endian when that is
+asked for (or nothing is): the default of PS3.18. Metadata is read from each file's header
+(pixels not read), with Bulk Data URIs for what it leaves out. Frames go out as stored (the
+encapsulated JPEG) or decoded to uncompressed pixels. When a PACS is the archive and has
+confirmed an object, its spool copy is gone: the ``InstanceReader`` then retrieves the object
+from the PACS (WADO-RS) instead. Thumbnails are always kept here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from litestar.exceptions import ClientException
 from pydicom import dcmread
-from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit
+from pydicom.dataset import Dataset
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,22 +26,22 @@ from pointcare.archive.reader import InstanceReader
 from pointcare.corrections.visibility import images_in_force, not_rejected
 from pointcare.db.models import Instance, Series, Study
 from pointcare.dicom.json_model import JsonObject, dataset_to_dicom_json
-from pointcare.dicom.part10 import first_jpeg_frame, readable
+from pointcare.dicom.part10 import readable
+from pointcare.dicom.pdf import encapsulated_pdf
+from pointcare.dicom.pixels import ENCAPSULATED_MEDIA_TYPES, native_frame, stored_frame
+from pointcare.dicom.transcoding import can_transcode, to_explicit_little_endian
 from pointcare.dicom.video import VIDEO_TRANSFER_SYNTAXES, stored_clip
 from pointcare.errors import NotFound
 from pointcare.web.dicomweb import links
 from pointcare.web.dicomweb.clips import MP4
-from pointcare.web.dicomweb.media import DICOM, JPEG, NotAcceptable
+from pointcare.web.dicomweb.media import DICOM, UNCOMPRESSED, NotAcceptable, Representation
 from pointcare.web.dicomweb.multipart import Part
-from pointcare.web.dicomweb.rendering import RenderOptions, render_jpeg
+from pointcare.web.dicomweb.rendering import RenderOptions, render_frame
 
-FRAME_MEDIA_TYPES: dict[str, str] = {
-    JPEGBaseline8Bit: JPEG,
-    JPEGExtended12Bit: JPEG,
-    **dict.fromkeys(VIDEO_TRANSFER_SYNTAXES, MP4),
-}
-"""Transfer syntaxes whose frames we can serve as they are stored, and their media type: a video's
-frames are its whole MP4 stream (PS3.18 8.7.3.5.2: one bulk data part for every frame)."""
+PIXEL_DATA = "7FE00010"
+ENCAPSULATED_DOCUMENT = "00420011"
+BULK_DATA_KEYWORDS = {PIXEL_DATA: "PixelData", ENCAPSULATED_DOCUMENT: "EncapsulatedDocument"}
+"""The bulk data we link to from metadata and serve under ``/bulkdata/{tag}``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +57,19 @@ class StoredObject:
     transfer_syntax_uid: str
     patient_id: int
     sensitive: bool
+    rows: int | None
+    """None for an object without pixels (a document, a key object note)."""
+
+    @property
+    def has_pixels(self) -> bool:
+        return self.rows is not None
 
     @property
     def ref(self) -> InstanceRef:
         return InstanceRef(self.study_uid, self.series_uid, self.sop_uid)
+
+    def url(self, service: str) -> str:
+        return links.instance_url(service, self.study_uid, self.series_uid, self.sop_uid)
 
 
 def locate(
@@ -80,6 +93,7 @@ def locate(
             Instance.transfer_syntax_uid,
             Instance.patient_id,
             Instance.sensitive,
+            Instance.rows,
         )
         .join(Series, Series.id == Instance.series_id)
         .join(Study, Study.id == Series.study_id)
@@ -109,67 +123,162 @@ def _not_found(study_uid: str, series_uid: str | None, sop_uid: str | None) -> s
     return f"There is no {where} in this archive."
 
 
-def dicom_parts(reader: InstanceReader, objects: list[StoredObject]) -> list[Part]:
-    """The Part-10 objects of ``objects``, each labelled with its stored transfer syntax."""
+def convertible(objects: list[StoredObject]) -> bool:
+    """Whether every object can be sent in Explicit VR Little Endian."""
+    return all(can_transcode(stored.transfer_syntax_uid) for stored in objects)
+
+
+# --- Objects -----------------------------------------------------------------------------------
+
+
+def object_parts(
+    reader: InstanceReader, objects: list[StoredObject], representation: Representation
+) -> list[Part]:
+    """The Part-10 objects, each labelled with the transfer syntax it is sent in: as stored, or
+    transcoded when its turn comes."""
+    target = representation.transfer_syntax
     parts = []
     for stored in objects:
-        content_type = f"{DICOM}; transfer-syntax={stored.transfer_syntax_uid}"
-        source = reader.part10(stored.ref, stored.storage_path)
-        if isinstance(source, Path):
-            parts.append(Part.from_file(source, content_type))
-        else:
-            parts.append(Part.from_bytes(source, content_type))
+        if target is None or target == stored.transfer_syntax_uid:
+            content_type = f"{DICOM}; transfer-syntax={stored.transfer_syntax_uid}"
+            source = reader.part10(stored.ref, stored.storage_path)
+            if isinstance(source, Path):
+                parts.append(Part.from_file(source, content_type))
+            else:
+                parts.append(Part.from_bytes(source, content_type))
+            continue
+
+        def transcoded(stored: StoredObject = stored) -> Iterator[bytes]:
+            return to_explicit_little_endian(
+                reader.part10(stored.ref, stored.storage_path)
+            ).chunks()
+
+        parts.append(Part.made_later(transcoded, f"{DICOM}; transfer-syntax={target}"))
     return parts
+
+
+# --- Metadata ----------------------------------------------------------------------------------
+
+
+def header_of(reader: InstanceReader, stored: StoredObject) -> Dataset:
+    """The object's data set without its pixels."""
+    source = reader.part10(stored.ref, stored.storage_path)
+    return dcmread(readable(source), stop_before_pixels=True)
 
 
 def metadata(
     reader: InstanceReader, objects: list[StoredObject], *, service: str
 ) -> list[JsonObject]:
-    """The full header of each object in DICOM JSON, Pixel Data as a link to its frame."""
+    """The full header of each object in DICOM JSON, its bulk data as links."""
     result = []
     for stored in objects:
         source = reader.part10(stored.ref, stored.storage_path)
-        dataset = dcmread(readable(source), stop_before_pixels=True)
-        url = links.instance_url(service, stored.study_uid, stored.series_uid, stored.sop_uid)
+        dataset = dcmread(readable(source), defer_size=1024)  # large values stay on disk
         dataset.AvailableTransferSyntaxUID = stored.transfer_syntax_uid
-        result.append(dataset_to_dicom_json(dataset, bulk_data={"PixelData": f"{url}/frames/1"}))
+        url = stored.url(service)
+        links_to = {
+            keyword: f"{url}/bulkdata/{tag}"
+            for tag, keyword in BULK_DATA_KEYWORDS.items()
+            if keyword in dataset
+        }
+        for keyword in links_to:
+            del dataset[keyword]
+        result.append(dataset_to_dicom_json(dataset, bulk_data=links_to))
     return result
 
 
-def frame_media_type(stored: StoredObject) -> str:
-    """The media type the frames of ``stored`` are served in; 406 when we could only transcode."""
-    media_type = FRAME_MEDIA_TYPES.get(stored.transfer_syntax_uid)
-    if media_type is None:
-        raise NotAcceptable(
-            detail=f"Frames stored in transfer syntax {stored.transfer_syntax_uid} cannot be "
-            "served as they are, and this archive does not transcode."
-        )
-    return media_type
+# --- Frames and bulk data ----------------------------------------------------------------------
 
 
 def parse_frame_numbers(text: str) -> list[int]:
-    """``"1"`` or ``"1,2"`` from a frames path; 400 when malformed, 404 past the one frame."""
+    """``"1"`` or ``"1,3"`` from a frames path; 400 when malformed."""
     parts = [part.strip() for part in text.split(",")]
-    if not all(part.isascii() and part.isdigit() and int(part) >= 1 for part in parts):
+    if not all(part.isascii() and part.isdigit() and 1 <= int(part) <= 2**31 for part in parts):
         raise ClientException(
             detail="frames must be a comma-separated list of frame numbers from 1, "
             f"got {text[:80]!r}."
         )
-    numbers = [int(part) for part in parts]
-    if any(number != 1 for number in numbers):
-        raise NotFound("This instance has a single frame: ask for frame 1.")
-    return numbers
+    return [int(part) for part in parts]
 
 
-def first_frame(reader: InstanceReader, stored: StoredObject) -> bytes:
-    """The first (for a photo, the only) frame: the encapsulated JPEG, without item padding;
-    for a video, its MP4."""
-    source = reader.part10(stored.ref, stored.storage_path)
-    if stored.transfer_syntax_uid in VIDEO_TRANSFER_SYNTAXES:
-        return stored_clip(source)
-    return first_jpeg_frame(source)
+def frame_count(reader: InstanceReader, stored: StoredObject) -> int:
+    """How many frames the object has; ``NotFound`` for an object without pixel data."""
+    header = header_of(reader, stored)
+    if "Rows" not in header:
+        raise NotFound("This object has no pixel data, so no frames.")
+    return int(header.get("NumberOfFrames", 1) or 1)
 
 
-def rendered(reader: InstanceReader, stored: StoredObject, options: RenderOptions) -> bytes:
-    """The photo as a JPEG: the stored frame itself, or fitted to ``options``."""
-    return render_jpeg(first_frame(reader, stored), options)
+def is_video(stored: StoredObject) -> bool:
+    """Whether the object is a video clip: its Pixel Data one MP4 stream."""
+    return stored.transfer_syntax_uid in VIDEO_TRANSFER_SYNTAXES
+
+
+def require_frames(reader: InstanceReader, stored: StoredObject, numbers: list[int]) -> None:
+    """``NotFound`` unless the object has every frame of ``numbers``: checked before an answer
+    starts, as its parts are made only while it is sent."""
+    available = frame_count(reader, stored)
+    missing = [number for number in numbers if number > available]
+    if missing:
+        raise NotFound(f"This instance has {available} frame(s): there is no frame {missing[0]}.")
+
+
+def stored_frame_type(stored: StoredObject) -> str | None:
+    """The media type the object's frames are stored in, if they can be sent as they are."""
+    if is_video(stored):
+        return MP4
+    return ENCAPSULATED_MEDIA_TYPES.get(stored.transfer_syntax_uid)
+
+
+def frame_parts(
+    reader: InstanceReader,
+    stored: StoredObject,
+    numbers: list[int],
+    representation: Representation,
+) -> list[Part]:
+    """Frames ``numbers`` of ``stored``, each made when its turn comes: read as stored, or
+    decoded to uncompressed pixels. A video's frames are its whole MP4 stream, one part however
+    many frames are asked for (PS3.18 8.7.3.5.2)."""
+    require_frames(reader, stored, numbers)
+    decode = representation.transfer_syntax == UNCOMPRESSED and (
+        stored.transfer_syntax_uid != UNCOMPRESSED
+    )
+    if decode and not can_transcode(stored.transfer_syntax_uid):
+        raise NotAcceptable(
+            detail=f"Frames stored in {stored.transfer_syntax_uid} cannot be decoded here: "
+            "ask for transfer-syntax=*."
+        )
+    syntax = UNCOMPRESSED if decode else stored.transfer_syntax_uid
+    content_type = f"{representation.media_type}; transfer-syntax={syntax}"
+    if is_video(stored):
+        source = partial(reader.part10, stored.ref, stored.storage_path)
+        return [Part.made_later(lambda: [stored_clip(source())], content_type)]
+
+    def frame(number: int) -> Iterator[bytes]:
+        dataset = dcmread(readable(reader.part10(stored.ref, stored.storage_path)))
+        yield native_frame(dataset, number - 1) if decode else stored_frame(dataset, number - 1)
+
+    return [Part.made_later(partial(frame, number), content_type) for number in numbers]
+
+
+def document(reader: InstanceReader, stored: StoredObject) -> tuple[bytes, str]:
+    """The encapsulated document of an object (a PDF) and its MIME type; ``NotFound`` when the
+    object holds none."""
+    dataset = dcmread(readable(reader.part10(stored.ref, stored.storage_path)))
+    if "EncapsulatedDocument" not in dataset:
+        raise NotFound("This object holds no encapsulated document.")
+    mime_type = str(dataset.get("MIMETypeOfEncapsulatedDocument", "") or "application/pdf")
+    return encapsulated_pdf(dataset), mime_type
+
+
+def rendered(
+    reader: InstanceReader,
+    stored: StoredObject,
+    frame: int,
+    options: RenderOptions,
+    media_type: str,
+) -> bytes:
+    """Frame ``frame`` (from 1, checked by ``require_frames``) of an image rendered as
+    ``media_type``: the stored JPEG itself when nothing is to change."""
+    dataset = dcmread(readable(reader.part10(stored.ref, stored.storage_path)))
+    return render_frame(dataset, frame - 1, options, media_type)

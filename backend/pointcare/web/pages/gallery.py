@@ -70,6 +70,7 @@ def delivery_badge(state: DeliveryState | None) -> DeliveryBadge | None:
 @dataclass(frozen=True, slots=True)
 class PhotoCard:
     sop_instance_uid: str
+    study_instance_uid: str
     href: str
     thumbnail_url: str
     width: int
@@ -115,6 +116,7 @@ def _card(
     width, height = thumbnail_size(instance)
     return PhotoCard(
         sop_instance_uid=instance.sop_instance_uid,
+        study_instance_uid=instance.study.study_instance_uid,
         href=urls.photo(instance.sop_instance_uid),
         thumbnail_url=dicomweb_url(instance, "thumbnail"),
         width=width,

@@ -26,6 +26,7 @@ from pointcare.db.models import Patient
 from pointcare.errors import NotFound
 from pointcare.findings.service import patient_findings
 from pointcare.runtime import Runtime
+from pointcare.web import viewer
 from pointcare.web.pages.common import is_htmx, load_patient, page
 from pointcare.web.pages.documents import patient_documents
 from pointcare.web.pages.filters import TimelineFilter, filter_choices
@@ -84,6 +85,7 @@ def review_page(
         "older_url": older_url,
         "findings": patient_findings(db, context.patient),
     }
+    studies = [photo.study_instance_uid for day in timeline.days for photo in day.photos]
     if cursor is not None and is_htmx(request):
         return page("partials/_review_days.html", **data)
     return page(
@@ -94,6 +96,7 @@ def review_page(
         choices=filter_choices(db, context.patient),
         documents=patient_documents(db, context.patient) if cursor is None else [],
         pacs_studies_url=_pacs_path(context.patient) if pacs and cursor is None else None,
+        viewer_url=viewer.study_link(runtime.settings, studies),
     )
 
 
@@ -123,6 +126,9 @@ def photo_page(
     event = audit.image_viewed(actor, patient, [sop], via="photo page", outcome=outcome)
     audit.record_now(runtime.db, event)
     findings = [finding for finding, _ in patient_findings(db, context.patient)]
+    viewer_url = viewer.study_link(
+        runtime.settings, [detail.instance.study.study_instance_uid], sop_uid=sop
+    )
     return page(
         "pages/photo.html",
         **context.as_context(),
@@ -130,6 +136,7 @@ def photo_page(
         show=show,
         sealed=sealed,
         findings=findings,
+        viewer_url=viewer_url,
     )
 
 
