@@ -1,7 +1,7 @@
 """Settings, read once from ``POINTCARE_*`` environment variables.
 
-Every field has a docstring; the README documents each variable with its default, and a test
-fails when one is missing there.
+Every field has a docstring: the settings reference (docs/settings.md) is written from them by
+``make docs``, and a test fails when the two differ.
 """
 
 from __future__ import annotations
@@ -310,7 +310,7 @@ class Settings:
     launch_issuers_file: str = ""
     """TOML (or ``.json``) file of the EHRs trusted to open Pointcare with a signed launch token:
     issuer id, algorithms, key (HS256 secret, RS256/ES256 public key, or JWKS URL). See the
-    README's "EHR launch" section. Default: none (``/launch`` refuses every token)."""
+    EHR launch section of docs/api.md. Default: none (``/launch`` refuses every token)."""
 
     launch_issuer: str = ""
     """One trusted issuer without a file (the tokens' ``iss``), with ``LAUNCH_ISSUER_SECRET``

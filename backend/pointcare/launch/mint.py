@@ -1,5 +1,5 @@
-"""Signing launch tokens for an issuer whose key Pointcare holds: demos, tests, and the README's
-worked example of what an EHR sends. Production EHRs sign with their own keys."""
+"""Signing launch tokens for an issuer whose key Pointcare holds: demos, tests, and the API
+guide's worked example of what an EHR sends. Production EHRs sign with their own keys."""
 
 from __future__ import annotations
 

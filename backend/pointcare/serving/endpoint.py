@@ -48,7 +48,7 @@ class Endpoint:
             state = "new server certificate" if self.tls.issued else "certificate"
             print(
                 f"TLS: {state} from Pointcare's own CA; install {self.tls.ca} on phones to "
-                "trust it (see README, 'Phones on the ward').",
+                "trust it (see docs/operations.md, 'Phones on the ward').",
                 file=out,
             )
         out.flush()
