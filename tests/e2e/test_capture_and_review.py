@@ -87,10 +87,19 @@ def test_a_nurse_finds_the_patient_and_stores_a_photo(screen: Visit) -> None:
     screen.assert_no_console_errors()
 
 
+def photo_count(screen: Visit, mrn: str) -> int:
+    """The patient's photos, as the review page's heading counts them."""
+    screen.goto(f"/patients/{mrn}?issuer=PCDEMO")
+    heading = screen.page.get_by_role("heading", level=1).inner_text()
+    found = re.search(r"Photos \((\d+)\)", heading)
+    return int(found.group(1)) if found else 0
+
+
 def test_a_doctor_reviews_the_photos(screen: Visit) -> None:
     page = screen.page
     mrn = REVIEW_PATIENT[screen.device]
     screen.sign_in("doctor")
+    before = photo_count(screen, mrn)
     screen.goto(f"/patients/{mrn}/capture?issuer=PCDEMO")
     choose_photo_and_tags(screen)
     page.get_by_role("button", name="Send photo").click()
@@ -103,20 +112,22 @@ def test_a_doctor_reviews_the_photos(screen: Visit) -> None:
     expect(page.locator(".outcome-stored")).to_contain_text("— Perineum")
 
     page.get_by_role("link", name="Review all photos").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Photos (2)")
-    thumbnails = page.locator(".photo-card img")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Photos ({before + 2})")
+    # Today's photos: other tests store photos of this patient too, dated by their EXIF.
+    today = page.locator(".day").first
+    thumbnails = today.locator(".photo-card img")
     expect(thumbnails).to_have_count(2)
     for index in range(2):
         thumbnail = thumbnails.nth(index)
         thumbnail.scroll_into_view_if_needed()
         expect(thumbnail).to_have_js_property("complete", True)
         assert thumbnail.evaluate("img => img.naturalWidth") > 0, "thumbnail did not load"
-    expect(page.locator(".photo-card.is-sensitive")).to_contain_text("Sensitive")
-    expect(page.locator(".photo-card").last).to_contain_text("No publication")
+    expect(today.locator(".photo-card.is-sensitive")).to_contain_text("Sensitive")
+    expect(today.locator(".photo-card").last).to_contain_text("No publication")
     page.evaluate("window.scrollTo(0, 0)")
     screen.check("review")
 
-    page.get_by_role("link", name="Left forearm").click()
+    today.get_by_role("link", name="Left forearm").click()
     image = page.locator(".photo-figure img")
     expect(image).to_have_js_property("complete", True)
     assert image.evaluate("img => img.naturalWidth") > 320
