@@ -203,6 +203,10 @@ def correct(
                 (original, _copy_request(session, original, correction)) for original in originals
             ]
         )
+        if correction.kind is not CorrectionKind.DETAILS:
+            # A photo leaving the record takes the measurements traced on it along: rejected
+            # by the same note, after the photos (whose copies follow them in order).
+            originals += findings.reports_on(session, originals)
         session.expunge_all()
     copies = [
         runtime.capture.capture(

@@ -7,13 +7,14 @@ own patient only, never to a rejected photo; a finding's label is unique for its
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from pointcare import audit
 from pointcare.corrections.visibility import not_rejected
@@ -235,6 +236,21 @@ def measurements_follow(session: Session, copies: dict[int, int]) -> None:
             .where(WoundMeasurement.photo_id == original_id)
             .values(photo_id=copy_id)
         )
+
+
+def reports_on(session: Session, photos: Sequence[Instance]) -> list[Instance]:
+    """The measurement reports in force traced on ``photos``: what is rejected with them when
+    they leave the patient's record (filed under the wrong patient, or of too poor a quality to
+    measure), so that no measurement of one patient's wound stays in another's record."""
+    return list(
+        session.scalars(
+            select(Instance)
+            .join(WoundMeasurement, WoundMeasurement.report_id == Instance.id)
+            .where(WoundMeasurement.photo_id.in_([photo.id for photo in photos]), not_rejected())
+            .options(joinedload(Instance.series), joinedload(Instance.patient))
+            .order_by(Instance.id)
+        ).unique()
+    )
 
 
 def finding_to_file_under(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Callable
 
 import cv2
@@ -13,7 +14,11 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from pointcare.db.models import AuditRecord, Instance, WoundMeasurement
+from pointcare import audit
+from pointcare.auth.principal import Principal
+from pointcare.auth.roles import Role
+from pointcare.corrections.service import Correction, CorrectionKind, correct
+from pointcare.db.models import AuditRecord, Instance, Patient, User, WoundMeasurement
 from pointcare.runtime import Runtime
 from tests.integration.conftest import Upload
 from tests.support.wound_scenes import Scene, marked_scene, scene_jpeg
@@ -199,3 +204,70 @@ def test_the_openapi_document_tags_findings_and_measurements(
         for tag in op.get("tags", [])
     }
     assert {"findings", "measurements"} <= tags
+
+
+@pytest.mark.parametrize("kind", [CorrectionKind.PATIENT, CorrectionKind.QUALITY])
+def test_a_photo_leaving_the_record_takes_its_measurement_report_along(
+    client: TestClient[Litestar],
+    bearer: Headers,
+    upload: Upload,
+    runtime: Runtime,
+    scene: Scene,
+    kind: CorrectionKind,
+) -> None:
+    """Filed under the wrong patient (or too poor to keep), the photo is rejected, and so is
+    the report measured on it: no measurement of one patient's wound stays in another's record."""
+    wound = open_wound(client, bearer)
+    stored = upload(jpeg(scene), finding=str(wound["id"]))
+    assert stored.status_code == 201, stored.text
+    uid = stored.json()["sop_instance_uid"]
+    recorded = client.post(
+        MEASURE,
+        json={"sop_instance_uid": uid, "outline": scene.outline_px.tolist(), "record": True},
+        headers=bearer("clinician"),
+    )
+    assert recorded.status_code == 200, recorded.text
+    report_uid = recorded.json()["report_sop_instance_uid"]
+    with runtime.db.session() as session:
+        doctor = session.scalars(select(User).where(User.role == "clinician")).first()
+        here, there = (
+            session.scalars(select(Patient).where(Patient.mrn == mrn)).one()
+            for mrn in ("PC100001", "PC100002")
+        )
+        session.expunge_all()
+    assert doctor is not None
+    who = Principal(doctor.id, doctor.username, doctor.display_name, Role.CLINICIAN)
+    result = correct(
+        runtime,
+        who,
+        audit.Actor.of(who),
+        here,
+        [uid],
+        Correction(kind, "Photographed with the neighbour's wristband", str(uuid.uuid4()), there)
+        if kind is CorrectionKind.PATIENT
+        else Correction(kind, "Blurred, measured by mistake", str(uuid.uuid4())),
+    )
+    assert result.rejected == [uid, report_uid]
+    with runtime.db.session() as session:
+        [note_uid] = result.notes
+        note = session.scalars(select(Instance).where(Instance.sop_instance_uid == note_uid)).one()
+        rejected_by = {
+            row.sop_instance_uid: row.rejected_by_id
+            for row in session.scalars(
+                select(Instance).where(Instance.sop_instance_uid.in_([uid, report_uid]))
+            )
+        }
+        kos = pydicom.dcmread(runtime.files.resolve(note.storage_path))
+    assert rejected_by == {uid: note.id, report_uid: note.id}
+    listed = {
+        item.ReferencedSOPInstanceUID
+        for study in kos.CurrentRequestedProcedureEvidenceSequence
+        for series in study.ReferencedSeriesSequence
+        for item in series.ReferencedSOPSequence
+    }
+    assert listed == {uid, report_uid}
+    found = client.get(
+        f"/dicomweb/studies/{stored.json()['study_instance_uid']}/instances",
+        headers=bearer("clinician"),
+    )
+    assert report_uid not in found.text and uid not in found.text
