@@ -87,6 +87,15 @@ def _from_photo(link: str) -> Callable[[Page, str], object]:
     return go
 
 
+def _finding(page: Page, base: str) -> None:
+    """A wound followed from today (each walk opens one more), shown on its own page."""
+    page.goto(base + HISTORY.replace("?", "/findings?"))
+    page.get_by_label("Body site", exact=True).select_option("14975008")
+    page.get_by_label("Left", exact=True).check()
+    page.get_by_role("button", name="Follow this finding").click()
+    page.wait_for_url(re.compile(r"/findings/\d+"))
+
+
 def _break_glass(page: Page, base: str) -> None:
     page.goto(base + SENSITIVE)
     page.locator(".photo-card.is-sensitive .photo-link").first.click()
@@ -167,6 +176,19 @@ STOPS: tuple[Stop, ...] = (
         _from_photo("Correct a mistake"),
     ),
     Stop("consent", "/patients/{mrn:str}/consent", "doctor", _from_photo("Change consent")),
+    Stop(
+        "measure",
+        "/patients/{mrn:str}/photos/{sop:str}/measure",
+        "doctor",
+        _from_photo("Measure"),
+    ),
+    Stop(
+        "findings",
+        "/patients/{mrn:str}/findings",
+        "doctor",
+        _to(HISTORY.replace("?", "/findings?")),
+    ),
+    Stop("finding", "/patients/{mrn:str}/findings/{finding_id:int}", "doctor", _finding),
     Stop("break-glass", "/patients/{mrn:str}/break-glass", "doctor", _break_glass),
     Stop("export", "/patients/{mrn:str}/export", "doctor", _to(HISTORY.replace("?", "/export?"))),
     Stop("upload", "/patients/{mrn:str}/upload", "doctor", _to(HISTORY.replace("?", "/upload?"))),

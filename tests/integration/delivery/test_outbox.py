@@ -207,7 +207,8 @@ def test_our_dicomweb_reads_a_delivered_photo_from_the_archive(
             f"/series/{instance.series.series_instance_uid}/instances/{uid}"
         )
     headers = bearer("clinician")
-    retrieved = client.get(path, headers={**headers, "Accept": "multipart/related"})
+    as_stored = 'multipart/related; type="application/dicom"; transfer-syntax=*'
+    retrieved = client.get(path, headers={**headers, "Accept": as_stored})
     assert retrieved.status_code == 200
     assert original in retrieved.content
     metadata = client.get(path + "/metadata", headers=headers)

@@ -21,6 +21,7 @@ from pointcare.launch.errors import LaunchConfigError, LaunchRefused
 from pointcare.launch.keys import JwksKeys
 from pointcare.launch.verify import LaunchVerifier
 from tests.support.launch import AUDIENCE, claims, ec_key, rsa_key, sign
+from tests.support.loop import run_async
 
 ISSUER = "https://ehr-jwks.test.example"
 
@@ -82,7 +83,7 @@ def make_verifier(url: str, clock: Clock) -> tuple[LaunchVerifier, JwksKeys]:
 
 def verified(check: LaunchVerifier, token: str) -> LaunchClaims:
     """What ``GET /launch`` does: fetch the keys (event loop), then verify (worker thread)."""
-    anyio.run(check.fetch_keys, token)
+    run_async(check.fetch_keys, token)
     return check.verify(token)
 
 
@@ -244,7 +245,7 @@ def test_a_trickling_jwks_is_given_up_at_one_deadline_and_fetched_once(
                 group.start_soon(keys.refresh, f"kid-{n}")
         return time.monotonic() - started
 
-    took = anyio.run(twenty_launches)
+    took = run_async(twenty_launches)
     assert took < 2.0  # one deadline (1 s) for the fetch and for everyone waiting on it
     assert how.requests == 1
     assert keys.fetch_count == 1
@@ -259,7 +260,7 @@ def test_an_oversized_jwks_is_cut_off_as_it_arrives(
     _, serve = hostile
     how = Hostile(size=64 * 1024 * 1024, announce=announce)
     keys = JwksKeys(serve(how), max_bytes=256 * 1024)
-    anyio.run(keys.refresh, "k1")
+    run_async(keys.refresh, "k1")
     time.sleep(0.2)  # the server notices the hang-up
     assert keys.fetch_count == 1
     assert how.sent < 8 * 1024 * 1024  # far from the 64 MiB it had to give

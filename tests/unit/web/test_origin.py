@@ -5,12 +5,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-import anyio
 import pytest
 
 from pointcare.settings import Settings, proxy_networks
 from pointcare.web.forwarded import ForwardedHeaders
 from pointcare.web.origin import public_origin
+from tests.support.loop import run_async
 
 
 def connection(scheme: str, server: Any, public_url: str = "", host: str = "evil.example") -> Any:
@@ -65,7 +65,7 @@ def forwarded_scope(peer: str, proxies: str) -> dict[str, Any]:
         seen.append(scope)
 
     middleware = ForwardedHeaders(app, proxy_networks(proxies))
-    anyio.run(middleware, scope, None, None)  # type: ignore[arg-type]
+    run_async(middleware, scope, None, None)  # type: ignore[arg-type]
     return seen[0]
 
 

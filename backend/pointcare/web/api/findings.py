@@ -76,6 +76,22 @@ def patient_of(db: Session, principal: Principal, mrn: str, issuer: str | None) 
     return patient
 
 
+def read_patient(
+    request: Request[Principal, Any, Any],
+    db: Session,
+    runtime: Runtime,
+    mrn: str,
+    issuer: str | None,
+    *,
+    what: str,
+) -> Patient:
+    """``patient_of`` for a call that reads the patient's data: audited as an opening."""
+    patient = patient_of(db, request.user, mrn, issuer)
+    actor = audit.actor_of(request, request.user)
+    audit.record_now(runtime.db, *audit.patient_opened(actor, patient, page=what))
+    return patient
+
+
 def finding_out(finding: Finding, photos: int) -> FindingOut:
     return FindingOut(
         id=finding.id,
@@ -97,11 +113,12 @@ def finding_out(finding: Finding, photos: int) -> FindingOut:
 def list_findings(
     request: Request[Principal, Any, Any],
     db: NamedDependency[Session],
+    runtime: NamedDependency[Runtime],
     mrn: FromPath[str],
     issuer: FromQuery[str | None] = None,
 ) -> list[FindingOut]:
     """The patient's findings, open ones first, with their number of photos."""
-    patient = patient_of(db, request.user, mrn, issuer)
+    patient = read_patient(request, db, runtime, mrn, issuer, what="api findings")
     return [finding_out(f, n) for f, n in service.patient_findings(db, patient)]
 
 

@@ -25,7 +25,7 @@ from pointcare.measurement.marker import DICTIONARY_NAME, MARKER_SIDE_MM
 from pointcare.measurement.measure import MAX_TILT_DEG
 from pointcare.measurement.sheet import marker_sheet_pdf
 from pointcare.runtime import Runtime
-from pointcare.web.api.findings import patient_of
+from pointcare.web.api.findings import patient_of, read_patient
 from pointcare.web.security import REVIEW
 
 
@@ -180,12 +180,13 @@ def suggest(
 def list_measurements(
     request: Request[Principal, Any, Any],
     db: NamedDependency[Session],
+    runtime: NamedDependency[Runtime],
     mrn: FromPath[str],
     finding_id: FromPath[int],
     issuer: FromQuery[str | None] = None,
 ) -> list[MeasurementLine]:
     """A finding's recorded measurements, oldest photo first (its healing trend)."""
-    patient = patient_of(db, request.user, mrn, issuer)
+    patient = read_patient(request, db, runtime, mrn, issuer, what="api measurements")
     return measurement_lines(db, get_finding(db, patient, finding_id))
 
 

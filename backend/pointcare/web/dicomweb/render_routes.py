@@ -101,11 +101,18 @@ def _rendered(
     if frames is not None:
         wado.require_frames(runtime.instances, images[0], frames)
     representation = choose_rendered(accept_of(request), single=single)
+    if not representation.multipart:
+        # One image, the usual viewer request: made before answering (this is a worker
+        # thread), so that an archive that cannot give it is an error answer, not a cut stream.
+        [stored], [frame] = images, frames or [1]
+        body = wado.rendered(runtime.instances, stored, frame, options, representation.media_type)
+        audit_retrieval(request, db, runtime, images, "wado-rs rendered")
+        return Response(body, media_type=representation.media_type)
     parts = _rendered_parts(runtime, images, frames or [1], options, representation)
     audit_retrieval(request, db, runtime, images, "wado-rs rendered")
     return parts_response(
         parts,
-        multipart=representation.multipart,
+        multipart=True,
         part_type=representation.media_type,
         limiter=runtime.transcode_limiter,
     )

@@ -26,7 +26,7 @@ from pointcare.findings.trend import TrendPoint, area_trend_svg
 from pointcare.measurement.measure import MAX_TILT_DEG
 from pointcare.runtime import Runtime
 from pointcare.web.pages.capture import SITE_GROUPS
-from pointcare.web.pages.common import load_patient, page
+from pointcare.web.pages.common import load_patient, page, record_opened
 from pointcare.web.pages.gallery import dicomweb_url
 from pointcare.web.security import REVIEW
 
@@ -56,10 +56,15 @@ class LinkForm:
 
 @get(FINDINGS, guards=[REVIEW], sync_to_thread=True, include_in_schema=False)
 def findings_page(
-    db: NamedDependency[Session], mrn: FromPath[str], issuer: FromQuery[str | None] = None
+    request: Request[Any, Any, Any],
+    db: NamedDependency[Session],
+    runtime: NamedDependency[Runtime],
+    mrn: FromPath[str],
+    issuer: FromQuery[str | None] = None,
 ) -> Response[Any]:
     context = load_patient(db, mrn, issuer)
     findings = service.patient_findings(db, context.patient)
+    record_opened(request, runtime, context, page="findings")
     return page(
         "pages/findings.html",
         **context.as_context(),
@@ -122,10 +127,8 @@ def finding_page(
     chart = area_trend_svg(
         [TrendPoint(m.photo.captured_at, m.area_cm2) for m in measurements], label=finding.label
     )
-    actor = audit.actor_of(request, request.user)
-    listed = [p.sop_instance_uid for p in photos]
-    audit.record_now(
-        runtime.db, *audit.patient_opened(actor, context.patient, page="finding", listed=listed)
+    record_opened(
+        request, runtime, context, page="finding", listed=[p.sop_instance_uid for p in photos]
     )
     return page(
         "pages/finding.html",

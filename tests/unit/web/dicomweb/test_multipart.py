@@ -13,6 +13,7 @@ import anyio
 import pytest
 
 from pointcare.web.dicomweb.multipart import Part, body_chunks, body_length
+from tests.support.loop import run_async
 
 
 class Made:
@@ -63,7 +64,7 @@ def test_parts_are_made_one_at_a_time_per_slot(slots: int) -> None:
                 group.start_soon(answer, prefix)
         return bodies
 
-    bodies = anyio.run(main)
+    bodies = run_async(main)
     assert made.most == slots
     assert len(made.started) == 12
     for body in bodies:
@@ -78,6 +79,6 @@ def test_parts_are_made_one_at_a_time_per_slot(slots: int) -> None:
 def test_the_length_is_known_only_when_nothing_is_made_on_the_way() -> None:
     stored = [Part.from_bytes(b"abc", "x/y"), Part.from_bytes(b"defg", "x/y")]
     length = body_length(stored, "b0undary")
-    body = anyio.run(collect, stored, anyio.CapacityLimiter(1))
+    body = run_async(collect, stored, anyio.CapacityLimiter(1))
     assert length == len(body)
     assert body_length([*stored, Made().producer("z")], "b0undary") is None
