@@ -3,6 +3,8 @@ ffmpeg makes and the normaliser come from the root conftest."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from playwright.sync_api import sync_playwright
 
@@ -21,9 +23,14 @@ def tools(clip_normaliser: ClipNormaliser) -> VideoTools:
 def recorded() -> dict[str, bytes]:
     """Two seconds of Chromium's fake camera, recorded by MediaRecorder in each type it offers.
 
-    Playwright is closed again before the tests run: another session-wide Playwright (the
-    browser tests') cannot start in the same thread while one is running."""
+    Recorded in a thread of its own: a worker that ran a browser test keeps that test's
+    Playwright running in its main thread, where a second one cannot start."""
     executable = require_tool("chromium")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_record_each_type, executable).result()
+
+
+def _record_each_type(executable: str) -> dict[str, bytes]:
     with sync_playwright() as playwright, secure_blank_page() as url:
         browser = playwright.chromium.launch(
             executable_path=executable,
