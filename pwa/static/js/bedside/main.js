@@ -52,7 +52,9 @@ const recorder = new Recorder({ limitSeconds: Number(root.dataset.clipLimitSecon
 const preview = new ClipPreview(document.querySelector("[data-clip-preview]"));
 let recorded = null; // {takenAt, poster} of the clip being recorded or previewed
 
-function newPhoto(blob, fileName, takenAt) {
+// A shutter press is a new photo by definition (``shutter``): the server does not answer it
+// with an earlier photo of the same bytes, as it does for a file chosen a second time.
+function newPhoto(blob, fileName, takenAt, shutter = false) {
   return {
     captureId: uuid4(),
     blob,
@@ -60,6 +62,7 @@ function newPhoto(blob, fileName, takenAt) {
     capturedAt: localIso(takenAt),
     tags: null,
     url: URL.createObjectURL(blob),
+    shutter,
   };
 }
 
@@ -139,7 +142,7 @@ shutter.addEventListener("click", async () => {
   }
   try {
     const blob = await camera.capture();
-    take([newPhoto(blob, "photo.jpg", new Date())]);
+    take([newPhoto(blob, "photo.jpg", new Date(), true)]);
   } catch (error) {
     finishNote.textContent = `${error.message} Try again.`;
   } finally {

@@ -20,6 +20,7 @@ export function sendPhoto(url, photo, onProgress) {
   form.append("sensitive", photo.tags.sensitive ? "true" : "false");
   form.append("capture_id", photo.captureId);
   form.append("captured_at", photo.capturedAt);
+  if (photo.shutter) form.append("allow_duplicate", "true");
 
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
