@@ -77,11 +77,12 @@ def _cell(text: str) -> str:
 
 def render() -> str:
     docs = field_docstrings()
+    defaults = Settings()
     rows = []
     for field in fields(Settings):
         if field.name not in docs:
             raise ValueError(f"Settings.{field.name} has no docstring")
-        default = getattr(Settings(), field.name)
+        default = getattr(defaults, field.name)
         name = ENV_PREFIX + field.name.upper()
         rows.append(f"| `{name}` | {_default(default)} | {_cell(docs[field.name])} |")
     return HEADER + "\n".join(rows) + "\n"

@@ -1,4 +1,4 @@
-"""Running a coroutine from a synchronous test."""
+"""Running a coroutine, or anything with an event loop of its own, from a synchronous test."""
 
 from __future__ import annotations
 
@@ -11,8 +11,14 @@ import anyio
 T = TypeVar("T")
 
 
-def run_async(func: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """``anyio.run(func, *args)`` in a thread of its own: a pytest worker that ran a browser test
-    keeps Playwright's event loop in its main thread, where a second loop cannot start."""
+def in_own_thread(func: Callable[..., T], *args: Any) -> T:
+    """``func(*args)`` in a thread of its own: a pytest worker that ran a browser test keeps
+    Playwright's event loop in its main thread, where a second loop (``anyio.run``, another
+    Playwright) cannot start."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(anyio.run, func, *args).result()
+        return pool.submit(func, *args).result()
+
+
+def run_async(func: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """``anyio.run(func, *args)`` in a thread of its own (see ``in_own_thread``)."""
+    return in_own_thread(anyio.run, func, *args)

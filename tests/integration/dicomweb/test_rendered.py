@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from io import BytesIO
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -11,6 +12,8 @@ from litestar.testing import TestClient
 from PIL import Image
 
 from pointcare.db.models import Instance
+from pointcare.runtime import Runtime
+from pointcare.web.dicomweb import wado
 from tests.integration.dicomweb.conftest import Archive, multipart_parts
 
 Client = TestClient[Litestar]
@@ -170,3 +173,33 @@ def test_other_rendered_types_are_not_acceptable(
     )
     assert response.status_code == 406
     assert "image/jpeg or image/png" in response.json()["detail"]
+
+
+def test_every_rendering_is_made_within_the_limit_on_concurrent_transcodes(
+    client: Client,
+    reviewer: dict[str, str],
+    archive: Archive,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One image or one part of many: each decode holds a slot of the limit while it is made,
+    so a burst of viewer requests cannot hold more decoded photos than the setting allows."""
+    slots_taken: list[float] = []
+    render = wado.rendered
+
+    def counted(*args: Any, **kwargs: Any) -> bytes:
+        slots_taken.append(runtime.transcode_limiter.borrowed_tokens)
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(wado, "rendered", counted)
+    paths = [
+        (archive.first.path + "/rendered", "image/jpeg"),
+        (archive.first.path + "/frames/1/rendered", "image/png"),
+        (archive.first.path.rsplit("/instances/", 1)[0] + "/rendered", JPEG_PARTS),
+    ]
+    for path, accept in paths:
+        slots_taken.clear()
+        response = client.get(path, headers={**reviewer, "Accept": accept})
+        assert response.status_code == 200, path
+        assert slots_taken, path
+        assert all(taken == 1 for taken in slots_taken), (path, slots_taken)

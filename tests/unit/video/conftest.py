@@ -3,14 +3,13 @@ ffmpeg makes and the normaliser come from the root conftest."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from playwright.sync_api import sync_playwright
 
 from pointcare.video.clip import ClipNormaliser
 from pointcare.video.tools import VideoTools
 from tests.support.clips import RECORDED_TYPES, record_in_chromium, secure_blank_page
+from tests.support.loop import in_own_thread
 from tests.support.tools import require_tool
 
 
@@ -23,11 +22,8 @@ def tools(clip_normaliser: ClipNormaliser) -> VideoTools:
 def recorded() -> dict[str, bytes]:
     """Two seconds of Chromium's fake camera, recorded by MediaRecorder in each type it offers.
 
-    Recorded in a thread of its own: a worker that ran a browser test keeps that test's
-    Playwright running in its main thread, where a second one cannot start."""
-    executable = require_tool("chromium")
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(_record_each_type, executable).result()
+    Recorded in a thread of its own, where a second Playwright can start."""
+    return in_own_thread(_record_each_type, require_tool("chromium"))
 
 
 def _record_each_type(executable: str) -> dict[str, bytes]:

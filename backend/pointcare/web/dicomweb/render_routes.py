@@ -10,6 +10,8 @@ list shows them).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -70,6 +72,29 @@ def _rendered_parts(
     ]
 
 
+@dataclass(frozen=True)
+class _OneImage:
+    """One image to render, the usual viewer request: made before answering, so that an
+    archive that cannot give it is an error answer, not a cut stream; audited once made."""
+
+    render: Callable[[], bytes]
+    audit: Callable[[], None]
+    media_type: str
+
+
+async def _answer(
+    runtime: Runtime, prepare: Callable[[], Stream | Response[Any] | _OneImage]
+) -> Stream | Response[Any]:
+    """Look the objects up in a worker thread, then render one image inside the limit on
+    concurrent transcodes, like every part of a multipart answer."""
+    prepared = await anyio.to_thread.run_sync(prepare)
+    if not isinstance(prepared, _OneImage):
+        return prepared
+    body = await anyio.to_thread.run_sync(prepared.render, limiter=runtime.transcode_limiter)
+    await anyio.to_thread.run_sync(prepared.audit)
+    return Response(body, media_type=prepared.media_type)
+
+
 def _rendered(
     request: AnyRequest,
     db: Session,
@@ -77,7 +102,7 @@ def _rendered(
     uids: tuple[str, ...],
     options: RenderOptions,
     frames: list[int] | None = None,
-) -> Stream | Response[Any]:
+) -> Stream | Response[Any] | _OneImage:
     objects = wado.locate(db, *checked(*uids))
     single = len(uids) == 3 and (frames is None or len(frames) == 1)
     if len(uids) == 3 and not objects[0].has_pixels:
@@ -102,12 +127,13 @@ def _rendered(
         wado.require_frames(runtime.instances, images[0], frames)
     representation = choose_rendered(accept_of(request), single=single)
     if not representation.multipart:
-        # One image, the usual viewer request: made before answering (this is a worker
-        # thread), so that an archive that cannot give it is an error answer, not a cut stream.
         [stored], [frame] = images, frames or [1]
-        body = wado.rendered(runtime.instances, stored, frame, options, representation.media_type)
-        audit_retrieval(request, db, runtime, images, "wado-rs rendered")
-        return Response(body, media_type=representation.media_type)
+        media_type = representation.media_type
+        return _OneImage(
+            render=partial(wado.rendered, runtime.instances, stored, frame, options, media_type),
+            audit=partial(audit_retrieval, request, db, runtime, images, "wado-rs rendered"),
+            media_type=media_type,
+        )
     parts = _rendered_parts(runtime, images, frames or [1], options, representation)
     audit_retrieval(request, db, runtime, images, "wado-rs rendered")
     return parts_response(
@@ -188,8 +214,8 @@ class RenderController(Controller):
 
     # --- Rendered -----------------------------------------------------------------------------
 
-    @get(STUDY + "/rendered", sync_to_thread=True)
-    def study_rendered(
+    @get(STUDY + "/rendered")
+    async def study_rendered(
         self,
         request: AnyRequest,
         db: Session,
@@ -200,10 +226,10 @@ class RenderController(Controller):
     ) -> Stream | Response[Any]:
         """Every photo of a study rendered, ``multipart/related; type="image/jpeg"`` (or png)."""
         options = render_options(viewport, quality)
-        return _rendered(request, db, runtime, (study,), options)
+        return await _answer(runtime, partial(_rendered, request, db, runtime, (study,), options))
 
-    @get(SERIES + "/rendered", sync_to_thread=True)
-    def series_rendered(
+    @get(SERIES + "/rendered")
+    async def series_rendered(
         self,
         request: AnyRequest,
         db: Session,
@@ -215,10 +241,12 @@ class RenderController(Controller):
     ) -> Stream | Response[Any]:
         """Every photo of a series rendered, one part each."""
         options = render_options(viewport, quality)
-        return _rendered(request, db, runtime, (study, series), options)
+        return await _answer(
+            runtime, partial(_rendered, request, db, runtime, (study, series), options)
+        )
 
-    @get(INSTANCE + "/rendered", sync_to_thread=True)
-    def instance_rendered(
+    @get(INSTANCE + "/rendered")
+    async def instance_rendered(
         self,
         request: AnyRequest,
         db: Session,
@@ -232,10 +260,12 @@ class RenderController(Controller):
         """The photo as ``image/jpeg`` (as stored, or fitted to ``viewport=w,h`` / ``quality``)
         or ``image/png``; a document as itself."""
         options = render_options(viewport, quality)
-        return _rendered(request, db, runtime, (study, series, instance), options)
+        return await _answer(
+            runtime, partial(_rendered, request, db, runtime, (study, series, instance), options)
+        )
 
-    @get(FRAMES + "/rendered", sync_to_thread=True)
-    def frames_rendered(
+    @get(FRAMES + "/rendered")
+    async def frames_rendered(
         self,
         request: AnyRequest,
         db: Session,
@@ -250,7 +280,10 @@ class RenderController(Controller):
         """Frames rendered: one image for one frame, one part per frame for several."""
         options = render_options(viewport, quality)
         numbers = wado.parse_frame_numbers(frames)
-        return _rendered(request, db, runtime, (study, series, instance), options, numbers)
+        return await _answer(
+            runtime,
+            partial(_rendered, request, db, runtime, (study, series, instance), options, numbers),
+        )
 
     # --- Thumbnails ---------------------------------------------------------------------------
 
