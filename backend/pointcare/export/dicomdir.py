@@ -18,19 +18,18 @@ from typing import IO
 from pydicom import dcmread
 from pydicom.fileset import FileSet
 
-from pointcare.export.items import ExportItem
-
 FILE_SET_ID = "POINTCARE"
 
 
-def write_dicom_zip(photos: Iterable[tuple[ExportItem, bytes]], destination: IO[bytes]) -> int:
-    """Write the ZIP to ``destination``; the number of DICOM objects in it."""
+def write_dicom_zip(objects: Iterable[bytes], destination: IO[bytes]) -> int:
+    """Write the ZIP of ``objects`` (Part-10 bytes, as stored) to ``destination``; the number
+    of DICOM objects in it."""
     with tempfile.TemporaryDirectory(prefix="pointcare-export-") as folder:
         root = Path(folder) / "export"
         file_set = FileSet()
         file_set.ID = FILE_SET_ID
         count = 0
-        for _item, data in photos:
+        for data in objects:
             file_set.add(dcmread(BytesIO(data)))
             count += 1
         file_set.write(root, use_existing=False)

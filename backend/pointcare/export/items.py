@@ -19,6 +19,7 @@ from pointcare.dicom.part10 import Part10Source
 from pointcare.domain.consent import ConsentMethod
 from pointcare.domain.views import view_label
 from pointcare.errors import InvalidInput, PointcareError
+from pointcare.findings.service import reports_by_photo
 
 MAX_ITEMS = 200
 """The most photos one export may hold: a report of 200 full-size photos is already ~1 GB."""
@@ -45,6 +46,9 @@ class ExportItem:
     """How consent was given at capture."""
     in_force: ConsentInForce
     """What the photo may be used for now, after any later change of consent."""
+    reports: tuple[Instance, ...] = ()
+    """The measurement reports (DICOM SR) in force traced on the photo: they leave with it in
+    a DICOM export, so that the receiving PACS shows the wound's measurements too."""
 
     @property
     def ref(self) -> InstanceRef:
@@ -93,10 +97,16 @@ def select_items(session: Session, patient: Patient, sop_uids: Sequence[str]) ->
             errors={"photos": f"Select at most {MAX_ITEMS} photos."},
         )
     in_force = consent_in_force(session, instances)
-    return [_item(instance, in_force[instance.id]) for instance in instances]
+    reports = reports_by_photo(session, instances)
+    return [
+        _item(instance, in_force[instance.id], tuple(reports.get(instance.id, ())))
+        for instance in instances
+    ]
 
 
-def _item(instance: Instance, in_force: ConsentInForce) -> ExportItem:
+def _item(
+    instance: Instance, in_force: ConsentInForce, reports: tuple[Instance, ...]
+) -> ExportItem:
     try:
         method = ConsentMethod(instance.consent_record.method).label
     except ValueError:
@@ -108,16 +118,17 @@ def _item(instance: Instance, in_force: ConsentInForce) -> ExportItem:
         taken=instance.taken_at,
         consent_method=method,
         in_force=in_force,
+        reports=reports,
     )
 
 
-def stored_object(reader: InstanceReader, item: ExportItem) -> bytes:
+def stored_object(reader: InstanceReader, instance: Instance) -> bytes:
     """The stored Part-10 object, checked against the SHA-256 recorded when it was stored."""
-    source: Part10Source = reader.part10(item.ref, item.instance.storage_path)
+    source: Part10Source = reader.part10(ref_of(instance), instance.storage_path)
     data = source.read_bytes() if not isinstance(source, bytes) else source
-    if hashlib.sha256(data).hexdigest() != item.instance.sha256:
+    if hashlib.sha256(data).hexdigest() != instance.sha256:
         raise StoredObjectAltered(
-            f"The stored object {item.instance.sop_instance_uid} does not match the SHA-256 "
+            f"The stored object {instance.sop_instance_uid} does not match the SHA-256 "
             "recorded when it was stored. Nothing was exported; tell the system administrator."
         )
     return data
@@ -128,4 +139,22 @@ def with_objects(
 ) -> Iterator[tuple[ExportItem, bytes]]:
     """Each item with its verified stored object, read one at a time (bounded memory)."""
     for item in items:
-        yield item, stored_object(reader, item)
+        yield item, stored_object(reader, item.instance)
+
+
+def objects_with_reports(reader: InstanceReader, items: Sequence[ExportItem]) -> Iterator[bytes]:
+    """Each photo's verified stored object followed by its measurement reports', one at a time."""
+    for item in items:
+        yield stored_object(reader, item.instance)
+        for report in item.reports:
+            yield stored_object(reader, report)
+
+
+def exported_uids(items: Sequence[ExportItem], *, with_reports: bool = False) -> list[str]:
+    """The SOP Instance UIDs that leave in an export: what its audit event names."""
+    uids = []
+    for item in items:
+        uids.append(item.instance.sop_instance_uid)
+        if with_reports:
+            uids.extend(report.sop_instance_uid for report in item.reports)
+    return uids

@@ -242,15 +242,30 @@ def reports_on(session: Session, photos: Sequence[Instance]) -> list[Instance]:
     """The measurement reports in force traced on ``photos``: what is rejected with them when
     they leave the patient's record (filed under the wrong patient, or of too poor a quality to
     measure), so that no measurement of one patient's wound stays in another's record."""
-    return list(
-        session.scalars(
-            select(Instance)
-            .join(WoundMeasurement, WoundMeasurement.report_id == Instance.id)
-            .where(WoundMeasurement.photo_id.in_([photo.id for photo in photos]), not_rejected())
-            .options(joinedload(Instance.series), joinedload(Instance.patient))
-            .order_by(Instance.id)
-        ).unique()
+    by_photo = reports_by_photo(session, photos)
+    return sorted((report for reports in by_photo.values() for report in reports), key=_id)
+
+
+def reports_by_photo(session: Session, photos: Sequence[Instance]) -> dict[int, list[Instance]]:
+    """Each photo's measurement reports in force, by the photo's id, oldest first: what goes
+    with the photo wherever it goes whole (a DICOM export, a rejection)."""
+    rows = session.execute(
+        select(WoundMeasurement.photo_id, Instance)
+        .join(WoundMeasurement, WoundMeasurement.report_id == Instance.id)
+        .where(WoundMeasurement.photo_id.in_([photo.id for photo in photos]), not_rejected())
+        .options(
+            joinedload(Instance.study), joinedload(Instance.series), joinedload(Instance.patient)
+        )
+        .order_by(Instance.id)
     )
+    by_photo: dict[int, list[Instance]] = {}
+    for photo_id, report in rows:
+        by_photo.setdefault(photo_id, []).append(report)
+    return by_photo
+
+
+def _id(instance: Instance) -> int:
+    return instance.id
 
 
 def finding_to_file_under(

@@ -4,17 +4,22 @@ page is no longer offered to file photos under."""
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 
 import cv2
 import numpy as np
 import pypdfium2
 import pytest
+from highdicom.sr import Comprehensive3DSR
 from litestar import Litestar
 from litestar.testing import TestClient
+from pydicom import dcmread
 from sqlalchemy import select
 
-from pointcare.db.models import Instance, WoundMeasurement
+from pointcare import audit
+from pointcare.db.models import AuditRecord, Instance, WoundMeasurement
 from pointcare.runtime import Runtime
 from tests.integration.conftest import Upload
 from tests.integration.pages.conftest import SignIn
@@ -153,3 +158,51 @@ def test_a_finding_closed_from_its_page_takes_no_new_photo(browser: SignIn) -> N
     assert clinician.post(close, data={}).status_code == 409
     # Capture forms offer open findings only.
     assert "Wound 1: burn" not in clinician.get(capture).text
+
+
+def test_a_measured_photo_leaves_in_a_dicom_export_with_its_measurement_report(
+    browser: SignIn, upload: Upload, runtime: Runtime, photo: tuple[bytes, list[list[float]]]
+) -> None:
+    """The receiving PACS shows the wound's measurement too: the SR is in the ZIP, indexed by
+    the DICOMDIR, and named by the export's audit event."""
+    jpeg, outline = photo
+    uid = upload(jpeg, role="clinician").json()["sop_instance_uid"]
+    clinician = browser("clinician")
+    _measured_under_a_finding(clinician, uid, outline)
+    with runtime.db.session() as session:
+        report_uid = session.scalars(
+            select(Instance.sop_instance_uid)
+            .join(WoundMeasurement, WoundMeasurement.report_id == Instance.id)
+            .join(Instance.patient)
+            .where(
+                WoundMeasurement.photo_id.in_(
+                    select(Instance.id).where(Instance.sop_instance_uid == uid)
+                )
+            )
+        ).one()
+    exported = clinician.post(f"{OBERG}/export/dicom{ISSUER}", data={"photos": uid})
+    assert exported.status_code == 200, exported.text[:300]
+    archive = zipfile.ZipFile(io.BytesIO(exported.content))
+    dicomdir = dcmread(io.BytesIO(archive.read("DICOMDIR")))
+    records = {
+        record.DirectoryRecordType: record.ReferencedSOPInstanceUIDInFile
+        for record in dicomdir.DirectoryRecordSequence
+        if "ReferencedSOPInstanceUIDInFile" in record
+    }
+    assert records == {"IMAGE": uid, "SR DOCUMENT": report_uid}
+    [report_file] = [
+        name
+        for name in archive.namelist()
+        if name != "DICOMDIR"
+        and dcmread(io.BytesIO(archive.read(name))).SOPInstanceUID == report_uid
+    ]
+    report = Comprehensive3DSR.from_dataset(dcmread(io.BytesIO(archive.read(report_file))))
+    assert report.SOPInstanceUID == report_uid
+    with runtime.db.session() as session:
+        event = session.scalars(
+            select(AuditRecord)
+            .where(AuditRecord.action == audit.AuditAction.EXPORT.value)
+            .order_by(AuditRecord.seq.desc())
+            .limit(1)
+        ).one()
+        assert event.objects == [uid, report_uid]

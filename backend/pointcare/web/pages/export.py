@@ -26,7 +26,13 @@ from pointcare.access import glass
 from pointcare.auth.principal import Principal
 from pointcare.errors import InvalidInput
 from pointcare.export.dicomdir import write_dicom_zip
-from pointcare.export.items import ExportItem, select_items, with_objects
+from pointcare.export.items import (
+    ExportItem,
+    exported_uids,
+    objects_with_reports,
+    select_items,
+    with_objects,
+)
 from pointcare.export.report import FindingSection, ReportContext, build_report
 from pointcare.export.teaching import teaching_items, write_teaching_zip
 from pointcare.findings.report import finding_section
@@ -145,13 +151,13 @@ async def _audit(
     runtime: Runtime,
     principal: Principal,
     context: PatientContext,
-    items: list[ExportItem],
+    uids: list[str],
     kind: str,
 ) -> None:
     """Record the export: who, which patient, which objects, which kind."""
     event = audit.exported(
         audit.actor_of(request, principal),
-        [item.instance.sop_instance_uid for item in items],
+        uids,
         purpose=kind,
         patient=audit.PatientRef.of(context.patient),
     )
@@ -167,6 +173,8 @@ class Export:
     filename: str
     media_type: str
     headers: dict[str, str] | None = None
+    with_reports: bool = False
+    """The photos' measurement reports leave with them (the DICOM export)."""
 
 
 async def _deliver(
@@ -179,7 +187,8 @@ async def _deliver(
 ) -> Stream:
     """Build the file off the event loop, record the export, then stream the file."""
     spool = await _build(export.write)
-    await _audit(request, runtime, principal, context, items, export.kind)
+    uids = exported_uids(items, with_reports=export.with_reports)
+    await _audit(request, runtime, principal, context, uids, export.kind)
     return _attachment(spool, _safe(export.filename), export.media_type, export.headers)
 
 
@@ -239,14 +248,15 @@ async def export_dicom(
     mrn: FromPath[str],
     issuer: FromQuery[str | None] = None,
 ) -> Stream:
-    """The selected objects as stored, in a ZIP with a DICOMDIR."""
+    """The selected objects as stored, with their measurement reports, in a ZIP with a
+    DICOMDIR."""
     context, items = await _selection(request, runtime, principal, mrn, issuer)
 
     def write(spool: IO[bytes]) -> None:
-        write_dicom_zip(with_objects(runtime.instances, items), spool)
+        write_dicom_zip(objects_with_reports(runtime.instances, items), spool)
 
     filename = f"dicom-{context.patient.mrn}-{_stamp(datetime.now(UTC))}.zip"
-    export = Export("dicom", write, filename, "application/zip")
+    export = Export("dicom", write, filename, "application/zip", with_reports=True)
     return await _deliver(request, runtime, principal, context, items, export)
 
 
