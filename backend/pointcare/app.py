@@ -48,6 +48,7 @@ from pointcare.web.security import (
     RejectControlCharacters,
     authentication_middleware,
     csrf_protection,
+    password_change_guard,
     session_lock_guard,
 )
 from pointcare.web.templating import configure_templates
@@ -153,8 +154,9 @@ def create_app(
             ),
         ],
         dependencies=DEPENDENCIES,
-        # A locked session opens nothing; a launch-bound one its patient, or one searched for.
-        guards=[session_lock_guard, bound_patient_guard],
+        # A locked session opens nothing; a launch-bound one its patient, or one searched for;
+        # a password an admin gave out opens nothing until changed.
+        guards=[session_lock_guard, password_change_guard, bound_patient_guard],
         middleware=[
             forwarded_headers(proxy_networks(settings.trusted_proxies)),  # first: the real caller
             RejectControlCharacters,

@@ -73,6 +73,20 @@ class Locked(PointcareError):
     title = "Locked"
 
 
+class PasswordChangeRequired(PointcareError):
+    """The user signed in with a password an admin gave out: they choose their own first."""
+
+    status_code = 403
+    title = "Change your password"
+
+
+class TooManyAttempts(PointcareError):
+    """A password check refused unchecked: too many wrong ones (``pointcare.auth.throttle``)."""
+
+    status_code = 429
+    title = "Too many attempts"
+
+
 class PayloadTooLarge(PointcareError):
     status_code = 413
     title = "Too large"

@@ -11,6 +11,7 @@ written here; the bedside pages open a bedside session of their own through its 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -112,6 +113,31 @@ def _admin(link: str) -> Callable[[Page, str], object]:
     return go
 
 
+def _account_of(name: str) -> Callable[[Page, str], object]:
+    def go(page: Page, base: str) -> None:
+        _admin("^Users")(page, base)
+        page.get_by_role("link", name=re.compile(name)).click()
+        page.wait_for_url(re.compile(r"/admin/users/\d+$"))
+
+    return go
+
+
+def _user_added(page: Page, base: str) -> None:
+    """A user added (a new one at each walk): the temporary password, shown once."""
+    _admin("^Users")(page, base)
+    page.get_by_label("User name").fill(f"tour-{uuid.uuid4().hex[:8]}")
+    page.get_by_label("Name shown to colleagues").fill("Tess Tour")
+    page.locator("label[for=new-role-photographer]").click()
+    page.get_by_role("button", name="Add the user").click()
+    expect(page.locator(".temporary-password")).to_be_visible()
+
+
+def _own_password(page: Page, base: str) -> None:
+    page.goto(base + "/account")
+    page.get_by_role("link", name="Change your password").click()
+    page.wait_for_url(re.compile(r"/account/password$"))
+
+
 def _confirm(page: Page, base: str) -> None:
     page.goto(f"{base}/bedside/confirm?mrn={BEDSIDE_PATIENT}&issuer=PCDEMO")
 
@@ -158,6 +184,7 @@ STOPS: tuple[Stop, ...] = (
     Stop("bedside-tags", "/bedside/sessions/{session_id:str}", "nurse", _tags),
     Stop("bedside-summary", "/bedside/sessions/{session_id:str}/summary", "nurse", _summary),
     Stop("account", "/account", "nurse", _to("/account")),
+    Stop("account-password", "/account/password", "nurse", _own_password),
     Stop("offline", "/offline", "nurse", _to("/offline")),
     # The doctor: a patient's record.
     Stop("home", "/", "doctor", _to("/")),
@@ -198,6 +225,9 @@ STOPS: tuple[Stop, ...] = (
     Stop("not-found", "", "doctor", _to("/patients/PC999999?issuer=PCDEMO")),
     # The administrator: the admin pages from the admin's home.
     Stop("home-admin", "/", "admin", _to("/")),
+    Stop("admin-users", "/admin/users", "admin", _admin("^Users")),
+    Stop("admin-user", "/admin/users/{user_id:int}", "admin", _account_of("Nora Nurse")),
+    Stop("admin-user-added", "", "admin", _user_added),  # the answer to the form, not a GET
     Stop("admin-deliveries", "/admin/deliveries", "admin", _admin("Deliveries to the PACS")),
     Stop("admin-rejected", "/admin/rejected", "admin", _admin("Rejected objects")),
     Stop("admin-audit", "/admin/audit", "admin", _admin("Audit trail")),

@@ -59,6 +59,12 @@ class AuditAction(StrEnum):
     DELIVERY_PARKED = "delivery.parked"
     DELIVERY_RETRIED = "admin.delivery_retry"
     USER_ADDED = "admin.user_add"
+    USER_CHANGED = "admin.user_change"
+    """An admin gave an account another role, or switched it off or on."""
+    PASSWORD_RESET = "admin.password_reset"  # noqa: S105 (an action name, not a secret)
+    """An admin gave an account a temporary password (to be changed at its next sign-in)."""
+    PASSWORD_CHANGED = "password.change"  # noqa: S105 (an action name, not a secret)
+    """A user changed their own password."""
     PATIENTS_IMPORTED = "admin.patient_import"
     SETTINGS_CHANGED = "admin.settings_change"
     CONSENT_CHANGED = "consent.change"

@@ -28,6 +28,7 @@ def principal_of(
         session_id,
         bound_patient_id,
         locked,
+        user.must_change_password,
     )
 
 

@@ -21,6 +21,9 @@ class Principal:
     others only after an explicit search. None: not bound."""
     locked: bool = False
     """The session's screen locked (bedside idle lock): it opens nothing until the password."""
+    must_change_password: bool = False
+    """The user signed in with a password an admin gave out: nothing opens but the change of
+    password until they choose their own."""
 
     @property
     def dicom_name(self) -> str:

@@ -22,6 +22,15 @@ class Role(StrEnum):
             raise ValueError(f"role must be one of {choices}, got {raw!r}") from None
 
     @property
+    def description(self) -> str:
+        """What the role lets its user do, for the admin choosing it."""
+        return {
+            Role.PHOTOGRAPHER: "Photographer: takes photos, does not open patients' records",
+            Role.CLINICIAN: "Clinician: takes photos and reviews patients' records",
+            Role.ADMIN: "Admin: everything, accounts and the audit trail included",
+        }[self]
+
+    @property
     def can_review(self) -> bool:
         return self in {Role.CLINICIAN, Role.ADMIN}
 

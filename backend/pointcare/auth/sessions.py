@@ -98,13 +98,15 @@ def close_session(session: Session, token: str) -> int | None:
     )
 
 
-def close_all_sessions(session: Session, user_id: int) -> int:
-    """End every live session of a user ("sign out everywhere"); how many were live."""
-    result = session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(UTC))
+def close_all_sessions(session: Session, user_id: int, *, keep: int | None = None) -> int:
+    """End every live session of a user ("sign out everywhere"), but the one ``keep`` names
+    (the browser that changed its password); how many were live."""
+    live = update(UserSession).where(
+        UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
     )
+    if keep is not None:
+        live = live.where(UserSession.id != keep)
+    result = session.execute(live.values(revoked_at=datetime.now(UTC)))
     return int(getattr(result, "rowcount", 0) or 0)
 
 

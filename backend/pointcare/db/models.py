@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -52,6 +53,11 @@ class User(Base):
     token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """API tokens carry the generation they were minted in; "sign out everywhere" moves it on,
     and every token minted before stops working."""
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    """A password an admin gave out (a new account, a reset): until its user chooses their own,
+    their session opens nothing but the change-password page."""
 
 
 class UserSession(Base):

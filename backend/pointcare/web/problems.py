@@ -24,7 +24,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from pointcare import faults
-from pointcare.errors import Locked, PointcareError
+from pointcare.errors import Locked, PasswordChangeRequired, PointcareError
 from pointcare.serving.log_throttle import LogThrottle, held_back
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,8 @@ _fault_lines = LogThrottle(FAULT_LOG_INTERVAL_SECONDS)
 PROBLEM_JSON = "application/problem+json"
 UNLOCK_URL = "/bedside/unlock"
 """Where a locked session's password goes (``pointcare.web.pages.bedside``)."""
+CHANGE_PASSWORD_URL = "/account/password"  # noqa: S105 (an address)
+"""Where a user with a password an admin gave out is sent (``pointcare.web.pages.account``)."""
 MACHINE_PREFIXES = ("/api/", "/dicomweb", "/schema")
 
 _TITLES = {
@@ -107,6 +109,8 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
             return _to_sign_in(request)
         if isinstance(exc, Locked):
             return _lock_screen(request, exc)
+        if isinstance(exc, PasswordChangeRequired):
+            return _to_password_change(request)
         name = "partials/_error.html" if request.headers.get("hx-request") else "pages/error.html"
         return Template(
             template_name=name,
@@ -175,6 +179,15 @@ def lock_page(next_page: str, exc: PointcareError) -> Template:
         status_code=exc.status_code,
         headers={"Cache-Control": "no-store"},
     )
+
+
+def _to_password_change(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Every page of a user who must change their password leads to the change of password
+    (an htmx request navigates the whole page there)."""
+    if request.headers.get("hx-request"):
+        headers = {"HX-Redirect": CHANGE_PASSWORD_URL, "Cache-Control": "no-store"}
+        return Response(content=b"", status_code=403, headers=headers)
+    return Redirect(CHANGE_PASSWORD_URL, status_code=303, headers={"Cache-Control": "no-store"})
 
 
 def _to_sign_in(request: Request[Any, Any, Any]) -> Response[Any]:

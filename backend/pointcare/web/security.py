@@ -31,7 +31,7 @@ from pointcare.auth.principal import Principal
 from pointcare.auth.roles import Role
 from pointcare.auth.sessions import COOKIE_NAME, resume_session
 from pointcare.auth.tokens import InvalidToken, read_api_token
-from pointcare.errors import Locked
+from pointcare.errors import Locked, PasswordChangeRequired
 from pointcare.runtime import Runtime
 from pointcare.web.shell import SHELL_PATHS
 
@@ -163,6 +163,27 @@ def session_lock_guard(connection: ASGIConnection, handler: BaseRouteHandler) ->
     principal = connection.scope.get("user")
     if isinstance(principal, Principal) and principal.locked and not handler.opt.get(WHILE_LOCKED):
         raise Locked(SCREEN_LOCKED)
+
+
+WHILE_CHANGING_PASSWORD = "pointcare_while_changing_password"  # noqa: S105 (a flag name)
+OPEN_WHILE_CHANGING_PASSWORD: dict[str, Any] = {WHILE_CHANGING_PASSWORD: True}
+"""``opt`` of the routes a user who must change their password may use: the change itself."""
+CHOOSE_YOUR_OWN_FIRST = (
+    "Choose your own password first: the one you signed in with was given to you by an "
+    "administrator."
+)
+
+
+def password_change_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:  # type: ignore[type-arg]
+    """App-wide: a user signed in with a password an admin gave out (a new account, a reset)
+    reaches nothing but the change of password, in a browser or with an API token."""
+    principal = connection.scope.get("user")
+    if (
+        isinstance(principal, Principal)
+        and principal.must_change_password
+        and not handler.opt.get(WHILE_CHANGING_PASSWORD)
+    ):
+        raise PasswordChangeRequired(CHOOSE_YOUR_OWN_FIRST)
 
 
 REVIEW = requires(Role.CLINICIAN, Role.ADMIN)

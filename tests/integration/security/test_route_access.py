@@ -43,6 +43,7 @@ EXAMPLES = {
     "tag": "7FE00010",
     "delivery_id": "1",
     "finding_id": "1",
+    "user_id": "1",
     "session_id": "4d1b2c6e-0000-4000-8000-000000000000",
     "path": "openapi.json",
 }

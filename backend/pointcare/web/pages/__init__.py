@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
-from pointcare.web.pages.account import account_page, sign_out_everywhere
+from pointcare.web.pages.account import (
+    account_page,
+    change_password,
+    password_page,
+    sign_out_everywhere,
+)
 from pointcare.web.pages.admin import deliveries_page, retry_all_parked, retry_one_parked
 from pointcare.web.pages.audit import audit_page
 from pointcare.web.pages.bedside import BEDSIDE_ROUTES
@@ -21,6 +26,7 @@ from pointcare.web.pages.launch import launch
 from pointcare.web.pages.login import sign_in, sign_in_page, sign_out
 from pointcare.web.pages.review import pacs_studies, pacs_study_thumbnail, photo_page, review_page
 from pointcare.web.pages.upload import upload_page
+from pointcare.web.pages.users import USER_ROUTES
 from pointcare.web.shell import SHELL_ROUTES
 
 PAGE_ROUTES: list[ControllerRouterHandler] = [
@@ -42,6 +48,9 @@ PAGE_ROUTES += [deliveries_page, retry_all_parked, retry_one_parked]
 
 # Admin: the audit trail search (web/pages/audit.py).
 PAGE_ROUTES += [audit_page]
+
+# Admin: accounts, roles, switching off, temporary passwords (web/pages/users.py).
+PAGE_ROUTES += USER_ROUTES
 
 # The installable app shell: manifest, service worker, offline page (web/shell.py).
 PAGE_ROUTES += SHELL_ROUTES
@@ -67,8 +76,8 @@ PAGE_ROUTES += BEDSIDE_ROUTES
 # EHR launch: a signed token opens a session bound to the EHR's patient (web/pages/launch.py).
 PAGE_ROUTES += [launch]
 
-# The user's own account: sign out everywhere (web/pages/account.py).
-PAGE_ROUTES += [account_page, sign_out_everywhere]
+# The user's own account: change the password, sign out everywhere (web/pages/account.py).
+PAGE_ROUTES += [account_page, password_page, change_password, sign_out_everywhere]
 
 # Break the glass: a reason opens a patient's sensitive photos for a while (web/pages/glass.py).
 PAGE_ROUTES += [break_glass_page, break_glass]

@@ -25,8 +25,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pointcare import audit
-from pointcare.auth import throttle
-from pointcare.auth.accounts import authenticate
 from pointcare.auth.principal import Principal
 from pointcare.auth.sessions import lock_session, unlock_session
 from pointcare.bedside.sessions import (
@@ -53,7 +51,12 @@ from pointcare.domain.consent import (
 )
 from pointcare.domain.objects import ObjectKind
 from pointcare.domain.views import View
-from pointcare.errors import InvalidInput, NotAuthenticated, NotFound, PointcareError
+from pointcare.errors import (
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    TooManyAttempts,
+)
 from pointcare.findings.service import open_findings
 from pointcare.identity.directory import find_by_mrn, identity_of, same_name_exists
 from pointcare.launch.binding import check_may_open
@@ -71,13 +74,13 @@ from pointcare.web.pages.common import (
     safe_next,
 )
 from pointcare.web.pages.home import search_patients
+from pointcare.web.pages.login import check_own_password
 from pointcare.web.problems import UNLOCK_URL, lock_page
 from pointcare.web.security import OPEN_WHILE_LOCKED
 
 SCAN_URL = "/bedside"
 LOCK_URL = "/bedside/lock"
 FIND = "bedside-find"
-WRONG_PASSWORD = "That is not your password. Type it again."  # noqa: S105 (a message)
 
 
 def confirm_url(mrn: str, issuer: str) -> str:
@@ -548,29 +551,6 @@ async def _password(request: Request[Any, Any, Any]) -> tuple[str, str | None]:
     return value, target if isinstance(target, str) else None
 
 
-class TooManyAttempts(PointcareError):
-    status_code = 429
-    title = "Too many attempts"
-
-
-def _check_password(
-    request: Request[Any, Any, Any], runtime: Runtime, principal: Principal, password: str
-) -> None:
-    """The password check, throttled as a sign-in is (same keys, same lockout)."""
-    client = request.client.host if request.client else None
-    attempt = throttle.guarded(
-        runtime.db,
-        throttle.sign_in_keys(principal.username, client),
-        throttle.ThrottlePolicy.from_settings(runtime.settings),
-        lambda db: authenticate(db, principal.username, password),
-        actor=audit.actor_of(request, principal),
-    )
-    if attempt.lockout is not None:
-        raise TooManyAttempts(attempt.lockout.message())
-    if attempt.result is None:
-        raise NotAuthenticated(WRONG_PASSWORD, errors={"password": "wrong password"})
-
-
 @post(LOCK_URL, include_in_schema=False, status_code=204, opt=OPEN_WHILE_LOCKED)
 async def bedside_lock(
     runtime: NamedDependency[Runtime], principal: NamedDependency[Principal]
@@ -599,7 +579,7 @@ async def bedside_unlock(
     lockout: 429 once locked)."""
     password, target = await _password(request)
     try:
-        await anyio.to_thread.run_sync(_check_password, request, runtime, principal, password)
+        await anyio.to_thread.run_sync(check_own_password, request, runtime, principal, password)
     except (NotAuthenticated, TooManyAttempts) as exc:
         if target is None:
             raise

@@ -18,6 +18,7 @@ from pointcare.errors import InvalidInput, PointcareError
 from pointcare.identity.directory import find_by_mrn, identity_of, search
 from pointcare.launch.binding import check_search, remember_search
 from pointcare.runtime import Runtime
+from pointcare.settings_review import review_settings
 from pointcare.web.api.patients import parse_birth_date
 from pointcare.web.pages.common import PatientUrls, fragment, is_htmx, page
 
@@ -141,4 +142,7 @@ def home(
     status = 422 if query.errors else 200
     if is_htmx(request):
         return fragment("partials/_find_patient.html", target="find", status=status, query=query)
-    return page("pages/home.html", status=status, query=query)
+    settings = None
+    if request.user.role.can_administer:  # the administrator's home: what is not set safely
+        settings = review_settings(runtime.settings, over_https=request.url.scheme == "https")
+    return page("pages/home.html", status=status, query=query, settings_review=settings)

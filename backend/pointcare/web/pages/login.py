@@ -15,13 +15,16 @@ from litestar.response import Redirect
 from pointcare import audit
 from pointcare.auth import throttle
 from pointcare.auth.accounts import authenticate, principal_of
+from pointcare.auth.principal import Principal
 from pointcare.auth.sessions import COOKIE_NAME, close_session, open_session
 from pointcare.db.models import User
+from pointcare.errors import NotAuthenticated, TooManyAttempts
 from pointcare.runtime import Runtime
 from pointcare.web.pages.common import page, safe_next
 
 WRONG_CREDENTIALS = "User name or password is wrong. Check both and try again."
 """One message for every failure, so that it never tells which part was wrong."""
+WRONG_PASSWORD = "That is not your password. Type it again."  # noqa: S105 (a message)
 
 
 @dataclass
@@ -118,3 +121,23 @@ def sign_out(request: Request[Any, Any, Any], runtime: NamedDependency[Runtime])
                     session, audit.AuditEvent(action=audit.AuditAction.LOGOUT, actor=actor)
                 )
     return Redirect("/login", status_code=303, cookies=[session_cookie(runtime, "", max_age=0)])
+
+
+def check_own_password(
+    request: Request[Any, Any, Any], runtime: Runtime, principal: Principal, password: str
+) -> None:
+    """The signed-in user's own password typed again (to unlock a screen, to change it),
+    throttled as a sign-in is (same keys, same lockout); ``NotAuthenticated`` when wrong,
+    ``TooManyAttempts`` when locked."""
+    client = request.client.host if request.client else None
+    attempt = throttle.guarded(
+        runtime.db,
+        throttle.sign_in_keys(principal.username, client),
+        throttle.ThrottlePolicy.from_settings(runtime.settings),
+        lambda db: authenticate(db, principal.username, password),
+        actor=audit.actor_of(request, principal),
+    )
+    if attempt.lockout is not None:
+        raise TooManyAttempts(attempt.lockout.message())
+    if attempt.result is None:
+        raise NotAuthenticated(WRONG_PASSWORD, errors={"password": "wrong password"})
