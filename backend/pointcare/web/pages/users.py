@@ -223,7 +223,8 @@ def reset_password(
     try:
         given = _write(runtime, reset)
     except Conflict as exc:
-        return _refused(request, runtime, principal, user_id, "password reset", exc)
+        action = audit.AuditAction.PASSWORD_RESET
+        return _refused(request, runtime, principal, user_id, action, "password", exc)
     log.info("password reset user_id=%s by user_id=%s", user_id, principal.user_id)
     return _given_password(given, added=False)
 
@@ -252,7 +253,8 @@ def _change(
     try:
         _write(runtime, act)
     except (InvalidInput, Conflict) as exc:
-        return _refused(request, runtime, principal, user_id, changed, exc)
+        action = audit.AuditAction.USER_CHANGED
+        return _refused(request, runtime, principal, user_id, action, changed, exc)
     log.info(
         "account changed user_id=%s change=%s by user_id=%s", user_id, changed, principal.user_id
     )
@@ -264,16 +266,12 @@ def _refused(
     runtime: Runtime,
     principal: Principal,
     user_id: int,
+    action: audit.AuditAction,
     change: str,
     exc: PointcareError,
 ) -> Response[Any]:
     """The account page again, saying why; a rule that refused (not a typing slip) is audited."""
     if isinstance(exc, Conflict):
-        action = (
-            audit.AuditAction.PASSWORD_RESET
-            if change == "password reset"
-            else audit.AuditAction.USER_CHANGED
-        )
         event = audit.AuditEvent(
             action=action,
             actor=audit.actor_of(request, principal),
