@@ -58,7 +58,7 @@ def _transport(settings: Settings, *, over_https: bool) -> SettingState:
             False,
             "This page came over plain HTTP: passwords, photos and patient details cross the "
             "network readable by anyone on it.",
-            "Serve with `pointcare serve --tls` or behind a TLS reverse proxy "
+            "Serve with pointcare serve --tls, or behind a TLS reverse proxy "
             "(POINTCARE_TRUSTED_PROXIES), and set POINTCARE_SECURE_COOKIES=true.",
         )
     if not settings.secure_cookies:
