@@ -74,7 +74,12 @@ def test_htmx_gets_only_the_search_section_back(browser: SignIn) -> None:
     assert refused.headers["HX-Reswap"] == "outerHTML"
 
 
-ADMIN_PAGES = ('href="/admin/deliveries"', 'href="/admin/rejected"', 'href="/admin/audit"')
+ADMIN_PAGES = (
+    'href="/admin/users"',
+    'href="/admin/deliveries"',
+    'href="/admin/rejected"',
+    'href="/admin/audit"',
+)
 
 
 @pytest.mark.parametrize("role", ["photographer", "clinician", "admin"])
