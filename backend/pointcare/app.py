@@ -30,7 +30,7 @@ from pointcare.web.api.measurements import MEASUREMENT_ROUTES
 from pointcare.web.api.patients import find_patients
 from pointcare.web.api.photos import inspect_photo, upload_document, upload_photo, upload_video
 from pointcare.web.api.wristbands import WRISTBAND_ROUTES
-from pointcare.web.assets import htmx_source, pwa_dir
+from pointcare.web.assets import STATIC_COMPRESSION, htmx_source, pwa_dir
 from pointcare.web.deps import DEPENDENCIES
 from pointcare.web.dicomweb import DICOMWEB_ROUTES
 from pointcare.web.forwarded import forwarded_headers
@@ -166,6 +166,7 @@ def create_app(
                 settings.max_upload_bytes, settings.video_max_bytes
             ),  # per route, before a body is read
         ],
+        compression_config=STATIC_COMPRESSION,
         before_request=csrf_protection,
         before_send=[security_headers(script, settings)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from pointcare.domain.findings import FindingKind
 from pointcare.domain.patients import age_on
 from pointcare.domain.views import View
 from pointcare.settings import Settings
-from pointcare.web.assets import ScriptSource
+from pointcare.web.assets import STATIC_URL, ScriptSource, module_imports
 
 
 def age(birth_date: date | None) -> str:
@@ -54,6 +54,16 @@ def csrf_field(context: Context) -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(escape(token))
 
 
+def module_script(entry: str) -> Markup:
+    """The page's module script (``entry``: its path under static/), with every module it
+    imports preloaded, so that all of them are fetched at once."""
+    links = Markup("").join(
+        Markup('<link rel="modulepreload" href="{}">').format(STATIC_URL + module)
+        for module in module_imports(entry)
+    )
+    return links + Markup('<script type="module" src="{}"></script>').format(STATIC_URL + entry)
+
+
 def configure_templates(
     engine: JinjaTemplateEngine, settings: Settings, script: ScriptSource
 ) -> None:
@@ -67,6 +77,7 @@ def configure_templates(
         views=list(View),
         csrf_token=csrf_token,
         csrf_field=csrf_field,
+        module_script=module_script,
     )
     env.filters.update(
         site_label=site_label,
