@@ -112,7 +112,10 @@ pytest: system-packages $(TEST_STAMP) vendor viewer ## Only the tests (PYTEST_AR
 	@echo "==> pytest$(if $(PYTEST_ARGS), $(PYTEST_ARGS))$(if $(CI),  (CI=$(CI): a missing tool fails its tests))"
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(TEST_STAMP) ## Run the benchmarks (python -m tests.bench)
+# Lighthouse 12 from npm into var/tools (gitignored), for `make bench` and `make lighthouse`.
+LIGHTHOUSE := var/tools/node_modules/.bin/lighthouse
+
+bench: $(TEST_STAMP) vendor $(LIGHTHOUSE) ## Run the benchmarks (python -m tests.bench)
 	@$(BIN)/python -m tests.bench
 
 bench-native: $(TEST_STAMP) ## Each native path against Pillow and pillow-heif alone, in one run
@@ -130,16 +133,13 @@ screenshots: $(TEST_STAMP) vendor ## Every page on a phone, a tablet and a deskt
 chaos: system-packages $(TEST_STAMP) ## Fault experiments, a table in var/chaos/report.md (CHAOS=name ...)
 	@$(BIN)/python -m tests.chaos $(CHAOS)
 
-# Lighthouse 12 from npm into var/tools (gitignored); not part of `make test`.
-LIGHTHOUSE := var/tools/node_modules/.bin/lighthouse
-
 $(LIGHTHOUSE):
 	@echo "==> installing Lighthouse 12 into var/tools"
 	@mkdir -p var/tools
 	@npm install --prefix var/tools --no-audit --no-fund --loglevel=error lighthouse@12
 
 .PHONY: lighthouse
-lighthouse: $(RUN_STAMP) vendor $(LIGHTHOUSE) ## Lighthouse (mobile) on sign-in, scan, capture, review
+lighthouse: $(RUN_STAMP) vendor $(LIGHTHOUSE) ## Lighthouse (mobile) on sign-in, home, scan, capture, review
 	@CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(BIN)/python infra/lighthouse.py \
 	  --lighthouse $(LIGHTHOUSE)
 

@@ -1,10 +1,13 @@
-"""Lighthouse (mobile) on the sign-in, scan, capture and review pages of a demo server.
+"""Lighthouse (mobile) on the sign-in, home, scan, capture and review pages of a demo server.
 
-Run by ``make lighthouse``, which installs Lighthouse 12 into var/tools first. Starts
-``pointcare serve --demo`` on a free port with a throwaway data dir, signs in over HTTP (the
-forms, as a browser would), opens a bedside session for a demo patient, stores one photo for the
-review page, then runs Lighthouse on each page with the session cookie, writes the reports to
-var/lighthouse/ and prints the scores against the targets. Exit status 1 when a target is missed.
+Run by ``make lighthouse``, which installs Lighthouse 12 into var/tools first, and by
+``make bench`` (its phone pages scenario, ``--pages login,home,scan,capture --rounds N --json``).
+Starts ``pointcare serve --demo`` on a free port with a throwaway data dir, signs in over HTTP
+(the forms, as a browser would), opens a bedside session for a demo patient, stores one photo for
+the review page, then runs Lighthouse on each page with the session cookie, writes the reports
+to var/lighthouse/ and prints the scores against the targets. With ``--rounds``, each page is
+measured that many times and its lowest score is held to the target. Exit status 1 when a
+target is missed.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 PATIENT = ("PC100002", "PCDEMO")
 PHOTO = REPO.parent / "shared" / "corpus" / "photos" / "gps" / "DSCN0010.jpg"
-TARGETS = {"performance": 90, "accessibility": 100, "best-practices": 95}
+TARGETS = {"performance": 95, "accessibility": 100, "best-practices": 95}
+PAGES = ("login", "home", "scan", "capture", "review")
 CHROME_FLAGS = (
     "--headless=new --no-sandbox --disable-gpu --disable-quic --no-first-run "
     "--disable-background-networking --disable-component-update --disable-sync"
@@ -110,7 +114,12 @@ def bedside_capture(client: httpx.Client) -> str:
     if opened.status_code != 303 or not consent_url.endswith("/consent"):
         raise Unavailable(f"opening a bedside session answered {opened.status_code}")
     consent = client.get(consent_url)
-    answers = {"consent_clinical": "yes", "consent_method": "verbal"}
+    answers = {
+        "consent_clinical": "yes",
+        "consent_teaching": "no",
+        "consent_publication": "no",
+        "consent_method": "verbal",
+    }
     given = client.post(
         consent_url, data={**form(consent, consent_url), **answers}, headers=csrf(consent)
     )
@@ -128,7 +137,9 @@ def review_with_a_photo(client: httpx.Client) -> str:
         "body_site": "14975008",
         "laterality": "L",
         "view": "close-up",
-        "consent_clinical": "true",
+        "consent_clinical": "yes",
+        "consent_teaching": "no",
+        "consent_publication": "no",
         "consent_method": "verbal",
         "capture_id": str(uuid.uuid4()),
     }
@@ -144,12 +155,15 @@ def review_with_a_photo(client: httpx.Client) -> str:
     return f"/patients/{mrn}?issuer={issuer}"
 
 
-def prepare(client: httpx.Client) -> tuple[dict[str, str], list[str]]:
-    """Sign in, then reach each page; the pages by name, and what could not be reached."""
+def prepare(client: httpx.Client, wanted: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
+    """Sign in, then reach each page wanted; the pages by name, and what could not be reached."""
     sign_in(client)
-    pages = {"login": "/login", "scan": "/bedside"}
+    pages = {"login": "/login", "home": "/", "scan": "/bedside"}
+    pages = {name: path for name, path in pages.items() if name in wanted}
     missing: list[str] = []
     for name, reach in (("capture", bedside_capture), ("review", review_with_a_photo)):
+        if name not in wanted:
+            continue
         try:
             pages[name] = reach(client)
         except Unavailable as exc:
@@ -184,7 +198,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lighthouse", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=REPO / "var" / "lighthouse")
+    parser.add_argument(
+        "--pages", default=",".join(PAGES), help=f"a comma list of {', '.join(PAGES)}"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="Lighthouse runs per page")
+    parser.add_argument("--json", type=Path, help="also write every round's scores here")
     args = parser.parse_args()
+    wanted = tuple(name for name in args.pages.split(",") if name)
+    unknown = sorted(set(wanted) - set(PAGES))
+    if unknown:
+        parser.error(f"unknown pages: {', '.join(unknown)}")
     os.environ.setdefault("CHROME_PATH", "/usr/bin/chromium")
     args.out.mkdir(parents=True, exist_ok=True)
     data_dir = Path(tempfile.mkdtemp(prefix="pointcare-lighthouse-"))
@@ -207,6 +230,7 @@ def main() -> int:
             start_new_session=True,
         )
     failed: list[str] = []
+    rounds: dict[str, list[dict[str, int]]] = {}
     try:
         with httpx.Client(base_url=base, timeout=30) as client:
             for _ in range(600):
@@ -215,32 +239,41 @@ def main() -> int:
                         break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            pages, failed = prepare(client)
+            pages, failed = prepare(client, wanted)
             cookie = "; ".join(f"{key}={value}" for key, value in client.cookies.items())
-        print(f"{'page':<10}" + "".join(f"{key:>16}" for key in TARGETS))
-        for name, path in pages.items():
-            try:
-                scores = run_lighthouse(
-                    args.lighthouse,
-                    base + path,
-                    name,
-                    args.out,
-                    None if name == "login" else cookie,
+        print(f"{'page':<10}{'round':>6}" + "".join(f"{key:>16}" for key in TARGETS))
+        for number in range(1, args.rounds + 1):
+            for name, path in pages.items():
+                try:
+                    scores = run_lighthouse(
+                        args.lighthouse,
+                        base + path,
+                        name if args.rounds == 1 else f"{name}-{number}",
+                        args.out,
+                        None if name == "login" else cookie,
+                    )
+                except Unavailable as exc:
+                    failed.append(f"{name}: {exc}")
+                    continue
+                rounds.setdefault(name, []).append(scores)
+                print(
+                    f"{name:<10}{number:>6}" + "".join(f"{scores[key]:>16}" for key in TARGETS),
+                    flush=True,
                 )
-            except Unavailable as exc:
-                failed.append(f"{name}: {exc}")
-                continue
-            print(f"{name:<10}" + "".join(f"{scores[key]:>16}" for key in TARGETS), flush=True)
+        for name, scores_list in rounds.items():
             failed += [
-                f"{name} {key} {scores[key]} below {goal}"
+                f"{name} {key} {lowest} below {goal}"
                 for key, goal in TARGETS.items()
-                if scores[key] < goal
+                if (lowest := min(scores[key] for scores in scores_list)) < goal
             ]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=15)
         shutil.copyfile(data_dir / "server.log", args.out / "server.log")
         shutil.rmtree(data_dir, ignore_errors=True)
+    if args.json:
+        document = {"targets": TARGETS, "pages": rounds, "missed": failed}
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
     print(f"reports: {args.out}/*.report.html (the server's log: {args.out}/server.log)")
     for miss in failed:
         print(f"missed: {miss}")
