@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx
 
+from tests.bench import phone_pages, shutter
 from tests.support.consent import CLINICAL_ONLY
 from tests.support.tools import CORPUS_DIR, REPO_ROOT
 
@@ -1031,6 +1032,7 @@ class Bench:
             )
             if colour:
                 out[f"server_over_colour_managed_floor_paired_{name}"] = colour
+        out.update(shutter.ratios(r))
         return out
 
     def targets(self, ratios: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -1121,6 +1123,9 @@ class Bench:
                 )
             else:
                 rows.append((target, "-", NOT_MEASURED))
+        # The scenarios of tests/bench/shutter.py and phone_pages.py give their own rows.
+        for target, figure, met in (*shutter.target_rows(r), *phone_pages.target_rows(r)):
+            rows.append((target, figure, verdict(met)))
         return rows
 
     def write(self) -> None:
@@ -1129,6 +1134,8 @@ class Bench:
         for key, why in (
             ("6_read_side", "not run (--only ingest, or the run stopped before it)"),
             ("7_delivery", "not run (--only read, Orthanc absent, or the run stopped before it)"),
+            (shutter.KEY, "not run (left out by --only, or the run stopped before it)"),
+            (phone_pages.KEY, "not run (left out by --only, or the run stopped before it)"),
         ):
             self.results.setdefault(key, {"status": NOT_MEASURED, "why": why})
         document = {
@@ -1311,12 +1318,28 @@ def markdown(document: dict[str, Any]) -> str:
         block = r.get(key, {})
         if block.get("status") == NOT_MEASURED:
             lines += [f"#### {title}", "", f"{NOT_MEASURED}: {block.get('why')}", ""]
+    lines += shutter.markdown_lines(r)
+    lines += phone_pages.markdown_lines(r)
     for note in sorted(set(r.get("notes", []))):
         lines.append(f"- note: {note}")
     return "\n".join(lines).rstrip() + "\n"
 
 
 # -- main ----------------------------------------------------------------------------------------
+
+
+SCENARIOS = ("ingest", "read", "shutter", "phone_pages")
+
+
+def scenario_names(text: str) -> tuple[str, ...]:
+    """``--only``'s comma list, each name one of ``SCENARIOS``."""
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in SCENARIOS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown scenario {', '.join(unknown) or '(none)'}; choose from {', '.join(SCENARIOS)}"
+        )
+    return names
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1332,9 +1355,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("ingest", "read"),
-        default=None,
-        help="run only the ingest scenarios (1-5, 7) or only the read side (6)",
+        type=scenario_names,
+        default=SCENARIOS,
+        help="a comma list of the scenarios to run, of: "
+        + ", ".join(SCENARIOS)
+        + " (ingest: 1-5 and 7; read: 6; default: all)",
     )
     args = parser.parse_args(argv)
     repeat = args.repeat or (3 if args.quick else 5)
@@ -1347,11 +1372,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     bench = Bench(config)
     try:
-        if args.only != "read":
+        if "ingest" in args.only:
             objects = bench.pointcare_scenarios()
             bench.orthanc_scenarios(objects)
-        if args.only != "ingest":
+        if "read" in args.only:
             bench.results["6_read_side"] = bench.read_side()
+        if "shutter" in args.only:
+            bench.log("shutter to stored: the bedside page in Chromium, emulated ward networks")
+            bench.results[shutter.KEY] = shutter.measure(repeat, bench.work, bench.log)
+        if "phone_pages" in args.only:
+            bench.log("phone pages: Lighthouse (mobile) on sign-in, home, scan, capture")
+            bench.results[phone_pages.KEY] = phone_pages.measure(
+                1 if args.quick else 3, bench.work, bench.log
+            )
     finally:
         bench.write()
         shutil.rmtree(bench.work, ignore_errors=True)

@@ -127,3 +127,50 @@ def test_the_paired_ratios_are_shown_beside_the_verdicts_they_do_not_change() ->
         "server, then as many photos to its converter): ours 31.00 (30.00–32.00) photos/s, "
         "Orthanc's 4.50 (4.00–5.00); ratio per round 7.00 (6.00–8.00)\n"
     ) in report
+
+
+def test_only_takes_a_comma_list_of_known_scenarios() -> None:
+    import argparse
+
+    from tests.bench.harness import scenario_names
+
+    assert scenario_names("shutter, phone_pages") == ("shutter", "phone_pages")
+    with pytest.raises(argparse.ArgumentTypeError, match="unknown scenario search"):
+        scenario_names("ingest,search")
+
+
+def test_the_shutter_floor_is_the_bytes_over_the_bandwidth_plus_two_round_trips() -> None:
+    from tests.bench.shutter import Profile
+
+    ward = Profile("ward_wifi", up_mbit_s=20, rtt_ms=40)
+    assert ward.floor_ms(2_500_000) == pytest.approx(1000 + 80)
+
+
+def test_shutter_and_phone_page_verdicts() -> None:
+    from tests.bench import phone_pages, shutter
+
+    def spread(value: float, low: float, high: float) -> dict[str, float]:
+        return {"median": value, "min": low, "max": high}
+
+    def profile(ratio: float, sent: float) -> dict[str, object]:
+        return {
+            "over_floor": spread(ratio, ratio - 0.05, ratio + 0.3),
+            "send_to_stored_ms": spread(300, 280, 400),
+            "floor_ms": spread(250, 250, 250),
+            "bytes_sent": spread(sent, sent, sent),
+        }
+
+    results = {
+        shutter.KEY: {
+            "camera": {"camera_jpeg_bytes": 400_000},
+            "ward_wifi": profile(1.15, 390_000),
+            "poor": profile(1.25, 401_000),
+        },
+        phone_pages.KEY: {"login": {"performance": spread(99, 97, 100)}},
+    }
+    met = [verdict for _, _, verdict in shutter.target_rows(results)]
+    assert met == [True, False, False]  # poor is over 1.2x; 401 kB is more than the camera's 400
+    pages = {t.split(" on ")[1].split()[0]: ok for t, _, ok in phone_pages.target_rows(results)}
+    assert pages == {"login": True, "home": None, "scan": None, "capture": None}
+    absent = {shutter.KEY: {"status": "not measured", "why": "no chromium"}}
+    assert "not measured: no chromium" in shutter.markdown_lines(absent)

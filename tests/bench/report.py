@@ -1,0 +1,28 @@
+"""What the phone scenarios (``shutter``, ``phone_pages``) hand the harness's report."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from typing import Any
+
+Verdict = tuple[str, str, bool | None]
+"""A row of the targets table: target, figure, met (None: not measured)."""
+
+
+def spread(values: Iterable[float]) -> dict[str, float]:
+    """Median, min and max over the rounds."""
+    ordered = list(values)
+    return {"median": statistics.median(ordered), "min": min(ordered), "max": max(ordered)}
+
+
+def cell(figure: dict[str, float], digits: int = 0) -> str:
+    """``median (min–max)``."""
+    return f"{figure['median']:.{digits}f} ({figure['min']:.{digits}f}–{figure['max']:.{digits}f})"
+
+
+def unmeasured(title: str, block: dict[str, Any]) -> list[str] | None:
+    """The section of a scenario that did not run (or could not), saying why; None if it ran."""
+    if block and "status" not in block:
+        return None
+    return [title, "", f"not measured: {block.get('why', 'not run')}", ""]
