@@ -178,6 +178,7 @@ def run_lighthouse(
         str(lighthouse),
         url,
         "--quiet",
+        *(["--save-assets"] if os.environ.get("LIGHTHOUSE_SAVE_ASSETS") else []),
         "--form-factor=mobile",
         "--only-categories=performance,accessibility,best-practices",
         "--output=json",
