@@ -109,5 +109,5 @@ def markdown_lines(results: dict[str, Any]) -> list[str]:
             for c in ("performance", "accessibility", "best-practices", "host_benchmark_index")
         ]
         lines.append(f"| {page} | " + " | ".join(cells) + " |")
-    lines += [f"- missed: {miss}" for miss in block.get("missed", [])]
+    lines += [f"- lowest round below the target: {miss}" for miss in block.get("missed", [])]
     return [*lines, ""]
