@@ -185,7 +185,7 @@ class Uploads:
         self.requests.setdefault(event["requestId"], {})["headers"] = event["headers"]
 
     def others(self) -> list[str]:
-        """The other requests since the last call (none is expected while a photo is sent)."""
+        """The other requests since the last call: from the shutter tap to stored."""
         seen, self.methods = self.methods, []
         return [line for line in seen if not line.startswith(("POST ", "GET blob:"))]
 
@@ -292,7 +292,7 @@ def measure(rounds: int, work: Path, log: Callable[[str], None]) -> dict[str, An
                 if len(sent) != 1:
                     raise RuntimeError(f"expected one photo upload, saw {len(sent)}")
                 if others := uploads.others():
-                    out.setdefault("other_requests_while_sending", []).extend(others)
+                    out.setdefault("other_requests_shutter_to_stored", []).extend(others)
                 return marks, *sent[0]
 
             # Untimed, the network not shaped: the server's first photo after its start also
@@ -425,9 +425,9 @@ def markdown_lines(results: dict[str, Any]) -> list[str]:
             f"| {cell(f['over_floor'], 2)} | {cell(f['answer_wait_ms'])} "
             f"| {cell(f['shutter_to_preview_ms'])} | {f.get('loadavg_1_min_after', '?')} |"
         )
-    if block.get("other_requests_while_sending"):
+    if block.get("other_requests_shutter_to_stored"):
         lines.append(
-            "- other requests while a photo was sent: "
-            + ", ".join(sorted(set(block["other_requests_while_sending"])))
+            "- other requests from the shutter tap to stored (the preview included, blob: URLs "
+            "left out): " + ", ".join(sorted(set(block["other_requests_shutter_to_stored"])))
         )
     return [*lines, ""]
