@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -23,6 +24,7 @@ from pointcare.capture.filing import record_consent as new_consent_record
 from pointcare.corrections.visibility import IMAGE_KINDS, images_in_force
 from pointcare.db.models import BedsideSession, ConsentRecord, Instance, Patient, Series
 from pointcare.db.types import utcnow
+from pointcare.domain.body_sites import site_with_side
 from pointcare.domain.consent import DECLINED, ConsentAnswers
 from pointcare.errors import Conflict, ConsentRequired, InvalidInput, NotFound
 
@@ -204,10 +206,24 @@ def stored_photos(db: Session, record: BedsideSession) -> list[Instance]:
     return list(db.scalars(query))
 
 
-def recent_sites(db: Session, patient_id: int, *, limit: int = RECENT_SITES) -> list[str]:
-    """The patient's most recently photographed distinct body sites (codes), newest first."""
-    codes = db.scalars(
-        select(Instance.body_site_code)
+@dataclass(frozen=True, slots=True)
+class RecentSite:
+    """Where one of the patient's recent photos was taken: site, side and face."""
+
+    code: str
+    laterality: str
+    aspect: str
+
+    @property
+    def label(self) -> str:
+        return site_with_side(self.code, self.laterality, self.aspect)
+
+
+def recent_sites(db: Session, patient_id: int, *, limit: int = RECENT_SITES) -> list[RecentSite]:
+    """The patient's most recently photographed distinct places (site, side and face), newest
+    first."""
+    rows = db.execute(
+        select(Instance.body_site_code, Instance.laterality, Instance.aspect)
         .where(
             Instance.patient_id == patient_id,
             Instance.body_site_code.is_not(None),
@@ -216,4 +232,5 @@ def recent_sites(db: Session, patient_id: int, *, limit: int = RECENT_SITES) -> 
         .order_by(Instance.captured_at.desc(), Instance.id.desc())
         .limit(_RECENT_WINDOW)
     )
-    return [code for code in dict.fromkeys(codes) if code][:limit]
+    places = (RecentSite(code or "", side or "U", aspect or "") for code, side, aspect in rows)
+    return [place for place in dict.fromkeys(places) if place.code][:limit]

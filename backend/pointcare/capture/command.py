@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pointcare.domain.body_sites import BodySite, Laterality
+from pointcare.domain.body_sites import Aspect, BodySite, Laterality
 from pointcare.domain.clock import TakenAt
 from pointcare.domain.consent import ConsentAnswers
 from pointcare.domain.objects import ObjectKind
@@ -43,6 +43,8 @@ class ImageTags:
 
     site: BodySite
     laterality: Laterality
+    aspect: Aspect | None = None
+    """Which face of the site (the back of a forearm); None: not stated."""
     view: View | None
     description: str
     sensitive: bool

@@ -21,7 +21,7 @@ from pointcare.capture.command import (
     ImageTags,
     Source,
 )
-from pointcare.domain.body_sites import BodySite, body_site, parse_laterality
+from pointcare.domain.body_sites import BodySite, body_site, parse_aspect, parse_laterality
 from pointcare.domain.clock import TakenAt, TakenAtSource
 from pointcare.domain.consent import (
     CONSENT_FIELDS,
@@ -60,6 +60,9 @@ class CaptureFields:
     """A SNOMED CT concept id from ``GET /api/v1/body-sites``."""
     laterality: str | None = None
     """R, L, B or U."""
+    aspect: str | None = None
+    """Which face of the site (``aspects`` of the site in ``GET /api/v1/body-sites``): anterior,
+    posterior, medial, lateral, superior or inferior; absent or empty: not stated."""
     view: str | None = None
     description: str | None = None
     consent_clinical: str | None = None
@@ -244,6 +247,10 @@ def _tags(raw: CaptureFields, problems: _Problems) -> ImageTags | None:
     laterality = None
     if site is not None and "laterality" not in problems.errors:
         laterality = problems.check("laterality", lambda: site.laterality_for(asked))
+    asked_aspect = problems.check("aspect", lambda: parse_aspect(raw.aspect))
+    aspect = None
+    if site is not None and "aspect" not in problems.errors:
+        aspect = problems.check("aspect", lambda: site.aspect_for(asked_aspect))
     view = problems.check("view", lambda: View.parse(raw.view))
     description = " ".join((raw.description or "").split())
     if len(description) > MAX_DESCRIPTION_LENGTH:
@@ -261,11 +268,17 @@ def _tags(raw: CaptureFields, problems: _Problems) -> ImageTags | None:
             else parse_bool(raw.recognizable, "recognizable", default=False)
         ),
     )
-    if site is None or laterality is None or sensitive is None or "recognizable" in problems.errors:
+    if (
+        site is None
+        or laterality is None
+        or sensitive is None
+        or {"recognizable", "aspect"} & problems.errors.keys()
+    ):
         return None
     return ImageTags(
         site=site,
         laterality=laterality,
+        aspect=aspect,
         view=view,
         description=description,
         sensitive=sensitive or site.intimate,

@@ -27,9 +27,9 @@ from pointcare.dicom.measurement_report import (
 )
 from pointcare.dicom.modules import Equipment
 from pointcare.dicom.part10 import Part10Source, readable
-from pointcare.domain.body_sites import Laterality, body_site
+from pointcare.domain.body_sites import Aspect, Laterality, body_site
 from pointcare.domain.clock import TakenAt, TakenAtSource
-from pointcare.domain.findings import Aspect, FindingKind
+from pointcare.domain.findings import FindingKind
 from pointcare.domain.objects import ObjectKind
 from pointcare.measurement.measure import Measurement
 

@@ -136,6 +136,7 @@ def prepare(
         columns={
             "body_site_code": tags.site.snomed_id,
             "laterality": tags.laterality.value,
+            "aspect": tags.aspect.value if tags.aspect else None,
             "view": tags.view.value if tags.view else None,
             "sensitive": tags.sensitive,
             "recognizable": tags.recognizable,
@@ -170,6 +171,7 @@ def _build(
             instance_number=placement.instance_number,
             body_site=tags.site,
             laterality=tags.laterality,
+            aspect=tags.aspect,
             view=tags.view,
             description=tags.description,
             operator_name=operator_name,

@@ -42,7 +42,7 @@ from pointcare.dicom.rejection_note import (
     build_rejection_note,
 )
 from pointcare.dicom.video import stored_clip
-from pointcare.domain.body_sites import BodySite, Laterality, body_site
+from pointcare.domain.body_sites import Aspect, BodySite, Laterality, body_site
 from pointcare.domain.clock import TakenAt, TakenAtSource, at_offset
 from pointcare.domain.consent import ConsentAnswers, ConsentMethod
 from pointcare.domain.objects import ObjectKind
@@ -82,6 +82,8 @@ class DetailChanges:
 
     site: BodySite | None = None
     laterality: Laterality | None = None
+    aspect: Aspect | None = None
+    """A new face of the site; None keeps the original's while the site still offers it."""
     view: View | None = None
     description: str | None = None
 
@@ -258,6 +260,7 @@ def _copy_request(session: Session, original: Instance, correction: Correction) 
         raise InvalidInput(
             "The correction was not made.", errors={"laterality": str(exc)}
         ) from None
+    aspect = _aspect_of_copy(original, site, changes.aspect)
     view = (
         changes.view
         if changes.view is not None
@@ -277,6 +280,7 @@ def _copy_request(session: Session, original: Instance, correction: Correction) 
         tags=ImageTags(
             site=site,
             laterality=laterality,
+            aspect=aspect,
             view=view,
             description=(
                 changes.description if changes.description is not None else original.description
@@ -288,6 +292,19 @@ def _copy_request(session: Session, original: Instance, correction: Correction) 
         finding_id=original.finding_id if correction.target is None else None,
         allow_duplicate=True,  # the same picture again, on purpose
     )
+
+
+def _aspect_of_copy(original: Instance, site: BodySite, asked: Aspect | None) -> Aspect | None:
+    """The aspect asked for; else the original's, unless the corrected site has no such face."""
+    if asked is not None:
+        try:
+            return site.aspect_for(asked)
+        except ValueError as exc:
+            raise InvalidInput(
+                "The correction was not made.", errors={"aspect": str(exc)}
+            ) from None
+    kept = Aspect(original.aspect) if original.aspect else None
+    return kept if kept in site.aspects else None
 
 
 def _consent_now(session: Session, original: Instance) -> ConsentAnswers:

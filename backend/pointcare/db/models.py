@@ -230,6 +230,8 @@ class Instance(Base):
     # --- Images (photos) ---
     body_site_code: Mapped[str | None] = mapped_column(String(20))
     laterality: Mapped[str | None] = mapped_column(String(1))
+    aspect: Mapped[str | None] = mapped_column(String(16))
+    """Which face of the site (``domain.body_sites.Aspect``); None: not stated."""
     view: Mapped[str | None] = mapped_column(String(16))
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     recognizable: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -268,7 +270,7 @@ class Instance(Base):
         """Where on the body, as the pages say it ("Left forearm"); empty without a site."""
         if self.body_site_code is None:
             return ""
-        return site_with_side(self.body_site_code, self.laterality or "U")
+        return site_with_side(self.body_site_code, self.laterality or "U", self.aspect)
 
     @property
     def consent_record(self) -> ConsentRecord:

@@ -29,9 +29,9 @@ from pointcare.dicom.modules import (
     local_scheme_identification,
     with_file_meta,
 )
-from pointcare.domain.body_sites import BodySite, Laterality
+from pointcare.domain.body_sites import Aspect, BodySite, Laterality
 from pointcare.domain.codes import LOCAL_SCHEME, Code
-from pointcare.domain.findings import Aspect, FindingKind
+from pointcare.domain.findings import FindingKind
 
 COMPREHENSIVE_3D_SR_STORAGE = "1.2.840.10008.5.1.4.1.1.88.34"
 WOUND_MEASUREMENT_PROCEDURE = Code(

@@ -28,7 +28,7 @@ from pointcare.dicom.modules import (
     set_sop_common,
     with_file_meta,
 )
-from pointcare.domain.body_sites import BodySite, Laterality
+from pointcare.domain.body_sites import Aspect, BodySite, Laterality
 from pointcare.domain.codes import LOCAL_SCHEME
 from pointcare.domain.consent import Consent
 from pointcare.domain.patients import PatientIdentity
@@ -55,6 +55,8 @@ class PhotoDetails:
     body_site: BodySite
     laterality: Laterality
     view: View | None
+    aspect: Aspect | None = None
+    """Which face of the site: the Anatomic Region Modifier Sequence; None: not stated."""
     description: str
     """Free text shown with the image (Image Comments)."""
     operator_name: str
@@ -109,6 +111,7 @@ def photographic_dataset(
     ``with_view`` adds the View Code Sequence (a Standard Extended attribute)."""
     captured_at = v.aware(details.captured_at, "captured_at")
     laterality = details.body_site.laterality_for(details.laterality)
+    aspect = details.body_site.aspect_for(details.aspect)
     view = details.view if with_view else None
 
     ds = Dataset()
@@ -159,7 +162,10 @@ def photographic_dataset(
     ds.ImageType = ["ORIGINAL", "PRIMARY"]
     # "01" for kept JPEGs and clips too: the phone already compressed them lossily.
     ds.LossyImageCompression = "01"
-    ds.AnatomicRegionSequence = Sequence([v.code_item(details.body_site.code)])
+    region = v.code_item(details.body_site.code)
+    if aspect is not None:
+        region.AnatomicRegionModifierSequence = Sequence([v.code_item(aspect.code)])
+    ds.AnatomicRegionSequence = Sequence([region])
     if view is not None:
         # Not among this IOD's modules: a Standard Extended SOP Class (PS3.4 Annex B), which
         # receivers keep; dciodvfy warns about it.

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from pointcare.domain.body_sites import BodySite, Laterality
-from pointcare.domain.codes import LOCAL_SCHEME, SCT, Code
+from pointcare.domain.body_sites import Aspect, BodySite, Laterality
+from pointcare.domain.codes import LOCAL_SCHEME, Code
 
 LABEL_MAX = 64
 """Fits a DICOM LO (the SR's Tracking Identifier)."""
@@ -56,35 +56,6 @@ _KIND_LABELS = {
     FindingKind.BURN: "Burn",
     FindingKind.OTHER_WOUND: "Other wound",
     FindingKind.SKIN_LESION: "Skin lesion",
-}
-
-
-class Aspect(StrEnum):
-    """Which face of the body site (DICOM CID 2 anatomic modifiers, SNOMED CT)."""
-
-    ANTERIOR = "anterior"
-    POSTERIOR = "posterior"
-    MEDIAL = "medial"
-    LATERAL = "lateral"
-    PROXIMAL = "proximal"
-    DISTAL = "distal"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
-
-    @property
-    def code(self) -> Code:
-        return Code(_ASPECT_CODES[self], SCT, self.label)
-
-
-_ASPECT_CODES = {
-    Aspect.ANTERIOR: "255549009",
-    Aspect.POSTERIOR: "255551008",
-    Aspect.MEDIAL: "255561001",
-    Aspect.LATERAL: "49370004",
-    Aspect.PROXIMAL: "40415009",
-    Aspect.DISTAL: "46053002",
 }
 
 

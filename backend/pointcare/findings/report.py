@@ -16,11 +16,10 @@ from pointcare.findings.trend import TrendPoint, area_trend_svg
 def finding_section(session: Session, patient: Patient, finding_id: int) -> FindingSection:
     finding = get_finding(session, patient, finding_id)
     lines = measurement_lines(session, finding)
-    where = site_with_side(finding.body_site_code, finding.laterality).lower()
-    aspect = f", {finding.aspect}" if finding.aspect else ""
+    where = site_with_side(finding.body_site_code, finding.laterality, finding.aspect).lower()
     kind = FindingKind(finding.kind).label.lower()
     return FindingSection(
-        title=f"{finding.label}: {kind}, {where}{aspect}",
+        title=f"{finding.label}: {kind}, {where}",
         opened=finding.opened_on.isoformat()
         + (f" (closed {finding.closed_on.isoformat()})" if finding.closed_on else ""),
         trend_svg=area_trend_svg(

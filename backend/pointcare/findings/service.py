@@ -22,13 +22,14 @@ from pointcare.db.engine import Database
 from pointcare.db.models import Finding, Instance, Patient, WoundMeasurement
 from pointcare.dicom.uids import new_uid
 from pointcare.domain.body_sites import (
+    Aspect,
     BodySite,
     Laterality,
     body_site,
     parse_laterality,
     site_with_side,
 )
-from pointcare.domain.findings import Aspect, FindingDetails, FindingKind, next_label
+from pointcare.domain.findings import FindingDetails, FindingKind, next_label
 from pointcare.errors import Conflict, InvalidInput, NotFound
 
 _Choice = TypeVar("_Choice", FindingKind, Aspect)
@@ -309,7 +310,7 @@ def open_findings(session: Session, patient: Patient) -> list[FindingChoice]:
             finding.id,
             finding.label,
             f"{FindingKind(finding.kind).label.lower()}, "
-            f"{site_with_side(finding.body_site_code, finding.laterality).lower()}",
+            f"{site_with_side(finding.body_site_code, finding.laterality, finding.aspect).lower()}",
         )
         for finding in session.scalars(
             select(Finding)

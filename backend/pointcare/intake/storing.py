@@ -85,6 +85,7 @@ def new_object(
         columns={
             "body_site_code": site.snomed_id,
             "laterality": laterality.value,
+            "aspect": _aspect(dataset, site),
             "view": None,
             "sensitive": site.intimate,
             "recognizable": recognizable or site.identifying,
@@ -121,6 +122,21 @@ def _site(dataset: Dataset) -> tuple[BodySite, Laterality]:
     except ValueError as exc:
         raise Refused(status.DOES_NOT_MATCH_SOP_CLASS, f"Image Laterality: {exc}.") from None
     return site, laterality
+
+
+def _aspect(dataset: Dataset, site: BodySite) -> str | None:
+    """The face of the site its Anatomic Region Modifier Sequence names, when it is one the
+    site offers; other modifiers stay in the object, unindexed."""
+    offered = {(SCT, aspect.code.value): aspect for aspect in site.aspects}
+    for region in dataset.get("AnatomicRegionSequence", [])[:1]:
+        for item in region.get("AnatomicRegionModifierSequence", []):
+            scheme = str(item.get("CodingSchemeDesignator", ""))
+            found = offered.get(
+                (SCT if scheme == "SRT" else scheme, str(item.get("CodeValue", "")))
+            )
+            if found is not None:
+                return found.value
+    return None
 
 
 def taken_of(dataset: Dataset) -> TakenAt:

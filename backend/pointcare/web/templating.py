@@ -11,7 +11,15 @@ from markupsafe import Markup, escape
 
 from pointcare import __version__
 from pointcare.auth.csrf import token_for
-from pointcare.domain.body_sites import BODY_SITES, Laterality, laterality_label, site_label
+from pointcare.domain.body_sites import (
+    BODY_SITES,
+    SITE_ASPECTS,
+    Laterality,
+    aspect_word,
+    laterality_label,
+    site_label,
+    site_with_side,
+)
 from pointcare.domain.clock import at_offset
 from pointcare.domain.findings import FindingKind
 from pointcare.domain.patients import age_on
@@ -74,6 +82,9 @@ def configure_templates(
         institution=settings.institution_name,
         body_sites=BODY_SITES,
         lateralities=list(Laterality),
+        aspects=SITE_ASPECTS,
+        site_with_side=site_with_side,
+        site_aspect_words=lambda site: {a.value: site.aspect_word(a) for a in site.aspects},
         views=list(View),
         csrf_token=csrf_token,
         csrf_field=csrf_field,
@@ -82,6 +93,7 @@ def configure_templates(
     env.filters.update(
         site_label=site_label,
         laterality_label=laterality_label,
+        aspect_word=aspect_word,
         age=age,
         local_time=local_time,
         finding_kind=lambda kind: FindingKind(kind).label,

@@ -205,7 +205,13 @@ import { uuid4 } from "./lib/uuid.js";
         data.append("title", item.file.name.replace(/\.pdf$/i, "").slice(0, 64) || "Document");
       } else {
         var fields = tags();
-        if (item.site.value) fields.body_site = item.site.value;
+        if (item.site.value) {
+          fields.body_site = item.site.value;
+          // A file of another site keeps the aspect only where that site has the same face.
+          var chosen = siteSelect.querySelector('option[value="' + CSS.escape(item.site.value) + '"]');
+          var faces = JSON.parse((chosen && chosen.dataset.aspects) || "{}");
+          if (!faces[fields.aspect]) delete fields.aspect;
+        }
         Object.keys(fields).forEach(function (key) { data.append(key, fields[key]); });
         // As the row shows it: the photo's own moment, or the file's date the user checked.
         data.append("captured_at", item.takenAt);

@@ -1,6 +1,8 @@
 // Applies the body site's rules to the rest of the form as soon as a site is chosen:
 // a paired site (forearm) needs Right, Left or Both; an unpaired one (sacrum) takes
-// "Midline / unpaired" (the user may still pick a side); an intimate site turns "Sensitive image" on. The server checks the same.
+// "Midline / unpaired" (the user may still pick a side); an intimate site turns "Sensitive image" on;
+// the aspect offers only the faces the site has, in its own words ("palm side" of a hand). The
+// server checks the same.
 "use strict";
 (function () {
   // chosen: the user has just picked this site (not a form rendered with carried-over tags).
@@ -27,10 +29,31 @@
         midline.checked = true;
       }
     }
+    offerAspects(form, JSON.parse(option.dataset.aspects || "{}"));
     var sensitive = form.querySelector("[data-sensitive]");
     if (sensitive && option.dataset.intimate === "true") {
       sensitive.checked = true;
     }
+  }
+
+  function offerAspects(form, words) {
+    form.querySelectorAll("select[data-aspect-select]").forEach(function (select) {
+      Array.prototype.forEach.call(select.options, function (option) {
+        if (!option.value) {
+          return;
+        }
+        var word = words[option.value];
+        option.hidden = !word;
+        option.disabled = !word;
+        if (word) {
+          option.textContent = word.charAt(0).toUpperCase() + word.slice(1);
+        }
+      });
+      if (select.selectedOptions[0] && select.selectedOptions[0].disabled) {
+        select.value = "";
+      }
+      select.disabled = Object.keys(words).length === 0;
+    });
   }
 
   function applyWithin(root) {

@@ -14,7 +14,9 @@ photos and documents another capture device stores by STOW-RS. Each stored objec
 - hidden over DICOMweb once a correction rejected it.
 
 A photo is filed under the wound or lesion chosen with it on every way in that takes photos, and
-none of them stores a photo under another patient's finding or a closed one.
+none of them stores a photo under another patient's finding or a closed one. Each of them records
+the face of the site it was sent with (the back of the forearm) as an Anatomic Region Modifier,
+which a correction keeps.
 """
 
 from __future__ import annotations
@@ -106,7 +108,9 @@ def a_photo() -> bytes:
     return data[:2] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + data[2:]
 
 
-TAGS = {"body_site": "14975008", "laterality": "R", "view": "close-up"}
+TAGS = {"body_site": "14975008", "laterality": "R", "aspect": "posterior", "view": "close-up"}
+POSTERIOR = ("255551008", "SCT", "Posterior")
+"""The CID 2 anatomic modifier the "posterior" aspect is written as."""
 
 
 @dataclass
@@ -421,6 +425,79 @@ def test_every_way_in_files_the_photo_under_the_finding_chosen(
         assert (row.finding_id, row.finding_label) == (int(site.finding), "Wound 1")
 
 
+@pytest.mark.parametrize("way_in", PHOTO_WAYS_IN, ids=lambda way: way.__name__.removeprefix("via_"))
+def test_every_way_in_records_the_face_of_the_site(
+    way_in: Callable[[Site], Sent], site: Site
+) -> None:
+    sent = way_in(site)
+    with site.runtime.db.session() as session:
+        row = session.scalars(
+            select(Instance).where(Instance.sop_instance_uid == sent.sop_instance_uid)
+        ).one()
+        # (The correction's copy is of the left forearm: it corrected the side, kept the face.)
+        assert row.aspect == "posterior" and row.where.endswith(" forearm, back"), row.where
+        study, series = row.study.study_instance_uid, row.series.series_instance_uid
+        stored = dcmread(BytesIO(site.runtime.files.resolve(row.storage_path).read_bytes()))
+    [region] = stored.AnatomicRegionSequence
+    [modifier] = region.AnatomicRegionModifierSequence
+    assert (modifier.CodeValue, modifier.CodingSchemeDesignator, modifier.CodeMeaning) == POSTERIOR
+    assert_valid_dicom(stored_bytes(stored), expected_warnings=VIEW_WARNINGS)
+    # Over DICOMweb, as the object holds it: Anatomic Region Sequence > its Modifier Sequence.
+    metadata = site.api.get(
+        f"/dicomweb/studies/{study}/series/{series}/instances/{sent.sop_instance_uid}/metadata",
+        headers={**site.bearer, "Accept": "application/dicom+json"},
+    )
+    [obj] = metadata.json()
+    [item] = obj["00082218"]["Value"]
+    assert item["00082220"]["Value"][0]["00080100"]["Value"] == [POSTERIOR[0]]
+    # And in a search's answer, which the index makes.
+    found = site.api.get(
+        f"/dicomweb/studies/{study}/instances",
+        params={"SOPInstanceUID": sent.sop_instance_uid},
+        headers={**site.bearer, "Accept": "application/dicom+json"},
+    )
+    [listed] = found.json()
+    [item] = listed["00082218"]["Value"]
+    assert item["00082220"]["Value"][0]["00080100"]["Value"] == [POSTERIOR[0]]
+
+
+def stored_bytes(dataset: Any) -> bytes:
+    out = BytesIO()
+    dataset.save_as(out, enforce_file_format=True)
+    return out.getvalue()
+
+
+def refused_photo(site: Site, form: dict[str, str]) -> dict[str, str]:
+    """The problems the API names (422, problem JSON) for a photo sent with ``form``."""
+    refused = site.api.post(
+        "/api/v1/photos",
+        data=form,
+        files={"file": ("p.jpg", a_photo(), "image/jpeg")},
+        headers=site.bearer,
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    errors: dict[str, str] = refused.json()["errors"]
+    return errors
+
+
+@pytest.mark.parametrize(
+    ("site_code", "aspect", "problem"),
+    [
+        ("14975008", "inferior", "the aspect of forearm must be one of"),
+        ("54735007", "anterior", "sacrum takes no aspect"),
+        ("14975008", "sideways", "aspect must be one of"),
+    ],
+)
+def test_a_face_the_site_does_not_have_is_refused(
+    site_code: str, aspect: str, problem: str, site: Site
+) -> None:
+    laterality = "R" if site_code == "14975008" else "U"
+    form = {"patient_id": MRN, "issuer": ISSUER, **CLINICAL_ONLY}
+    form |= {"body_site": site_code, "laterality": laterality, "aspect": aspect}
+    assert problem in refused_photo(site, form)["aspect"]
+
+
 @pytest.mark.parametrize("whose", ["another patient's", "closed"])
 def test_no_photo_is_filed_under_another_patients_or_a_closed_finding(
     whose: str, site: Site
@@ -439,15 +516,7 @@ def test_no_photo_is_filed_under_another_patients_or_a_closed_finding(
     form = {"patient_id": MRN, "issuer": ISSUER, **TAGS, **CLINICAL_ONLY, "finding": wound}
     if whose != "closed":
         form["patient_id"] = "PC100001"  # the wound is PC100003's
-    refused = site.api.post(
-        "/api/v1/photos",
-        data=form,
-        files={"file": ("p.jpg", a_photo(), "image/jpeg")},
-        headers=site.bearer,
-    )
-    assert refused.status_code == 422, refused.text
-    assert refused.headers["content-type"].startswith("application/problem+json")
-    assert "finding" in refused.json()["errors"]
+    assert "finding" in refused_photo(site, form)
     with site.runtime.db.session() as session:
         assert session.scalar(select(func.count(Instance.id))) == before
 

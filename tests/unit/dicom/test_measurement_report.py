@@ -20,8 +20,8 @@ from pointcare.dicom.measurement_report import (
 )
 from pointcare.dicom.modules import Equipment, to_part10
 from pointcare.dicom.uids import new_uid
-from pointcare.domain.body_sites import Laterality
-from pointcare.domain.findings import Aspect, FindingKind
+from pointcare.domain.body_sites import Aspect, Laterality
+from pointcare.domain.findings import FindingKind
 from pointcare.imaging.photo import normalise_photo
 from tests.support.dicom_checks import LOCAL_SCHEME_WARNING, assert_valid_dicom
 from tests.unit.dicom.test_photo import FOREARM, build

@@ -22,7 +22,7 @@ from pointcare.dicom.photo import (
     build_vl_photographic_image,
 )
 from pointcare.dicom.uids import new_uid
-from pointcare.domain.body_sites import Laterality, body_site
+from pointcare.domain.body_sites import Aspect, Laterality, body_site
 from pointcare.domain.consent import Consent, ConsentMethod
 from pointcare.domain.patients import PatientIdentity, Sex
 from pointcare.domain.views import View
@@ -209,6 +209,37 @@ def test_view_is_coded_with_its_scheme_declared() -> None:
     assert (view.CodeValue, view.CodingSchemeDesignator) == ("DERMOSCOPIC", "99PCARE")
     assert ds.CodingSchemeIdentificationSequence[0].CodingSchemeDesignator == "99PCARE"
     assert_valid_dicom(data, expected_warnings=VIEW_WARNINGS)
+
+
+def test_the_face_of_the_site_is_an_anatomic_region_modifier() -> None:
+    photo = normalise_photo(jpeg_bytes(scene(), subsampling=2), max_pixels=10**6)
+    data, ds = round_trip(build(photo, details=details(aspect=Aspect.POSTERIOR)))
+
+    [region] = ds.AnatomicRegionSequence
+    assert (region.CodeValue, region.CodingSchemeDesignator) == ("14975008", "SCT")
+    [modifier] = region.AnatomicRegionModifierSequence
+    assert (modifier.CodeValue, modifier.CodingSchemeDesignator, modifier.CodeMeaning) == (
+        "255551008",
+        "SCT",
+        "Posterior",
+    )
+    assert_valid_dicom(data)
+    # Without an aspect: no modifier at all (an empty sequence would claim one).
+    _data, plain = round_trip(build(photo))
+    assert "AnatomicRegionModifierSequence" not in plain.AnatomicRegionSequence[0]
+
+
+def test_a_face_the_site_does_not_have_is_refused() -> None:
+    photo = normalise_photo(jpeg_bytes(scene(), subsampling=2), max_pixels=10**6)
+    with pytest.raises(ValueError, match="aspect of forearm must be one of"):
+        build(photo, details=details(aspect=Aspect.INFERIOR))
+    with pytest.raises(ValueError, match="sacrum takes no aspect"):
+        build(
+            photo,
+            details=details(
+                body_site=SACRUM, laterality=Laterality.UNPAIRED, aspect=Aspect.ANTERIOR
+            ),
+        )
 
 
 def test_dates_times_and_identity_attributes() -> None:

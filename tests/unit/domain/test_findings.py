@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from pointcare.domain.body_sites import Laterality, body_site
+from pointcare.domain.body_sites import Aspect, Laterality, body_site
 from pointcare.domain.codes import LOCAL_SCHEME
-from pointcare.domain.findings import Aspect, FindingDetails, FindingKind, next_label
+from pointcare.domain.findings import FindingDetails, FindingKind, next_label
 
 FOREARM = body_site("14975008")
 SACRUM = body_site("54735007")

@@ -11,6 +11,16 @@ from pointcare.domain.views import View
 
 
 @dataclass
+class AspectOut:
+    value: str
+    """What the ``aspect`` field of a capture takes."""
+    code: str
+    """The SNOMED CT anatomic modifier (DICOM CID 2) written for it."""
+    label: str
+    """How clinicians say it of this site ("palm side" of a hand)."""
+
+
+@dataclass
 class BodySiteOut:
     code: str
     scheme: str
@@ -18,6 +28,10 @@ class BodySiteOut:
     region: str
     paired: bool
     intimate: bool
+    aspects: list[AspectOut]
+    """The faces a photo of this site may name (front, back...); empty: none."""
+    parent: str | None
+    """For a finer site (a finger): the code of the site the body map zooms into to show it."""
 
 
 @dataclass
@@ -28,9 +42,19 @@ class ViewOut:
 
 @get("/api/v1/body-sites", tags=["catalogue"], sync_to_thread=False)
 def list_body_sites() -> list[BodySiteOut]:
-    """SNOMED CT body sites; ``paired`` sites need a laterality (R, L or B)."""
+    """SNOMED CT body sites; ``paired`` sites need a laterality (R, L or B), and a photo may
+    name one of a site's ``aspects``."""
     return [
-        BodySiteOut(s.code.value, s.code.scheme, s.meaning, s.region.value, s.paired, s.intimate)
+        BodySiteOut(
+            s.code.value,
+            s.code.scheme,
+            s.meaning,
+            s.region.value,
+            s.paired,
+            s.intimate,
+            [AspectOut(a.value, a.code.value, s.aspect_word(a)) for a in s.aspects],
+            s.parent,
+        )
         for s in BODY_SITES
     ]
 

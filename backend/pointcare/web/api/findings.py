@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from pointcare import audit
 from pointcare.auth.principal import Principal
 from pointcare.db.models import Finding, Patient
-from pointcare.domain.body_sites import body_site
-from pointcare.domain.findings import Aspect, FindingKind
+from pointcare.domain.body_sites import Aspect, body_site
+from pointcare.domain.findings import FindingKind
 from pointcare.findings import service
 from pointcare.launch.binding import check_may_open
 from pointcare.runtime import Runtime

@@ -23,7 +23,8 @@ from pointcare.corrections.visibility import not_rejected
 from pointcare.db.models import Instance, Patient, Series, Study
 from pointcare.dicom import values as v
 from pointcare.dicom.json_model import JsonObject, merged, to_dicom_json
-from pointcare.domain.body_sites import body_site
+from pointcare.domain.body_sites import Aspect, body_site
+from pointcare.domain.codes import Code
 from pointcare.identity.directory import identity_of
 from pointcare.web.dicomweb import links
 from pointcare.web.dicomweb.matching import INCLUDE_ALL, Level, Search
@@ -308,19 +309,25 @@ def _photo_attributes(instance: Instance) -> dict[str, Any]:
         return {}
     return {
         "ImageLaterality": instance.laterality,
-        "AnatomicRegionSequence": _anatomic_region(instance.body_site_code or ""),
+        "AnatomicRegionSequence": _anatomic_region(instance.body_site_code or "", instance.aspect),
     }
 
 
-def _anatomic_region(snomed_id: str) -> list[dict[str, str]]:
+def _anatomic_region(snomed_id: str, aspect: str | None) -> list[dict[str, Any]]:
+    """The site and, when the photo names one, the face of it (its Anatomic Region Modifier)."""
     try:
         site = body_site(snomed_id)
     except ValueError:
         return []  # a code no longer offered: its meaning is in the stored object, not here
-    return [
-        {
-            "CodeValue": site.code.value,
-            "CodingSchemeDesignator": site.code.scheme,
-            "CodeMeaning": site.code.meaning,
-        }
-    ]
+    region: dict[str, Any] = _code(site.code)
+    if aspect:
+        region["AnatomicRegionModifierSequence"] = [_code(Aspect(aspect).code)]
+    return [region]
+
+
+def _code(code: Code) -> dict[str, Any]:
+    return {
+        "CodeValue": code.value,
+        "CodingSchemeDesignator": code.scheme,
+        "CodeMeaning": code.meaning,
+    }

@@ -40,7 +40,7 @@ from pointcare.bedside.sessions import (
 )
 from pointcare.capture.command import ConfirmedPatient, Source
 from pointcare.db.models import BedsideSession, Finding, Instance
-from pointcare.domain.body_sites import BODY_SITES, site_with_side
+from pointcare.domain.body_sites import BODY_SITES
 from pointcare.domain.consent import (
     CONSENT_FIELDS,
     DECLINED,
@@ -388,7 +388,7 @@ def _stored_label(runtime: Runtime, sop_instance_uid: str) -> str:
         instance = db.scalar(select(Instance).where(Instance.sop_instance_uid == sop_instance_uid))
         if instance is None:  # pragma: no cover - it was stored a moment ago
             return ""
-        where = site_with_side(instance.body_site_code or "", instance.laterality or "U")
+        where = instance.where
         finding = db.get(Finding, instance.finding_id) if instance.finding_id else None
         return f"{where}, {finding.label}" if finding else where
 
@@ -497,7 +497,7 @@ def bedside_summary(
     """What this session stored: how many photos, of which sites, in which study."""
     record = _load(db, runtime, principal, session_id)
     photos = stored_photos(db, record)
-    counts = Counter(site_with_side(p.body_site_code or "", p.laterality or "U") for p in photos)
+    counts = Counter(p.where for p in photos)
     studies = list({p.study.study_instance_uid: p.study for p in photos}.values())
     context = _patient_context(db, record)
     return page(

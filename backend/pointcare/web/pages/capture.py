@@ -44,6 +44,7 @@ CONSENT_METHODS = tuple(ConsentMethod)
 FIELD_MESSAGES = {
     "body_site": "Choose the body site.",
     "laterality": "Choose the side: Right, Left or Both sides.",
+    "aspect": "Choose a face this body site has (front, back...), or none.",
     "view": "Choose overview, close-up or dermoscopic.",
     "captured_at": "The phone's date or time looks wrong. Check its clock, then send again.",
     "finding": "Choose one of this patient's open wounds or lesions, or none.",
@@ -60,6 +61,7 @@ class CaptureValues:
     capture_id: str
     body_site: str = ""
     laterality: str = ""
+    aspect: str = ""
     view: str = ""
     description: str = ""
     consent_clinical: str = ""
@@ -87,6 +89,7 @@ class CaptureValues:
             capture_id=_uuid(form.capture_id) or new_capture_id(),
             body_site=(form.body_site or "").strip(),
             laterality=(form.laterality or "").strip(),
+            aspect=(form.aspect or "").strip(),
             view=(form.view or "").strip(),
             description=form.description or "",
             consent_clinical=_answer(form.consent_clinical),
@@ -229,7 +232,7 @@ async def capture_photo(
     except PointcareError as exc:
         return _panel(request, patient, values, status=exc.status_code, problem=exc)
     # An unpaired site sent without a side is recorded as U: its label has no side.
-    label = site_with_side(values.body_site, values.laterality or "U")
+    label = site_with_side(values.body_site, values.laterality or "U", values.aspect)
     label += "".join(f", {f.label}" for f in patient.findings if str(f.id) == values.finding)
     return _panel(
         request,

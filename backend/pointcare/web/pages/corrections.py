@@ -31,7 +31,7 @@ from pointcare.corrections.service import (
     series_of,
 )
 from pointcare.db.models import Instance, Patient, RejectionNote
-from pointcare.domain.body_sites import Laterality, body_site
+from pointcare.domain.body_sites import Laterality, body_site, parse_aspect
 from pointcare.domain.views import View
 from pointcare.errors import InvalidInput, PointcareError
 from pointcare.identity.directory import find_by_mrn, identity_of, same_name_exists
@@ -64,6 +64,7 @@ class CorrectionForm:
     target_confirmed: str = ""
     body_site: str = ""
     laterality: str = ""
+    aspect: str = ""
     view: str = ""
     description: str = ""
 
@@ -155,6 +156,10 @@ def _details(form: CorrectionForm) -> DetailChanges:
     except ValueError:
         errors["laterality"] = "Choose Right, Left or Both sides."
     try:
+        changes["aspect"] = parse_aspect(form.aspect)
+    except ValueError:
+        errors["aspect"] = "Choose the front, back or another face from the list."
+    try:
         changes["view"] = View(form.view) if form.view else None
     except ValueError:
         errors["view"] = "Choose overview, close-up or dermoscopic."
@@ -165,7 +170,7 @@ def _details(form: CorrectionForm) -> DetailChanges:
     if not any(value is not None for value in changes.values()):
         raise InvalidInput(
             "The correction was not made.",
-            errors={"body_site": "Change at least one of site, side, view or description."},
+            errors={"body_site": "Change at least one of site, side, aspect, view or description."},
         )
     return DetailChanges(**changes)
 

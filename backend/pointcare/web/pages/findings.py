@@ -19,7 +19,8 @@ from pointcare import audit
 from pointcare.access import glass
 from pointcare.corrections.visibility import not_rejected
 from pointcare.db.models import Instance
-from pointcare.domain.findings import Aspect, FindingKind
+from pointcare.domain.body_sites import Aspect
+from pointcare.domain.findings import FindingKind
 from pointcare.findings import service
 from pointcare.findings.measuring import finding_measurements
 from pointcare.findings.trend import TrendPoint, area_trend_svg
