@@ -90,10 +90,14 @@ def shoot(page: Page) -> None:
     )
 
 
+MAP_MIDLINE = 76
+"""The body map's figure is 152 units wide: the viewer's left half ends here."""
+
+
 def pick_on_map(page: Page, label: str, *, back: bool = False) -> None:
     sheet = page.locator("[data-tag-sheet]")
     if back:
-        sheet.get_by_role("button", name="Back", exact=True).click()
+        sheet.get_by_role("button", name="Back view").click()
     figure = sheet.locator("#map-back" if back else "#map-front")
     figure.get_by_role("button", name=label, exact=True).click()
     expect(sheet.locator("[data-tag-choice]")).to_have_text(f"Chosen: {label}")
@@ -189,9 +193,9 @@ def test_a_photo_taken_and_tagged_on_the_body_map_is_stored_for_the_patient(
         expect(sheet.get_by_role("heading", name="Check the tags of this photo")).to_be_visible()
         expect(sheet.locator(".tag-sheet-patient")).to_contain_text(mrn)
         # Front view: the patient's right forearm is drawn on the viewer's left.
-        pick_on_map(page, "Right forearm")
+        pick_on_map(page, "Right forearm, front")
         region = sheet.locator('#map-front [data-site="14975008"][data-side="R"]')
-        assert region.evaluate("r => r.x.baseVal.value + r.width.baseVal.value") <= 110
+        assert region.evaluate("r => r.x.baseVal.value + r.width.baseVal.value") <= MAP_MIDLINE
         expect(sheet.locator("#tag-side-R")).to_be_checked()
         expect(sheet.locator("#tag-side-U")).to_be_disabled()
         sheet.locator("label[for=tag-view-close-up]").click()
@@ -210,7 +214,7 @@ def test_a_photo_taken_and_tagged_on_the_body_map_is_stored_for_the_patient(
         in_view(page, page.locator("[data-queue-summary]"))
         expect(
             page.get_by_role("button", name=re.compile("Tags for the next photo"))
-        ).to_contain_text("Right forearm · Close-up")
+        ).to_contain_text("Right forearm, front · Close-up")
         visit.check("bedside-queue-stored")
 
         page.get_by_role("link", name="Finish").click()
@@ -235,6 +239,66 @@ def test_a_photo_taken_and_tagged_on_the_body_map_is_stored_for_the_patient(
     assert consent == {(DistributionType.TEACHING.value, "YES")}
 
 
+INDEX_FINGER, POSTERIOR = "83738005", "255551008"
+
+
+def test_a_finger_from_the_zoomed_hand_is_stored_with_its_face(
+    camera_phone: Visit, live_server: LiveServer
+) -> None:
+    """On a phone: into the right hand, the index finger, its back; the photo says all three."""
+    page = camera_phone.page
+    mrn = "PC100014"
+    start_session(camera_phone, mrn)
+    sheet = page.locator("[data-tag-sheet]")
+    shoot(page)
+    front = sheet.locator("#map-front")
+    front.get_by_role("button", name="Right hand: zoom in to the fingers, thumb and wrist").click()
+    hand = sheet.get_by_role("group", name="Right hand, palm side, seen from the front")
+    expect(hand).to_be_visible()
+    expect(front).to_be_hidden()
+    # The palm faces the viewer: the thumb is on the viewer's left, the little finger right.
+    thumb = hand.get_by_role("button", name="Right thumb, palm side").bounding_box()
+    little = hand.get_by_role("button", name="Right little finger, palm side").bounding_box()
+    assert thumb and little and thumb["x"] < little["x"]
+    finger = hand.get_by_role("button", name="Right index finger, palm side")
+    box = finger.bounding_box()
+    assert box and box["width"] >= 44 and box["height"] >= 44
+    finger.tap()
+    expect(finger).to_have_attribute("aria-pressed", "true")
+    expect(sheet.locator("[data-tag-choice]")).to_have_text("Chosen: Right index finger, palm side")
+    # The face: the hand's words ("palm side", "back"), and only the faces a finger has.
+    aspects = sheet.get_by_role("group", name=re.compile("Aspect"))
+    expect(aspects.get_by_role("radio")).to_have_count(3)  # not stated, palm side, back
+    expect(aspects.get_by_role("radio", name="Palm side")).to_be_checked()
+    aspects.get_by_text("Back", exact=True).tap()
+    expect(sheet.locator("[data-tag-choice]")).to_have_text("Chosen: Right index finger, back")
+    # Back to the whole body: the hand that holds the finger is marked there.
+    hand.get_by_role("button", name="Back to body").tap()
+    expect(front).to_be_visible()
+    expect(front.locator('[data-map-zoom="hand-R"]')).to_have_class(re.compile("is-chosen"))
+    sheet.get_by_role("button", name="Send photo").tap()
+    item = queue_item(page)
+    expect(item).to_have_attribute("data-state", "stored", timeout=20_000)
+    expect(item).to_contain_text("Right index finger, back")
+    # The next photo offers it among the recent places, with its side and face.
+    shoot(page)
+    recent = sheet.locator("[data-recent-sites]")
+    expect(recent.get_by_role("button", name="Right index finger, back")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    sheet.get_by_role("button", name="Retake").click()
+    expect(sheet).to_be_hidden()
+    camera_phone.assert_no_console_errors()
+
+    [photo] = [
+        ds
+        for ds in archived(live_server, mrn)
+        if ds.AnatomicRegionSequence[0].CodeValue == INDEX_FINGER
+    ]
+    assert photo.ImageLaterality == "R"
+    [modifier] = photo.AnatomicRegionSequence[0].AnatomicRegionModifierSequence
+    assert (modifier.CodeValue, modifier.CodingSchemeDesignator) == (POSTERIOR, "SCT")
+
+
 @pytest.mark.parametrize("device", ["pixel7-landscape", "pixel7-dark"])
 def test_the_camera_screen_works_sideways_and_in_the_dark(
     device: str,
@@ -257,7 +321,7 @@ def test_the_camera_screen_works_sideways_and_in_the_dark(
         in_view(page, page.get_by_role("button", name=re.compile("Tags for the next photo")))
         visit.check("bedside-camera")
         shoot(page)
-        pick_on_map(page, "Left thigh")
+        pick_on_map(page, "Left thigh, front")
         visit.check("bedside-tags")
         visit.assert_no_console_errors()
     finally:
@@ -278,10 +342,10 @@ def test_tags_carry_over_and_follow_the_sites_rules(
             "bs => bs.map(b => b.dataset.site)"
         )
     )
-    regions = sheet.locator("[data-map-figure] [data-site]")
+    regions = sheet.locator("[data-map-view] [data-site]")
     assert regions.count() >= 40
     for site, label in regions.evaluate_all(
-        "rs => rs.map(r => [r.dataset.site, r.getAttribute('aria-label')])"
+        "rs => rs.map(r => [r.dataset.site, r.getAttribute('aria-label') || r.textContent.trim()])"
     ):
         assert site in offered and label
 
@@ -295,9 +359,9 @@ def test_tags_carry_over_and_follow_the_sites_rules(
     expect(sheet).to_be_visible()
 
     # Back view by keyboard: the patient's left is on the viewer's left there.
-    sheet.get_by_role("button", name="Back", exact=True).click()
+    sheet.get_by_role("button", name="Back view").click()
     buttock = sheet.locator("#map-back").get_by_role("button", name="Left buttock", exact=True)
-    assert buttock.evaluate("r => r.x.baseVal.value + r.width.baseVal.value") <= 110
+    assert buttock.evaluate("r => r.x.baseVal.value + r.width.baseVal.value") <= MAP_MIDLINE
     buttock.focus()
     page.keyboard.press("Enter")
     expect(sheet.locator("[data-tag-choice]")).to_have_text("Chosen: Left buttock")
@@ -321,7 +385,7 @@ def test_tags_carry_over_and_follow_the_sites_rules(
     sensitive = sheet.get_by_role("switch", name="Sensitive image")
     expect(sensitive).to_be_checked()
     expect(sensitive).to_be_disabled()
-    expect(sheet.locator("[data-recent-sites]")).to_contain_text("Buttock")
+    expect(sheet.locator("[data-recent-sites]")).to_contain_text("Left buttock")
     sheet.get_by_role("button", name="Use these tags").click()
     shoot(page)
     expect(sheet.locator("[data-tag-choice]")).to_have_text("Chosen: Perineum")
@@ -460,7 +524,7 @@ def test_an_upload_that_fails_on_the_way_is_retried_and_stored_once(
     start_session(camera_phone, mrn)
     page.route(re.compile(r".*/photos$"), flaky)
     shoot(page)
-    pick_on_map(page, "Left knee")
+    pick_on_map(page, "Left buttock", back=True)
     page.locator("[data-tag-sheet]").get_by_role("button", name="Send photo").click()
     item = queue_item(page)
     expect(item).to_contain_text("No connection", timeout=10_000)
@@ -535,7 +599,7 @@ def test_the_screen_locks_when_idle_and_only_the_password_unlocks_it(
         start_session(visit, mrn)
         page.route(re.compile(r".*/photos$"), held)
         shoot(page)
-        pick_on_map(page, "Right hand")
+        pick_on_map(page, "Right inguinal region")
         page.locator("[data-tag-sheet]").get_by_role("button", name="Send photo").click()
         expect(queue_item(page)).to_have_attribute("data-state", "waiting")
 
@@ -604,7 +668,7 @@ def test_each_photo_is_sent_with_the_tags_shown_on_its_preview_and_none_survive_
         # 1: nothing to carry over yet; the nurse tags it.
         shoot(page)
         assert shown_tags(page) == ("None chosen yet", "", View.OVERVIEW.value)
-        pick_on_map(page, "Right hand")
+        pick_on_map(page, "Right inguinal region")
         shown = [shown_tags(page)]
         # Next to the preview, every tag it will carry, whatever is scrolled out of view.
         summaries = [sheet.locator("[data-tag-summary]").inner_text()]
@@ -630,7 +694,7 @@ def test_each_photo_is_sent_with_the_tags_shown_on_its_preview_and_none_survive_
         expect(lock).to_be_hidden()
         shoot(page)
         assert shown_tags(page) == ("None chosen yet", "", View.OVERVIEW.value)
-        pick_on_map(page, "Left knee")
+        pick_on_map(page, "Left buttock", back=True)
         shown.append(shown_tags(page))
         summaries.append(sheet.locator("[data-tag-summary]").inner_text())
         send.click()
@@ -640,15 +704,15 @@ def test_each_photo_is_sent_with_the_tags_shown_on_its_preview_and_none_survive_
         page.context.close()
 
     assert summaries == [
-        "Right hand · Overview",
-        "Right hand · Close-up",
-        "Left knee · Overview",
+        "Right inguinal region · Overview",
+        "Right inguinal region · Close-up",
+        "Left buttock · Overview",
     ]
     # Each photo carries exactly the tags its preview showed.
     assert [choice for choice, _side, _view in shown] == [
-        "Chosen: Right hand",
-        "Chosen: Right hand",
-        "Chosen: Left knee",
+        "Chosen: Right inguinal region",
+        "Chosen: Right inguinal region",
+        "Chosen: Left buttock",
     ]
     view_codes = {view.value: view.code.value for view in View}
     side_words = {"R": "Right", "L": "Left"}
@@ -674,7 +738,7 @@ def test_leaving_with_an_unsent_photo_asks_first(camera_phone: Visit) -> None:
     start_session(camera_phone, "PC100020")
     page.route(re.compile(r".*/photos$"), lambda route: route.abort("internetdisconnected"))
     shoot(page)
-    pick_on_map(page, "Neck")
+    pick_on_map(page, "Abdomen")
     page.locator("[data-tag-sheet]").get_by_role("button", name="Send photo").click()
     expect(queue_item(page)).to_have_attribute("data-state", "waiting")
     here = page.url

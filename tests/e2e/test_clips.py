@@ -118,7 +118,7 @@ def test_a_clip_recorded_at_the_bedside_is_stored_for_the_patient(
         preview.get_by_role("button", name="Use this clip").click()
         expect(preview).to_be_hidden()
 
-        tag_and_send(page, "Right forearm")
+        tag_and_send(page, "Right forearm, front")
         item = queue_item(page)
         expect(item.locator("[data-item-kind]")).to_have_text("Clip")
         expect(item).to_have_attribute("data-state", "stored", timeout=90_000)
@@ -195,7 +195,7 @@ def test_without_a_camera_the_phone_s_camera_app_records_the_clip(
         preview = page.locator("[data-clip-preview]")
         expect(preview).to_be_visible()
         preview.get_by_role("button", name="Use this clip").click()
-        tag_and_send(page, "Left forearm")
+        tag_and_send(page, "Left forearm, front")
         expect(queue_item(page)).to_have_attribute("data-state", "stored", timeout=90_000)
         visit.assert_no_console_errors()
     finally:

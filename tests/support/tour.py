@@ -167,6 +167,20 @@ def _tags(page: Page, base: str) -> None:
     expect(page.locator("[data-tag-sheet]")).to_be_visible()
 
 
+def _zoomed(part: str, *, back: bool = False) -> Callable[[Page, str], object]:
+    """The tag sheet's body map zoomed into a part (its finer sites), from the front or back."""
+
+    def go(page: Page, base: str) -> None:
+        _tags(page, base)
+        sheet = page.locator("[data-tag-sheet]")
+        if back:
+            sheet.get_by_role("button", name="Back view").click()
+        sheet.get_by_role("button", name=f"{part}: zoom in", exact=False).first.click()
+        expect(sheet.get_by_role("button", name="Back to body")).to_be_visible()
+
+    return go
+
+
 def _summary(page: Page, base: str) -> None:
     _camera(page, base)
     page.goto(page.url + "/summary")
@@ -182,6 +196,16 @@ STOPS: tuple[Stop, ...] = (
     Stop("bedside-consent", "/bedside/sessions/{session_id:str}/consent", "nurse", _consent),
     Stop("bedside-capture", "/bedside/sessions/{session_id:str}", "nurse", _camera),
     Stop("bedside-tags", "/bedside/sessions/{session_id:str}", "nurse", _tags),
+    Stop(
+        "bedside-tags-head", "/bedside/sessions/{session_id:str}", "nurse", _zoomed("Head and neck")
+    ),
+    Stop("bedside-tags-hand", "/bedside/sessions/{session_id:str}", "nurse", _zoomed("Right hand")),
+    Stop(
+        "bedside-tags-foot-back",
+        "/bedside/sessions/{session_id:str}",
+        "nurse",
+        _zoomed("Left foot", back=True),
+    ),
     Stop("bedside-summary", "/bedside/sessions/{session_id:str}/summary", "nurse", _summary),
     Stop("account", "/account", "nurse", _to("/account")),
     Stop("account-password", "/account/password", "nurse", _own_password),
@@ -245,14 +269,19 @@ def sign_in(page: Page, base: str, username: str, password: str) -> None:
     page.wait_for_url(re.compile(r".*/(\?.*)?$"))
 
 
-def walk(browser: Browser, device: Mapping[str, Any], base: str) -> Iterator[tuple[Stop, Page]]:
+def walk(
+    browser: Browser,
+    device: Mapping[str, Any],
+    base: str,
+    stops: tuple[Stop, ...] = STOPS,
+) -> Iterator[tuple[Stop, Page]]:
     """Each stop of the tour, opened on a page signed in as its user (one browser context per
     run of stops by the same user, so the bedside stops share nothing with the doctor's)."""
     context: BrowserContext | None = None
     page: Page | None = None
     user = None
     try:
-        for stop in STOPS:
+        for stop in stops:
             if page is None or context is None or stop.user != user:
                 if context is not None:
                     context.close()

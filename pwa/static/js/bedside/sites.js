@@ -1,5 +1,5 @@
 // The body site catalogue as the page received it (the site list's buttons carry each site's
-// code, name and rules), and how a clinician says where a photo is: "Left forearm",
+// code, name and rules), and how a clinician says where a photo is: "Left forearm, back",
 // "Forearm (both sides)", "Sacrum" (the same words the server uses for a stored photo).
 
 export function readCatalogue(root) {
@@ -10,6 +10,7 @@ export function readCatalogue(root) {
       meaning: button.textContent.trim(),
       paired: button.dataset.paired === "true",
       intimate: button.dataset.intimate === "true",
+      aspects: JSON.parse(button.dataset.aspects || "{}"),
     });
   });
   return sites;
@@ -17,17 +18,18 @@ export function readCatalogue(root) {
 
 const SIDE_WORDS = { R: "Right", L: "Left" };
 
-export function siteWithSide(site, laterality) {
+export function siteWithSide(site, laterality, aspect = "") {
   if (!site) {
     return "";
   }
+  let where = site.meaning;
   if (SIDE_WORDS[laterality]) {
-    return `${SIDE_WORDS[laterality]} ${site.meaning.charAt(0).toLowerCase()}${site.meaning.slice(1)}`;
+    where = `${SIDE_WORDS[laterality]} ${site.meaning.charAt(0).toLowerCase()}${site.meaning.slice(1)}`;
+  } else if (laterality === "B") {
+    where = `${site.meaning} (both sides)`;
   }
-  if (laterality === "B") {
-    return `${site.meaning} (both sides)`;
-  }
-  return site.meaning;
+  const word = aspect ? site.aspects[aspect] : "";
+  return word ? `${where}, ${word}` : where;
 }
 
 // Accent- and case-blind, so that "oberarm" finds nothing odd and "ELBOW" finds "Elbow joint".

@@ -1,4 +1,5 @@
-// The tag sheet: body site (body map, search, recent sites), side, view, the wound or lesion
+// The tag sheet: body site (body map, search, recent sites), side, aspect (the face of the
+// site: front, back, palm side, sole...), view, the wound or lesion
 // (when the patient has open ones), description and the sensitive flag, in a modal dialog. It is
 // opened for every new photo, with its preview (apply = send it), for the tags of the next photos
 // (from the chip), or to fix a photo the server refused. Tags applied to new photos are offered
@@ -24,6 +25,8 @@ export class TagSheet extends EventTarget {
     this.summary = dialog.querySelector("[data-tag-summary]");
     this.applyText = dialog.querySelector("[data-tag-apply-text]");
     this.sides = Array.from(dialog.querySelectorAll("[data-tag-side]"));
+    this.aspectField = dialog.querySelector("[data-tag-aspect-field]");
+    this.aspects = Array.from(dialog.querySelectorAll("[data-tag-aspect]"));
     this.views = Array.from(dialog.querySelectorAll("[data-tag-view]"));
     this.finding = dialog.querySelector("[data-tag-finding]");
     this.description = dialog.querySelector("[data-tag-description]");
@@ -37,14 +40,19 @@ export class TagSheet extends EventTarget {
     this.photos = [];
     this.current = this.blank();
 
-    this.map.addEventListener("pick", (event) => this.choose(event.detail.site, event.detail.side));
+    this.map.addEventListener("pick", (event) => {
+      const { site, side, aspect } = event.detail;
+      this.choose(site, side, aspect);
+    });
+    // The site list and the recent sites (a recent one names its side and face too); the
+    // body map's own buttons are the map's.
     dialog.addEventListener("click", (event) => {
       const button = event.target.closest("button[data-site]");
-      if (button) {
-        this.choose(button.dataset.site, null);
+      if (button && !button.closest("[data-body-map]")) {
+        this.choose(button.dataset.site, button.dataset.side || null, button.dataset.aspect ?? null);
       }
     });
-    this.sides.forEach((side) => side.addEventListener("change", () => this.showChoice()));
+    [...this.sides, ...this.aspects].forEach((input) => input.addEventListener("change", () => this.showChoice()));
     [...this.views, this.sensitive].forEach((input) => input.addEventListener("change", () => this.showSummary()));
     this.search.addEventListener("input", () => this.filter());
     this.form.addEventListener("submit", (event) => {
@@ -61,7 +69,7 @@ export class TagSheet extends EventTarget {
   }
 
   blank() {
-    return { site: "", laterality: "", view: this.views.length ? this.views[0].value : "", finding: "", description: "", sensitive: false };
+    return { site: "", laterality: "", aspect: "", view: this.views.length ? this.views[0].value : "", finding: "", description: "", sensitive: false };
   }
 
   // No tags to offer any more (the screen was locked); an open sheet starts again from none.
@@ -83,7 +91,7 @@ export class TagSheet extends EventTarget {
       return "No body site yet";
     }
     const view = this.views.find((input) => input.value === tags.view);
-    const parts = [siteWithSide(site, tags.laterality)];
+    const parts = [siteWithSide(site, tags.laterality, tags.aspect)];
     if (view) {
       parts.push(view.labels[0].textContent.trim());
     }
@@ -142,6 +150,7 @@ export class TagSheet extends EventTarget {
       this.cancelButton.textContent = "Cancel";
     }
     this.showPhotos(photos);
+    this.map.reset();
     this.load(tags);
     this.hideError();
     this.search.value = "";
@@ -171,7 +180,7 @@ export class TagSheet extends EventTarget {
     const detail = { mode: this.mode, photos: this.photos, tags };
     if (this.mode !== FIX) {
       this.current = { ...tags };
-      this.remember(tags.site);
+      this.remember(tags);
     }
     this.close();
     this.dispatchEvent(new CustomEvent("apply", { detail }));
@@ -194,10 +203,12 @@ export class TagSheet extends EventTarget {
 
   read() {
     const side = this.sides.find((input) => input.checked);
+    const aspect = this.aspects.find((input) => input.checked && !input.disabled);
     const view = this.views.find((input) => input.checked);
     return {
       site: this.site,
       laterality: side ? side.value : "",
+      aspect: aspect ? aspect.value : "",
       view: view ? view.value : "",
       finding: this.finding ? this.finding.value : "",
       description: this.description.value.trim(),
@@ -209,6 +220,9 @@ export class TagSheet extends EventTarget {
     this.site = tags.site;
     this.sides.forEach((input) => {
       input.checked = input.value === tags.laterality;
+    });
+    this.aspects.forEach((input) => {
+      input.checked = input.value === (tags.aspect || "");
     });
     this.views.forEach((input) => {
       input.checked = input.value === tags.view;
@@ -222,9 +236,9 @@ export class TagSheet extends EventTarget {
     this.showChoice();
   }
 
-  // A site picked on the map (with its side), in the list or among the recent ones (side kept
-  // when it still fits).
-  choose(code, side) {
+  // A site picked on the map (with its side and face), in the list (side and face kept when
+  // they still fit) or among the recent ones (with theirs).
+  choose(code, side, aspect = null) {
     const site = this.catalogue.get(code);
     if (!site) {
       return;
@@ -236,6 +250,11 @@ export class TagSheet extends EventTarget {
         input.checked = input.value === side;
       });
     }
+    if (aspect !== null) {
+      this.aspects.forEach((input) => {
+        input.checked = input.value === aspect;
+      });
+    }
     this.applyRules(previous);
     this.hideError();
     this.showChoice();
@@ -245,6 +264,7 @@ export class TagSheet extends EventTarget {
   // at "unpaired"; an intimate site is always sensitive (the server says the same).
   applyRules(previous) {
     const site = this.catalogue.get(this.site);
+    this.offerAspects(site);
     if (!site) {
       this.sides.forEach((input) => {
         input.disabled = false;
@@ -273,14 +293,45 @@ export class TagSheet extends EventTarget {
     this.sensitive.disabled = site.intimate;
   }
 
+  // The faces the site has, in its words ("Palm side" of a finger); "Not stated" always. A face
+  // the new site does not have is dropped.
+  offerAspects(site) {
+    const words = site ? site.aspects : {};
+    this.aspects.forEach((input) => {
+      const offered = !input.value || Boolean(words[input.value]);
+      input.disabled = !offered;
+      input.parentElement.hidden = !offered;
+      if (!offered && input.checked) {
+        input.checked = false;
+      }
+      if (input.value && offered) {
+        const word = words[input.value];
+        input.labels[0].textContent = word.charAt(0).toUpperCase() + word.slice(1);
+      }
+    });
+    if (!this.aspects.some((input) => input.checked && !input.disabled)) {
+      const none = this.aspects.find((input) => !input.value);
+      if (none) {
+        none.checked = true;
+      }
+    }
+    this.aspectField.hidden = Object.keys(words).length === 0;
+  }
+
   showChoice() {
     const tags = this.read();
     const site = this.catalogue.get(tags.site);
-    this.choice.textContent = site ? `Chosen: ${siteWithSide(site, tags.laterality)}` : "None chosen yet";
+    this.choice.textContent = site ? `Chosen: ${siteWithSide(site, tags.laterality, tags.aspect)}` : "None chosen yet";
     this.choice.classList.toggle("is-chosen", Boolean(site));
-    this.map.mark(tags.site, tags.laterality);
+    this.map.mark(tags.site, tags.laterality, tags.aspect);
     this.dialog.querySelectorAll("button[data-site]").forEach((button) => {
-      button.setAttribute("aria-pressed", String(button.dataset.site === tags.site));
+      // A recent site is pressed when side and face match too.
+      const same = button.dataset.site === tags.site
+        && (button.dataset.side === undefined || button.dataset.side === tags.laterality)
+        && (button.dataset.aspect === undefined || button.dataset.aspect === tags.aspect);
+      if (!button.closest("[data-body-map]")) {
+        button.setAttribute("aria-pressed", String(same));
+      }
     });
     this.showSummary();
   }
@@ -305,18 +356,25 @@ export class TagSheet extends EventTarget {
     this.count.textContent = key ? (shown ? `${shown} found` : "No body site matches. Try another word.") : "";
   }
 
-  // The session's own choices join the patient's recent sites, newest first.
-  remember(code) {
+  // The session's own choices join the patient's recent sites (site, side and face), newest
+  // first.
+  remember(tags) {
     if (!this.recent) {
       return;
     }
-    const existing = this.recent.querySelector(`[data-site="${CSS.escape(code)}"]`);
+    const site = this.catalogue.get(tags.site);
+    const existing = Array.from(this.recent.querySelectorAll("[data-site]")).find(
+      (chip) => chip.dataset.site === tags.site && chip.dataset.side === tags.laterality && chip.dataset.aspect === tags.aspect,
+    );
     let item = existing ? existing.parentElement : null;
     if (!item) {
-      const source = this.dialog.querySelector(`[data-site-list] [data-site="${CSS.escape(code)}"]`);
-      item = document.createElement("li");
-      const chip = source.cloneNode(true);
+      const chip = document.createElement("button");
+      chip.type = "button";
       chip.className = "chip";
+      chip.setAttribute("aria-pressed", "true");
+      Object.assign(chip.dataset, { site: tags.site, side: tags.laterality, aspect: tags.aspect });
+      chip.textContent = siteWithSide(site, tags.laterality, tags.aspect);
+      item = document.createElement("li");
       item.append(chip);
     }
     this.recent.prepend(item);

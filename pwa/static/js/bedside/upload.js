@@ -14,6 +14,7 @@ export function sendPhoto(url, photo, onProgress) {
   form.append("file", photo.blob, photo.fileName);
   form.append("body_site", photo.tags.site);
   form.append("laterality", photo.tags.laterality);
+  form.append("aspect", photo.tags.aspect || "");
   form.append("view", photo.tags.view);
   form.append("finding", photo.tags.finding || "");
   form.append("description", photo.tags.description);
