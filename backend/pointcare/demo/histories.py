@@ -29,7 +29,7 @@ from pointcare.corrections.service import Correction, CorrectionKind, DetailChan
 from pointcare.db.models import Instance
 from pointcare.demo.letters import referral_letter
 from pointcare.demo.pictures import Lesion, Scene, draw
-from pointcare.domain.body_sites import Laterality, body_site
+from pointcare.domain.body_sites import Aspect, Laterality, body_site
 from pointcare.domain.clock import TakenAt, TakenAtSource
 from pointcare.domain.consent import ConsentAnswers, ConsentMethod
 from pointcare.domain.objects import ObjectKind
@@ -50,6 +50,7 @@ class Shot:
     site: str
     laterality: Laterality
     scene: Scene
+    aspect: Aspect | None = None
     view: View = View.CLOSE_UP
     description: str = ""
     filed_as: Laterality | None = None
@@ -125,6 +126,7 @@ def _venous_ulcer() -> History:
                     Shot(
                         site=LOWER_LEG,
                         laterality=Laterality.LEFT,
+                        aspect=Aspect.ANTERIOR,
                         view=View.OVERVIEW if number == 0 else View.CLOSE_UP,
                         scene=Scene(seed=22, lesion=Lesion.ULCER, size_cm=front, skin=BROWN),
                         description="Venous ulcer, front of the leg above the ankle",
@@ -132,6 +134,7 @@ def _venous_ulcer() -> History:
                     Shot(
                         site=LOWER_LEG,
                         laterality=Laterality.LEFT,
+                        aspect=Aspect.POSTERIOR,
                         scene=Scene(seed=23, lesion=Lesion.ULCER, size_cm=back, skin=BROWN),
                         description="Second ulcer, back of the calf",
                     ),
@@ -261,6 +264,7 @@ def _photo_command(
         tags=ImageTags(
             site=site,
             laterality=shot.filed_as or shot.laterality,
+            aspect=shot.aspect,
             view=shot.view,
             description=shot.description,
             sensitive=site.intimate,

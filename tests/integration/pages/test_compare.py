@@ -46,6 +46,19 @@ def test_one_photo_is_compared_with_the_same_site_and_side_over_time(
     assert "data-zoom-group" in page.text and 'data-full-src="' in page.text
 
 
+def test_the_back_of_a_thigh_is_compared_with_its_back_not_its_front(
+    browser: SignIn, upload: Upload
+) -> None:
+    thigh = {"body_site": "68367000", "laterality": "R"}
+    back = _store(upload, "02", **thigh, aspect="posterior")
+    _store(upload, "09", **thigh, aspect="anterior")  # another wound: the front
+    unstated = _store(upload, "16", **thigh)  # may show either
+    latest = _store(upload, "23", **thigh, aspect="posterior")
+    page = browser("clinician").get(f"{OBERG}/compare{ISSUER}&photo={latest}")
+    assert _panes(page.text) == [back, unstated, latest]
+    assert "Right thigh, back" in page.text
+
+
 def test_chosen_photos_are_shown_oldest_first(browser: SignIn, upload: Upload) -> None:
     late = _store(upload, "20")
     early = _store(upload, "02", body_site="40983000")

@@ -191,7 +191,7 @@ def test_quality_rejection_of_a_whole_session_hides_it_and_the_admin_lists_it(
         ({"kind": "quality", "reason": "bad"}, "Say why, in a few words"),
         ({"kind": "patient", "target_mrn": ""}, "Type the MRN of the right patient."),
         ({"kind": "patient", "target_mrn": "NOPE123"}, "No patient with MRN NOPE123 is known."),
-        ({"kind": "details"}, "Change at least one of site, side, view or description."),
+        ({"kind": "details"}, "Change at least one of site, side, aspect, view or description."),
         ({"kind": "details", "body_site": "999"}, "Choose a body site from the list."),
         ({"kind": "details", "laterality": "X"}, "Choose Right, Left or Both sides."),
         ({"kind": "quality", "token": "not-a-uuid"}, "The correction form has expired"),

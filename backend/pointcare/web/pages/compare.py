@@ -17,7 +17,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
-from sqlalchemy import select, true
+from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from pointcare.access import glass
@@ -91,6 +91,11 @@ def compare_set(
             else (
                 Instance.body_site_code == anchor.body_site_code,
                 Instance.laterality == anchor.laterality,
+                # The back of a thigh is not compared with its front; a photo whose face was
+                # not stated may show either.
+                or_(Instance.aspect == anchor.aspect, Instance.aspect.is_(None))
+                if anchor.aspect
+                else true(),
             )
         )
         found += list(
