@@ -66,7 +66,24 @@ def test_body_sites_catalogue(client: TestClient[Litestar], bearer: Headers) -> 
         "region": "Upper limb",
         "paired": True,
         "intimate": False,
+        "aspects": [
+            {"value": "anterior", "code": "255549009", "label": "front"},
+            {"value": "posterior", "code": "255551008", "label": "back"},
+            {"value": "medial", "code": "255561001", "label": "inner side"},
+            {"value": "lateral", "code": "49370004", "label": "outer side"},
+        ],
+        "parent": None,
     }
+    finger = next(site for site in sites if site["meaning"] == "Index finger")
+    assert finger["parent"] == "85562004"  # the hand the body map zooms into
+    assert [(a["value"], a["label"]) for a in finger["aspects"]] == [
+        ("anterior", "palm side"),
+        ("posterior", "back"),
+    ]
+    schema = client.get("/schema/openapi.json", headers=bearer("admin")).json()
+    form = schema["paths"]["/api/v1/photos"]["post"]["requestBody"]["content"]
+    name = form["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert "aspect" in schema["components"]["schemas"][name]["properties"]
 
 
 def test_views_catalogue(client: TestClient[Litestar], bearer: Headers) -> None:
