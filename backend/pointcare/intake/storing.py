@@ -85,7 +85,7 @@ def new_object(
         columns={
             "body_site_code": site.snomed_id,
             "laterality": laterality.value,
-            "aspect": _aspect(dataset, site),
+            "aspect": aspect_of(dataset, site),
             "view": None,
             "sensitive": site.intimate,
             "recognizable": recognizable or site.identifying,
@@ -124,7 +124,7 @@ def _site(dataset: Dataset) -> tuple[BodySite, Laterality]:
     return site, laterality
 
 
-def _aspect(dataset: Dataset, site: BodySite) -> str | None:
+def aspect_of(dataset: Dataset, site: BodySite) -> str | None:
     """The face of the site its Anatomic Region Modifier Sequence names, when it is one the
     site offers; other modifiers stay in the object, unindexed."""
     offered = {(SCT, aspect.code.value): aspect for aspect in site.aspects}
