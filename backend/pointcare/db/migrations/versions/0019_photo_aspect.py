@@ -1,7 +1,7 @@
 """the face of the body site a photo shows (anterior, posterior...)
 
-Revision ID: 0018_photo_aspect
-Revises: 0017_findings
+Revision ID: 0019_photo_aspect
+Revises: 0018_password_change
 Create Date: 2026-12-07 02:00:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018_photo_aspect"
-down_revision: str | Sequence[str] | None = "0017_findings"
+revision: str = "0019_photo_aspect"
+down_revision: str | Sequence[str] | None = "0018_password_change"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
