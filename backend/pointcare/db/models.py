@@ -91,6 +91,13 @@ class Patient(Base):
     __table_args__ = (
         UniqueConstraint("issuer", "mrn", name="uq_patients_issuer_mrn"),
         Index("ix_patients_name_key_birth_date", "name_key", "birth_date"),
+        # QIDO-RS PatientName=abc*: a LIKE with a fixed start, which PostgreSQL answers from an
+        # index only with the pattern operator class (its default one follows the locale).
+        Index(
+            "ix_patients_name_key_pattern",
+            "name_key",
+            postgresql_ops={"name_key": "varchar_pattern_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -125,6 +132,13 @@ class Study(Base):
     """One study per encounter (visit) or, without a visit, per capture session."""
 
     __tablename__ = "studies"
+    __table_args__ = (
+        # Study lists come newest first, a page at a time (QIDO-RS, StudyDate ranges): read
+        # from the end of this index, they stop at the page's last row.
+        Index("ix_studies_study_datetime", "study_datetime", "id"),
+        # One patient's studies, newest first.
+        Index("ix_studies_patient_study_datetime", "patient_id", "study_datetime"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_instance_uid: Mapped[str] = mapped_column(String(64), unique=True)

@@ -27,14 +27,20 @@ from typing import Protocol, cast
 
 from litestar.exceptions import ClientException
 from pydicom.datadict import keyword_for_tag, tag_for_keyword
-from sqlalchemy import ColumnElement, SQLColumnExpression, exists, false, func, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, false, func, select
 from sqlalchemy.orm import aliased
 
 from pointcare.db.models import Instance, Patient, Series, Study
 from pointcare.identity.directory import name_matches
 from pointcare.identity.names import fold
 from pointcare.web.dicomweb.modalities import sop_classes_of
-from pointcare.web.dicomweb.sql import has_wildcards, local_date, wildcard_like
+from pointcare.web.dicomweb.sql import (
+    folded_like,
+    has_wildcards,
+    local_date,
+    local_days_window,
+    wildcard_like,
+)
 from pointcare.web.dicomweb.uids import is_uid
 
 MAX_RESULTS = 1000
@@ -107,23 +113,48 @@ def _parse_da(text: str, keyword: str) -> date:
         ) from None
 
 
+def _date_bounds(value: str, keyword: str) -> tuple[date | None, date | None]:
+    """The first and last day a date or a range names (None: open at that end)."""
+    if "-" not in value:
+        day = _parse_da(value, keyword)
+        return day, day
+    start, _, end = value.partition("-")
+    if not start and not end:
+        raise _bad(f"{keyword}: '-' is not a date range.")
+    first = _parse_da(start, keyword) if start else None
+    last = _parse_da(end, keyword) if end else None
+    if first is not None and last is not None and first > last:
+        raise _bad(f"{keyword}: the range {value!r} ends before it starts.")
+    return first, last
+
+
+def _within(
+    expression: SQLColumnExpression[date | None], start: date | None, end: date | None
+) -> ColumnElement[bool]:
+    if start is not None and start == end:
+        return expression == start
+    conditions = []
+    if start is not None:
+        conditions.append(expression >= start)
+    if end is not None:
+        conditions.append(expression <= end)
+    return and_(*conditions)
+
+
 def _date_range(expression: SQLColumnExpression[date | None], keyword: str) -> Matcher:
     def match(value: str) -> ColumnElement[bool]:
-        if "-" not in value:
-            return expression == _parse_da(value, keyword)
-        start, _, end = value.partition("-")
-        if not start and not end:
-            raise _bad(f"{keyword}: '-' is not a date range.")
-        conditions = []
-        if start:
-            conditions.append(expression >= _parse_da(start, keyword))
-        if end:
-            conditions.append(expression <= _parse_da(end, keyword))
-        if start and end and start > end:
-            raise _bad(f"{keyword}: the range {value!r} ends before it starts.")
-        return conditions[0] if len(conditions) == 1 else conditions[0] & conditions[1]
+        return _within(expression, *_date_bounds(value, keyword))
 
     return match
+
+
+def _study_date(value: str) -> ColumnElement[bool]:
+    """StudyDate, a local date, against the UTC start of each study at its own offset: the
+    exact test on the local date, and a window on the UTC column that its index answers."""
+    start, end = _date_bounds(value, "StudyDate")
+    return and_(
+        _within(_STUDY_DATE, start, end), *local_days_window(Study.study_datetime, start, end)
+    )
 
 
 def _integer(column: SQLColumnExpression[int], keyword: str) -> Matcher:
@@ -189,7 +220,7 @@ def _patient_name(value: str, *, fuzzy: bool) -> ColumnElement[bool]:
     if not has_wildcards(key):
         return Patient.name_key == key
     # "Öberg*" matches Öberg^Åsa: a trailing "*" in the family name runs on into the given name.
-    return wildcard_like(Patient.name_key, key.removesuffix(" ") if key.endswith("* ") else key)
+    return folded_like(Patient.name_key, key.removesuffix(" ") if key.endswith("* ") else key)
 
 
 _STUDY_DATE = local_date(Study.study_datetime, Study.study_tz_offset_minutes)
@@ -201,7 +232,7 @@ _KEYS: dict[str, tuple[Level, Matcher]] = {
     "PatientBirthDate": (Level.STUDY, _date_range(Patient.birth_date, "PatientBirthDate")),
     "PatientSex": (Level.STUDY, _text(Patient.sex, ignore_case=True)),
     "StudyInstanceUID": (Level.STUDY, _uid_list(Study.study_instance_uid)),
-    "StudyDate": (Level.STUDY, _date_range(_STUDY_DATE, "StudyDate")),
+    "StudyDate": (Level.STUDY, _study_date),
     "StudyID": (Level.STUDY, _text(Study.study_id)),
     "StudyDescription": (Level.STUDY, _text(Study.description)),
     "AccessionNumber": (Level.STUDY, _never_recorded),
