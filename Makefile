@@ -115,7 +115,7 @@ pytest: system-packages $(TEST_STAMP) vendor viewer ## Only the tests (PYTEST_AR
 # Lighthouse 12 from npm into var/tools (gitignored), for `make bench` and `make lighthouse`.
 LIGHTHOUSE := var/tools/node_modules/.bin/lighthouse
 
-bench: $(TEST_STAMP) vendor $(LIGHTHOUSE) ## Run the benchmarks (python -m tests.bench)
+bench: system-packages $(TEST_STAMP) vendor $(LIGHTHOUSE) ## Run the benchmarks (python -m tests.bench)
 	@$(BIN)/python -m tests.bench
 
 bench-native: $(TEST_STAMP) ## Each native path against Pillow and pillow-heif alone, in one run

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages Pointcare's tests need, skipping those already installed.
 #
-#   infra/install-system-packages.sh                 the test set below
+#   infra/install-system-packages.sh                 the test and benchmark sets below
 #   infra/install-system-packages.sh PKG...          only these packages (e.g. python3-venv)
 #   infra/install-system-packages.sh --require ...   fail (exit 1) when something cannot be installed
 #
@@ -21,6 +21,9 @@ TEST_PACKAGES=(
   fonts-dejavu-core         # so pages render text in headless Chromium
   curl openssl              # infra/orthanc.sh polls with curl; infra/fetch-htmx.sh hashes with openssl
 )
+BENCH_PACKAGES=(
+  orthanc-postgresql        # Orthanc's PostgreSQL index: the peer of `make bench`'s search at scale
+)
 
 require=false
 if [[ "${1:-}" == "--require" ]]; then
@@ -32,7 +35,7 @@ case "${CI:-}" in 1 | true | TRUE | True | yes) require=true ;; esac
 if (($# > 0)); then
   wanted=("$@")
 else
-  wanted=("${TEST_PACKAGES[@]}")
+  wanted=("${TEST_PACKAGES[@]}" "${BENCH_PACKAGES[@]}")
   # Node.js + npm fetch htmx. NodeSource's nodejs bundles npm and conflicts with Debian's npm
   # package: asking apt for `npm` there would remove it. So look for the command, not the package.
   if ! command -v npm >/dev/null 2>&1; then

@@ -396,6 +396,46 @@ def create_dicom_request(photo: bytes) -> Request:
     return request
 
 
+def thumbnail_paths(client: httpx.Client, mrn: str, issuer: str) -> list[str]:
+    """The thumbnail paths of a patient's instances (one QIDO-RS page)."""
+    found = client.get(
+        "/dicomweb/instances",
+        params={"PatientID": mrn, "IssuerOfPatientID": issuer},
+        headers={"Accept": "application/dicom+json"},
+    )
+    found.raise_for_status()
+    return [
+        "/dicomweb/studies/{}/series/{}/instances/{}/thumbnail".format(
+            *(item[tag]["Value"][0] for tag in ("0020000D", "0020000E", "00080018"))
+        )
+        for item in found.json()
+    ]
+
+
+def review_request(mrn: str, issuer: str) -> Request:
+    """A patient's review page (its first screen of photos)."""
+
+    def request(client: httpx.Client, _index: int) -> int:
+        answer = client.get(f"/patients/{mrn}", params={"issuer": issuer})
+        answer.raise_for_status()
+        if "photo-grid" not in answer.text:
+            raise RuntimeError("the review page lists no photos")
+        return 0
+
+    return request
+
+
+def thumbnail_request(paths: Sequence[str]) -> Request:
+    """Request ``index`` fetches one of the thumbnails (spread by a prime stride)."""
+
+    def request(client: httpx.Client, index: int) -> int:
+        answer = client.get(paths[(index * 7919) % len(paths)], headers={"Accept": "image/jpeg"})
+        answer.raise_for_status()
+        return 0
+
+    return request
+
+
 def paired_block(
     rounds: Sequence[tuple[float, float]], clients: int, requests: int, orthanc_side: str
 ) -> dict[str, Any]:
@@ -580,20 +620,8 @@ class Bench:
             issuer = seeded.issuer
             others = seeded.mrns[1:]
             with make_client() as client:
-                found = client.get(
-                    "/dicomweb/instances",
-                    params={"PatientID": BIG_PATIENT, "IssuerOfPatientID": issuer},
-                    headers={"Accept": "application/dicom+json"},
-                )
-                found.raise_for_status()
-                big = found.json()
-            thumbs = [
-                "/dicomweb/studies/{}/series/{}/instances/{}/thumbnail".format(
-                    *(item[tag]["Value"][0] for tag in ("0020000D", "0020000E", "00080018"))
-                )
-                for item in big
-            ]
-            out["big_patient_qido_instances_returned"] = len(big)
+                thumbs = thumbnail_paths(client, BIG_PATIENT, issuer)
+            out["big_patient_qido_instances_returned"] = len(thumbs)
 
             def qido(level: str, pick: Callable[[int], str]) -> Request:
                 def request(client: httpx.Client, index: int) -> int:
@@ -609,20 +637,6 @@ class Bench:
 
                 return request
 
-            def review(client: httpx.Client, _index: int) -> int:
-                answer = client.get(f"/patients/{BIG_PATIENT}", params={"issuer": issuer})
-                answer.raise_for_status()
-                if "photo-grid" not in answer.text:
-                    raise RuntimeError("the review page lists no photos")
-                return 0
-
-            def thumbnail(client: httpx.Client, index: int) -> int:
-                answer = client.get(
-                    thumbs[(index * 7919) % len(thumbs)], headers={"Accept": "image/jpeg"}
-                )
-                answer.raise_for_status()
-                return 0
-
             count = 30 if self.config.quick else 200
             scenarios: dict[str, tuple[Request, int]] = {
                 "qido_instances_by_patient": (
@@ -634,8 +648,11 @@ class Bench:
                     count,
                 ),
                 "qido_instances_big_patient": (qido("instances", lambda _i: BIG_PATIENT), 20),
-                "review_page_big_patient": (review, 20 if self.config.quick else 50),
-                "thumbnail": (thumbnail, count),
+                "review_page_big_patient": (
+                    review_request(BIG_PATIENT, issuer),
+                    20 if self.config.quick else 50,
+                ),
+                "thumbnail": (thumbnail_request(thumbs), count),
             }
             for name, (request, how_many) in scenarios.items():
                 drive(make_client, request, clients=1, count=3, time_cap=30)  # warm up
@@ -1033,6 +1050,9 @@ class Bench:
             if colour:
                 out[f"server_over_colour_managed_floor_paired_{name}"] = colour
         out.update(shutter.ratios(r))
+        from tests.bench import search
+
+        out |= search.ratios(r)
         return out
 
     def targets(self, ratios: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -1126,6 +1146,9 @@ class Bench:
         # The scenarios of tests/bench/shutter.py and phone_pages.py give their own rows.
         for target, figure, met in (*shutter.target_rows(r), *phone_pages.target_rows(r)):
             rows.append((target, figure, verdict(met)))
+        from tests.bench import search
+
+        rows += search.targets(r)
         return rows
 
     def write(self) -> None:
@@ -1320,6 +1343,9 @@ def markdown(document: dict[str, Any]) -> str:
             lines += [f"#### {title}", "", f"{NOT_MEASURED}: {block.get('why')}", ""]
     lines += shutter.markdown_lines(r)
     lines += phone_pages.markdown_lines(r)
+    from tests.bench import search
+
+    lines += search.markdown(r)
     for note in sorted(set(r.get("notes", []))):
         lines.append(f"- note: {note}")
     return "\n".join(lines).rstrip() + "\n"
@@ -1328,7 +1354,10 @@ def markdown(document: dict[str, Any]) -> str:
 # -- main ----------------------------------------------------------------------------------------
 
 
-SCENARIOS = ("ingest", "read", "shutter", "phone_pages")
+SCENARIOS = ("ingest", "read", "search", "shutter", "phone_pages")
+"""What ``--only`` selects: the ingest scenarios (1-5, 7), the read side (6), search at hospital
+scale against Orthanc on PostgreSQL (8, 9; ``tests/bench/search.py``), shutter to stored and
+the phone pages."""
 
 
 def scenario_names(text: str) -> tuple[str, ...]:
@@ -1359,7 +1388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=SCENARIOS,
         help="a comma list of the scenarios to run, of: "
         + ", ".join(SCENARIOS)
-        + " (ingest: 1-5 and 7; read: 6; default: all)",
+        + " (ingest: 1-5 and 7; read: 6; search: 8, 9; default: all)",
     )
     args = parser.parse_args(argv)
     repeat = args.repeat or (3 if args.quick else 5)
@@ -1377,6 +1406,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             bench.orthanc_scenarios(objects)
         if "read" in args.only:
             bench.results["6_read_side"] = bench.read_side()
+        if "search" in args.only:
+            from tests.bench import search
+
+            search.run(bench)
         if "shutter" in args.only:
             bench.log("shutter to stored: the bedside page in Chromium, emulated ward networks")
             bench.results[shutter.KEY] = shutter.measure(repeat, bench.work, bench.log)
