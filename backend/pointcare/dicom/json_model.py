@@ -58,8 +58,12 @@ def to_dicom_json(attributes: Mapping[str, Any]) -> JsonObject:
             values: Sequence[Any] = [value] if isinstance(value, Mapping) else value or []
         elif isinstance(value, (list, tuple)):
             values = value
-        else:
-            values = [] if value is None or value == "" else [value]
+        elif value is None or value == "":
+            result[tag] = {"vr": vr}
+            continue
+        else:  # one value, the common case, without the list and the loop (searches build many)
+            result[tag] = {"vr": vr, "Value": [_json_value(vr, value)]}
+            continue
         element: dict[str, Any] = {"vr": vr}
         if values:
             element["Value"] = [_json_value(vr, item) for item in values]
