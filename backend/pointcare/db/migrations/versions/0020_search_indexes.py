@@ -1,7 +1,7 @@
 """patients and studies: indexes for searching a hospital's archive (name prefixes, study lists)
 
-Revision ID: 0018_search_indexes
-Revises: 0017_findings
+Revision ID: 0020_search_indexes
+Revises: 0019_photo_aspect
 Create Date: 2026-12-07 02:10:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0018_search_indexes"
-down_revision: str | Sequence[str] | None = "0017_findings"
+revision: str = "0020_search_indexes"
+down_revision: str | Sequence[str] | None = "0019_photo_aspect"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
