@@ -151,6 +151,7 @@ def create_app(
                 directories=[static_dir],
                 cache_control=CacheControlHeader(max_age=3600),
                 include_in_schema=False,
+                middleware=[STATIC_COMPRESSION],
             ),
         ],
         dependencies=DEPENDENCIES,
@@ -166,7 +167,6 @@ def create_app(
                 settings.max_upload_bytes, settings.video_max_bytes
             ),  # per route, before a body is read
         ],
-        compression_config=STATIC_COMPRESSION,
         before_request=csrf_protection,
         before_send=[security_headers(script, settings)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
