@@ -69,6 +69,7 @@ class Runtime:
             self.archive,
             ForwarderSettings(
                 batch_size=s.delivery_batch_size,
+                concurrency=s.delivery_concurrent_requests,
                 lease=timedelta(seconds=s.delivery_lease_seconds),
                 poll_seconds=s.delivery_poll_seconds,
                 retry=RetryPolicy(

@@ -284,6 +284,11 @@ class Settings:
     delivery_batch_size: int = 10
     """Photos a forwarder claims and sends in one STOW-RS request."""
 
+    delivery_concurrent_requests: int = 3
+    """STOW-RS requests a forwarder has under way at once, each with a batch of its own: while
+    the PACS stores one batch, the next is read from the spool and sent. 1 sends one batch at
+    a time."""
+
     delivery_max_attempts: int = 10
     """Failed attempts after which a delivery is parked until an admin retries it."""
 
@@ -442,6 +447,7 @@ class Settings:
         for name in (
             "dicomweb_timeout_seconds",
             "delivery_batch_size",
+            "delivery_concurrent_requests",
             "delivery_max_attempts",
             "delivery_backoff_seconds",
             "delivery_backoff_max_seconds",

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import cast
 from urllib.parse import quote
 
 import httpx
@@ -121,12 +122,15 @@ class DicomwebArchive:
         deadline = time.monotonic() + self.connection.request_seconds
         headers = {
             "Content-Type": request.content_type,
-            "Content-Length": str(len(request.body)),  # sent as is, not chunked
+            "Content-Length": str(request.length),  # sent as is, not chunked
             "Accept": DICOM_JSON,
         }
         try:
             with self._http.stream(
-                "POST", "/studies", content=_before(deadline, request.body), headers=headers
+                "POST",
+                "/studies",
+                content=_before(deadline, _pieces(request.parts)),
+                headers=headers,
             ) as response:
                 answer = b"".join(_before(deadline, response.iter_bytes()))
         except _Overtime:
@@ -239,13 +243,17 @@ class _Overtime(Exception):
     """A request went on past its deadline."""
 
 
-def _before(deadline: float, data: bytes | Iterator[bytes]) -> Iterator[bytes]:
-    """``data`` in pieces, raising ``_Overtime`` once the deadline has passed."""
-    pieces = (
-        (data[i : i + UPLOAD_CHUNK] for i in range(0, len(data), UPLOAD_CHUNK))
-        if isinstance(data, bytes)
-        else data
-    )
+def _pieces(parts: Sequence[bytes]) -> Iterator[bytes]:
+    """``parts`` in pieces of at most ``UPLOAD_CHUNK`` bytes, each a view, not a copy (the
+    socket takes any bytes-like object)."""
+    for part in parts:
+        view = memoryview(part)
+        for start in range(0, len(view), UPLOAD_CHUNK):
+            yield cast(bytes, view[start : start + UPLOAD_CHUNK])
+
+
+def _before(deadline: float, pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """``pieces``, raising ``_Overtime`` once the deadline has passed."""
     for piece in pieces:
         if time.monotonic() > deadline:
             raise _Overtime

@@ -98,9 +98,18 @@ class FileStore:
 
     def remove(self, relative_path: str) -> None:
         """Delete a file if present (used to undo a store that did not commit)."""
-        path = self.resolve(relative_path)
-        path.unlink(missing_ok=True)
-        _fsync_directory(path.parent)
+        self.remove_all([relative_path])
+
+    def remove_all(self, relative_paths: Sequence[str]) -> None:
+        """Delete files if present; each folder they were in is made durable once, after all
+        of them are gone (the spool copies of a delivered batch share their series' folder)."""
+        folders: dict[Path, None] = {}
+        for relative_path in relative_paths:
+            path = self.resolve(relative_path)
+            path.unlink(missing_ok=True)
+            folders[path.parent] = None
+        for folder in folders:
+            _fsync_directory(folder)
 
 
 def _fsync_directory(directory: Path) -> None:

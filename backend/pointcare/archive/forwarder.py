@@ -12,6 +12,12 @@ that one bad photo does not hold back the others. A refusal as duplicate (Failur
 or a 409) is checked by asking the PACS for the instance by its UIDs: if it holds it, the photo
 is delivered (an earlier attempt got through without us hearing of it).
 
+Up to ``concurrency`` such cycles run at once, each in a thread of its own (a lane) with its own
+batch: while one lane waits for the PACS to answer, another reads its spool copies or records
+its results. The lanes share one owner name and take disjoint batches (a claim is a write
+transaction, and a claimed delivery is under lease), so nothing is sent twice by them. A lane
+that finds nothing due sleeps ``poll_seconds``; a busy one goes straight on to its next batch.
+
 A forwarder that is killed half-way leaves its claimed rows pending under a lease; when the
 lease expires, or at once when it restarts on the same host, they are sent again. The SOP
 Instance UIDs were fixed at ingest, so the PACS ends up with each photo once.
@@ -61,6 +67,8 @@ class ForwarderSettings:
     lease: timedelta
     poll_seconds: float
     retry: RetryPolicy
+    concurrency: int = 1
+    """Batches sent at once (lanes), each in a request of its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,19 +93,37 @@ class Forwarder:
         self.settings = settings
         self.owner = owner or leases.forwarder_id()
         self._quiet = LogThrottle(FAULT_LOG_SECONDS)
+        self._removing = threading.Lock()
 
     def run(self, stop: threading.Event) -> None:
-        """Deliver until ``stop`` is set; sleep ``poll_seconds`` whenever nothing is due.
+        """Deliver until ``stop`` is set, in ``concurrency`` lanes; a lane sleeps
+        ``poll_seconds`` whenever it finds nothing due.
 
         Any error (database or archive down, a bug) is logged and the loop goes on: a
         forwarder that stopped silently would let photos pile up unseen. The database out of
         reach is one warning line a minute, not a traceback every poll.
         """
-        log.info("forwarder started owner=%s", self.owner)
+        lanes = max(1, self.settings.concurrency)
+        log.info("forwarder started owner=%s lanes=%d", self.owner, lanes)
         try:
             self.end_dead_leases()
         except Exception as exc:  # the leases then run out by themselves
             self._log_failure(exc)
+        others = [
+            threading.Thread(
+                target=self._lane, args=(stop,), name=f"pointcare-lane-{number}", daemon=True
+            )
+            for number in range(1, lanes)
+        ]
+        for thread in others:
+            thread.start()
+        self._lane(stop)
+        for thread in others:
+            thread.join()
+        log.info("forwarder stopped owner=%s", self.owner)
+
+    def _lane(self, stop: threading.Event) -> None:
+        """Cycles until ``stop`` is set, without a pause while there is work."""
         while not stop.is_set():
             try:
                 busy = self.run_once() > 0
@@ -106,7 +132,6 @@ class Forwarder:
                 busy = False
             if not busy:
                 stop.wait(self.settings.poll_seconds)
-        log.info("forwarder stopped owner=%s", self.owner)
 
     def _log_failure(self, exc: Exception) -> None:
         if faults.as_fault(exc) is None:
@@ -164,16 +189,23 @@ class Forwarder:
         return len(claimed)
 
     def remove_spool_copies(self) -> int:
-        """Delete the Part-10 spool copy of every delivered instance that still has one."""
-        with self.db.session() as session:
-            done = outbox.spool_to_remove(session)
-        if not done:
+        """Delete the Part-10 spool copy of every delivered instance that still has one. One
+        lane at a time does it; another that finds it under way leaves it to that one."""
+        if not self._removing.acquire(blocking=False):
             return 0
-        for _delivery_id, path in done:
-            self.files.remove(path)
-        with self.db.write() as session:
-            outbox.mark_spool_removed(session, [delivery_id for delivery_id, _ in done], utcnow())
-        return len(done)
+        try:
+            with self.db.session() as session:
+                done = outbox.spool_to_remove(session)
+            if not done:
+                return 0
+            self.files.remove_all([path for _delivery_id, path in done])
+            with self.db.write() as session:
+                outbox.mark_spool_removed(
+                    session, [delivery_id for delivery_id, _ in done], utcnow()
+                )
+            return len(done)
+        finally:
+            self._removing.release()
 
     @contextlib.contextmanager
     def _renewing(self, delivery_ids: list[int]) -> Iterator[None]:

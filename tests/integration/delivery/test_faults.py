@@ -77,7 +77,9 @@ def test_a_worker_killed_mid_batch_leaves_each_photo_once_in_the_pacs(
     workers: Callable[[dict[str, str]], WorkerProcess],
 ) -> None:
     with PacsProxy(orthanc.url) as proxy:
-        site = make_site(orthanc, via=proxy.dicomweb_url)
+        # One batch at a time, so that "batch 2" is a known set (several at once: see
+        # test_concurrent_delivery.py).
+        site = make_site(orthanc, via=proxy.dicomweb_url, delivery_concurrent_requests=1)
         env = site.env()
         with in_process_app(site) as client:  # no forwarder: the 50 wait for the worker
             stored = upload_photos(client, site, photos)
