@@ -466,6 +466,8 @@ class Config:
     time_cap: float = 60.0
     read_quick: bool = False
     """Scenario 6 on a tenth of the issue's archive (1,000 instances, 50 patients)."""
+    profile: bool = False
+    """Record py-spy profiles of the processes the scenarios time (``tests.bench.profiling``)."""
 
     def count(self, clients: int) -> int:
         """Requests per run: enough for a p95, few enough to stay bounded."""
@@ -1053,10 +1055,12 @@ class Bench:
         from tests.bench import search
 
         out |= search.ratios(r)
+        out.update(extra_ratios(r))
         return out
 
     def targets(self, ratios: dict[str, Any]) -> list[tuple[str, str, str]]:
         r = self.results
+        rows = extra_targets(r)
 
         def verdict(ok: bool | None) -> str:
             return NOT_MEASURED if ok is None else ("met" if ok else "MISSED")
@@ -1069,7 +1073,6 @@ class Bench:
                 figure += f" ({paired:.2f}x in paired rounds, run for run)"
             return figure, ratio
 
-        rows: list[tuple[str, str, str]] = []
         for peer, target, at_least in (
             ("stow", "fast path x4 >= Orthanc STOW-RS", 1.0),
             ("create", ">= 10x Orthanc create-dicom throughput (x4)", 10.0),
@@ -1179,6 +1182,36 @@ class Bench:
         (OUT_DIR / "latest.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
         (OUT_DIR / "latest.md").write_text(markdown(document))
         self.log(f"wrote {OUT_DIR / 'latest.json'} and {OUT_DIR / 'latest.md'}")
+
+
+# -- scenarios in modules of their own (tests/bench/delivery.py, server_cpu.py) ------------------
+
+
+def extra_ratios(results: dict[str, Any]) -> dict[str, float]:
+    from tests.bench import delivery, server_cpu
+
+    out: dict[str, float] = {}
+    if (ratio := delivery.ratio(results)) is not None:
+        out["delivery_pointcare_over_orthanc_forwarding"] = ratio
+    if (ratio := server_cpu.ratio(results)) is not None:
+        out["fast_path_server_cpu_over_floor"] = ratio
+    return out
+
+
+def extra_targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
+    from tests.bench import delivery, server_cpu
+
+    return [delivery.target(results), server_cpu.target(results)]
+
+
+def extra_markdown(results: dict[str, Any]) -> list[str]:
+    from tests.bench import delivery, profiling, server_cpu
+
+    return [
+        *delivery.markdown(results),
+        *server_cpu.markdown(results),
+        *profiling.markdown(results),
+    ]
 
 
 # -- markdown ------------------------------------------------------------------------------------
@@ -1346,6 +1379,7 @@ def markdown(document: dict[str, Any]) -> str:
     from tests.bench import search
 
     lines += search.markdown(r)
+    lines += extra_markdown(r)
     for note in sorted(set(r.get("notes", []))):
         lines.append(f"- note: {note}")
     return "\n".join(lines).rstrip() + "\n"
@@ -1354,10 +1388,11 @@ def markdown(document: dict[str, Any]) -> str:
 # -- main ----------------------------------------------------------------------------------------
 
 
-SCENARIOS = ("ingest", "read", "search", "shutter", "phone_pages")
-"""What ``--only`` selects: the ingest scenarios (1-5, 7), the read side (6), search at hospital
-scale against Orthanc on PostgreSQL (8, 9; ``tests/bench/search.py``), shutter to stored and
-the phone pages."""
+SCENARIOS = ("ingest", "read", "delivery", "cpu", "search", "shutter", "phone_pages")
+"""What ``--only`` selects: the ingest scenarios (1-5, 7), the read side (6), delivery
+(Pointcare's worker against Orthanc's forwarding, with the backlog), cpu (the fast path's
+server CPU against its floor), search at hospital scale against Orthanc on PostgreSQL (8, 9;
+``tests/bench/search.py``), shutter to stored and the phone pages."""
 
 
 def scenario_names(text: str) -> tuple[str, ...]:
@@ -1390,6 +1425,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         + ", ".join(SCENARIOS)
         + " (ingest: 1-5 and 7; read: 6; search: 8, 9; default: all)",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="record py-spy profiles of the delivery worker and the server into "
+        "var/bench/profiles/ (their top entries go into the report)",
+    )
+    parser.add_argument(
+        "--delivery-photos", type=int, default=500, help="photos per delivery round (500)"
+    )
+    parser.add_argument(
+        "--delivery-rounds", type=int, default=None, help="delivery rounds (5; 2 with --quick)"
+    )
+    parser.add_argument(
+        "--delivery-backlog",
+        type=int,
+        default=3600,
+        help="photos in the backlog drained after the rounds (3600; 0: none)",
+    )
+    parser.add_argument(
+        "--cpu-rounds", type=int, default=None, help="server CPU rounds (8; 4 with --quick)"
+    )
     args = parser.parse_args(argv)
     repeat = args.repeat or (3 if args.quick else 5)
     read_quick = args.read_scale == "quick" if args.read_scale else args.quick
@@ -1398,12 +1454,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         repeat=repeat,
         time_cap=20.0 if args.quick else 60.0,
         read_quick=read_quick,
+        profile=args.profile,
     )
     bench = Bench(config)
     try:
         if "ingest" in args.only:
             objects = bench.pointcare_scenarios()
             bench.orthanc_scenarios(objects)
+        if "cpu" in args.only:
+            from tests.bench import server_cpu
+
+            bench.log("fast path: server CPU per photo against its floor, in alternation")
+            bench.results[server_cpu.KEY] = server_cpu.run(
+                bench, rounds=args.cpu_rounds or (4 if args.quick else 8), photos=40
+            )
+        if "delivery" in args.only:
+            from tests.bench import delivery
+
+            bench.log("delivery: Pointcare's worker against Orthanc's DICOMweb forwarding")
+            bench.results[delivery.KEY] = delivery.run(
+                bench,
+                photos=args.delivery_photos,
+                rounds=args.delivery_rounds or (2 if args.quick else 5),
+                backlog=args.delivery_backlog,
+            )
         if "read" in args.only:
             bench.results["6_read_side"] = bench.read_side()
         if "search" in args.only:

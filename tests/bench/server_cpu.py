@@ -1,0 +1,151 @@
+"""The fast path's server CPU per photo against its own floor (issue 26, scenario 4).
+
+The floor is the least work a validating server must do for one upright 12 MP JPEG it keeps
+as sent: decode it whole at 1/8 scale (every entropy-coded byte read, so a truncated or corrupt
+photo fails) and hash it (SHA-256), in this process, one thread, CPU time
+(``time.process_time``). The server's figure is the CPU its whole process group spent (user
+plus system, all threads, from ``/proc``) divided by the photos it stored in a run of
+``CLIENTS`` clients. Rounds alternate a floor run and a server run, so that both see the same
+machine (its speed drifts by tens of percent within minutes when others use it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.bench.harness import (
+    NOT_MEASURED,
+    Bench,
+    bearer_token,
+    drive,
+    fmt,
+    pointcare_client,
+    subprocess_env,
+    summary,
+)
+from tests.bench.profiling import Profile
+
+KEY = "server_cpu_vs_floor"
+CLIENTS = 4
+TARGET = 1.5
+
+
+def floor_once(photo: bytes) -> None:
+    """Decode ``photo`` whole at 1/8 scale and hash it: what the fast path cannot skip."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(photo), formats=["JPEG"]) as image:
+        image.draft("RGB", (image.width // 8, image.height // 8))
+        image.decodermaxblock = len(photo)
+        image.load()
+    hashlib.sha256(photo).digest()
+
+
+def group_cpu_seconds(group: int) -> float:
+    """User plus system CPU of every process in process group ``group`` (the server and any
+    process it started), in seconds."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def run(bench: Bench, *, rounds: int, photos: int, label: str = "") -> dict[str, Any]:
+    from tests.support.server import LiveServer
+
+    photo = bench.photos.upright
+    data_dir = bench.work / "server-cpu"
+    iterations = 20
+    floors, served, ratios = [], [], []
+    try:
+        with LiveServer(demo=True, data_dir=data_dir, env=subprocess_env()) as server:
+            make_client = pointcare_client(server.url, bearer_token(data_dir))
+            request = bench.ingest_request(photo, "upright.jpg", "image/jpeg")
+            drive(make_client, request, clients=CLIENTS, count=2 * CLIENTS, time_cap=60)  # warm
+            for _ in range(rounds):
+                times = []
+                for _ in range(iterations):
+                    start = time.process_time()
+                    floor_once(photo)
+                    times.append(time.process_time() - start)
+                floor_ms = statistics.median(times) * 1000
+                before = group_cpu_seconds(server.pid)
+                run_ = drive(make_client, request, clients=CLIENTS, count=photos, time_cap=600)
+                used = group_cpu_seconds(server.pid) - before
+                if run_.errors or not run_.ok:
+                    raise RuntimeError(f"server CPU round failed: {run_.errors[:1]}")
+                server_ms = used * 1000 / run_.ok
+                floors.append(floor_ms)
+                served.append(server_ms)
+                ratios.append(server_ms / floor_ms)
+            for name, gil in ((f"server{label}", False), (f"server{label}_gil", True)):
+                with Profile.of(bench, name, server.pid, gil=gil):
+                    if bench.config.profile:
+                        drive(make_client, request, clients=CLIENTS, count=3 * photos, time_cap=600)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    out = {
+        "rounds": rounds,
+        "photos_per_round": photos,
+        "clients": CLIENTS,
+        "floor_iterations_per_round": iterations,
+        "server_cpu_ms_per_photo": summary(served),
+        "floor_cpu_ms_per_photo": summary(floors),
+        "server_over_floor": summary(ratios),
+    }
+    bench.log(
+        f"  server CPU {fmt(out['server_cpu_ms_per_photo'])} ms/photo, floor "
+        f"{fmt(out['floor_cpu_ms_per_photo'])} ms; ratio {fmt(out['server_over_floor'], 2)}"
+    )
+    return out
+
+
+def target(results: dict[str, Any]) -> tuple[str, str, str]:
+    block = results.get(KEY, {})
+    name = (
+        f"fast path: server CPU per photo <= {TARGET}x the floor (1/8-scale validating decode "
+        f"+ SHA-256), {CLIENTS} clients"
+    )
+    if "server_over_floor" not in block:
+        return name, "-", NOT_MEASURED
+    figure = (
+        f"{fmt(block['server_over_floor'], 2)}x ({fmt(block['server_cpu_ms_per_photo'])} ms "
+        f"against {fmt(block['floor_cpu_ms_per_photo'])} ms)"
+    )
+    return name, figure, "met" if block["server_over_floor"]["median"] <= TARGET else "MISSED"
+
+
+def markdown(results: dict[str, Any]) -> list[str]:
+    block = results.get(KEY, {})
+    if "server_over_floor" not in block:
+        return []
+    lines = [
+        "#### Fast path: server CPU per photo against its floor",
+        "",
+        f"{block['rounds']} rounds, each a floor run ({block['floor_iterations_per_round']} "
+        f"decodes in this process) then {block['photos_per_round']} photos to the server by "
+        f"{block['clients']} clients; median (min–max) over the rounds.",
+        "",
+        f"- server process group CPU: {fmt(block['server_cpu_ms_per_photo'])} ms per photo",
+        f"- floor (1/8-scale validating decode + SHA-256): "
+        f"{fmt(block['floor_cpu_ms_per_photo'])} ms",
+        f"- ratio per round: {fmt(block['server_over_floor'], 2)}",
+    ]
+    return [*lines, ""]
+
+
+def ratio(results: dict[str, Any]) -> float | None:
+    block = results.get(KEY, {})
+    return block["server_over_floor"]["median"] if "server_over_floor" in block else None
