@@ -135,11 +135,11 @@ def _pending(data_dir: Path) -> int:
 def _filler(bench: Bench, server: Any, data_dir: Path) -> Callable[[int, Path | None], list[Path]]:
     """Stores ``count`` photos (4 clients, the real ingest); with a folder, hard-links the
     objects it stored there (the spool copies go once delivered) and returns their paths."""
-    make_client = pointcare_client(server.url, bearer_token(data_dir))
     request = bench.ingest_request(bench.photos.upright, "upright.jpg", "image/jpeg")
     objects_dir = data_dir / "archive" / "objects"
 
     def fill(count: int, aside: Path | None) -> list[Path]:
+        make_client = pointcare_client(server.url, bearer_token(data_dir))  # tokens expire
         before = set(objects_dir.rglob("*.dcm")) if objects_dir.exists() else set()
         filled = drive(make_client, request, clients=FILL_CLIENTS, count=count, time_cap=3600)
         if filled.errors or filled.ok != count:
