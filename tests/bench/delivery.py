@@ -36,7 +36,6 @@ import httpx
 from tests.bench.harness import (
     NOT_MEASURED,
     Bench,
-    bearer_token,
     drive,
     fmt,
     pointcare_client,
@@ -71,7 +70,7 @@ def run(bench: Bench, *, photos: int, rounds: int, backlog: int) -> dict[str, An
         with LiveServer(
             demo=True, data_dir=data_dir, env=env, extra_args=["--no-forwarder"]
         ) as server:
-            fill = _filler(bench, server, data_dir)
+            fill = _filler(bench, server, data_dir, env)
             if demo := _pending(data_dir):  # the demo's own photos: out of the way first
                 with _fresh_pacs() as pacs:
                     _worker_delivers(bench, data_dir, pacs, demo)
@@ -132,14 +131,16 @@ def _pending(data_dir: Path) -> int:
     return int(count)
 
 
-def _filler(bench: Bench, server: Any, data_dir: Path) -> Callable[[int, Path | None], list[Path]]:
+def _filler(
+    bench: Bench, server: Any, data_dir: Path, env: dict[str, str]
+) -> Callable[[int, Path | None], list[Path]]:
     """Stores ``count`` photos (4 clients, the real ingest); with a folder, hard-links the
     objects it stored there (the spool copies go once delivered) and returns their paths."""
     request = bench.ingest_request(bench.photos.upright, "upright.jpg", "image/jpeg")
     objects_dir = data_dir / "archive" / "objects"
 
     def fill(count: int, aside: Path | None) -> list[Path]:
-        make_client = pointcare_client(server.url, bearer_token(data_dir))  # tokens expire
+        make_client = pointcare_client(server.url, _token(data_dir, env))  # tokens expire
         before = set(objects_dir.rglob("*.dcm")) if objects_dir.exists() else set()
         filled = drive(make_client, request, clients=FILL_CLIENTS, count=count, time_cap=3600)
         if filled.errors or filled.ok != count:
@@ -157,6 +158,20 @@ def _filler(bench: Bench, server: Any, data_dir: Path) -> Callable[[int, Path | 
         return linked
 
     return fill
+
+
+def _token(data_dir: Path, env: dict[str, str]) -> str:
+    """A nurse's API token, minted with the server's settings (a PACS as the archive: with
+    the built-in one, a database that has delivered photos refuses to open)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pointcare", "token", "--user", "nurse"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**env, "POINTCARE_DATA_DIR": str(data_dir)},
+    )
+    return result.stdout.strip().splitlines()[-1]
 
 
 @contextmanager
