@@ -1060,7 +1060,7 @@ class Bench:
 
     def targets(self, ratios: dict[str, Any]) -> list[tuple[str, str, str]]:
         r = self.results
-        rows = extra_targets(r)
+        rows: list[tuple[str, str, str]] = []
 
         def verdict(ok: bool | None) -> str:
             return NOT_MEASURED if ok is None else ("met" if ok else "MISSED")
@@ -1152,6 +1152,7 @@ class Bench:
         from tests.bench import search
 
         rows += search.targets(r)
+        rows += extra_targets(r)
         return rows
 
     def write(self) -> None:
