@@ -274,7 +274,7 @@ def measure(rounds: int, work: Path, log: Callable[[str], None]) -> dict[str, An
                 expect(sheet).to_be_visible(timeout=30_000)
                 if first:  # tags carry over to the next photo: one tap on Send from then on
                     sheet.locator("#map-front").get_by_role(
-                        "button", name="Right forearm", exact=True
+                        "button", name="Right forearm, front", exact=True
                     ).click()
                     sheet.locator("label[for=tag-view-close-up]").click()
                 page.wait_for_function("() => window.__shutterBench.previews.length > 0")
