@@ -33,16 +33,9 @@ from typing import Any
 
 import httpx
 
-from tests.bench.harness import (
-    NOT_MEASURED,
-    Bench,
-    drive,
-    fmt,
-    pointcare_client,
-    subprocess_env,
-    summary,
-)
+from tests.bench.harness import Bench, bearer_token, drive, fmt, pointcare_client, subprocess_env
 from tests.bench.profiling import Profile
+from tests.bench.report import NOT_MEASURED, summary
 
 KEY = "delivery_vs_orthanc"
 PACS = "pacs"
@@ -140,7 +133,7 @@ def _filler(
     objects_dir = data_dir / "archive" / "objects"
 
     def fill(count: int, aside: Path | None) -> list[Path]:
-        make_client = pointcare_client(server.url, _token(data_dir, env))  # tokens expire
+        make_client = pointcare_client(server.url, bearer_token(data_dir, env=env))  # tokens expire
         before = set(objects_dir.rglob("*.dcm")) if objects_dir.exists() else set()
         filled = drive(make_client, request, clients=FILL_CLIENTS, count=count, time_cap=3600)
         if filled.errors or filled.ok != count:
@@ -158,20 +151,6 @@ def _filler(
         return linked
 
     return fill
-
-
-def _token(data_dir: Path, env: dict[str, str]) -> str:
-    """A nurse's API token, minted with the server's settings (a PACS as the archive: with
-    the built-in one, a database that has delivered photos refuses to open)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "pointcare", "token", "--user", "nurse"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        env={**env, "POINTCARE_DATA_DIR": str(data_dir)},
-    )
-    return result.stdout.strip().splitlines()[-1]
 
 
 @contextmanager

@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 
 from tests.bench import phone_pages, shutter
+from tests.bench.report import NOT_MEASURED, summary, verdict
 from tests.support.consent import CLINICAL_ONLY
 from tests.support.tools import CORPUS_DIR, REPO_ROOT
 
@@ -39,7 +40,6 @@ OUT_DIR = REPO_ROOT / "var" / "bench"
 MB = 1_000_000
 PATIENT = "PC100001"
 BODY_SITE = "14975008"
-NOT_MEASURED = "not measured"
 
 # A unit of work for a client thread: index -> (bytes sent, bytes answered); raises on failure.
 Request = Callable[[httpx.Client, int], int]
@@ -54,11 +54,6 @@ def percentile(values: Sequence[float], q: float) -> float:
         return float("nan")
     rank = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[rank]
-
-
-def summary(values: Sequence[float]) -> dict[str, float]:
-    """Median, min and max over the repeats."""
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
 @dataclass
@@ -315,14 +310,16 @@ def with_cpu(pid: int | None, timed: Callable[[], Run]) -> tuple[Run, dict[str, 
     return run, {"server_cpu_ms_per_photo": used * 1000 / run.ok if run.ok else float("nan")}
 
 
-def bearer_token(data_dir: Path, user: str = "nurse") -> str:
+def bearer_token(data_dir: Path, user: str = "nurse", env: dict[str, str] | None = None) -> str:
+    """An API token minted by ``pointcare token`` with the server's settings (``env``; the
+    benchmark's defaults when not given)."""
     result = subprocess.run(
         [sys.executable, "-m", "pointcare", "token", "--user", user],
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
-        env={**subprocess_env(), "POINTCARE_DATA_DIR": str(data_dir)},
+        env={**(env or subprocess_env()), "POINTCARE_DATA_DIR": str(data_dir)},
     )
     return result.stdout.strip().splitlines()[-1]
 
@@ -1061,9 +1058,6 @@ class Bench:
     def targets(self, ratios: dict[str, Any]) -> list[tuple[str, str, str]]:
         r = self.results
         rows: list[tuple[str, str, str]] = []
-
-        def verdict(ok: bool | None) -> str:
-            return NOT_MEASURED if ok is None else ("met" if ok else "MISSED")
 
         def peer_figure(peer: str) -> tuple[str, float | None]:
             """Scenario 1 over the peer's scenario, with the paired rounds' ratio beside it."""

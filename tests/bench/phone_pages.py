@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.bench.report import Verdict, cell, spread, unmeasured
+from tests.bench.report import Verdict, cell, summary, unmeasured
 from tests.support.tools import REPO_ROOT
 
 KEY = "phone_pages"
@@ -65,7 +65,7 @@ def measure(rounds: int, work: Path, log: Callable[[str], None]) -> dict[str, An
     document = json.loads(scores_file.read_text())
     out: dict[str, Any] = {"rounds": rounds, "form_factor": "mobile (Lighthouse 12 defaults)"}
     for name, runs in document["pages"].items():
-        out[name] = {category: spread(run[category] for run in runs) for category in runs[0]}
+        out[name] = {category: summary(run[category] for run in runs) for category in runs[0]}
     if document["missed"]:
         out["missed"] = document["missed"]
     return out

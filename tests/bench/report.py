@@ -1,4 +1,4 @@
-"""What the phone scenarios (``shutter``, ``phone_pages``) hand the harness's report."""
+"""The figures and verdicts every scenario hands the harness's report."""
 
 from __future__ import annotations
 
@@ -6,14 +6,21 @@ import statistics
 from collections.abc import Iterable
 from typing import Any
 
+NOT_MEASURED = "not measured"
+
 Verdict = tuple[str, str, bool | None]
 """A row of the targets table: target, figure, met (None: not measured)."""
 
 
-def spread(values: Iterable[float]) -> dict[str, float]:
-    """Median, min and max over the rounds."""
+def summary(values: Iterable[float]) -> dict[str, float]:
+    """Median, min and max over the rounds (or repeats)."""
     ordered = list(values)
     return {"median": statistics.median(ordered), "min": min(ordered), "max": max(ordered)}
+
+
+def verdict(met: bool | None) -> str:
+    """A target's verdict as the table says it."""
+    return NOT_MEASURED if met is None else ("met" if met else "MISSED")
 
 
 def cell(figure: dict[str, float], digits: int = 0) -> str:

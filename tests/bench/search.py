@@ -45,14 +45,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from tests.bench.harness import (
-    NOT_MEASURED,
-    Request,
-    Run,
-    drive,
-    fmt,
-    summary,
-)
+from tests.bench.harness import Request, Run, drive, fmt
+from tests.bench.report import NOT_MEASURED, summary, verdict
 
 if TYPE_CHECKING:
     from tests.bench.harness import Bench
@@ -875,10 +869,6 @@ def ratios(results: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def _verdict(ok: bool | None) -> str:
-    return NOT_MEASURED if ok is None else ("met" if ok else "MISSED")
-
-
 def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
     compared = results.get(KEY, {})
@@ -893,7 +883,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"search: Pointcare p95 <= Orthanc (PostgreSQL) p95, {name}",
                 f"{fmt(ours['p95_ms'])} ms vs {fmt(theirs['p95_ms'])} ms, ratio "
                 f"{fmt(block['p95_ratio'], 2)} over {scale}, {errors:.0f} errors",
-                _verdict(block["p95_ratio"]["median"] <= 1.0 and errors == 0),
+                verdict(block["p95_ratio"]["median"] <= 1.0 and errors == 0),
             )
         )
     if not compared.get("queries"):
@@ -915,7 +905,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             (
                 f"at scale: {text}",
                 f"{fmt(ours[stat])} ms over {scale}, {ours['errors']['max']:.0f} errors",
-                _verdict(value < limit and ours["errors"]["max"] == 0),
+                verdict(value < limit and ours["errors"]["max"] == 0),
             )
         )
     return rows

@@ -20,17 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.bench.harness import (
-    NOT_MEASURED,
-    Bench,
-    bearer_token,
-    drive,
-    fmt,
-    pointcare_client,
-    subprocess_env,
-    summary,
-)
+from tests.bench.harness import Bench, bearer_token, drive, fmt, pointcare_client, subprocess_env
 from tests.bench.profiling import Profile
+from tests.bench.report import NOT_MEASURED, summary
 
 KEY = "server_cpu_vs_floor"
 CLIENTS = 4

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.bench.report import Verdict, cell, spread, unmeasured
+from tests.bench.report import Verdict, cell, summary, unmeasured
 from tests.support.tools import CORPUS_DIR
 
 FRAME = (1920, 1080)
@@ -336,7 +336,7 @@ def measure(rounds: int, work: Path, log: Callable[[str], None]) -> dict[str, An
                     "up_mbit_s": profile.up_mbit_s,
                     "rtt_ms": profile.rtt_ms,
                     "loadavg_1_min_after": float(Path("/proc/loadavg").read_text().split()[0]),
-                    **{key: spread([r[key] for r in results]) for key in results[0]},
+                    **{key: summary([r[key] for r in results]) for key in results[0]},
                 }
             cdp.send(
                 "Network.emulateNetworkConditions",

@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 from typing import TypeVar
 
 from sqlalchemy import func, select, update
@@ -244,7 +245,8 @@ def reports_on(session: Session, photos: Sequence[Instance]) -> list[Instance]:
     they leave the patient's record (filed under the wrong patient, or of too poor a quality to
     measure), so that no measurement of one patient's wound stays in another's record."""
     by_photo = reports_by_photo(session, photos)
-    return sorted((report for reports in by_photo.values() for report in reports), key=_id)
+    every = (report for reports in by_photo.values() for report in reports)
+    return sorted(every, key=attrgetter("id"))
 
 
 def reports_by_photo(session: Session, photos: Sequence[Instance]) -> dict[int, list[Instance]]:
@@ -263,10 +265,6 @@ def reports_by_photo(session: Session, photos: Sequence[Instance]) -> dict[int, 
     for photo_id, report in rows:
         by_photo.setdefault(photo_id, []).append(report)
     return by_photo
-
-
-def _id(instance: Instance) -> int:
-    return instance.id
 
 
 def finding_to_file_under(
