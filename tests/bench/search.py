@@ -154,7 +154,7 @@ PATIENT_COLUMNS = (
 )
 STUDY_COLUMNS = (
     "id, study_instance_uid, study_key, patient_id, study_id, study_datetime, "
-    "study_tz_offset_minutes, description, created_at"
+    "study_tz_offset_minutes, study_date, description, created_at"
 )
 SERIES_COLUMNS = (
     "id, series_instance_uid, series_key, study_id, series_number, description, instance_count, "
@@ -214,7 +214,7 @@ class _Rows:
         study_uid, series_uid = _uid(), _uid()
         self.studies.append(
             (ids.study, study_uid, f"day:{patient_id}:{local.date().isoformat()}", patient_id,
-             f"PC{local:%y%m%d}{secrets.token_hex(3).upper()}", taken, offset,
+             f"PC{local:%y%m%d}{secrets.token_hex(3).upper()}", taken, offset, local.date(),
              STUDY_DESCRIPTION, now)
         )  # fmt: skip
         self.series.append(

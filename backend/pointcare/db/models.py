@@ -18,7 +18,7 @@ from sqlalchemy import (
     false,
     func,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from pointcare.db.types import UTCDateTime, utcnow
 from pointcare.domain.body_sites import site_with_side
@@ -133,9 +133,10 @@ class Study(Base):
 
     __tablename__ = "studies"
     __table_args__ = (
-        # Study lists come newest first, a page at a time (QIDO-RS, StudyDate ranges): read
-        # from the end of this index, they stop at the page's last row.
-        Index("ix_studies_study_datetime", "study_datetime", "id"),
+        # Study lists come newest first (by the study's own date, then its time), a page at a
+        # time (QIDO-RS, StudyDate ranges): read from the end of this index, within the dates
+        # asked for, they stop at the page's last row.
+        Index("ix_studies_study_date", "study_date", "study_datetime", "id"),
         # One patient's studies, newest first.
         Index("ix_studies_patient_study_datetime", "patient_id", "study_datetime"),
     )
@@ -148,10 +149,23 @@ class Study(Base):
     study_id: Mapped[str] = mapped_column(String(16))
     study_datetime: Mapped[datetime] = mapped_column(UTCDateTime)
     study_tz_offset_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    study_date: Mapped[date] = mapped_column(Date)
+    """StudyDate: the calendar date where the study took place (``study_datetime`` at its own
+    offset), set with ``study_datetime``. Searched and sorted on as it is: a local date cannot be
+    read off the UTC column by an index."""
     description: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     patient: Mapped[Patient] = relationship()
+
+    @validates("study_datetime")
+    def _dated(self, _key: str, moment: datetime) -> datetime:
+        """The study's date follows its moment, taken at the moment's own offset (the one
+        ``study_tz_offset_minutes`` records)."""
+        if moment.tzinfo is None:
+            raise ValueError("a study's time must carry its offset from UTC")
+        self.study_date = moment.date()
+        return moment
 
 
 class Series(Base):

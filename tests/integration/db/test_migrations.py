@@ -70,6 +70,30 @@ def test_the_patient_merge_columns_are_added_to_a_directory_with_patients(engine
     assert differences(engine) == []
 
 
+@pytest.mark.parametrize(
+    ("utc", "offset", "local_date"),
+    [
+        (datetime(2024, 5, 3, 10, 30, tzinfo=UTC), 14 * 60, date(2024, 5, 4)),
+        (datetime(2024, 5, 5, 11, 30, tzinfo=UTC), -12 * 60, date(2024, 5, 4)),
+        (datetime(2024, 5, 3, 0, 0, tzinfo=UTC), 23 * 60 + 59, date(2024, 5, 3)),
+        (datetime(2024, 5, 4, 23, 59, 59, 999999, tzinfo=UTC), 0, date(2024, 5, 4)),
+    ],
+)
+def test_each_study_is_dated_by_its_own_offset_when_its_date_is_added(
+    engine: Engine, utc: datetime, offset: int, local_date: date
+) -> None:
+    migrate(engine, "upgrade", "0020_search_indexes")
+    with engine.begin() as connection:
+        for statement in OLD_RECORD[1:3]:
+            connection.execute(text(statement), {"at": utc})
+        connection.execute(text("UPDATE studies SET study_tz_offset_minutes = :m"), {"m": offset})
+    migrate(engine, "upgrade", "head")
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT study_date FROM studies")).scalar()
+    assert stored in {local_date, local_date.isoformat()}  # SQLite answers the text
+    assert differences(engine) == []
+
+
 def test_processes_that_start_together_migrate_once(
     empty_database_url: str, tmp_path: Path
 ) -> None:

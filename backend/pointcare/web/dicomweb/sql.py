@@ -2,66 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
-
-from sqlalchemy import ColumnElement, Date, SQLColumnExpression, func
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import ColumnElement, SQLColumnExpression, func
 
 LIKE_ESCAPE = "/"
 """Escape character of our LIKE patterns; "/" needs no quoting in any SQL dialect."""
-
-
-class local_date(FunctionElement[date]):
-    """The calendar date of a UTC timestamp column at a per-row offset (minutes) from UTC.
-
-    A study is dated in its own local time (StudyDate), while the database holds UTC: matching
-    ``StudyDate=20240501`` must shift each row by its own offset before taking the date.
-    """
-
-    type = Date()
-    inherit_cache = True
-    name = "local_date"
-
-
-@compiles(local_date, "sqlite")
-def _local_date_sqlite(element: local_date, compiler: SQLCompiler, **kw: Any) -> str:
-    moment, offset = list(element.clauses)
-    # SQLite keeps UTCDateTime as 'YYYY-MM-DD HH:MM:SS[.ffffff]' text; date() shifts and cuts it.
-    return (
-        f"date({compiler.process(moment, **kw)}, ({compiler.process(offset, **kw)}) || ' minutes')"
-    )
-
-
-@compiles(local_date)
-def _local_date_postgresql(element: local_date, compiler: SQLCompiler, **kw: Any) -> str:
-    moment, offset = list(element.clauses)
-    return (
-        f"CAST(({compiler.process(moment, **kw)} AT TIME ZONE 'UTC') "
-        f"+ make_interval(mins => {compiler.process(offset, **kw)}) AS DATE)"
-    )
-
-
-LARGEST_UTC_OFFSET = timedelta(days=1)
-"""More than any offset a timestamp here can carry (Python's are under a day either way)."""
-
-
-def local_days_window(
-    moment: SQLColumnExpression[datetime], start: date | None, end: date | None
-) -> list[ColumnElement[bool]]:
-    """Conditions on a UTC timestamp column that every row whose *local* date (``local_date``)
-    lies from ``start`` to ``end`` meets, whatever its offset from UTC: those days widened by a
-    day on each side. They narrow nothing ``local_date`` keeps, and let an index on the column
-    find the rows, which a condition on ``local_date`` alone cannot (it reads every row)."""
-    conditions = []
-    if start is not None:
-        conditions.append(moment >= datetime.combine(start, time.min, UTC) - LARGEST_UTC_OFFSET)
-    if end is not None:
-        after = datetime.combine(end + timedelta(days=1), time.min, UTC)
-        conditions.append(moment < after + LARGEST_UTC_OFFSET)
-    return conditions
 
 
 def has_wildcards(value: str) -> bool:
