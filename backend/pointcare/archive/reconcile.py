@@ -45,6 +45,11 @@ SCANNED = ("objects", "thumbnails")
 """The archive's folders of stored files (relative to its root)."""
 LISTED = 20
 """Rows without files named in the log, at most (all are counted)."""
+BATCH = 2_000
+"""Files, or index rows, between two pauses of the reconciler."""
+PAUSE_SECONDS = 0.005
+"""The pause: about as long as a batch takes, so the reconciler takes at most half the
+interpreter's time while it runs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +68,8 @@ class IndexedFile:
 
 def indexed_files(session: Session) -> Iterator[IndexedFile]:
     """Every file path the index knows: each stored object's Part-10 file and, for images, its
-    thumbnail (every kind lives in ``instances``)."""
+    thumbnail (every kind lives in ``instances``). Streamed, a batch of rows at a time: an
+    archive of a million photos is two million paths."""
     delivered = set(
         session.scalars(
             select(Delivery.instance_id).where(Delivery.state == DeliveryState.DELIVERED.value)
@@ -76,12 +82,14 @@ def indexed_files(session: Session) -> Iterator[IndexedFile]:
             Instance.sop_instance_uid,
             Instance.storage_path,
             Instance.thumbnail_path,
-        )
+        ).execution_options(yield_per=BATCH)
     )
-    for row_id, kind, uid, storage_path, thumbnail_path in rows:
+    for number, (row_id, kind, uid, storage_path, thumbnail_path) in enumerate(rows, 1):
         yield IndexedFile(storage_path, "object", kind, uid, row_id not in delivered)
         if thumbnail_path is not None:
             yield IndexedFile(thumbnail_path, "thumbnail", kind, uid, True)
+        if number % BATCH == 0:
+            _give_way()
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,39 +115,66 @@ class Reconciliation:
 
 
 def reconcile(db: Database, files: FileStore, *, grace: timedelta, repair: bool) -> Reconciliation:
-    """Compare the archive's files with the index; remove old orphans when ``repair``."""
-    found = dict(_walk(files.root))  # before reading the index: a newer file is young anyway
-    with db.session() as session:
-        indexed = list(indexed_files(session))
-    known = {entry.path for entry in indexed}
+    """Compare the archive's files with the index; remove old orphans when ``repair``.
+
+    It holds a set of the paths found and one of the paths indexed, nothing per file beyond
+    its name, and it gives way to requests between batches (``_give_way``)."""
+    found = set(_walk(files.root))  # before reading the index: a newer file is young anyway
+    known: set[str] = set()
     report = Reconciliation(files=len(found))
+    with db.session() as session:
+        for entry in indexed_files(session):
+            known.add(entry.path)
+            if entry.expected and entry.path not in found and not _exists(files, entry.path):
+                report.missing.append(entry)
     now = time.time()
-    for path, (size, mtime) in sorted(found.items()):
-        if path in known:
+    for path in sorted(found - known):
+        try:
+            stat = files.resolve(path).stat()
+        except FileNotFoundError:  # removed meanwhile (a spool copy delivered)
             continue
-        orphan = Orphan(path, size, max(now - mtime, 0.0))
+        orphan = Orphan(path, stat.st_size, max(now - stat.st_mtime, 0.0))
         report.orphans.append(orphan)
         if repair and orphan.age_seconds > grace.total_seconds():
             files.remove(path)
             report.removed += 1
-    for entry in indexed:
-        if entry.expected and entry.path not in found and not files.resolve(entry.path).exists():
-            report.missing.append(entry)
     _tell(report, repair=repair)
     return report
 
 
-def _walk(root: Path) -> Iterator[tuple[str, tuple[int, float]]]:
-    """(path relative to ``root``, (size, mtime)) of every file under the scanned folders."""
+def _exists(files: FileStore, path: str) -> bool:
+    """Whether an indexed file is there after all (written after the walk)."""
+    return files.resolve(path).exists()
+
+
+def _walk(root: Path) -> Iterator[str]:
+    """The path (relative to ``root``, with "/") of every file under the scanned folders."""
+    seen = 0
     for folder in SCANNED:
-        for directory, _subfolders, names in os.walk(root / folder):
-            for name in names:
-                path = Path(directory, name)
-                try:
-                    stat = path.stat()
-                except FileNotFoundError:  # removed meanwhile (a spool copy delivered)
-                    continue
-                yield path.relative_to(root).as_posix(), (stat.st_size, stat.st_mtime)
+        pending = [(root / folder, folder)]
+        while pending:
+            directory, relative = pending.pop()
+            try:
+                entries = list(os.scandir(directory))
+            except FileNotFoundError:  # not made yet, or removed meanwhile
+                continue
+            for entry in entries:
+                name = f"{relative}/{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((Path(entry.path), name))
+                else:
+                    yield name
+                    seen += 1
+                    if seen % BATCH == 0:
+                        _give_way()
+
+
+def _give_way() -> None:
+    """A pause between batches: the reconciler runs in a thread of the server, and without it
+    would hold the interpreter from request threads for most of a minute at a million photos
+    (a request waiting on the database takes up to the switch interval, 5 ms, to get it back
+    at each answer)."""
+    time.sleep(PAUSE_SECONDS)
 
 
 def _tell(report: Reconciliation, *, repair: bool) -> None:
