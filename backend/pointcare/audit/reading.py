@@ -3,10 +3,13 @@ export)."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -34,20 +37,60 @@ def shown_in_a_list(
 ) -> bool:
     """Whether a list (one ``image.list_viewed`` event, e.g. the review page) showed this user
     any of ``uids`` of this patient lately: its thumbnails, fetched one by one, are part of that
-    one audited view; a thumbnail no list showed is audited on its own."""
+    one audited view; a thumbnail no list showed is audited on its own.
+
+    A page's thumbnails come by the dozen, each asking this: the list events read for one are
+    remembered (``_RecentLists``), so the others are answered without reading the trail again.
+    The trail is append-only, so a list event once read stays true until it is too old."""
     wanted = set(uids)
-    listed = session.scalars(
-        select(AuditRecord.objects)
+    since = datetime.now(UTC) - within
+    lists = _RECENT_LISTS.setdefault(session.get_bind(), _RecentLists())
+    if lists.showed(user_id, patient_id, wanted, since):
+        return True
+    listed = session.execute(
+        select(AuditRecord.recorded_at, AuditRecord.objects)
         .where(
             AuditRecord.user_id == user_id,
             AuditRecord.patient_id == patient_id,
             AuditRecord.action == AuditAction.IMAGE_LIST_VIEWED.value,
-            AuditRecord.recorded_at >= datetime.now(UTC) - within,
+            AuditRecord.recorded_at >= since,
         )
         .order_by(AuditRecord.seq.desc())
         .limit(20)
-    )
-    return any(wanted.intersection(objects or ()) for objects in listed)
+    ).all()
+    lists.remember(user_id, patient_id, [(at, frozenset(objects or ())) for at, objects in listed])
+    return any(wanted.intersection(objects or ()) for _at, objects in listed)
+
+
+class _RecentLists:
+    """The list events last read from the trail, per user and patient (a few hundred pairs at
+    most are kept: the oldest pair read is forgotten first)."""
+
+    PAIRS = 512
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lists: OrderedDict[tuple[int, int], list[tuple[datetime, frozenset[str]]]] = (
+            OrderedDict()
+        )
+
+    def showed(self, user_id: int, patient_id: int, wanted: set[str], since: datetime) -> bool:
+        with self._lock:
+            lists = self._lists.get((user_id, patient_id), [])
+        return any(at >= since and not wanted.isdisjoint(uids) for at, uids in lists)
+
+    def remember(
+        self, user_id: int, patient_id: int, lists: list[tuple[datetime, frozenset[str]]]
+    ) -> None:
+        with self._lock:
+            self._lists[(user_id, patient_id)] = lists
+            self._lists.move_to_end((user_id, patient_id))
+            while len(self._lists) > self.PAIRS:
+                self._lists.popitem(last=False)
+
+
+_RECENT_LISTS: WeakKeyDictionary[Any, _RecentLists] = WeakKeyDictionary()
+"""Per database (its engine): what ``shown_in_a_list`` read of each one's trail."""
 
 
 def keyed_from(session: Session) -> int:

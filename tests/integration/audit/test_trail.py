@@ -4,6 +4,7 @@ stay a line, and the database itself refuses to change or remove an event."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -116,3 +117,25 @@ def test_postgresql_refuses_truncate(runtime: Runtime, database_backend: str) ->
     audit.record_now(runtime.db, event(1))
     with pytest.raises(DBAPIError, match="append-only"), runtime.db.write() as session:
         session.execute(text("TRUNCATE audit_events"))
+
+
+def test_a_list_covers_its_thumbnails_for_a_while_remembered_or_read_again(
+    runtime: Runtime,
+) -> None:
+    shown = ["1.2.826.0.1.3680043.10.1.1", "1.2.826.0.1.3680043.10.1.2"]
+    audit.record_now(runtime.db, event(action=audit.AuditAction.IMAGE_LIST_VIEWED, objects=shown))
+
+    def covered(uid: str, **within: timedelta) -> bool:
+        with runtime.db.session() as session:
+            return audit.shown_in_a_list(session, NURSE.user_id or 0, 1, [uid], **within)
+
+    assert covered(shown[1])  # read from the trail
+    assert covered(shown[0])  # remembered
+    assert not covered("1.2.826.0.1.3680043.10.1.3")  # not in the list
+    assert not covered(shown[0], within=timedelta(0))  # remembered, but too old now
+    with runtime.db.session() as session:  # another patient's list does not cover it
+        assert not audit.shown_in_a_list(session, NURSE.user_id or 0, 2, [shown[0]])
+    audit.record_now(
+        runtime.db, event(action=audit.AuditAction.IMAGE_LIST_VIEWED, objects=["1.2.3.4"])
+    )
+    assert covered("1.2.3.4")  # a newer list is read from the trail
