@@ -122,17 +122,32 @@ def _segments_cross(p: Points, q: Points, r: Points, s: Points) -> NDArray[np.bo
     return np.asarray(((d1 > 0) != (d2 > 0)) & ((d3 > 0) != (d4 > 0)) & (d1 * d2 != 0))
 
 
+PAIR_ROWS = 256
+"""Hull vertices compared with all the others at once by ``_farthest_pair``."""
+
+
+def _farthest_pair(hull: Points) -> tuple[int, int, float]:
+    """The two hull vertices farthest apart (the longest diameter joins two of them), and their
+    squared distance. Every pair is compared, a block of rows at a time: a convex outline of
+    ``MAX_OUTLINE_POINTS`` has as many hull vertices, and all its pairs at once would take
+    600 MB."""
+    best = (0, 0, -1.0)
+    for start in range(0, len(hull), PAIR_ROWS):
+        gaps = hull[start : start + PAIR_ROWS, None, :] - hull[None, :, :]
+        squared = (gaps**2).sum(axis=2)
+        i, j = np.unravel_index(int(np.argmax(squared)), squared.shape)
+        if squared[i, j] > best[2]:  # the first of equals, as one comparison of all would pick
+            best = (start + int(i), int(j), float(squared[i, j]))
+    return best
+
+
 def figures(points: Points) -> Figures:
     """Area, length (longest diameter), width (perpendicular extent) and perimeter of a simple
     polygon, in the units of its coordinates."""
     # convexHull works in single precision: take its vertex indices, keep our doubles.
     hull = points[cv2.convexHull(points.astype(np.float32), returnPoints=False).ravel()]
-    # The longest diameter joins two hull vertices; hulls of traced outlines hold a few hundred
-    # points at most, so comparing every pair is cheap.
-    gaps = hull[:, None, :] - hull[None, :, :]
-    squared = (gaps**2).sum(axis=2)
-    i, j = np.unravel_index(int(np.argmax(squared)), squared.shape)
-    length = float(np.sqrt(squared[i, j]))
+    i, j, squared = _farthest_pair(hull)
+    length = float(np.sqrt(squared))
     axis = (hull[j] - hull[i]) / length
     normal = np.array([-axis[1], axis[0]])
     across = hull @ normal

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -24,7 +25,8 @@ def test_figures_of_a_rectangle_are_exact() -> None:
 
 
 def test_figures_of_a_finely_sampled_ellipse() -> None:
-    t = np.linspace(0, 2 * math.pi, 20000, endpoint=False)
+    # As many points as an outline may have; all of them on the hull.
+    t = np.linspace(0, 2 * math.pi, geometry.MAX_OUTLINE_POINTS, endpoint=False)
     ellipse = np.column_stack([30 * np.cos(t), 12 * np.sin(t)])
     figures = geometry.figures(ellipse)
     assert figures.area == pytest.approx(math.pi * 30 * 12, rel=1e-6)
@@ -32,6 +34,31 @@ def test_figures_of_a_finely_sampled_ellipse() -> None:
     assert figures.width == pytest.approx(24.0, rel=1e-6)
     ramanujan = math.pi * (3 * 42 - math.sqrt((3 * 30 + 12) * (30 + 3 * 12)))
     assert figures.perimeter == pytest.approx(ramanujan, rel=1e-4)
+
+
+def test_the_longest_outline_is_measured_in_bounded_memory() -> None:
+    t = np.linspace(0, 2 * math.pi, geometry.MAX_OUTLINE_POINTS, endpoint=False)
+    circle = np.column_stack([1000 + 900 * np.cos(t), 1000 + 900 * np.sin(t)])
+    tracemalloc.start()
+    try:
+        figures = geometry.figures(circle)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert figures.length == pytest.approx(1800.0)
+    assert peak < 64 * 2**20, f"{peak / 2**20:.0f} MB"  # every pair at once: about 600 MB
+
+
+def test_the_longest_diameter_is_the_first_of_equals_across_row_blocks() -> None:
+    # A square's two diagonals are equally long; blocks of rows must pick the same one a
+    # single comparison of all pairs would.
+    rows = geometry.PAIR_ROWS
+    square = np.array([[0, 0], [10, 0], [10, 10], [0, 10]], dtype=float)
+    hull = np.concatenate([square, np.full((rows, 2), 5.0)])  # inner points fill the first block
+    hull = np.concatenate([hull[4:], hull[:4]])  # the corners in the second block
+    i, j, squared = geometry._farthest_pair(hull)
+    assert squared == pytest.approx(200.0)
+    assert (i, j) == (rows, rows + 2)
 
 
 def test_a_concave_outline_keeps_its_area_and_its_hull_length() -> None:
