@@ -54,8 +54,8 @@ def record(session: Session, event: AuditEvent) -> Link:
     """Append ``event`` in the caller's transaction; it commits or rolls back with the action.
 
     Call it last in the transaction: on PostgreSQL it holds the chain's lock until commit. The
-    row is written by one INSERT statement, not through the ORM's unit of work (which costs a
-    read or a search more than the statement itself): nothing reads it back in the transaction.
+    row is written by one INSERT statement, not through the ORM's unit of work (whose
+    bookkeeping costs more than the statement): nothing reads it back in the transaction.
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_CHAIN_LOCK})
