@@ -122,7 +122,7 @@ def _segments_cross(p: Points, q: Points, r: Points, s: Points) -> NDArray[np.bo
     return np.asarray(((d1 > 0) != (d2 > 0)) & ((d3 > 0) != (d4 > 0)) & (d1 * d2 != 0))
 
 
-PAIR_ROWS = 256
+PAIR_ROWS = 128
 """Hull vertices compared with all the others at once by ``_farthest_pair``."""
 
 
