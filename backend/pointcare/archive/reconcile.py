@@ -125,7 +125,9 @@ def reconcile(db: Database, files: FileStore, *, grace: timedelta, repair: bool)
     with db.session() as session:
         for entry in indexed_files(session):
             known.add(entry.path)
-            if entry.expected and entry.path not in found and not _exists(files, entry.path):
+            # Not found by the walk, nor written since.
+            unseen = entry.expected and entry.path not in found
+            if unseen and not files.resolve(entry.path).exists():
                 report.missing.append(entry)
     now = time.time()
     for path in sorted(found - known):
@@ -140,11 +142,6 @@ def reconcile(db: Database, files: FileStore, *, grace: timedelta, repair: bool)
             report.removed += 1
     _tell(report, repair=repair)
     return report
-
-
-def _exists(files: FileStore, path: str) -> bool:
-    """Whether an indexed file is there after all (written after the walk)."""
-    return files.resolve(path).exists()
 
 
 def _walk(root: Path) -> Iterator[str]:

@@ -44,7 +44,7 @@ def shown_in_a_list(
     The trail is append-only, so a list event once read stays true until it is too old."""
     wanted = set(uids)
     since = datetime.now(UTC) - within
-    lists = _RECENT_LISTS.setdefault(session.get_bind(), _RecentLists())
+    lists = _recent_lists(session)
     if lists.showed(user_id, patient_id, wanted, since):
         return True
     listed = session.execute(
@@ -91,6 +91,16 @@ class _RecentLists:
 
 _RECENT_LISTS: WeakKeyDictionary[Any, _RecentLists] = WeakKeyDictionary()
 """Per database (its engine): what ``shown_in_a_list`` read of each one's trail."""
+
+
+def _recent_lists(session: Session) -> _RecentLists:
+    """The session's database's remembered lists, made the first time only (a thumbnail asks
+    on every fetch)."""
+    engine = session.get_bind()
+    lists = _RECENT_LISTS.get(engine)
+    if lists is None:
+        lists = _RECENT_LISTS.setdefault(engine, _RecentLists())
+    return lists
 
 
 def keyed_from(session: Session) -> int:

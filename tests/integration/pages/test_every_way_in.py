@@ -566,7 +566,16 @@ def _assert_visible(site: Site, study: str, series: str, sop: str) -> None:
     boundary = retrieved.headers["content-type"].split("boundary=")[1].strip('"')
     part = retrieved.content.split(f"--{boundary}".encode())[1]
     body = part.split(b"\r\n\r\n", 1)[1].rstrip(b"\r\n")
-    assert str(dcmread(BytesIO(body)).SOPInstanceUID) == sop
+    stored = dcmread(BytesIO(body))
+    assert str(stored.SOPInstanceUID) == sop
+    # The study is found by the date its object carries: the study's own local date.
+    by_date = site.api.get(
+        "/dicomweb/studies",
+        params={"PatientID": MRN, "StudyDate": str(stored.StudyDate)},
+        headers={**site.bearer, "Accept": "application/dicom+json"},
+    )
+    assert by_date.status_code == 200, by_date.text
+    assert study in [obj["0020000D"]["Value"][0] for obj in by_date.json()]
     metadata = site.api.get(
         f"/dicomweb/studies/{study}/series/{series}/instances/{sop}/metadata",
         headers={**site.bearer, "Accept": "application/dicom+json"},
