@@ -20,7 +20,7 @@ from pointcare import faults
 from pointcare.audit.chain import GENESIS_HASH, event_mac
 from pointcare.audit.events import AuditEvent
 from pointcare.db.engine import AUDIT_KEY, Database
-from pointcare.db.models import AuditRecord
+from pointcare.db.models import AuditRecord, Base
 from pointcare.db.types import utcnow
 from pointcare.errors import ServiceUnavailable
 from pointcare.metrics import AUDIT_WRITE_FAILURES
@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 
 AUDIT_CHAIN_LOCK = 0x706F696E74617564
 """PostgreSQL advisory lock key held while appending ("pointaud" in ASCII)."""
+
+# Built once: every audited request runs both, and building a statement (its cache key above
+# all) costs more than running it.
+_CHAIN_HEAD = select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
+_APPEND = insert(Base.metadata.tables[AuditRecord.__tablename__])
 
 
 def chain_key(session: Session) -> bytes:
@@ -54,18 +59,18 @@ def record(session: Session, event: AuditEvent) -> Link:
     """Append ``event`` in the caller's transaction; it commits or rolls back with the action.
 
     Call it last in the transaction: on PostgreSQL it holds the chain's lock until commit. The
-    row is written by one INSERT statement, not through the ORM's unit of work (whose
-    bookkeeping costs more than the statement): nothing reads it back in the transaction.
+    chain is read and the row written by two prepared Core statements on the transaction's
+    connection, not through the ORM (whose bookkeeping costs more than the statements):
+    nothing reads the row back in the transaction.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_CHAIN_LOCK})
-    head = session.execute(
-        select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
-    ).first()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_CHAIN_LOCK})
+    head = connection.execute(_CHAIN_HEAD).first()
     seq, prev_hash = (head.seq + 1, head.hash) if head is not None else (1, GENESIS_HASH)
     row = _row_values(event, seq, prev_hash)
     row["hash"] = event_mac(chain_key(session), row)
-    session.execute(insert(AuditRecord).values(row))
+    connection.execute(_APPEND, row)
     log.info(
         "audit seq=%d action=%s outcome=%s user_id=%s patient_id=%s objects=%d",
         seq,

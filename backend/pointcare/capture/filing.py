@@ -16,10 +16,11 @@ from datetime import datetime
 from enum import StrEnum
 from functools import partial
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from pointcare.db.models import ConsentRecord, Patient, Series, Study
+from pointcare.db.models import Base, ConsentRecord, Patient, Series, Study
 from pointcare.dicom.modules import SeriesContext, StudyContext
 from pointcare.dicom.uids import new_uid
 from pointcare.domain.clock import at_offset, offset_minutes
@@ -188,15 +189,24 @@ def _next_series_number(session: Session, study: Study) -> int:
     return (highest or 0) + 1
 
 
+_SERIES_TABLE = Base.metadata.tables[Series.__tablename__]
+_SERIES = _SERIES_TABLE.c
+_NEXT_INSTANCE_NUMBER = (
+    update(_SERIES_TABLE)
+    .where(_SERIES.id == bindparam("series_id"))
+    .values(instance_count=_SERIES.instance_count + 1)
+    .returning(_SERIES.instance_count)
+)
+"""Built once, run as Core on the transaction's connection: every stored object runs it."""
+
+
 def next_instance_number(session: Session, series: Series) -> int:
     """Hand out the next instance number atomically (the row is locked until commit)."""
-    number = session.execute(
-        update(Series)
-        .where(Series.id == series.id)
-        .values(instance_count=Series.instance_count + 1)
-        .returning(Series.instance_count)
-    ).scalar_one()
-    return int(number)
+    number = int(
+        session.connection().execute(_NEXT_INSTANCE_NUMBER, {"series_id": series.id}).scalar_one()
+    )
+    set_committed_value(series, "instance_count", number)  # the session's copy stays true
+    return number
 
 
 def find_or_create_consent(
