@@ -486,21 +486,28 @@ class Bench:
 
     # -- Pointcare -----------------------------------------------------------------------------
 
-    def ingest_request(self, photo: bytes, name: str, content_type: str) -> Request:
+    def ingest_request(
+        self, photo: bytes, name: str, content_type: str, *, without_patient: bool = False
+    ) -> Request:
+        """An upload of ``photo``; ``without_patient``: the same upload without its patient,
+        which the server refuses (422) once it has read the form, before any other work."""
+        expected = 422 if without_patient else 201
+
         def request(client: httpx.Client, _index: int) -> int:
+            fields = {
+                "patient_id": PATIENT,
+                "body_site": BODY_SITE,
+                "laterality": "L",
+                "capture_id": str(uuid.uuid4()),
+                "allow_duplicate": "true",  # the same photo, on purpose, many times
+                **CLINICAL_ONLY,
+            }
+            if without_patient:
+                del fields["patient_id"]
             response = client.post(
-                "/api/v1/photos",
-                files={"file": (name, photo, content_type)},
-                data={
-                    "patient_id": PATIENT,
-                    "body_site": BODY_SITE,
-                    "laterality": "L",
-                    "capture_id": str(uuid.uuid4()),
-                    "allow_duplicate": "true",  # the same photo, on purpose, many times
-                    **CLINICAL_ONLY,
-                },
+                "/api/v1/photos", files={"file": (name, photo, content_type)}, data=fields
             )
-            if response.status_code != 201:
+            if response.status_code != expected:
                 raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
             return len(photo)
 

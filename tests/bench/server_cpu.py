@@ -7,6 +7,12 @@ photo fails) and hash it (SHA-256), in this process, one thread, CPU time
 plus system, all threads, from ``/proc``) divided by the photos it stored in a run of
 ``CLIENTS`` clients. Rounds alternate a floor run and a server run, so that both see the same
 machine (its speed drifts by tens of percent within minutes when others use it).
+
+Each round also sends the same upload without its patient, which the server refuses once it
+has read the form: the CPU of that request (the HTTP exchange, signing in, reading the 1.5 MB
+form, a problem answer) is what any upload costs in this stack before its photo is looked at.
+The report gives it beside the floor, and what is left beyond both: the work on the photo
+and its storing that the floor does not count.
 """
 
 from __future__ import annotations
@@ -17,10 +23,19 @@ import os
 import shutil
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.bench.harness import Bench, bearer_token, drive, fmt, pointcare_client, subprocess_env
+from tests.bench.harness import (
+    Bench,
+    Request,
+    bearer_token,
+    drive,
+    fmt,
+    pointcare_client,
+    subprocess_env,
+)
 from tests.bench.profiling import Profile
 from tests.bench.report import NOT_MEASURED, summary
 
@@ -56,18 +71,34 @@ def group_cpu_seconds(group: int) -> tuple[float, float]:
     return user / tick, system / tick
 
 
+def served_cpu(
+    server_pid: int, make_client: Callable[[], Any], request: Request, count: int
+) -> tuple[float, float]:
+    """The server's CPU per request over ``count`` requests by ``CLIENTS`` clients, and the part
+    of it in the kernel, in ms."""
+    user, system = group_cpu_seconds(server_pid)
+    run_ = drive(make_client, request, clients=CLIENTS, count=count, time_cap=600)
+    user_after, system_after = group_cpu_seconds(server_pid)
+    if run_.errors or not run_.ok:
+        raise RuntimeError(f"server CPU round failed: {run_.errors[:1]}")
+    used = user_after - user + system_after - system
+    return used * 1000 / run_.ok, (system_after - system) * 1000 / run_.ok
+
+
 def run(bench: Bench, *, rounds: int, photos: int, label: str = "") -> dict[str, Any]:
     from tests.support.server import LiveServer
 
     photo = bench.photos.upright
     data_dir = bench.work / "server-cpu"
     iterations = 20
-    floors, served, ratios, kernel = [], [], [], []
+    floors, served, ratios, kernel, fixed, beyond = [], [], [], [], [], []
     try:
         with LiveServer(demo=True, data_dir=data_dir, env=subprocess_env()) as server:
             make_client = pointcare_client(server.url, bearer_token(data_dir))
             request = bench.ingest_request(photo, "upright.jpg", "image/jpeg")
-            drive(make_client, request, clients=CLIENTS, count=2 * CLIENTS, time_cap=60)  # warm
+            refused = bench.ingest_request(photo, "upright.jpg", "image/jpeg", without_patient=True)
+            for warm in (request, refused):
+                drive(make_client, warm, clients=CLIENTS, count=2 * CLIENTS, time_cap=60)
             for _ in range(rounds):
                 times = []
                 for _ in range(iterations):
@@ -75,17 +106,14 @@ def run(bench: Bench, *, rounds: int, photos: int, label: str = "") -> dict[str,
                     floor_once(photo)
                     times.append(time.process_time() - start)
                 floor_ms = statistics.median(times) * 1000
-                user, system = group_cpu_seconds(server.pid)
-                run_ = drive(make_client, request, clients=CLIENTS, count=photos, time_cap=600)
-                user_after, system_after = group_cpu_seconds(server.pid)
-                used = user_after - user + system_after - system
-                if run_.errors or not run_.ok:
-                    raise RuntimeError(f"server CPU round failed: {run_.errors[:1]}")
-                server_ms = used * 1000 / run_.ok
-                kernel.append((system_after - system) * 1000 / run_.ok)
+                server_ms, kernel_ms = served_cpu(server.pid, make_client, request, photos)
+                fixed_ms, _ = served_cpu(server.pid, make_client, refused, photos)
                 floors.append(floor_ms)
                 served.append(server_ms)
+                kernel.append(kernel_ms)
                 ratios.append(server_ms / floor_ms)
+                fixed.append(fixed_ms)
+                beyond.append(server_ms - floor_ms - fixed_ms)
             for name, gil in ((f"server{label}", False), (f"server{label}_gil", True)):
                 with Profile.of(bench, name, server.pid, gil=gil):
                     if bench.config.profile:
@@ -101,10 +129,13 @@ def run(bench: Bench, *, rounds: int, photos: int, label: str = "") -> dict[str,
         "server_system_cpu_ms_per_photo": summary(kernel),
         "floor_cpu_ms_per_photo": summary(floors),
         "server_over_floor": summary(ratios),
+        "refused_upload_cpu_ms": summary(fixed),
+        "beyond_floor_and_refused_upload_ms": summary(beyond),
     }
     bench.log(
         f"  server CPU {fmt(out['server_cpu_ms_per_photo'])} ms/photo, floor "
-        f"{fmt(out['floor_cpu_ms_per_photo'])} ms; ratio {fmt(out['server_over_floor'], 2)}"
+        f"{fmt(out['floor_cpu_ms_per_photo'])} ms; ratio {fmt(out['server_over_floor'], 2)}; "
+        f"the same upload refused once read {fmt(out['refused_upload_cpu_ms'])} ms"
     )
     return out
 
@@ -133,7 +164,8 @@ def markdown(results: dict[str, Any]) -> list[str]:
         "",
         f"{block['rounds']} rounds, each a floor run ({block['floor_iterations_per_round']} "
         f"decodes in this process) then {block['photos_per_round']} photos to the server by "
-        f"{block['clients']} clients; median (min–max) over the rounds.",
+        f"{block['clients']} clients (and as many refused uploads, below); median (min–max) "
+        "over the rounds.",
         "",
         f"- server process group CPU: {fmt(block['server_cpu_ms_per_photo'])} ms per photo, of "
         f"which in the kernel (writes, fsyncs, sockets): "
@@ -142,6 +174,15 @@ def markdown(results: dict[str, Any]) -> list[str]:
         f"{fmt(block['floor_cpu_ms_per_photo'])} ms",
         f"- ratio per round: {fmt(block['server_over_floor'], 2)}",
     ]
+    if "refused_upload_cpu_ms" in block:
+        lines += [
+            f"- the same upload without its patient, refused once its form is read (the HTTP "
+            f"exchange, signing in, reading the form, a problem answer): "
+            f"{fmt(block['refused_upload_cpu_ms'])} ms",
+            f"- left beyond the floor and that request, per round (the photo's other work, the "
+            f"DICOM object, both files, the transaction): "
+            f"{fmt(block['beyond_floor_and_refused_upload_ms'])} ms",
+        ]
     return [*lines, ""]
 
 
