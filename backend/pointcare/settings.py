@@ -222,6 +222,11 @@ class Settings:
     break_glass_minutes: int = 30
     """How long a "break the glass" grant lets one user open one patient's sensitive photos."""
 
+    temporary_password_hours: int = 72
+    """A password an admin gives out (a new account, a reset) stops working after this many
+    hours if its user has not chosen their own with it (72: a reset on Friday evening still
+    works on Monday morning)."""
+
     wristband_prefixes: str = ",".join(DEFAULT_PREFIXES)
     """Comma-separated prefixes that introduce an MRN on a wristband (``MRN:PC100001``, also
     HL7 style ``MRN:PC100001^^^ISSUER``); matched ignoring case; ``none`` turns the form off."""
@@ -395,6 +400,7 @@ class Settings:
             "login_window_minutes",
             "login_lockout_minutes",
             "break_glass_minutes",
+            "temporary_password_hours",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"POINTCARE_{name.upper()} must be positive")

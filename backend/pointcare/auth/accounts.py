@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -73,6 +75,12 @@ def revoke_api_tokens(session: Session, user_id: int) -> None:
     session.execute(
         update(User).where(User.id == user_id).values(token_generation=User.token_generation + 1)
     )
+
+
+def temporary_password_expired(user: User, now: datetime) -> bool:
+    """Whether ``user`` still has a password an admin gave out, and it has stopped working."""
+    expires = user.temporary_password_expires_at
+    return user.must_change_password and expires is not None and now >= expires
 
 
 def active_user(session: Session, user_id: int) -> User | None:

@@ -3,8 +3,9 @@ changes their own password.
 
 Rules kept here, not in the pages:
 
-- a password an admin gives out (a new account, a reset) is random, shown once, and must be
-  changed at the next sign-in (``User.must_change_password``);
+- a password an admin gives out (a new account, a reset) is random, shown once, must be
+  changed at the next sign-in (``User.must_change_password``), and stops working when it has
+  not been changed in time (``User.temporary_password_expires_at``);
 - switching an account off or resetting its password ends its sessions and revokes its API
   tokens; changing one's own password ends one's other sessions and tokens;
 - there is always an active admin: the last one can be neither switched off nor given another
@@ -20,16 +21,17 @@ Callers pass a session of ``Database.write()`` and record the audit event in it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Subquery, func, select, text
 from sqlalchemy.orm import Session
 
-from pointcare.auth.accounts import add_user, revoke_api_tokens
+from pointcare.auth.accounts import add_user, revoke_api_tokens, temporary_password_expired
 from pointcare.auth.passwords import hash_password, new_password_problems, temporary_password
 from pointcare.auth.roles import Role
 from pointcare.auth.sessions import close_all_sessions
 from pointcare.db.models import User, UserSession
+from pointcare.db.types import utcnow
 from pointcare.domain.patients import check_identifier
 from pointcare.errors import Conflict, InvalidInput, NotFound
 
@@ -58,6 +60,8 @@ class Account:
     external: bool
     """Opened from the EHR: no password here."""
     must_change_password: bool
+    temporary_password_expires_at: datetime | None
+    temporary_password_expired: bool
     last_sign_in: datetime | None
 
     @classmethod
@@ -70,6 +74,8 @@ class Account:
             user.active,
             user.external_issuer is not None,
             user.must_change_password,
+            user.temporary_password_expires_at,
+            temporary_password_expired(user, utcnow()),
             last_sign_in,
         )
 
@@ -109,9 +115,12 @@ def account(session: Session, user_id: int) -> Account:
     return Account.of(row[0], row[1])
 
 
-def add_account(session: Session, *, username: str, display_name: str, role: str) -> GivenPassword:
-    """A new local account with a temporary password; ``InvalidInput`` / ``Conflict`` name the
-    field at fault (``username``, ``display_name``, ``role``)."""
+def add_account(
+    session: Session, *, username: str, display_name: str, role: str, valid_for: timedelta
+) -> GivenPassword:
+    """A new local account with a temporary password that works for ``valid_for``;
+    ``InvalidInput`` / ``Conflict`` name the field at fault (``username``, ``display_name``,
+    ``role``)."""
     errors: dict[str, str] = {}
     try:
         name = check_identifier(username, "user name")
@@ -137,7 +146,7 @@ def add_account(session: Session, *, username: str, display_name: str, role: str
         )
     password = temporary_password()
     user = add_user(session, username=name, role=role, password=password, display_name=shown)
-    user.must_change_password = True
+    _give_temporary(user, valid_for)
     session.flush()
     return GivenPassword(user, password)
 
@@ -174,15 +183,16 @@ def change_role(session: Session, user_id: int, role: str) -> tuple[User, Role]:
     return user, before
 
 
-def reset_password(session: Session, user_id: int) -> GivenPassword:
-    """A new temporary password for a local account; its sessions end, its tokens stop."""
+def reset_password(session: Session, user_id: int, *, valid_for: timedelta) -> GivenPassword:
+    """A new temporary password for a local account, that works for ``valid_for``; its
+    sessions end, its tokens stop."""
     _serialise_account_changes(session)
     user = _user(session, user_id)
     if user.external_issuer is not None or user.password_hash is None:
         raise Conflict(EHR_ACCOUNT_NOT_RESET.format(name=user.username))
     password = temporary_password()
     user.password_hash = hash_password(password)
-    user.must_change_password = True
+    _give_temporary(user, valid_for)
     close_all_sessions(session, user.id)
     revoke_api_tokens(session, user.id)
     session.flush()
@@ -207,6 +217,7 @@ def change_own_password(
         raise InvalidInput(next(iter(problems.values())), errors=problems)
     user.password_hash = hash_password(new)
     user.must_change_password = False
+    user.temporary_password_expires_at = None
     ended = close_all_sessions(session, user.id, keep=keep_session_id)
     revoke_api_tokens(session, user.id)
     session.flush()
@@ -226,6 +237,11 @@ def _serialise_account_changes(session: Session) -> None:
     it reads next is what the others committed."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ACCOUNTS_LOCK})
+
+
+def _give_temporary(user: User, valid_for: timedelta) -> None:
+    user.must_change_password = True
+    user.temporary_password_expires_at = utcnow() + valid_for
 
 
 def _keep_an_admin(session: Session, leaving: User) -> None:

@@ -58,6 +58,10 @@ class User(Base):
     )
     """A password an admin gave out (a new account, a reset): until its user chooses their own,
     their session opens nothing but the change-password page."""
+    temporary_password_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the password an admin gave out stops working if still unchanged
+    (``POINTCARE_TEMPORARY_PASSWORD_HOURS`` after it was given); None once the user chose their
+    own."""
 
 
 class UserSession(Base):

@@ -39,15 +39,19 @@ def signed_in(app: Litestar, username: str, password: str) -> TestClient[Litesta
     return client
 
 
-def sign_in_refused(app: Litestar, username: str, password: str) -> bool:
+def sign_in_answer(app: Litestar, username: str, password: str) -> httpx.Response:
+    """The answer to a sign-in through the form, from a browser of its own."""
     client = TestClient(app=app, raise_server_exceptions=False)
-    answer = client.post(
+    return client.post(
         "/login",
         data={"username": username, "password": password},
         headers={**HTML, csrf.HEADER: csrf.fetch_token(client)},
         follow_redirects=False,
     )
-    return answer.status_code == 401
+
+
+def sign_in_refused(app: Litestar, username: str, password: str) -> bool:
+    return sign_in_answer(app, username, password).status_code == 401
 
 
 @pytest.fixture

@@ -6,18 +6,19 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.orm import Session
 
 from pointcare.db.engine import Database
 from pointcare.db.migrate import alembic_config, migrate
-from pointcare.db.models import Base
+from pointcare.db.models import Base, User
 
 
 @pytest.fixture
@@ -261,4 +262,34 @@ def test_documents_notes_and_bedside_consent_move_into_one_table_and_back(engine
         ).one()
         assert (bool(consent[0]), consent[1]) == (False, "written")
     migrate(engine, "upgrade", "head")
+    assert differences(engine) == []
+
+
+def test_a_temporary_password_given_before_expiry_existed_gets_the_default_validity(
+    engine: Engine,
+) -> None:
+    migrate(engine, "upgrade", "0021_study_date")
+    with engine.begin() as connection:
+        for name, must_change in (("given", True), ("chosen", False)):
+            connection.execute(
+                text(
+                    "INSERT INTO users (username, display_name, role, password_hash, active,"
+                    " created_at, token_generation, must_change_password)"
+                    " VALUES (:name, :name, 'clinician', 'x', :yes, CURRENT_TIMESTAMP, 0, :must)"
+                ),
+                {"name": name, "yes": True, "must": must_change},
+            )
+    before = datetime.now(UTC)
+    migrate(engine, "upgrade", "head")
+    with Session(engine) as session:  # read through the model: its UTC column type
+        expiry = {
+            name: at
+            for name, at in session.execute(
+                select(User.username, User.temporary_password_expires_at)
+            )
+        }
+    assert expiry["chosen"] is None
+    given = expiry["given"]
+    assert given is not None
+    assert before + timedelta(hours=72) <= given <= datetime.now(UTC) + timedelta(hours=72)
     assert differences(engine) == []

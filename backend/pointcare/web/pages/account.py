@@ -22,7 +22,11 @@ from pointcare.auth.sessions import close_all_sessions, live_session_count
 from pointcare.errors import InvalidInput, NotAuthenticated, PointcareError, TooManyAttempts
 from pointcare.runtime import Runtime
 from pointcare.web.pages.common import HOME, page
-from pointcare.web.pages.login import check_own_password, session_cookie
+from pointcare.web.pages.login import (
+    TemporaryPasswordExpired,
+    check_own_password,
+    session_cookie,
+)
 from pointcare.web.problems import CHANGE_PASSWORD_URL
 from pointcare.web.security import OPEN_WHILE_CHANGING_PASSWORD
 
@@ -118,14 +122,15 @@ def _change(
         raise InvalidInput(next(iter(problems.values())), errors=_fields(problems))
     try:
         check_own_password(request, runtime, principal, form.current_password)
-    except NotAuthenticated:
+    except NotAuthenticated as exc:
+        expired = isinstance(exc, TemporaryPasswordExpired)
         audit.record_now(
             runtime.db,
             audit.AuditEvent(
                 action=audit.AuditAction.PASSWORD_CHANGED,
                 actor=audit.actor_of(request, principal),
                 outcome=audit.Outcome.FAILURE,
-                reason="current password wrong",
+                reason="temporary password expired" if expired else "current password wrong",
             ),
         )
         raise

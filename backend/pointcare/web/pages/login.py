@@ -14,10 +14,11 @@ from litestar.response import Redirect
 
 from pointcare import audit
 from pointcare.auth import throttle
-from pointcare.auth.accounts import authenticate, principal_of
+from pointcare.auth.accounts import authenticate, principal_of, temporary_password_expired
 from pointcare.auth.principal import Principal
 from pointcare.auth.sessions import COOKIE_NAME, close_session, open_session
 from pointcare.db.models import User
+from pointcare.db.types import utcnow
 from pointcare.errors import NotAuthenticated, TooManyAttempts
 from pointcare.runtime import Runtime
 from pointcare.web.pages.common import page, safe_next
@@ -25,6 +26,15 @@ from pointcare.web.pages.common import page, safe_next
 WRONG_CREDENTIALS = "User name or password is wrong. Check both and try again."
 """One message for every failure, so that it never tells which part was wrong."""
 WRONG_PASSWORD = "That is not your password. Type it again."  # noqa: S105 (a message)
+TEMPORARY_PASSWORD_EXPIRED = (
+    "This temporary password has expired: it was not changed in time. Ask an administrator "  # noqa: S105 (a message)
+    "for a new one."
+)
+"""Said only to someone who typed the temporary password right (it tells them nothing new)."""
+
+
+class TemporaryPasswordExpired(NotAuthenticated):
+    """The password typed is the one an admin gave out, and it has stopped working."""
 
 
 @dataclass
@@ -80,14 +90,19 @@ def sign_in(
             message=attempt.lockout.message(),
         )
     user = attempt.result
-    if user is None:
+    if user is None or temporary_password_expired(user, utcnow()):
+        expired = user is not None
         audit.record_now(
             runtime.db,
             audit.AuditEvent(
                 action=audit.AuditAction.LOGIN_FAILED,
                 actor=audit.actor_of(request, username=data.username),
                 outcome=audit.Outcome.FAILURE,
-                reason="wrong user name or password, or account inactive",
+                reason=(
+                    "temporary password expired"
+                    if expired
+                    else "wrong user name or password, or account inactive"
+                ),
             ),
         )
         return page(
@@ -95,7 +110,7 @@ def sign_in(
             status=401,
             next=target,
             username=data.username.strip(),
-            message=WRONG_CREDENTIALS,
+            message=TEMPORARY_PASSWORD_EXPIRED if expired else WRONG_CREDENTIALS,
         )
     with runtime.db.write() as session:
         # A new session, and so a new cookie value, at every sign-in; the one the browser
@@ -141,3 +156,7 @@ def check_own_password(
         raise TooManyAttempts(attempt.lockout.message())
     if attempt.result is None:
         raise NotAuthenticated(WRONG_PASSWORD, errors={"password": "wrong password"})
+    if temporary_password_expired(attempt.result, utcnow()):
+        raise TemporaryPasswordExpired(
+            TEMPORARY_PASSWORD_EXPIRED, errors={"password": "temporary password expired"}
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 from litestar import Request, Response, get, post
@@ -96,7 +97,11 @@ def new_account(
 ) -> Response[Any]:
     def add(session: Session) -> management.GivenPassword:
         given = management.add_account(
-            session, username=data.username, display_name=data.display_name, role=data.role
+            session,
+            username=data.username,
+            display_name=data.display_name,
+            role=data.role,
+            valid_for=_temporary_validity(runtime),
         )
         _record(
             session,
@@ -209,7 +214,7 @@ def reset_password(
     user_id: FromPath[int],
 ) -> Response[Any]:
     def reset(session: Session) -> management.GivenPassword:
-        given = management.reset_password(session, user_id)
+        given = management.reset_password(session, user_id, valid_for=_temporary_validity(runtime))
         _record(
             session,
             request,
@@ -229,6 +234,10 @@ def reset_password(
     return _given_password(given, added=False)
 
 
+def _temporary_validity(runtime: Runtime) -> timedelta:
+    return timedelta(hours=runtime.settings.temporary_password_hours)
+
+
 def _given_password(given: management.GivenPassword, *, added: bool) -> Response[Any]:
     return page(
         "pages/admin_user_password.html",
@@ -238,6 +247,7 @@ def _given_password(given: management.GivenPassword, *, added: bool) -> Response
         username=given.user.username,
         display_name=given.user.display_name,
         password=given.password,
+        expires_at=given.user.temporary_password_expires_at,
         added=added,
     )
 
