@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Subquery, func, select, text
+from sqlalchemy import Subquery, func, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from pointcare.auth.accounts import add_user, revoke_api_tokens, temporary_password_expired
@@ -96,13 +96,37 @@ def _last_sign_in() -> Subquery:
     )
 
 
-def list_accounts(session: Session) -> list[Account]:
-    """Every account, by user name, with its last sign-in (the newest session it opened)."""
+@dataclass(frozen=True, slots=True)
+class Accounts:
+    """The accounts a users page lists: at most the limit asked, of ``total`` that match."""
+
+    shown: list[Account]
+    total: int
+
+
+def list_accounts(session: Session, *, matching: str = "", limit: int) -> Accounts:
+    """The accounts whose user name or name shown contains ``matching`` (any case; every
+    account when blank), by user name, at most ``limit``, each with its last sign-in (the
+    newest session it opened)."""
+    wanted = " ".join(matching.split()).lower()
+    where = (
+        or_(
+            func.lower(User.username).contains(wanted, autoescape=True),
+            func.lower(User.display_name).contains(wanted, autoescape=True),
+        )
+        if wanted
+        else true()
+    )
+    total = session.scalar(select(func.count(User.id)).where(where)) or 0
     last = _last_sign_in()
     rows = session.execute(
-        select(User, last.c.at).outerjoin(last, last.c.user_id == User.id).order_by(User.username)
+        select(User, last.c.at)
+        .outerjoin(last, last.c.user_id == User.id)
+        .where(where)
+        .order_by(User.username)
+        .limit(limit)
     ).all()
-    return [Account.of(user, at) for user, at in rows]
+    return Accounts([Account.of(user, at) for user, at in rows], total)
 
 
 def account(session: Session, user_id: int) -> Account:

@@ -68,19 +68,26 @@ class ActiveForm:
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 
+SHOWN = 100
+"""Accounts listed at most: past that, the page asks for more of the name."""
+
+
 @get(USERS, guards=[ADMIN], sync_to_thread=True, include_in_schema=False)
-def users_page(db: NamedDependency[Session]) -> Response[Any]:
-    return _users(db, NewAccountForm())
+def users_page(db: NamedDependency[Session], q: FromQuery[str] = "") -> Response[Any]:
+    """The accounts (those whose user name or name contains ``q``), and the form to add one."""
+    return _users(db, NewAccountForm(), query=q)
 
 
 def _users(
-    db: Session, form: NewAccountForm, problem: PointcareError | None = None
+    db: Session, form: NewAccountForm, problem: PointcareError | None = None, *, query: str = ""
 ) -> Response[Any]:
+    query = " ".join(query.split())
     return page(
         "pages/admin_users.html",
         status=problem.status_code if problem else 200,
         headers=NO_STORE,
-        accounts=management.list_accounts(db),
+        query=query,
+        accounts=management.list_accounts(db, matching=query, limit=SHOWN),
         roles=list(Role),
         form=form,
         problem=problem,
