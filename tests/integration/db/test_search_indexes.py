@@ -217,5 +217,6 @@ def test_a_study_date_range_reads_the_study_date_index_in_the_answer_order(
 
 def test_a_study_is_dated_at_its_own_offset(runtime: Runtime, studies: dict[str, str]) -> None:
     with runtime.db.session() as session:
-        dates = dict(session.execute(select(Study.study_key, Study.study_date)).tuples().all())
+        rows = session.execute(select(Study.study_key, Study.study_date))
+        dates = {key: day for key, day in rows}
     assert dates == {name: local.date() for name, (_p, local, _o) in STUDIES.items()}
