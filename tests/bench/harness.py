@@ -487,11 +487,16 @@ class Bench:
     # -- Pointcare -----------------------------------------------------------------------------
 
     def ingest_request(
-        self, photo: bytes, name: str, content_type: str, *, without_patient: bool = False
+        self, photo: bytes, name: str, content_type: str, *, answer: str = "stored"
     ) -> Request:
-        """An upload of ``photo``; ``without_patient``: the same upload without its patient,
-        which the server refuses (422) once it has read the form, before any other work."""
-        expected = 422 if without_patient else 201
+        """An upload of ``photo`` for the answer wanted: ``stored`` (201); ``looked at``, sent to
+        ``/api/v1/photos/inspect``, which checks it, makes its preview and stores nothing (200);
+        ``refused``, the upload without its patient, refused (422) once the form is read."""
+        expected, path = {
+            "stored": (201, "/api/v1/photos"),
+            "looked at": (200, "/api/v1/photos/inspect"),
+            "refused": (422, "/api/v1/photos"),
+        }[answer]
 
         def request(client: httpx.Client, _index: int) -> int:
             fields = {
@@ -502,11 +507,9 @@ class Bench:
                 "allow_duplicate": "true",  # the same photo, on purpose, many times
                 **CLINICAL_ONLY,
             }
-            if without_patient:
+            if answer == "refused":
                 del fields["patient_id"]
-            response = client.post(
-                "/api/v1/photos", files={"file": (name, photo, content_type)}, data=fields
-            )
+            response = client.post(path, files={"file": (name, photo, content_type)}, data=fields)
             if response.status_code != expected:
                 raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
             return len(photo)

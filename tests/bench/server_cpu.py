@@ -8,11 +8,13 @@ plus system, all threads, from ``/proc``) divided by the photos it stored in a r
 ``CLIENTS`` clients. Rounds alternate a floor run and a server run, so that both see the same
 machine (its speed drifts by tens of percent within minutes when others use it).
 
-Each round also sends the same upload without its patient, which the server refuses once it
-has read the form: the CPU of that request (the HTTP exchange, signing in, reading the 1.5 MB
-form, a problem answer) is what any upload costs in this stack before its photo is looked at.
-The report gives it beside the floor, and what is left beyond both: the work on the photo
-and its storing that the floor does not count.
+Each round also sends the same photo twice more, to see where the CPU beyond the floor goes:
+- without its patient, refused once the server has read the form: what any upload costs in
+  this stack before its photo is looked at (the HTTP exchange, signing in, reading the 1.5 MB
+  form, a problem answer);
+- to ``/api/v1/photos/inspect``, which checks the photo as an upload does (the same validating
+  decode, the patient and duplicate checks) and makes its preview, but stores nothing: the
+  same stack without the store (the DICOM object, both durable files, the transaction).
 """
 
 from __future__ import annotations
@@ -91,13 +93,14 @@ def run(bench: Bench, *, rounds: int, photos: int, label: str = "") -> dict[str,
     photo = bench.photos.upright
     data_dir = bench.work / "server-cpu"
     iterations = 20
-    floors, served, ratios, kernel, fixed, beyond = [], [], [], [], [], []
+    floors, served, ratios, kernel, fixed, looked, beyond = [], [], [], [], [], [], []
     try:
         with LiveServer(demo=True, data_dir=data_dir, env=subprocess_env()) as server:
             make_client = pointcare_client(server.url, bearer_token(data_dir))
             request = bench.ingest_request(photo, "upright.jpg", "image/jpeg")
-            refused = bench.ingest_request(photo, "upright.jpg", "image/jpeg", without_patient=True)
-            for warm in (request, refused):
+            refused = bench.ingest_request(photo, "upright.jpg", "image/jpeg", answer="refused")
+            inspect = bench.ingest_request(photo, "upright.jpg", "image/jpeg", answer="looked at")
+            for warm in (request, refused, inspect):
                 drive(make_client, warm, clients=CLIENTS, count=2 * CLIENTS, time_cap=60)
             for _ in range(rounds):
                 times = []
@@ -108,11 +111,13 @@ def run(bench: Bench, *, rounds: int, photos: int, label: str = "") -> dict[str,
                 floor_ms = statistics.median(times) * 1000
                 server_ms, kernel_ms = served_cpu(server.pid, make_client, request, photos)
                 fixed_ms, _ = served_cpu(server.pid, make_client, refused, photos)
+                looked_ms, _ = served_cpu(server.pid, make_client, inspect, photos)
                 floors.append(floor_ms)
                 served.append(server_ms)
                 kernel.append(kernel_ms)
                 ratios.append(server_ms / floor_ms)
                 fixed.append(fixed_ms)
+                looked.append(looked_ms / floor_ms)
                 beyond.append(server_ms - floor_ms - fixed_ms)
             for name, gil in ((f"server{label}", False), (f"server{label}_gil", True)):
                 with Profile.of(bench, name, server.pid, gil=gil):
@@ -130,12 +135,14 @@ def run(bench: Bench, *, rounds: int, photos: int, label: str = "") -> dict[str,
         "floor_cpu_ms_per_photo": summary(floors),
         "server_over_floor": summary(ratios),
         "refused_upload_cpu_ms": summary(fixed),
+        "inspected_over_floor": summary(looked),
         "beyond_floor_and_refused_upload_ms": summary(beyond),
     }
     bench.log(
         f"  server CPU {fmt(out['server_cpu_ms_per_photo'])} ms/photo, floor "
         f"{fmt(out['floor_cpu_ms_per_photo'])} ms; ratio {fmt(out['server_over_floor'], 2)}; "
-        f"the same upload refused once read {fmt(out['refused_upload_cpu_ms'])} ms"
+        f"the same upload refused once read {fmt(out['refused_upload_cpu_ms'])} ms; looked at "
+        f"and not stored {fmt(out['inspected_over_floor'], 2)}x the floor"
     )
     return out
 
@@ -164,8 +171,8 @@ def markdown(results: dict[str, Any]) -> list[str]:
         "",
         f"{block['rounds']} rounds, each a floor run ({block['floor_iterations_per_round']} "
         f"decodes in this process) then {block['photos_per_round']} photos to the server by "
-        f"{block['clients']} clients (and as many refused uploads, below); median (min–max) "
-        "over the rounds.",
+        f"{block['clients']} clients (and as many refused and looked-at uploads, below); median "
+        "(min–max) over the rounds.",
         "",
         f"- server process group CPU: {fmt(block['server_cpu_ms_per_photo'])} ms per photo, of "
         f"which in the kernel (writes, fsyncs, sockets): "
@@ -183,6 +190,12 @@ def markdown(results: dict[str, Any]) -> list[str]:
             f"DICOM object, both files, the transaction): "
             f"{fmt(block['beyond_floor_and_refused_upload_ms'])} ms",
         ]
+    if "inspected_over_floor" in block:
+        lines.append(
+            f"- the same photo looked at and not stored (`/api/v1/photos/inspect`: the same "
+            f"checks and decode, a preview, no store), over the floor: "
+            f"{fmt(block['inspected_over_floor'], 2)}"
+        )
     return [*lines, ""]
 
 
