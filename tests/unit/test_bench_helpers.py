@@ -205,3 +205,34 @@ def test_a_wide_gamut_photo_is_judged_against_the_floor_that_converts_its_colour
         "met",
     )
     assert jpeg == ("1.30x", "MISSED")
+
+
+def test_the_cpu_report_says_where_the_cpu_beyond_the_floor_goes() -> None:
+    from tests.bench import server_cpu
+    from tests.bench.report import summary
+
+    block: dict[str, object] = {
+        "rounds": 2,
+        "photos_per_round": 40,
+        "clients": 4,
+        "floor_iterations_per_round": 20,
+        "server_cpu_ms_per_photo": summary([33.0, 35.0]),
+        "server_system_cpu_ms_per_photo": summary([3.0, 3.2]),
+        "floor_cpu_ms_per_photo": summary([16.0, 16.2]),
+        "server_over_floor": summary([2.06, 2.16]),
+    }
+    before = "\n".join(server_cpu.markdown({server_cpu.KEY: block}))  # a report of last session
+    assert "ratio per round: 2.11 (2.06–2.16)" in before
+    assert "refused" not in before.split("below")[1]
+    assert server_cpu.target({server_cpu.KEY: block})[2] == "MISSED"
+
+    block |= {
+        "refused_upload_cpu_ms": summary([3.5, 4.1]),
+        "beyond_floor_and_refused_upload_ms": summary([13.5, 14.7]),
+        "inspected_over_floor": summary([1.5, 1.6]),
+    }
+    now = "\n".join(server_cpu.markdown({server_cpu.KEY: block}))
+    assert "refused once its form is read (the HTTP exchange" in now
+    assert ": 3.8 (3.5–4.1) ms" in now
+    assert "the transaction): 14.1 (13.5–14.7) ms" in now
+    assert "no store), over the floor: 1.55 (1.50–1.60)" in now
