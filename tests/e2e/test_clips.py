@@ -234,6 +234,9 @@ def test_a_clip_and_a_dermatoscope_image_from_the_desk_show_and_play(
             [str(clip), str(corpus("photos", "gps", "DSCN0010.jpg"))]
         )
         expect(page.locator(".desk-row").first).to_contain_text("(video clip)")
+        expect(page.locator(".desk-row").first.locator("[data-date-field]")).to_contain_text(
+            "The clip's own date is used if it has one"
+        )
         answer_consent(page, prefix="desk-")
         page.get_by_role("button", name="Send all").click()
         rows = page.locator(".desk-row")
@@ -247,6 +250,8 @@ def test_a_clip_and_a_dermatoscope_image_from_the_desk_show_and_play(
         ("DMS", DERMOSCOPIC_PHOTOGRAPHY_IMAGE_STORAGE),
         ("XC", VIDEO_PHOTOGRAPHIC_IMAGE_STORAGE),
     }
+    [video] = [ds for ds in archived(clip_server, "PC100019") if ds.Modality == "XC"]
+    assert video.ContentDate == "20240102"  # the day the iPhone recorded it, not the file's
 
     for device in ("pixel7", "ipad", "desktop"):
         visit = _open(chromium, playwright_session, clip_server, axe, device)

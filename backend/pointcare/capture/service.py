@@ -152,12 +152,14 @@ class CaptureService:
                     )
             except PhotoRejected as exc:
                 raise image_refused(exc, "file") from None
-            command = replace(command, taken=taken_at(command.taken, content))
+            command = replace(command, taken=taken_at(command.taken, photo_moment(content)))
             picture = photos.photo_picture(photo, command.tags.view if command.tags else None)
         elif command.kind is ObjectKind.VIDEO:
             # Converted in its own process, within the clip limits (``capture.clips``).
-            picture = clip_picture(self.clips.normalise(content))
-            command = replace(command, taken=command.taken or _arrived())
+            clip = self.clips.normalise(content)
+            picture = clip_picture(clip)
+            recorded = recorded_moment(clip.recorded_at) if clip.recorded_at else None
+            command = replace(command, taken=taken_at(command.taken, recorded))
         else:
             raise InvalidInput(f"A {command.kind.label} cannot be captured.")
         return photos.prepare(
@@ -170,22 +172,19 @@ def _arrived() -> TakenAt:
     return TakenAt(datetime.now().astimezone(), TakenAtSource.SERVER)
 
 
-def taken_at(given: TakenAt | None, photo: bytes) -> TakenAt:
-    """When a photo was taken: the moment the client saw it taken (the in-page camera, an app's
-    own clock, a date the user typed) as given; else the moment the photo itself records (EXIF
-    DateTimeOriginal, at its OffsetTimeOriginal or, without one, at the hospital's local time of
-    that date); else the file's date the client sent; else the moment it arrives."""
+def taken_at(given: TakenAt | None, recorded: TakenAt | None) -> TakenAt:
+    """When a photo or clip was taken: the moment the client saw it taken (the in-page camera,
+    an app's own clock, a date the user typed) as given; else the moment the file itself
+    records (``photo_moment``, ``recorded_moment``); else the file's date the client sent; else
+    the moment it arrives."""
     if given is not None and given.source is not TakenAtSource.FILE:
         return given
-    recorded = photo_moment(photo)
-    if recorded is not None:
-        return recorded
-    return given or _arrived()
+    return recorded or given or _arrived()
 
 
 def photo_moment(photo: bytes) -> TakenAt | None:
-    """The moment the photo records, when it is a plausible one (not ahead of now, not before
-    digital cameras)."""
+    """The moment the photo records (EXIF DateTimeOriginal, at its OffsetTimeOriginal or,
+    without one, at the hospital's local time of that date), when it is a plausible one."""
     moment = moment_taken(photo)
     if moment is None:
         return None
@@ -193,6 +192,12 @@ def photo_moment(photo: bytes) -> TakenAt | None:
         aware = moment.local.astimezone()  # the hospital's local time on that date
     else:
         aware = moment.local.replace(tzinfo=timezone(timedelta(minutes=moment.offset_minutes)))
+    return recorded_moment(aware)
+
+
+def recorded_moment(aware: datetime) -> TakenAt | None:
+    """A moment a file records of itself (a photo's EXIF, a clip's container), when it is a
+    plausible one: not ahead of now, not before digital cameras."""
     now = datetime.now().astimezone()
     if aware > now + CLOCK_SKEW or aware.year < EARLIEST_PHOTO_YEAR:
         return None

@@ -13,7 +13,8 @@ class TakenAtSource(StrEnum):
     DEVICE = "device"
     """The capturing device's clock at the shutter (the bedside camera, an app's own time)."""
     PHOTO = "photo"
-    """The photo's own record (EXIF DateTimeOriginal, with its offset when the camera gave one)."""
+    """The file's own record: a photo's EXIF DateTimeOriginal (with its offset when the camera
+    gave one), a clip's recording date in its container."""
     FILE = "file"
     """The file's date: the photo did not say when it was taken; the user was asked to check."""
     ENTERED = "entered"

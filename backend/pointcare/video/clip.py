@@ -18,6 +18,7 @@ import logging
 import tempfile
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 
@@ -128,6 +129,9 @@ class NormalisedClip:
     """Why the upload was transcoded; empty when its own stream was kept."""
     poster: bytes
     """JPEG of one frame, longest side at most 320 pixels, no metadata."""
+    recorded_at: datetime | None = None
+    """When the upload's container says it was recorded (timezone-aware), as it said it:
+    whether that is plausible is the caller's to judge. Not kept in the stored MP4."""
 
     @property
     def transcoded(self) -> bool:
@@ -212,6 +216,7 @@ class ClipNormaliser:
             source_codec=video.codec,
             transcode_reasons=reasons,
             poster=still,
+            recorded_at=source.recorded_at,
         )
 
     @property

@@ -1,12 +1,13 @@
-"""What a clip holds, as ffprobe reads it: its streams' coding and geometry, and the time and
+"""What a clip holds, as ffprobe reads it: its streams' coding and geometry, the time and
 frames its video packets span (read from the packets themselves, since a browser's WebM
-recording carries no duration in its header)."""
+recording carries no duration in its header), and when the container says it was recorded."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,11 @@ from pointcare.video.formats import ClipFormat
 from pointcare.video.tools import ToolLimits, VideoTools
 
 PROBE_ENTRIES = "packet=stream_index,pts_time,duration_time,flags"
+APPLE_CREATION_DATE = "com.apple.quicktime.creationdate"
+"""An iPhone's recording moment, at the phone's own offset (``2024-05-03T12:30:00+0200``)."""
+CREATION_TIME = "creation_time"
+"""The movie header's creation time (ISO base media ``mvhd``, Matroska ``DateUTC``): in UTC."""
+FORMAT_ENTRIES = f"format=duration:format_tags={CREATION_TIME},{APPLE_CREATION_DATE}"
 HDR_TRANSFERS = frozenset({"arib-std-b67", "smpte2084"})
 TRUNCATION_SLACK = 0.5
 """Seconds the packets may stop short of the declared duration (rounding, a last frame's
@@ -72,6 +78,10 @@ class ClipProbe:
     """What the container's header says the file lasts, when it says."""
     last_packet_end: float = 0.0
     """Where the last packet of any stream ends, in seconds."""
+    recorded_at: datetime | None = None
+    """When the container says the clip was recorded (timezone-aware): an iPhone's own date at
+    its own offset, else the header's creation time (UTC) at this server's offset, as a photo
+    that gives no offset is read; None when it says nothing readable."""
 
     @property
     def cut_short(self) -> bool:
@@ -100,7 +110,7 @@ def probe_clip(
             clip_format.demuxer,
             "-show_streams",
             "-show_entries",
-            "format=duration",
+            FORMAT_ENTRIES,
             "-show_entries",
             PROBE_ENTRIES,
             "-of",
@@ -148,15 +158,29 @@ def parse_probe(output: bytes) -> ClipProbe:
         start = pts if start is None else min(start, pts)
         end = max(end, packet_end)
     duration = max(0.0, end - start) if start is not None else 0.0
+    container = report.get("format") or {}
     return ClipProbe(
         video=video,
         other_streams=tuple(others),
         frames=frames,
         keyframes=keyframes,
         duration=duration,
-        declared_duration=_float((report.get("format") or {}).get("duration")),
+        declared_duration=_float(container.get("duration")),
         last_packet_end=last_end,
+        recorded_at=_recorded_at(container.get("tags") or {}),
     )
+
+
+def _recorded_at(tags: Mapping[str, Any]) -> datetime | None:
+    """The first of the container's recording dates that reads as a moment with an offset."""
+    for key in (APPLE_CREATION_DATE, CREATION_TIME):
+        try:
+            moment = datetime.fromisoformat(str(tags[key]).strip())
+        except (KeyError, ValueError):
+            continue
+        if moment.tzinfo is not None:
+            return moment if key == APPLE_CREATION_DATE else moment.astimezone()
+    return None
 
 
 def _is_cover_art(stream: Mapping[str, Any]) -> bool:

@@ -25,7 +25,9 @@ import { uuid4 } from "./lib/uuid.js";
     // whether the same file is already stored for this patient, a preview it can draw.
     function inspect(item) {
       if (item.clip) {
-        // A clip is not sent twice over (it may be large): its date is the file's, to check.
+        // A clip is not sent twice over (it may be large): the server reads the date it
+        // records when it arrives; this is the file's, used when the clip records none.
+        item.dateLabel.textContent = "The clip's own date is used if it has one; else this:";
         item.dateField.hidden = false;
         item.dateInput.value = localInput(item.takenAt);
         return;
@@ -149,6 +151,7 @@ import { uuid4 } from "./lib/uuid.js";
           progress: row.querySelector("[data-progress]"), status: row.querySelector("[data-status]"),
           site: own, thumb: row.querySelector("[data-thumb]"), when: row.querySelector("[data-when]"),
           dateField: row.querySelector("[data-date-field]"), dateInput: row.querySelector("[data-row-date]"),
+          dateLabel: row.querySelector("[data-date-label]"),
           alreadyText: row.querySelector("[data-already]"), againField: row.querySelector("[data-again-field]"),
           again: row.querySelector("[data-row-again]"), already: false,
           takenAt: isoWithOffset(Math.min(file.lastModified || Date.now(), Date.now())), takenFrom: "file"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pydicom
 import pytest
@@ -129,3 +130,44 @@ def test_the_clip_plays_back_in_byte_ranges(
     assert as_jpeg.status_code == 406
     nurse = client.get(url, headers=bearer("photographer"))
     assert nurse.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("spec", "fields", "taken", "source"),
+    [
+        # The date the phone wrote in the clip comes before the file's date...
+        (
+            made.PHONE_MOV,
+            {"captured_at_source": "file"},
+            datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+            "photo",
+        ),
+        # ...but not before the moment the recording page or the user gave.
+        (made.PHONE_MOV, {}, datetime(2026, 5, 4, 8, 15, tzinfo=UTC), "device"),
+        # A clip that says nothing keeps the file's date.
+        (
+            made.UPRIGHT_MP4,
+            {"captured_at_source": "file"},
+            datetime(2026, 5, 4, 8, 15, tzinfo=UTC),
+            "file",
+        ),
+    ],
+    ids=["clip-date-before-file-date", "device-clock", "file-date"],
+)
+def test_a_clip_is_filed_at_the_moment_it_was_recorded(
+    post_clip: PostClip,
+    runtime: Runtime,
+    clips: ClipFactory,
+    spec: ClipSpec,
+    fields: dict[str, str],
+    taken: datetime,
+    source: str,
+) -> None:
+    response = post_clip(clips.make(spec), **fields)  # captured_at 2026-05-04T10:15:00+02:00
+    assert response.status_code == 201, response.text
+    sop = response.json()["sop_instance_uid"]
+    with runtime.db.session() as session:
+        row = session.scalars(select(Instance).where(Instance.sop_instance_uid == sop)).one()
+    assert (row.captured_at, row.captured_at_source) == (taken, source)
+    dataset = pydicom.dcmread(stored_path(runtime, sop), stop_before_pixels=True)
+    assert dataset.ContentDate == row.taken_at.strftime("%Y%m%d")

@@ -8,6 +8,7 @@ import io
 import json
 import tempfile
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -301,3 +302,20 @@ def test_nothing_is_left_in_the_temporary_folder(
     with pytest.raises(UnreadableClip):
         clip_normaliser.normalise(_truncated(clips.make(made.UPRIGHT_MP4)))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "recorded"),
+    [
+        (made.PHONE_MOV, datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)),  # Android: creation_time
+        (made.HEVC_HDR_MOV, datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)),  # iPhone: its own key
+        (made.UPRIGHT_MP4, None),  # says nothing
+    ],
+    ids=["android", "iphone", "none"],
+)
+def test_the_upload_says_when_it_was_recorded_and_the_stored_clip_does_not(
+    clips: ClipFactory, clip_normaliser: ClipNormaliser, spec: ClipSpec, recorded: datetime | None
+) -> None:
+    clip = clip_normaliser.normalise(clips.make(spec))
+    assert clip.recorded_at == recorded
+    assert b"2024-01-02" not in clip.mp4

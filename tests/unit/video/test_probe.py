@@ -4,6 +4,7 @@ its packets span, whether it was cut short."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +154,43 @@ def test_hdr_is_recognised_in_an_iphone_clip(
     path.write_bytes(clips.make(made.HEVC_HDR_MOV))
     video = probe_clip(tools, path, ClipFormat.QUICKTIME, TOOL_LIMITS).video
     assert video is not None and video.hdr and video.transfer == "arib-std-b67"
+
+
+@pytest.mark.parametrize(
+    ("tags", "recorded"),
+    [
+        # An iPhone's own date keeps the phone's offset.
+        (
+            {"com.apple.quicktime.creationdate": "2024-05-03T12:30:00+0200"},
+            datetime(2024, 5, 3, 12, 30, tzinfo=timezone(timedelta(hours=2))),
+        ),
+        # The header's creation time is UTC: read at this server's offset.
+        (
+            {"creation_time": "2024-05-03T10:30:00.000000Z"},
+            datetime(2024, 5, 3, 10, 30, tzinfo=UTC).astimezone(),
+        ),
+        # Both: the iPhone's, for its offset.
+        (
+            {
+                "creation_time": "2024-05-03T10:30:00.000000Z",
+                "com.apple.quicktime.creationdate": "2024-05-03T12:30:00+0200",
+            },
+            datetime(2024, 5, 3, 12, 30, tzinfo=timezone(timedelta(hours=2))),
+        ),
+        # A date that cannot be read, or has no offset, is passed over.
+        (
+            {"com.apple.quicktime.creationdate": "yesterday", "creation_time": "2024-05-03"},
+            None,
+        ),
+        ({"creation_time": "2024-05-03 10:30:00"}, None),
+        ({}, None),
+    ],
+)
+def test_the_container_says_when_the_clip_was_recorded(
+    tags: dict[str, str], recorded: datetime | None
+) -> None:
+    probe = parse_probe(report([VIDEO], packets(0, 30), duration="1.0", tags=tags))
+    assert probe.recorded_at == recorded
+    if recorded is not None:
+        assert probe.recorded_at is not None
+        assert probe.recorded_at.utcoffset() == recorded.utcoffset()
