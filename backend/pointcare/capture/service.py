@@ -18,8 +18,10 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -152,13 +154,14 @@ class CaptureService:
                     )
             except PhotoRejected as exc:
                 raise image_refused(exc, "file") from None
-            command = replace(command, taken=taken_at(command.taken, photo_moment(content)))
+            recorded = partial(photo_moment, content)
+            command = replace(command, taken=taken_at(command.taken, recorded))
             picture = photos.photo_picture(photo, command.tags.view if command.tags else None)
         elif command.kind is ObjectKind.VIDEO:
             # Converted in its own process, within the clip limits (``capture.clips``).
             clip = self.clips.normalise(content)
             picture = clip_picture(clip)
-            recorded = recorded_moment(clip.recorded_at) if clip.recorded_at else None
+            recorded = partial(recorded_moment, clip.recorded_at)
             command = replace(command, taken=taken_at(command.taken, recorded))
         else:
             raise InvalidInput(f"A {command.kind.label} cannot be captured.")
@@ -172,14 +175,14 @@ def _arrived() -> TakenAt:
     return TakenAt(datetime.now().astimezone(), TakenAtSource.SERVER)
 
 
-def taken_at(given: TakenAt | None, recorded: TakenAt | None) -> TakenAt:
+def taken_at(given: TakenAt | None, recorded: Callable[[], TakenAt | None]) -> TakenAt:
     """When a photo or clip was taken: the moment the client saw it taken (the in-page camera,
     an app's own clock, a date the user typed) as given; else the moment the file itself
-    records (``photo_moment``, ``recorded_moment``); else the file's date the client sent; else
-    the moment it arrives."""
+    records (``recorded``, read only when needed: ``photo_moment``, ``recorded_moment``); else
+    the file's date the client sent; else the moment it arrives."""
     if given is not None and given.source is not TakenAtSource.FILE:
         return given
-    return recorded or given or _arrived()
+    return recorded() or given or _arrived()
 
 
 def photo_moment(photo: bytes) -> TakenAt | None:
@@ -195,9 +198,11 @@ def photo_moment(photo: bytes) -> TakenAt | None:
     return recorded_moment(aware)
 
 
-def recorded_moment(aware: datetime) -> TakenAt | None:
-    """A moment a file records of itself (a photo's EXIF, a clip's container), when it is a
-    plausible one: not ahead of now, not before digital cameras."""
+def recorded_moment(aware: datetime | None) -> TakenAt | None:
+    """A moment a file records of itself (a photo's EXIF, a clip's container), when it records
+    one and it is plausible: not ahead of now, not before digital cameras."""
+    if aware is None:
+        return None
     now = datetime.now().astimezone()
     if aware > now + CLOCK_SKEW or aware.year < EARLIEST_PHOTO_YEAR:
         return None
