@@ -9,8 +9,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+import httpx
 import pytest
 
+from pointcare.serving.malloc import huge_pages_environment
+from tests.support.server import LiveServer
 from tests.support.tools import REPO_ROOT, corpus
 
 _BURST = textwrap.dedent(
@@ -74,3 +77,60 @@ def test_a_burst_of_heic_decodes_is_given_back() -> None:
 def test_glibcs_own_settings_win() -> None:
     applied = _burst("apply", [], {"MALLOC_ARENA_MAX": "8"})["applied"]
     assert applied == {"MALLOC_MMAP_THRESHOLD_": 4194304}
+
+
+HUGE_PAGES = "glibc.malloc.hugetlb=1"
+MADVISE = "always [madvise] never\n"
+
+
+@pytest.mark.parametrize(
+    ("environ", "glibc", "offered", "tunables"),
+    [
+        ({}, "glibc 2.36", MADVISE, HUGE_PAGES),
+        ({}, "glibc 2.35", "[always] madvise never\n", HUGE_PAGES),
+        (
+            {"GLIBC_TUNABLES": "glibc.malloc.tcache_count=0"},
+            "glibc 2.39",
+            MADVISE,
+            f"glibc.malloc.tcache_count=0:{HUGE_PAGES}",
+        ),
+        # The operator's choice, or the start before this one, wins: no second start.
+        ({"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"}, "glibc 2.36", MADVISE, None),
+        ({"GLIBC_TUNABLES": f"glibc.malloc.arena_max=2:{HUGE_PAGES}"}, "glibc 2.36", MADVISE, None),
+        ({}, "glibc 2.34", MADVISE, None),  # the tunable does not exist yet
+        ({}, "glibc 2.36", "always madvise [never]\n", None),  # the kernel offers none
+        ({}, "glibc 2.36", None, None),  # no transparent huge pages at all
+        ({}, None, MADVISE, None),  # not glibc (musl)
+        ({}, "glibc unknown", MADVISE, None),
+    ],
+)
+def test_huge_pages_are_asked_for_once_where_glibc_and_the_kernel_offer_them(
+    environ: dict[str, str], glibc: str | None, offered: str | None, tunables: str | None
+) -> None:
+    wanted = huge_pages_environment(
+        {"PATH": "/usr/bin", **environ}, glibc=glibc, transparent_huge_pages=offered
+    )
+    if tunables is None:
+        assert wanted is None
+    else:
+        assert wanted == {"PATH": "/usr/bin", "GLIBC_TUNABLES": tunables}
+
+
+def test_the_server_runs_with_what_this_machine_offers(tmp_path: Path) -> None:
+    """``pointcare serve`` as deployed: started again with huge pages where they are offered,
+    the same process id (a service manager sees no change), and serving."""
+    offered = Path("/sys/kernel/mm/transparent_hugepage/enabled")
+    environ = {key: value for key, value in os.environ.items() if key != "GLIBC_TUNABLES"}
+    wanted = huge_pages_environment(
+        environ,
+        glibc=os.confstr("CS_GNU_LIBC_VERSION"),
+        transparent_huge_pages=offered.read_text() if offered.exists() else None,
+    )
+    with LiveServer(data_dir=tmp_path, env={"GLIBC_TUNABLES": ""}) as server:
+        served = dict(
+            line.split("=", 1)
+            for line in Path(f"/proc/{server.pid}/environ").read_text().split("\0")
+            if "=" in line
+        )
+        assert httpx.get(f"{server.url}/healthz").status_code == 200
+    assert served.get("GLIBC_TUNABLES") == (wanted or {}).get("GLIBC_TUNABLES", "")
