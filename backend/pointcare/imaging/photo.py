@@ -323,11 +323,18 @@ def _reencode(
     if orientation in exif.UPRIGHT:
         image = image.transpose(exif.UPRIGHT[orientation])
     pixels = _srgb_or_grey(image, icc)
+
+    def encode() -> bytes:
+        return _encode_jpeg(pixels, quality=quality, subsampling=2)  # 4:2:0: YBR_FULL_422
+
+    if max(pixels.size) > THUMBNAIL_MAX_SIDE:
+        # The thumbnail is made from a reduced copy on another core while the photo is
+        # encoded: both only read the pixels, and Pillow lets go of the interpreter lock.
+        thumbnail, jpeg = parallel.side_by_side(lambda: thumbnail_jpeg(pixels), encode)
+    else:  # the thumbnail would be saved from this very image: not two saves at once
+        jpeg, thumbnail = encode(), thumbnail_jpeg(pixels)
     return _re_encoded(
-        _encode_jpeg(pixels, quality=quality, subsampling=2),  # 4:2:0 <-> YBR_FULL_422
-        "MONOCHROME2" if pixels.mode == "L" else "YBR_FULL_422",
-        photo_format,
-        thumbnail_jpeg(pixels),
+        jpeg, "MONOCHROME2" if pixels.mode == "L" else "YBR_FULL_422", photo_format, thumbnail
     )
 
 
