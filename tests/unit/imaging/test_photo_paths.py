@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import pillow_heif
 import pytest
@@ -126,6 +127,29 @@ def test_a_lossless_turn_has_the_thumbnail_of_the_stored_picture(orientation: in
     photo = normalise(jpeg_bytes(scene((640, 480)), subsampling=2, exif=exif_with(orientation)))
     assert not photo.reencoded
     stored = decode(photo.jpeg)
+    expected = stored.reduce(-(-max(stored.size) // 320))
+    thumbnail = decode(photo.thumbnail)
+    assert thumbnail.size == expected.size
+    assert mean_difference(thumbnail, expected) < 3
+
+
+@pytest.mark.parametrize(
+    "upload",
+    [
+        pytest.param(lambda: png_bytes(scene((900, 640))), id="png"),
+        pytest.param(lambda: jpeg_bytes(scene((900, 640)), progressive=True), id="progressive"),
+        pytest.param(lambda: png_bytes(scene((900, 640), mode="L")), id="grey"),
+        pytest.param(lambda: jpeg_bytes(scene((640, 900)), exif=exif_with(6)), id="turned"),
+    ],
+)
+def test_a_re_encoded_photo_has_the_thumbnail_of_the_stored_picture(
+    upload: Callable[[], bytes],
+) -> None:
+    """The thumbnail is reduced on another core while the photo is encoded, from the same
+    pixels: it must be the one the stored picture would give."""
+    photo = normalise(upload())
+    assert photo.reencoded
+    stored = decode(photo.jpeg).convert("RGB")
     expected = stored.reduce(-(-max(stored.size) // 320))
     thumbnail = decode(photo.thumbnail)
     assert thumbnail.size == expected.size
