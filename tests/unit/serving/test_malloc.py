@@ -87,7 +87,7 @@ MADVISE = "always [madvise] never\n"
     ("environ", "glibc", "offered", "tunables"),
     [
         ({}, "glibc 2.36", MADVISE, HUGE_PAGES),
-        ({}, "glibc 2.35", "[always] madvise never\n", HUGE_PAGES),
+        ({}, "glibc 2.35", MADVISE, HUGE_PAGES),
         (
             {"GLIBC_TUNABLES": "glibc.malloc.tcache_count=0"},
             "glibc 2.39",
@@ -99,6 +99,7 @@ MADVISE = "always [madvise] never\n"
         ({"GLIBC_TUNABLES": f"glibc.malloc.arena_max=2:{HUGE_PAGES}"}, "glibc 2.36", MADVISE, None),
         ({}, "glibc 2.34", MADVISE, None),  # the tunable does not exist yet
         ({}, "glibc 2.36", "always madvise [never]\n", None),  # the kernel offers none
+        ({}, "glibc 2.36", "[always] madvise never\n", None),  # used already, unasked
         ({}, "glibc 2.36", None, None),  # no transparent huge pages at all
         ({}, None, MADVISE, None),  # not glibc (musl)
         ({}, "glibc unknown", MADVISE, None),
