@@ -91,10 +91,8 @@ def huge_pages_environment(
     return {**environ, "GLIBC_TUNABLES": f"{tunables}:{wanted}" if tunables else wanted}
 
 
-def start_again_with_huge_pages(argv: list[str]) -> None:
-    """Replace this process by the same command (``sys.orig_argv``) with huge pages for large
-    blocks, when :func:`huge_pages_environment` asks for them; otherwise return. Call it first
-    thing: nothing started here survives."""
+def huge_pages_here(environ: Mapping[str, str]) -> dict[str, str] | None:
+    """:func:`huge_pages_environment` for this machine's C library and kernel."""
     try:
         glibc: str | None = os.confstr("CS_GNU_LIBC_VERSION")
     except (ValueError, OSError):
@@ -103,7 +101,14 @@ def start_again_with_huge_pages(argv: list[str]) -> None:
         offered: str | None = _TRANSPARENT_HUGE_PAGES.read_text()
     except OSError:
         offered = None
-    environ = huge_pages_environment(os.environ, glibc=glibc, transparent_huge_pages=offered)
+    return huge_pages_environment(environ, glibc=glibc, transparent_huge_pages=offered)
+
+
+def start_again_with_huge_pages(argv: list[str]) -> None:
+    """Replace this process by the same command (``sys.orig_argv``) with huge pages for large
+    blocks, when :func:`huge_pages_here` asks for them; otherwise return. Call it first
+    thing: nothing started here survives."""
+    environ = huge_pages_here(os.environ)
     if environ is None or not argv or not argv[0]:
         return
     try:

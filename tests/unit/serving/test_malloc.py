@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pointcare.serving.malloc import huge_pages_environment
+from pointcare.serving.malloc import huge_pages_environment, huge_pages_here
 from tests.support.server import LiveServer
 from tests.support.tools import REPO_ROOT, corpus
 
@@ -120,13 +120,8 @@ def test_huge_pages_are_asked_for_once_where_glibc_and_the_kernel_offer_them(
 def test_the_server_runs_with_what_this_machine_offers(tmp_path: Path) -> None:
     """``pointcare serve`` as deployed: started again with huge pages where they are offered,
     the same process id (a service manager sees no change), and serving."""
-    offered = Path("/sys/kernel/mm/transparent_hugepage/enabled")
     environ = {key: value for key, value in os.environ.items() if key != "GLIBC_TUNABLES"}
-    wanted = huge_pages_environment(
-        environ,
-        glibc=os.confstr("CS_GNU_LIBC_VERSION"),
-        transparent_huge_pages=offered.read_text() if offered.exists() else None,
-    )
+    wanted = huge_pages_here(environ)
     with LiveServer(data_dir=tmp_path, env={"GLIBC_TUNABLES": ""}) as server:
         served = dict(
             line.split("=", 1)
